@@ -1,0 +1,31 @@
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Durable.Actors.Cli;
+
+/// <summary>The CLI's ActorSystem: the plain (non-Hosting) embedding, configured with HOCON.</summary>
+internal sealed class CliHost : IAsyncDisposable
+{
+    private CliHost(ActorSystem system) => System = system;
+
+    public ActorSystem System { get; }
+
+    public static CliHost Create(string database, TimeSpan? staleTimeout)
+    {
+        var hocon = $$"""
+            durable-actors.database-path = {{DurableWorkflowsOptions.Quote(database)}}
+            {{(staleTimeout is { } t ? $"durable-actors.stale-timeout = {(long)t.TotalMilliseconds}ms" : "")}}
+            akka {
+              loglevel = WARNING
+              stdout-loglevel = OFF
+              loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
+              log-dead-letters = off
+              log-dead-letters-during-shutdown = off
+              coordinated-shutdown.run-by-clr-shutdown-hook = off
+            }
+            """;
+        return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(ConfigurationFactory.ParseString(hocon))));
+    }
+
+    public async ValueTask DisposeAsync() => await System.Terminate();
+}

@@ -1,0 +1,11 @@
+namespace Durable.Actors.Cli;
+
+internal static class ExitCodes
+{
+    public const int Completed = 0;
+    public const int Failed = 1;
+    public const int BadUsage = 2;
+}
+
+/// <summary>Bad input: reported as one line on stderr with exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);

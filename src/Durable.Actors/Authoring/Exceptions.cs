@@ -1,0 +1,64 @@
+namespace Durable.Actors;
+
+/// <summary>The base of the exceptions Durable.Actors throws for failures in the workflow domain.</summary>
+public abstract class DurableActorsException : Exception
+{
+    private protected DurableActorsException(string message, Exception? inner = null) : base(message, inner) { }
+}
+
+/// <summary>The workflow code asked for a different step than the journal recorded at the same key.</summary>
+/// <remarks>The code changed in a way that moved its steps, or it branches on something that is not deterministic.</remarks>
+public sealed class WorkflowNondeterminismException : DurableActorsException
+{
+    internal WorkflowNondeterminismException(string workflowId, string key, string recordedStepId, string requestedStepId)
+        : base($"Workflow '{workflowId}' is not deterministic: step key '{key}' holds step '{recordedStepId}' in the journal " +
+               $"but the code now asks for step '{requestedStepId}'. Restore the code that recorded this workflow, or start a new workflow id.")
+    {
+        WorkflowId = workflowId;
+        Key = key;
+        RecordedStepId = recordedStepId;
+        RequestedStepId = requestedStepId;
+    }
+
+    /// <summary>The workflow.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>The step key where the journal and the code disagree.</summary>
+    public string Key { get; }
+
+    /// <summary>The step id the journal holds at <see cref="Key"/>.</summary>
+    public string RecordedStepId { get; }
+
+    /// <summary>The step id the code asked for at <see cref="Key"/>.</summary>
+    public string RequestedStepId { get; }
+}
+
+/// <summary>A step's result could not be serialized to JSON and read back, so it was recorded as FAILED.</summary>
+public sealed class StepResultNotSerializableException : DurableActorsException
+{
+    internal StepResultNotSerializableException(string key, string stepId, Type resultType, Exception inner)
+        : base($"Step '{stepId}' ({key}) returned a {resultType.FullName} that cannot be recorded as JSON: {inner.Message}", inner)
+    {
+        Key = key;
+        StepId = stepId;
+        ResultType = resultType;
+    }
+
+    /// <summary>The step key.</summary>
+    public string Key { get; }
+
+    /// <summary>The step id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The step's declared result type.</summary>
+    public Type ResultType { get; }
+}
+
+/// <summary>The SQLite database cannot be used: not a SQLite file, a folder that cannot be written, or a file that cannot be opened.</summary>
+public sealed class DatabaseUnavailableException : DurableActorsException
+{
+    internal DatabaseUnavailableException(string path, string message, Exception? inner = null) : base(message, inner) => Path = path;
+
+    /// <summary>The database path involved.</summary>
+    public string Path { get; }
+}

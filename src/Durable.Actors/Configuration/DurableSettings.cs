@@ -1,0 +1,81 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Microsoft.Data.Sqlite;
+
+namespace Durable.Actors.Configuration;
+
+/// <summary>The engine's settings, read once from the <c>durable-actors</c> section; code reads no config path elsewhere.</summary>
+internal sealed record DurableSettings(
+    string ConnectionString,
+    string? DatabasePath,
+    TimeSpan StaleTimeout,
+    string Synchronous,
+    TimeSpan BusyTimeout,
+    TimeSpan MinBackoff,
+    TimeSpan MaxBackoff,
+    string JournalPluginId,
+    string SnapshotPluginId,
+    string QueryPluginId)
+{
+    public const string Section = "durable-actors";
+
+    private static readonly string[] SynchronousModes = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+    /// <summary>The embedded reference configuration (hocon/durable-actors.conf).</summary>
+    public static Config Reference { get; } =
+        ConfigurationFactory.FromResource<DurableSettings>("Durable.Actors.durable-actors.conf");
+
+    public static DurableSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    public static DurableSettings Create(Config config)
+    {
+        var c = config.WithFallback(Reference).GetConfig(Section);
+
+        var synchronous = c.GetString("sqlite.synchronous").ToUpperInvariant();
+        if (!SynchronousModes.Contains(synchronous))
+            throw new ConfigurationException(
+                $"{Section}.sqlite.synchronous = '{synchronous}' is not a SQLite synchronous mode; use one of {string.Join(", ", SynchronousModes)}.");
+
+        var staleTimeout = c.GetTimeSpan("stale-timeout");
+        if (staleTimeout < TimeSpan.Zero)
+            throw new ConfigurationException($"{Section}.stale-timeout must not be negative.");
+
+        var busyTimeout = c.GetTimeSpan("sqlite.busy-timeout");
+        var explicitConnectionString = c.GetString("connection-string", "");
+        string connectionString;
+        string? databasePath;
+        if (!string.IsNullOrWhiteSpace(explicitConnectionString))
+        {
+            var builder = new SqliteConnectionStringBuilder(explicitConnectionString);
+            connectionString = builder.ConnectionString;
+            databasePath = builder.Mode == SqliteOpenMode.Memory || builder.DataSource is "" or ":memory:"
+                ? null
+                : Path.GetFullPath(builder.DataSource);
+        }
+        else
+        {
+            var path = c.GetString("database-path");
+            if (string.IsNullOrWhiteSpace(path))
+                throw new ConfigurationException($"{Section}.database-path is empty; give a file path or set {Section}.connection-string.");
+            databasePath = Path.GetFullPath(path);
+            connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = databasePath,
+                // Bounds Microsoft.Data.Sqlite's own retry loop on SQLITE_BUSY by the same busy timeout.
+                DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
+            }.ConnectionString;
+        }
+
+        return new DurableSettings(
+            connectionString,
+            databasePath,
+            staleTimeout,
+            synchronous,
+            busyTimeout,
+            c.GetTimeSpan("supervision.min-backoff"),
+            c.GetTimeSpan("supervision.max-backoff"),
+            c.GetString("journal-plugin"),
+            c.GetString("snapshot-plugin"),
+            c.GetString("query-plugin"));
+    }
+}

@@ -1,0 +1,70 @@
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Akka.Persistence.Sql.Config;
+using Durable.Actors.Storage;
+using LinqToDB;
+
+namespace Durable.Actors.Configuration;
+
+/// <summary>
+/// The Akka.Persistence.Sql plugins the engine stores workflows in, configured for SQLite from <see cref="DurableSettings"/>.
+/// They live under their own paths so they never touch an application's own Akka.Persistence.Sql plugins.
+/// </summary>
+internal static class PersistencePlugins
+{
+    public const string JournalPath = "durable-actors.persistence.journal";
+    public const string SnapshotPath = "durable-actors.persistence.snapshot-store";
+    public const string QueryPath = "durable-actors.persistence.query";
+
+    public static Config ToConfig(DurableSettings settings)
+    {
+        var cs = DurableWorkflowsOptions.Quote(settings.ConnectionString);
+        // read-uncommitted makes the plugin's read transactions deferred BEGINs (real WAL readers) instead of
+        // BEGIN IMMEDIATE, which would serialize recovery and queries with writes; nothing dirty is read without
+        // shared cache. parallelism 1 + a large batch-size let writes of many workflows share one commit once
+        // the connection interceptor yields on open (see Storage/SqliteConnectionInterceptor).
+        return ConfigurationFactory.ParseString($$"""
+            {{JournalPath}} {
+              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              plugin-id = "{{JournalPath}}"
+              plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+              provider-name = "SQLite.MS"
+              connection-string = {{cs}}
+              read-isolation-level = read-uncommitted
+              parallelism = 1
+              batch-size = 1000
+              auto-initialize = on
+            }
+            {{SnapshotPath}} {
+              class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
+              plugin-id = "{{SnapshotPath}}"
+              plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+              provider-name = "SQLite.MS"
+              connection-string = {{cs}}
+              read-isolation-level = read-uncommitted
+              auto-initialize = on
+            }
+            {{QueryPath}} {
+              class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
+              plugin-id = "{{QueryPath}}"
+              write-plugin = "{{JournalPath}}"
+              provider-name = "SQLite.MS"
+              connection-string = {{cs}}
+              read-isolation-level = read-uncommitted
+            }
+            """);
+    }
+
+    /// <summary>Gives the three plugins data options that run the per-connection PRAGMAs on every open.</summary>
+    public static Setup ToSetup(DurableSettings settings)
+    {
+        var options = new DataOptions()
+            .UseConnectionString(ProviderName.SQLiteMS, settings.ConnectionString)
+            .UseInterceptor(new SqliteConnectionInterceptor(settings.Synchronous, settings.BusyTimeout));
+        var setup = new MultiDataOptionsSetup();
+        setup.AddDataOptions(JournalPath, options);
+        setup.AddDataOptions(SnapshotPath, options);
+        setup.AddDataOptions(QueryPath, options);
+        return setup;
+    }
+}

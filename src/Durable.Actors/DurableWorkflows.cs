@@ -1,0 +1,58 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Configuration;
+using Durable.Actors.Configuration;
+using Durable.Actors.Inspection;
+using Durable.Actors.Runtime;
+using Durable.Actors.Storage;
+
+namespace Durable.Actors;
+
+/// <summary>Embeds the engine in a plain <see cref="ActorSystem"/>, and reads workflows from the journal.</summary>
+/// <example>
+/// <code>
+/// using var system = ActorSystem.Create("app", DurableWorkflows.CreateSetup(myConfig));
+/// var coordinator = DurableWorkflows.Start(system, new WorkflowRegistry().Add("onboarding", () => new Onboarding()));
+/// var reply = await coordinator.Ask(new StartWorkflow("wf-1", "onboarding"));
+/// </code>
+/// </example>
+public static class DurableWorkflows
+{
+    /// <summary>The ActorSystem setup for the engine: <paramref name="config"/> over the engine's reference configuration, plus the SQLite persistence plugins.</summary>
+    /// <param name="config">Your HOCON; its <c>durable-actors</c> section overrides the defaults in <c>hocon/durable-actors.conf</c>.</param>
+    /// <exception cref="ConfigurationException">A <c>durable-actors</c> setting is not valid; the message names it.</exception>
+    public static ActorSystemSetup CreateSetup(Config? config = null)
+    {
+        var user = config ?? Config.Empty;
+        var settings = DurableSettings.Create(user);
+        var full = user.WithFallback(PersistencePlugins.ToConfig(settings)).WithFallback(DurableSettings.Reference);
+        return BootstrapSetup.Create().WithConfig(full).And(PersistencePlugins.ToSetup(settings));
+    }
+
+    /// <summary>Checks and prepares the database, then starts the workflow coordinator, which routes <see cref="IWorkflowCommand"/> messages.</summary>
+    /// <param name="system">A system created with <see cref="CreateSetup"/> (or configured the same way).</param>
+    /// <param name="registry">The workflow types this host runs.</param>
+    /// <param name="observer">Told about every step; optional.</param>
+    /// <returns>The coordinator.</returns>
+    /// <exception cref="DatabaseUnavailableException">The database path is not a SQLite database or cannot be created or opened.</exception>
+    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
+        Start(system, registry, observer, TimeProvider.System);
+
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(registry);
+        var settings = DurableSettings.Create(system);
+        SqliteDatabase.Prepare(settings);
+        var runtime = new WorkflowRuntime(settings, registry, observer, clock);
+        return system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
+    }
+
+    /// <summary>Reads one workflow's status and step records from the journal (Akka.Persistence.Query); null when the id is unknown.</summary>
+    public static Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken = default) =>
+        JournalReader.GetStatusAsync(system, workflowId, cancellationToken);
+
+    /// <summary>Reads every workflow's status from the journal (Akka.Persistence.Query), ordered by id.</summary>
+    public static Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
+        JournalReader.ListAsync(system, cancellationToken);
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text;
+using Akka.Configuration;
+
+namespace Durable.Actors;
+
+/// <summary>Options of <see cref="AkkaHostingExtensions.WithDurableWorkflows"/>. Unset properties keep the defaults of <c>hocon/durable-actors.conf</c>.</summary>
+public sealed class DurableWorkflowsOptions
+{
+    /// <summary>The workflow types this host runs.</summary>
+    public WorkflowRegistry Workflows { get; } = new();
+
+    /// <summary>Told about every step; optional.</summary>
+    public IWorkflowObserver? Observer { get; set; }
+
+    /// <summary>The SQLite database file (<c>durable-actors.database-path</c>, default <c>durable.db</c>).</summary>
+    public string? DatabasePath { get; set; }
+
+    /// <summary>A full Microsoft.Data.Sqlite connection string used instead of <see cref="DatabasePath"/> (<c>durable-actors.connection-string</c>).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Age after which an IN_PROGRESS step is a zombie to run again (<c>durable-actors.stale-timeout</c>, default 30 s).</summary>
+    public TimeSpan? StaleTimeout { get; set; }
+
+    /// <summary>SQLite synchronous mode, <c>FULL</c> or <c>NORMAL</c> (<c>durable-actors.sqlite.synchronous</c>, default FULL).</summary>
+    public string? Synchronous { get; set; }
+
+    /// <summary>How long a connection waits on a lock before it reports busy (<c>durable-actors.sqlite.busy-timeout</c>, default 5 s).</summary>
+    public TimeSpan? BusyTimeout { get; set; }
+
+    internal Config ToConfig()
+    {
+        var hocon = new StringBuilder();
+        if (DatabasePath is { } path)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.database-path = {Quote(path)}");
+        if (ConnectionString is { } cs)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.connection-string = {Quote(cs)}");
+        if (StaleTimeout is { } stale)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.stale-timeout = {(long)stale.TotalMilliseconds}ms");
+        if (Synchronous is { } synchronous)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.sqlite.synchronous = {Quote(synchronous)}");
+        if (BusyTimeout is { } busy)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.sqlite.busy-timeout = {(long)busy.TotalMilliseconds}ms");
+        return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
+    }
+
+    internal static string Quote(string value) =>
+        "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+using Akka.Persistence.Query;
+using Akka.Persistence.Sql.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using Durable.Actors.Configuration;
+using Durable.Actors.Journal;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors.Inspection;
+
+/// <summary>Folds workflows' journal events read through the read journal, the one source of truth for status and history.</summary>
+internal static class JournalReader
+{
+    public static async Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        var journal = await ReadAsync(system, ReadJournal(system), WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken)
+            .ConfigureAwait(false);
+        return journal.Exists ? journal.ToStatus(workflowId) : null;
+    }
+
+    public static async Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var readJournal = ReadJournal(system);
+        var ids = await readJournal.CurrentPersistenceIds()
+            .Where(id => id.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
+            .RunWith(Sink.Seq<string>(), system.Materializer())
+            .WaitAsync(cancellationToken)
+            .ConfigureAwait(false);
+
+        var statuses = new List<WorkflowStatus>();
+        foreach (var persistenceId in ids.Order(StringComparer.Ordinal))
+        {
+            var journal = await ReadAsync(system, readJournal, persistenceId, cancellationToken).ConfigureAwait(false);
+            if (journal.Exists)
+                statuses.Add(journal.ToStatus(persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]));
+        }
+        return statuses;
+    }
+
+    private static SqlReadJournal ReadJournal(ActorSystem system) =>
+        PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(DurableSettings.Create(system).QueryPluginId);
+
+    private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, SqlReadJournal readJournal, string persistenceId, CancellationToken cancellationToken)
+    {
+        var journal = new WorkflowJournal();
+        await readJournal.CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
+            .RunForeach(envelope => journal.Apply((IJournalEvent)envelope.Event), system.Materializer())
+            .WaitAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return journal;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+
+namespace Durable.Actors.Journal;
+
+// Compact JSON with short manifests, instead of Akka's default Newtonsoft serializer that writes .NET type names
+// into the journal. Manifests are part of the stored format: never change or reuse one.
+internal sealed class JournalEventSerializer : SerializerWithStringManifest
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public JournalEventSerializer(ExtendedActorSystem system) : base(system) { }
+
+    public override int Identifier => 4711;
+
+    public override string Manifest(object o) => o switch
+    {
+        WorkflowStarted => "WS",
+        StepStarted => "SS",
+        StepCompleted => "SC",
+        StepFailed => "SF",
+        RunCompleted => "RC",
+        RunFailed => "RF",
+        _ => throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(JournalEventSerializer)}.", nameof(o)),
+    };
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+
+    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
+    {
+        "WS" => Read<WorkflowStarted>(bytes),
+        "SS" => Read<StepStarted>(bytes),
+        "SC" => Read<StepCompleted>(bytes),
+        "SF" => Read<StepFailed>(bytes),
+        "RC" => Read<RunCompleted>(bytes),
+        "RF" => Read<RunFailed>(bytes),
+        _ => throw new SerializationException($"Unknown journal event manifest '{manifest}': was this journal written by a newer Durable.Actors?"),
+    };
+
+    private static T Read<T>(byte[] bytes) =>
+        JsonSerializer.Deserialize<T>(bytes, Json) ?? throw new SerializationException($"Empty {typeof(T).Name} event in the journal.");
+}

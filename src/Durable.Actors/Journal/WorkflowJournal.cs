@@ -1,0 +1,95 @@
+namespace Durable.Actors.Journal;
+
+/// <summary>
+/// A workflow's state as its journal events build it. The actor applies events on recovery and after each persist;
+/// inspection applies the same events read through Akka.Persistence.Query.
+/// </summary>
+internal sealed class WorkflowJournal
+{
+    private readonly Dictionary<string, StepEntry> _steps = new(StringComparer.Ordinal);
+    private readonly List<StepEntry> _order = [];
+
+    public bool Exists => WorkflowType is not null;
+    public string? WorkflowType { get; private set; }
+    public string InputJson { get; private set; } = "null";
+    public DateTimeOffset StartedAt { get; private set; }
+    public DateTimeOffset? EndedAt { get; private set; }
+    public WorkflowRunStatus Status { get; private set; }
+    public string? ResultJson { get; private set; }
+    public string? Error { get; private set; }
+
+    public bool TryGetStep(string key, out StepEntry step) => _steps.TryGetValue(key, out step!);
+
+    public void Apply(IJournalEvent e)
+    {
+        switch (e)
+        {
+            case WorkflowStarted s:
+                WorkflowType = s.WorkflowType;
+                InputJson = s.InputJson;
+                StartedAt = s.At;
+                Status = WorkflowRunStatus.Running;
+                break;
+            case StepStarted s:
+                if (!_steps.TryGetValue(s.Key, out var step))
+                {
+                    step = new StepEntry(s.Key, s.StepId);
+                    _steps.Add(s.Key, step);
+                    _order.Add(step);
+                }
+                step.Status = StepStatus.InProgress;
+                step.Attempts = s.Attempt;
+                step.StartedAt = s.At;
+                step.EndedAt = null;
+                // A run that starts a step is running, whatever the previous run ended with.
+                Status = WorkflowRunStatus.Running;
+                EndedAt = null;
+                break;
+            case StepCompleted c:
+                var completed = _steps[c.Key];
+                completed.Status = StepStatus.Completed;
+                completed.ResultJson = c.ResultJson;
+                completed.EndedAt = c.At;
+                break;
+            case StepFailed f:
+                var failed = _steps[f.Key];
+                failed.Status = StepStatus.Failed;
+                failed.Error = f.Error;
+                failed.EndedAt = f.At;
+                break;
+            case RunCompleted r:
+                Status = WorkflowRunStatus.Completed;
+                ResultJson = r.ResultJson;
+                Error = null;
+                EndedAt = r.At;
+                break;
+            case RunFailed r:
+                Status = WorkflowRunStatus.Failed;
+                Error = r.Error;
+                EndedAt = r.At;
+                break;
+        }
+    }
+
+    public WorkflowStatus ToStatus(string workflowId) => new(
+        workflowId,
+        WorkflowType ?? "",
+        Status,
+        StartedAt,
+        EndedAt,
+        ResultJson,
+        Error,
+        _order.Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error)).ToList());
+
+    internal sealed class StepEntry(string key, string stepId)
+    {
+        public string Key { get; } = key;
+        public string StepId { get; } = stepId;
+        public StepStatus Status { get; set; }
+        public int Attempts { get; set; }
+        public DateTimeOffset StartedAt { get; set; }
+        public DateTimeOffset? EndedAt { get; set; }
+        public string? ResultJson { get; set; }
+        public string? Error { get; set; }
+    }
+}

@@ -1,0 +1,92 @@
+using System.Text.Json;
+
+namespace Durable.Actors;
+
+/// <summary>The workflow's run ended with a result.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="ResultJson">The result as JSON.</param>
+public sealed record WorkflowCompleted(string WorkflowId, string ResultJson)
+{
+    /// <summary>Reads the result as <typeparamref name="T"/>.</summary>
+    /// <param name="options">The options of the <see cref="WorkflowRegistry"/> if it has its own.</param>
+    public T? GetResult<T>(JsonSerializerOptions? options = null) =>
+        JsonSerializer.Deserialize<T>(ResultJson, options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
+}
+
+/// <summary>The workflow's run ended with an error; resuming runs it again from its failed step.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="Error">What failed, naming the step where there is one.</param>
+public sealed record WorkflowFailed(string WorkflowId, string Error);
+
+/// <summary>Nothing was started: the type is not registered, the input does not fit it, or the id is not valid.</summary>
+/// <param name="WorkflowId">The workflow id asked for.</param>
+/// <param name="Reason">What was wrong.</param>
+public sealed record WorkflowRejected(string WorkflowId, string Reason);
+
+/// <summary>No workflow with this id was ever started.</summary>
+/// <param name="WorkflowId">The id asked for.</param>
+public sealed record WorkflowNotFound(string WorkflowId);
+
+/// <summary>A workflow's status and its step records, as the journal holds them.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="WorkflowType">Its registered type.</param>
+/// <param name="Status">Where its last run stands.</param>
+/// <param name="StartedAt">When it was first started.</param>
+/// <param name="EndedAt">When its last run ended, if it ended.</param>
+/// <param name="ResultJson">The result of its last run, if it completed.</param>
+/// <param name="Error">The error of its last run, if it failed.</param>
+/// <param name="Steps">Every step record, in the order the steps were first started.</param>
+public sealed record WorkflowStatus(
+    string WorkflowId,
+    string WorkflowType,
+    WorkflowRunStatus Status,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string? ResultJson,
+    string? Error,
+    IReadOnlyList<StepRecord> Steps);
+
+/// <summary>Where a workflow's last run stands.</summary>
+public enum WorkflowRunStatus
+{
+    /// <summary>Started and not ended: running now, or left unfinished by a crash or a stop.</summary>
+    Running,
+
+    /// <summary>The last run returned a result.</summary>
+    Completed,
+
+    /// <summary>The last run threw; resume to run it again.</summary>
+    Failed,
+}
+
+/// <summary>One step's record.</summary>
+/// <param name="Key">The step key, <c>workflowId:sequence</c>.</param>
+/// <param name="StepId">The step id the code gave.</param>
+/// <param name="Status">IN_PROGRESS, COMPLETED or FAILED.</param>
+/// <param name="Attempts">How many times its body was started.</param>
+/// <param name="StartedAt">When its last attempt started.</param>
+/// <param name="EndedAt">When its last attempt ended, if it ended.</param>
+/// <param name="ResultJson">Its result, if it completed.</param>
+/// <param name="Error">The error of its last failed attempt, if any.</param>
+public sealed record StepRecord(
+    string Key,
+    string StepId,
+    StepStatus Status,
+    int Attempts,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    string? ResultJson,
+    string? Error);
+
+/// <summary>A step record's state.</summary>
+public enum StepStatus
+{
+    /// <summary>IN_PROGRESS: the body started and has not ended (or a crash ended it).</summary>
+    InProgress,
+
+    /// <summary>COMPLETED: the result is recorded; the body never runs again.</summary>
+    Completed,
+
+    /// <summary>FAILED: the last attempt threw or went stale; the next run tries again.</summary>
+    Failed,
+}

@@ -1,0 +1,25 @@
+namespace Durable.Actors.Runtime;
+
+// Messages between a running workflow (outside the actor) and its workflow actor, the single writer of its journal.
+// They never leave the process, so they carry the completion sources the run awaits.
+
+/// <summary>Asks for the next step key in <paramref name="Scope"/> and what to do with the step there.</summary>
+internal sealed record BeginStep(int RunId, string Scope, string StepId, TaskCompletionSource<StepDecision> Reply);
+
+/// <summary>Sent to self to decide again on a step that waited for a young IN_PROGRESS record to turn stale.</summary>
+internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
+
+internal sealed record CompleteStep(int RunId, string Key, string ResultJson, TaskCompletionSource Reply);
+
+internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
+
+/// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw.</summary>
+internal sealed record RunFinished(int RunId, string? ResultJson, Exception? Error);
+
+internal abstract record StepDecision(string Key);
+
+/// <summary>The step completed before: return its recorded result.</summary>
+internal sealed record ReplayStep(string Key, string ResultJson) : StepDecision(Key);
+
+/// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
+internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);

@@ -1,0 +1,23 @@
+using Durable.Actors.Configuration;
+
+namespace Durable.Actors.Runtime;
+
+/// <summary>What every workflow actor of one host shares.</summary>
+internal sealed record WorkflowRuntime(
+    DurableSettings Settings,
+    WorkflowRegistry Registry,
+    IWorkflowObserver? Observer,
+    TimeProvider Clock)
+{
+    public void Report(StepReport report)
+    {
+        try
+        {
+            Observer?.OnStep(report);
+        }
+        catch
+        {
+            // An observer must never break a workflow; IWorkflowObserver says not to throw.
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Data.Common;
+using LinqToDB.Interceptors;
+
+namespace Durable.Actors.Storage;
+
+/// <summary>
+/// Runs the per-connection PRAGMAs (busy_timeout and synchronous are per connection, and pooled connections come
+/// back with the defaults) on every connection Akka.Persistence.Sql opens.
+/// </summary>
+internal sealed class SqliteConnectionInterceptor(string synchronous, TimeSpan busyTimeout) : ConnectionInterceptor
+{
+    private readonly string _pragmas =
+        $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
+
+    public override async Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+    {
+        // Microsoft.Data.Sqlite's async calls complete synchronously, so without this yield the plugin's write
+        // stream never sees backpressure and commits every persist alone; with it, concurrent persists batch.
+        await Task.Yield();
+    }
+
+    public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
+    }
+}
