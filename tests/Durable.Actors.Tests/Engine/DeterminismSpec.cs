@@ -1,0 +1,66 @@
+using Akka.Actor;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    [Fact]
+    public async Task Resume_CodeAsksForAnotherStepAtARecordedKey_FailsNamingWorkflowKeyAndBothStepIds()
+    {
+        var counter = new StepCounter();
+        var version = 1;
+        var registry = new WorkflowRegistry().Add<string, string>("evolving", async (ctx, _) =>
+        {
+            await ctx.StepAsync("reserve-stock", () => counter.Ran("reserve-stock"));
+            if (version == 1)
+                await ctx.StepAsync("charge-card", () => counter.Ran("charge-card"));
+            else
+                await ctx.StepAsync("send-invoice", () => counter.Ran("send-invoice"));
+            return "done";
+        });
+        var coordinator = StartEngine(registry);
+        coordinator.Tell(new StartWorkflow("order-7", "evolving"), TestActor);
+        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+
+        version = 2;
+        coordinator.Tell(new ResumeWorkflow("order-7"), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("'order-7'", failed.Error);
+        Assert.Contains("'order-7:2'", failed.Error);
+        Assert.Contains("'charge-card'", failed.Error);
+        Assert.Contains("'send-invoice'", failed.Error);
+        Assert.Equal(0, counter["send-invoice"]);
+        Assert.Equal(1, counter["charge-card"]);
+    }
+
+    [Fact]
+    public async Task Resume_WorkflowSwallowsTheNondeterminismError_StillFails()
+    {
+        var version = 1;
+        var registry = new WorkflowRegistry().Add<string, string>("swallowing", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.StepAsync(version == 1 ? "a" : "b", () => "x");
+            }
+            catch (WorkflowNondeterminismException)
+            {
+                // A workflow must not be able to hide a nondeterministic replay.
+            }
+            return "done";
+        });
+        var coordinator = StartEngine(registry);
+        coordinator.Tell(new StartWorkflow("swallow-1", "swallowing"), TestActor);
+        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+
+        version = 2;
+        coordinator.Tell(new ResumeWorkflow("swallow-1"), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("not deterministic", failed.Error);
+    }
+}

@@ -1,0 +1,45 @@
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Durable.Actors.Tests.TestSupport;
+
+/// <summary>Builds engine configuration and hosts on a real SQLite file.</summary>
+public static class Engine
+{
+    public static Config Config(string database, string? extraHocon = null) => ConfigurationFactory.ParseString($"""
+        durable-actors.database-path = "{database.Replace("\\", "\\\\")}"
+        {extraHocon}
+        """);
+
+    /// <summary>A plain ActorSystem running the engine on <paramref name="database"/>; terminate it to simulate a stop.</summary>
+    public static (ActorSystem System, IActorRef Coordinator) Start(string database, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null)
+    {
+        var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)));
+        return (system, DurableWorkflows.Start(system, registry, observer));
+    }
+}
+
+/// <summary>Collects step reports; tests read them after a run ends.</summary>
+public sealed class RecordingObserver : IWorkflowObserver
+{
+    private readonly List<StepReport> _reports = [];
+    private readonly Lock _gate = new();
+
+    public Action<StepReport>? OnReport { get; set; }
+
+    public IReadOnlyList<StepReport> Reports
+    {
+        get
+        {
+            lock (_gate)
+                return _reports.ToList();
+        }
+    }
+
+    public void OnStep(StepReport report)
+    {
+        lock (_gate)
+            _reports.Add(report);
+        OnReport?.Invoke(report);
+    }
+}
