@@ -1,0 +1,42 @@
+using Akka.Serialization;
+using Durable.Actors.Journal;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    public static TheoryData<object> Events => new()
+    {
+        new WorkflowStarted("onboarding", "{\"name\":\"Ada\"}", DateTimeOffset.Parse("2026-11-25T10:00:00.1234567+01:00")),
+        new StepStarted("wf-1:3", "provision-access", 2, DateTimeOffset.UnixEpoch),
+        new StepCompleted("wf-1:3", "[\"email\",\"chat\"]", DateTimeOffset.MaxValue),
+        new StepFailed("wf-1:3", "InvalidOperationException: no", DateTimeOffset.MinValue),
+        new RunCompleted("null", DateTimeOffset.UnixEpoch),
+        new RunFailed("step 'x' failed", DateTimeOffset.UnixEpoch),
+    };
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void ToBinary_EachJournalEvent_RoundTripsThroughTheEngineSerializer(object journalEvent)
+    {
+        var serializer = Assert.IsType<JournalEventSerializer>(Sys.Serialization.FindSerializerFor(journalEvent));
+        var manifest = serializer.Manifest(journalEvent);
+        var bytes = serializer.ToBinary(journalEvent);
+
+        Assert.Equal(2, manifest.Length);
+        Assert.Equal(journalEvent, serializer.FromBinary(bytes, manifest));
+        Assert.DoesNotContain("Durable.Actors", System.Text.Encoding.UTF8.GetString(bytes));
+    }
+
+    [Fact]
+    public void FromBinary_UnknownManifest_FailsNamingIt()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(StepStarted));
+
+        var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "ZZ"));
+        Assert.Contains("'ZZ'", error.Message);
+    }
+}
