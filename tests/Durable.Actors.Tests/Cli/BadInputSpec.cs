@@ -1,0 +1,61 @@
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cli;
+
+/// <summary>A database with one completed workflow, made once by the real CLI and copied into each test's folder.</summary>
+public sealed class KnownDatabase : IAsyncLifetime
+{
+    private readonly TempFolder _folder = new();
+
+    public string Database => _folder.Database;
+
+    public async Task InitializeAsync()
+    {
+        var run = await TestSupport.Cli.RunAsync(_folder.Path, "start", "known");
+        Assert.True(run.ExitCode == 0, run.ToString());
+    }
+
+    public Task DisposeAsync()
+    {
+        _folder.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatabase>
+{
+    [Theory]
+    [InlineData("unknown workflow 'nope'", "resume", "nope")]
+    [InlineData("unknown workflow 'nope'", "status", "nope")]
+    [InlineData("unknown workflow 'nope'", "history", "nope")]
+    [InlineData("unknown workflow type 'payroll'", "start", "new", "--type", "payroll")]
+    [InlineData("--input is not valid JSON", "start", "new", "--input", "{\"name\": ")]
+    [InlineData("--input does not fit workflow type 'onboarding'", "start", "new", "--input", "[1, 2]")]
+    [InlineData("N must be 1 or more", "crash-after", "new", "0")]
+    [InlineData("--stale-timeout 'soon' is not a duration", "resume", "known", "--stale-timeout", "soon")]
+    [InlineData("is not a SQLite database", "start", "new", "--db", "notes.txt")]
+    [InlineData("is not a SQLite database", "status", "known", "--db", "notes.txt")]
+    [InlineData("Cannot create the database folder", "start", "new", "--db", "notes.txt/inside/new.db")]
+    [InlineData("does not exist", "resume", "known", "--db", "missing.db")]
+    [InlineData("Unrecognized command or argument 'frobnicate'", "frobnicate")]
+    public async Task Command_BadInput_ExitsTwoWithOneLineErrorAndChangesNothing(string expected, params string[] args)
+    {
+        using var folder = new TempFolder();
+        File.Copy(known.Database, folder.Database);
+        var notes = folder.File("notes.txt");
+        await File.WriteAllTextAsync(notes, "my notes, not a database\n");
+        var before = (Dump: TestSupport.Cli.Dump(folder.Database), Files: Directory.GetFileSystemEntries(folder.Path).Order().ToArray());
+
+        var run = await TestSupport.Cli.RunAsync(folder.Path, args);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        var error = Assert.Single(run.StderrLines);
+        Assert.StartsWith("error: ", error);
+        Assert.Contains(expected, error);
+        Assert.Equal(before.Dump, TestSupport.Cli.Dump(folder.Database));
+        Assert.Equal(before.Files, Directory.GetFileSystemEntries(folder.Path).Order().ToArray());
+        Assert.Equal("my notes, not a database\n", await File.ReadAllTextAsync(notes));
+        Assert.Empty(TestSupport.Cli.Effects(folder.Path));
+    }
+}
