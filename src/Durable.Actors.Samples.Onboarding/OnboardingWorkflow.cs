@@ -32,6 +32,9 @@ public sealed class OnboardingWorkflow(EffectsLog effects) : IWorkflow<NewHire, 
     /// <summary>The name the sample is registered under.</summary>
     public const string TypeName = "onboarding";
 
+    /// <summary>How long each simulated provisioning call takes.</summary>
+    public static TimeSpan ProvisioningLatency { get; } = TimeSpan.FromMilliseconds(100);
+
     /// <inheritdoc />
     public async Task<OnboardingResult> RunAsync(IWorkflowContext context, NewHire input)
     {
@@ -43,17 +46,20 @@ public sealed class OnboardingWorkflow(EffectsLog effects) : IWorkflow<NewHire, 
             return new Employee($"EMP-{Stable(id):X8}", input.Name, input.Email);
         });
 
-        // Run one after the other until parallel blocks land (issue #3).
-        var laptop = await context.StepAsync("provision-laptop", async ct =>
-        {
-            await effects.AppendAsync(id, "provision-laptop", ct);
-            return $"LAPTOP-{employee.EmployeeId[4..]}";
-        });
-        var accounts = await context.StepAsync("provision-access", async ct =>
-        {
-            await effects.AppendAsync(id, "provision-access", ct);
-            return (IReadOnlyList<string>)["email", "chat", "source-control"];
-        });
+        // Two independent provisioning calls run in parallel branches; each takes a moment, as a real API call would.
+        var (laptop, accounts) = await context.ParallelAsync(
+            branch => branch.StepAsync("provision-laptop", async ct =>
+            {
+                await effects.AppendAsync(id, "provision-laptop", ct);
+                await Task.Delay(ProvisioningLatency, ct);
+                return $"LAPTOP-{employee.EmployeeId[4..]}";
+            }),
+            branch => branch.StepAsync("provision-access", async ct =>
+            {
+                await effects.AppendAsync(id, "provision-access", ct);
+                await Task.Delay(ProvisioningLatency, ct);
+                return (IReadOnlyList<string>)["email", "chat", "source-control"];
+            }));
 
         var emailId = await context.StepAsync("send-welcome-email", async ct =>
         {

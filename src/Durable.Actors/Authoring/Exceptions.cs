@@ -54,6 +54,29 @@ public sealed class StepResultNotSerializableException : DurableActorsException
     public Type ResultType { get; }
 }
 
+/// <summary>A branch of a parallel block failed; the other branches were cancelled and have ended.</summary>
+public sealed class ParallelBranchFailedException : DurableActorsException
+{
+    internal ParallelBranchFailedException(string branchKey, int branch, int branches, string? stepKey, string? stepId, Exception inner)
+        : base($"Branch {branchKey} ({branch} of {branches}) of a parallel block failed " +
+               (stepId is null ? "outside any step" : $"at step '{stepId}' ({stepKey})") +
+               $": {(inner is DurableActorsException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}")}", inner)
+    {
+        BranchKey = branchKey;
+        StepKey = stepKey;
+        StepId = stepId;
+    }
+
+    /// <summary>The sequence key reserved for the failed branch, e.g. <c>wf-1:3</c>; its steps are <c>wf-1:3.1</c>, ….</summary>
+    public string BranchKey { get; }
+
+    /// <summary>The key of the step that failed, or null when the branch failed outside any step.</summary>
+    public string? StepKey { get; }
+
+    /// <summary>The id of the step that failed, or null when the branch failed outside any step.</summary>
+    public string? StepId { get; }
+}
+
 /// <summary>The SQLite database cannot be used: not a SQLite file, a folder that cannot be written, or a file that cannot be opened.</summary>
 public sealed class DatabaseUnavailableException : DurableActorsException
 {

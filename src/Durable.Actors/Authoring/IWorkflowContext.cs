@@ -22,4 +22,17 @@ public interface IWorkflowContext
     /// <see cref="StepResultNotSerializableException"/> when the result does not round-trip through JSON.
     /// </remarks>
     Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body);
+
+    /// <summary>Runs <paramref name="branches"/> in parallel, each with its own branch context, and returns their results in order.</summary>
+    /// <typeparam name="T">The branches' result.</typeparam>
+    /// <param name="branches">The branches; each may run any number of steps, conditionals, loops and nested parallel blocks.</param>
+    /// <remarks>
+    /// Before any branch starts, the block reserves one sequence number per branch, in declaration order, and journals
+    /// the reservation; the steps of the branch reserved as <c>n</c> get keys <c>workflowId:n.1</c>, <c>workflowId:n.2</c>, …
+    /// so keys are the same on every run whatever the scheduling. Each branch runs in a child actor of the workflow
+    /// actor. When a branch fails, the others are cancelled through their token and the block waits for them, then
+    /// throws <see cref="ParallelBranchFailedException"/> naming the branch and the step; steps that completed stay
+    /// recorded and replay on resume.
+    /// </remarks>
+    Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches);
 }

@@ -18,6 +18,7 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
     public override string Manifest(object o) => o switch
     {
         WorkflowStarted => "WS",
+        BranchesReserved => "BR",
         StepStarted => "SS",
         StepCompleted => "SC",
         StepFailed => "SF",
@@ -31,6 +32,7 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
     public override object FromBinary(byte[] bytes, string manifest) => manifest switch
     {
         "WS" => Read<WorkflowStarted>(bytes),
+        "BR" => Read<BranchesReserved>(bytes),
         "SS" => Read<StepStarted>(bytes),
         "SC" => Read<StepCompleted>(bytes),
         "SF" => Read<StepFailed>(bytes),

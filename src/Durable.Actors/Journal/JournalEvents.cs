@@ -5,6 +5,9 @@ internal interface IJournalEvent;
 
 internal sealed record WorkflowStarted(string WorkflowType, string InputJson, DateTimeOffset At) : IJournalEvent;
 
+// A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
+internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;
+
 internal sealed record StepStarted(string Key, string StepId, int Attempt, DateTimeOffset At) : IJournalEvent;
 
 internal sealed record StepCompleted(string Key, string ResultJson, DateTimeOffset At) : IJournalEvent;

@@ -7,7 +7,8 @@ namespace Durable.Actors.Journal;
 internal sealed class WorkflowJournal
 {
     private readonly Dictionary<string, StepEntry> _steps = new(StringComparer.Ordinal);
-    private readonly List<StepEntry> _order = [];
+    private readonly Dictionary<string, int> _blocks = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _branchKeys = new(StringComparer.Ordinal);
 
     public bool Exists => WorkflowType is not null;
     public string? WorkflowType { get; private set; }
@@ -20,6 +21,12 @@ internal sealed class WorkflowJournal
 
     public bool TryGetStep(string key, out StepEntry step) => _steps.TryGetValue(key, out step!);
 
+    /// <summary>The number of branches of the parallel block whose first branch key is <paramref name="key"/>.</summary>
+    public bool TryGetBlock(string key, out int branches) => _blocks.TryGetValue(key, out branches);
+
+    /// <summary>Whether <paramref name="key"/> was reserved for a branch of a parallel block.</summary>
+    public bool IsBranchKey(string key) => _branchKeys.Contains(key);
+
     public void Apply(IJournalEvent e)
     {
         switch (e)
@@ -30,12 +37,16 @@ internal sealed class WorkflowJournal
                 StartedAt = s.At;
                 Status = WorkflowRunStatus.Running;
                 break;
+            case BranchesReserved r:
+                _blocks[r.Key] = r.Count;
+                for (var i = 0; i < r.Count; i++)
+                    _branchKeys.Add(StepKeys.Offset(r.Key, i));
+                break;
             case StepStarted s:
                 if (!_steps.TryGetValue(s.Key, out var step))
                 {
                     step = new StepEntry(s.Key, s.StepId);
                     _steps.Add(s.Key, step);
-                    _order.Add(step);
                 }
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;
@@ -79,7 +90,7 @@ internal sealed class WorkflowJournal
         EndedAt,
         ResultJson,
         Error,
-        _order.Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error)).ToList());
+        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error)).ToList());
 
     internal sealed class StepEntry(string key, string stepId)
     {

@@ -23,3 +23,15 @@ internal sealed record ReplayStep(string Key, string ResultJson) : StepDecision(
 
 /// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
 internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
+
+/// <summary>Asks to reserve one sequence number per branch in <paramref name="Scope"/> and to start the branches in child actors.</summary>
+internal sealed record BeginParallel(
+    int RunId,
+    string Scope,
+    IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
+    WorkflowContext Parent,
+    CancellationToken BlockToken,
+    TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply);
+
+/// <summary>A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved key.</summary>
+internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion);

@@ -18,7 +18,10 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
     private readonly WorkflowRuntime _runtime;
     private readonly WorkflowJournal _journal = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<IActorRef, ParallelBranch> _branches = [];
+    private readonly Dictionary<string, Exception> _branchErrors = new(StringComparer.Ordinal);
     private ActiveRun? _run;
+    private long _branchActors;
     private int _lastRunId;
 
     public WorkflowActor(string workflowId, WorkflowRuntime runtime)
@@ -64,6 +67,8 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
                 });
         });
         Command<RunFinished>(OnRunFinished);
+        Command<BeginParallel>(OnBeginParallel);
+        Command<Terminated>(OnBranchTerminated);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -120,7 +125,8 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
         var run = new ActiveRun(++_lastRunId);
         run.Waiters.Add(requester);
         _run = run;
-        var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, run.Cancellation.Token);
+        var token = run.Cancellation.Token;
+        var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, scope: "", token, token);
         RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
     }
 
@@ -196,7 +202,7 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = $"{_workflowId}:{begin.Scope}{_run!.NextSequence(begin.Scope)}";
+        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
         DecideStep(key, begin.StepId, begin.Reply);
     }
 
@@ -204,15 +210,16 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
     {
         if (!_journal.TryGetStep(key, out var step))
         {
-            PersistStepStarted(key, stepId, attempt: 1, reply);
+            if (_journal.IsBranchKey(key))
+                Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e));
+            else
+                PersistStepStarted(key, stepId, attempt: 1, reply);
             return;
         }
 
         if (step.StepId != stepId)
         {
-            var violation = new WorkflowNondeterminismException(_workflowId, key, step.StepId, stepId);
-            _run!.Violation ??= violation;
-            reply.TrySetException(violation);
+            Violate(key, step.StepId, stepId, e => reply.TrySetException(e));
             return;
         }
 
@@ -228,6 +235,86 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
                 DecideOnInProgress(step, reply);
                 break;
         }
+    }
+
+    private void Violate(string key, string recorded, string requested, Action<Exception> fail)
+    {
+        var violation = new WorkflowNondeterminismException(_workflowId, key, recorded, requested);
+        _run!.Violation ??= violation;
+        fail(violation);
+    }
+
+    private void OnBeginParallel(BeginParallel begin)
+    {
+        if (!IsCurrent(begin.RunId, begin.Reply))
+            return;
+        var count = begin.Branches.Count;
+        var keys = Enumerable.Range(_run!.Reserve(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
+        var block = $"a parallel block of {count} branches";
+        void Fail(Exception e) => begin.Reply.TrySetException(e);
+
+        if (_journal.TryGetBlock(keys[0], out var recorded))
+        {
+            if (recorded == count)
+                StartBranches(begin, keys);
+            else
+                Violate(keys[0], $"a parallel block of {recorded} branches", block, Fail);
+            return;
+        }
+        foreach (var key in keys)
+        {
+            if (_journal.TryGetStep(key, out var step))
+            {
+                Violate(key, step.StepId, block, Fail);
+                return;
+            }
+            if (_journal.IsBranchKey(key))
+            {
+                Violate(key, "a branch of another parallel block", block, Fail);
+                return;
+            }
+        }
+
+        Persist(new BranchesReserved(keys[0], count, Now), e =>
+        {
+            _journal.Apply(e);
+            StartBranches(begin, keys);
+        });
+    }
+
+    private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)
+    {
+        var branches = new List<ParallelBranch>(keys.Count);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var scope = keys[i][(_workflowId.Length + 1)..] + ".";
+            var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BlockToken),
+                new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
+            var body = begin.Branches[i];
+            var child = Context.ActorOf(Props.Create(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");
+            Context.Watch(child);
+            _branches[child] = branch;
+            branches.Add(branch);
+        }
+        begin.Reply.TrySetResult(branches);
+    }
+
+    /// <summary>A branch that throws crashes its actor; this strategy stops it and keeps the error for the block.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
+    {
+        if (error is BranchFailedException failed)
+            _branchErrors[failed.BranchKey] = failed.InnerException!;
+        return Directive.Stop;
+    });
+
+    private void OnBranchTerminated(Terminated terminated)
+    {
+        if (!_branches.Remove(terminated.ActorRef, out var branch))
+            return;
+        var error = _branchErrors.Remove(branch.Key, out var thrown)
+            ? thrown
+            : new InvalidOperationException($"The actor of branch {branch.Key} stopped before its branch ended.");
+        branch.Completion.TrySetException(error);
     }
 
     /// <summary>An IN_PROGRESS record at the start of a step is a zombie of a crashed run, or a run elsewhere still going.</summary>
@@ -311,11 +398,12 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
         public CancellationTokenSource Cancellation { get; } = new();
         public WorkflowNondeterminismException? Violation { get; set; }
 
-        public int NextSequence(string scope)
+        /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers in <paramref name="scope"/>; returns the first.</summary>
+        public int Reserve(string scope, int count)
         {
-            var next = _sequences.GetValueOrDefault(scope) + 1;
-            _sequences[scope] = next;
-            return next;
+            var first = _sequences.GetValueOrDefault(scope) + 1;
+            _sequences[scope] = first + count - 1;
+            return first;
         }
     }
 }

@@ -4,18 +4,24 @@ using Akka.Actor;
 namespace Durable.Actors.Runtime;
 
 /// <summary>
-/// The context of one run of a workflow method. It runs outside the actor's message loop and asks the workflow actor
-/// for every step decision and record, so the actor stays the single writer of the journal.
+/// The context of one run of a workflow method, or of one branch of a parallel block in it. It runs outside the
+/// actor's message loop and asks the workflow actor for every step decision and record, so the actor stays the single
+/// writer of the journal.
 /// </summary>
+/// <remarks>
+/// <c>scope</c> is the key prefix of this context's steps: empty at the top level, <c>"3."</c> in the branch reserved
+/// as 3. <c>runToken</c> is cancelled when the workflow actor stops, and every wait on the actor observes it;
+/// <c>cancellationToken</c> goes to step bodies: the run's token, or the block's in a branch.
+/// </remarks>
 internal sealed class WorkflowContext(
     string workflowId,
     int runId,
     IActorRef workflowActor,
     WorkflowRuntime runtime,
+    string scope,
+    CancellationToken runToken,
     CancellationToken cancellationToken) : IWorkflowContext
 {
-    private const string TopLevelScope = "";
-
     public string WorkflowId => workflowId;
 
     public CancellationToken CancellationToken => cancellationToken;
@@ -23,15 +29,19 @@ internal sealed class WorkflowContext(
     /// <summary>The last step whose body failed, so that an uncaught failure can name its step.</summary>
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
+    public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
+        new(workflowId, runId, workflowActor, runtime, branchScope, runToken, blockToken);
+
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
+        cancellationToken.ThrowIfCancellationRequested();
         var json = runtime.Registry.JsonOptions;
 
         var decided = NewReply<StepDecision>();
-        workflowActor.Tell(new BeginStep(runId, TopLevelScope, stepId, decided));
-        var decision = await decided.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
+        var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         if (decision is ReplayStep replay)
         {
@@ -71,16 +81,67 @@ internal sealed class WorkflowContext(
 
         var completed = NewReply();
         workflowActor.Tell(new CompleteStep(runId, key, resultJson, completed));
-        await completed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await completed.Task.WaitAsync(runToken).ConfigureAwait(false);
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed));
         return result;
+    }
+
+    public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        if (branches.Count == 0)
+            return [];
+        cancellationToken.ThrowIfCancellationRequested();
+
+        using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();
+        var started = NewReply<IReadOnlyList<ParallelBranch>>();
+        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, block.Token, started));
+        var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
+
+        ParallelBranch? firstFailure = null;
+        var completions = running.Select(async branch =>
+        {
+            try
+            {
+                return await branch.Completion.Task.ConfigureAwait(false);
+            }
+            catch
+            {
+                if (Interlocked.CompareExchange(ref firstFailure, branch, null) is null)
+                    await block.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }).ToList();
+
+        try
+        {
+            // Waits for every branch, so that no cancelled branch is still running or recording when the block ends.
+            await Task.WhenAll(completions).WaitAsync(runToken).ConfigureAwait(false);
+        }
+        catch when (firstFailure is not null)
+        {
+        }
+
+        if (firstFailure is { } failed)
+            throw Describe(failed, running.Count);
+        return completions.Select(c => (T)c.Result!).ToList();
+    }
+
+    private static Exception Describe(ParallelBranch failed, int branches)
+    {
+        var error = failed.Completion.Task.Exception!.InnerException!;
+        if (error is ParallelBranchFailedException nested)
+            return nested;
+        var step = failed.Context.LastStepFailure is { } f && ReferenceEquals(f.Error, error) ? f : default((Exception, string Key, string StepId)?);
+        return new ParallelBranchFailedException(failed.Key, failed.Number, branches, step?.Key, step?.StepId, error);
     }
 
     private async Task RecordFailureAsync(string key, string stepId, int attempt, Exception error, string message)
     {
         var failed = NewReply();
         workflowActor.Tell(new FailStep(runId, key, message, failed));
-        await failed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await failed.Task.WaitAsync(runToken).ConfigureAwait(false);
         LastStepFailure = (error, key, stepId);
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, message));
     }

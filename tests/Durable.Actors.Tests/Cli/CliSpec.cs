@@ -8,6 +8,8 @@ public sealed class CliSpec
 {
     private static readonly string[] Steps = ["create-employee", "provision-laptop", "provision-access", "send-welcome-email"];
 
+    private static readonly string[] Keys = ["1", "2.1", "3.1", "4"];
+
     [Fact]
     public async Task Start_OnboardingSample_PrintsOneExecutedLinePerStepAndCompletes()
     {
@@ -16,12 +18,25 @@ public sealed class CliSpec
         var run = await TestSupport.Cli.RunAsync(folder.Path, "start", "wf-1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(
-            ["wf-1:1 create-employee executed", "wf-1:2 provision-laptop executed", "wf-1:3 provision-access executed", "wf-1:4 send-welcome-email executed"],
-            run.StdoutLines[..4]);
+        Assert.Equal(Lines("wf-1", "executed"), run.StdoutLines[..4].Order());
         Assert.StartsWith("workflow wf-1 completed: {\"employeeId\":\"EMP-", run.StdoutLines[4]);
-        Assert.Equal(Steps.Select(s => $"wf-1 {s}"), TestSupport.Cli.Effects(folder.Path));
+        Assert.Equal(Steps.Select(s => $"wf-1 {s}").Order(), TestSupport.Cli.Effects(folder.Path).Order());
         Assert.True(File.Exists(folder.Database));
+    }
+
+    [Fact]
+    public async Task Start_OnboardingSample_RunsTheTwoProvisionStepsInParallel()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "wf-p");
+
+        var steps = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf-p", "--json")).Stdout)
+            .RootElement.GetProperty("steps").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("stepId").GetString()!, s => (Start: s.GetProperty("startedAt").GetDateTimeOffset(), End: s.GetProperty("endedAt").GetDateTimeOffset()));
+
+        var (laptop, access) = (steps["provision-laptop"], steps["provision-access"]);
+        Assert.True(laptop.Start < access.End && access.Start < laptop.End,
+            $"laptop {laptop.Start:O}..{laptop.End:O} and access {access.Start:O}..{access.End:O} do not overlap");
     }
 
     [Fact]
@@ -33,7 +48,7 @@ public sealed class CliSpec
         var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "wf-2");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(Steps.Select((s, i) => $"wf-2:{i + 1} {s} replayed"), resumed.StdoutLines[..4]);
+        Assert.Equal(Lines("wf-2", "replayed"), resumed.StdoutLines[..4].Order());
         Assert.Equal(first.StdoutLines[4], resumed.StdoutLines[4]);
         Assert.Equal(4, TestSupport.Cli.Effects(folder.Path).Length);
     }
@@ -43,7 +58,7 @@ public sealed class CliSpec
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public async Task CrashAfter_StepN_ResumeRunsEveryStepExactlyOnceWithTheResultAndHistoryOfARunWithoutCrash(int n)
+    public async Task CrashAfter_StepN_ResumeRunsEachCompletedStepOnceAndMatchesARunWithoutCrash(int n)
     {
         using var baselineFolder = new TempFolder();
         using var folder = new TempFolder();
@@ -52,23 +67,33 @@ public sealed class CliSpec
         var crashed = await TestSupport.Cli.RunAsync(folder.Path, "crash-after", "wf", n.ToString());
 
         Assert.True(crashed.ExitCode is not (0 or 1 or 2), crashed.ToString());
-        Assert.Equal(Steps.Take(n - 1).Select(s => $"wf {s}"), TestSupport.Cli.Effects(folder.Path));
-        Assert.Equal(Steps.Take(n - 1).Select((s, i) => $"wf:{i + 1} {s} executed"), crashed.StdoutLines);
-        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout).RootElement;
-        Assert.Equal("RUNNING", status.GetProperty("workflow").GetProperty("status").GetString());
-        Assert.Equal("IN_PROGRESS", status.GetProperty("steps")[n - 1].GetProperty("status").GetString());
+        var crashedStep = crashed.StderrLines.Single(l => l.StartsWith("crash-after: killing")).Split(' ')[7].TrimEnd(';');
+        var before = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout).RootElement;
+        Assert.Equal("RUNNING", before.GetProperty("workflow").GetProperty("status").GetString());
+        var completedBefore = before.GetProperty("steps").EnumerateArray()
+            .Where(s => s.GetProperty("status").GetString() == "COMPLETED").Select(s => s.GetProperty("stepId").GetString()!).ToList();
+        // Steps that must have completed before the N-th step started; a parallel sibling may or may not have.
+        string[] mustHaveCompleted = n switch { 1 => [], 2 or 3 => [Steps[0]], _ => Steps[..3] };
+        Assert.Superset(mustHaveCompleted.ToHashSet(), completedBefore.ToHashSet());
+        Assert.DoesNotContain($"wf {crashedStep}", TestSupport.Cli.Effects(folder.Path));
+        Assert.All(completedBefore, s => Assert.Single(TestSupport.Cli.Effects(folder.Path), $"wf {s}"));
 
         var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "wf", "--stale-timeout", "0s");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(Steps.Select(s => $"wf {s}"), TestSupport.Cli.Effects(folder.Path));
+        var effects = TestSupport.Cli.Effects(folder.Path);
+        Assert.All(Steps, s => Assert.InRange(effects.Count(e => e == $"wf {s}"), 1, 2));
+        Assert.All(completedBefore.Append(crashedStep), s => Assert.Single(effects, $"wf {s}"));
         Assert.Equal(baseline.StdoutLines[^1], resumed.StdoutLines[^1]);
         Assert.Equal(await HistoryAsync(baselineFolder.Path), await HistoryAsync(folder.Path));
-        var crashedStep = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout)
-            .RootElement.GetProperty("steps")[n - 1];
-        Assert.Equal(2, crashedStep.GetProperty("attempts").GetInt32());
-        Assert.StartsWith("stale:", crashedStep.GetProperty("error").GetString());
+        var crashedRecord = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout)
+            .RootElement.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("stepId").GetString() == crashedStep);
+        Assert.Equal(2, crashedRecord.GetProperty("attempts").GetInt32());
+        Assert.StartsWith("stale:", crashedRecord.GetProperty("error").GetString());
     }
+
+    private static IEnumerable<string> Lines(string id, string word) =>
+        Steps.Select((s, i) => $"{id}:{Keys[i]} {s} {word}").Order();
 
     [Fact]
     public async Task StatusAndList_WithJson_PrintParseableStatus()

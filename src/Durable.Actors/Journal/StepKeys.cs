@@ -1,0 +1,30 @@
+namespace Durable.Actors.Journal;
+
+/// <summary>Step keys: <c>workflowId:sequence</c>, where a branch's steps extend its reserved number (<c>wf:3.1</c>, <c>wf:3.2.1</c>).</summary>
+internal static class StepKeys
+{
+    public static string Of(string workflowId, string scope, int sequence) => $"{workflowId}:{scope}{sequence}";
+
+    /// <summary>The key <paramref name="offset"/> places after <paramref name="key"/> at the same depth.</summary>
+    public static string Offset(string key, int offset)
+    {
+        var split = Math.Max(key.LastIndexOf(':'), key.LastIndexOf('.')) + 1;
+        return key[..split] + (int.Parse(key.AsSpan(split)) + offset);
+    }
+
+    /// <summary>Orders keys by their sequence numbers, so history reads in program order whatever the scheduling.</summary>
+    public static IComparer<string> Comparer { get; } = Comparer<string>.Create((a, b) =>
+    {
+        var x = Sequence(a);
+        var y = Sequence(b);
+        for (var i = 0; i < Math.Min(x.Length, y.Length); i++)
+        {
+            if (x[i] != y[i])
+                return x[i].CompareTo(y[i]);
+        }
+        return x.Length.CompareTo(y.Length);
+    });
+
+    private static int[] Sequence(string key) =>
+        key[(key.LastIndexOf(':') + 1)..].Split('.').Select(int.Parse).ToArray();
+}

@@ -1,0 +1,53 @@
+using Akka.Actor;
+
+namespace Durable.Actors.Runtime;
+
+/// <summary>
+/// Runs one branch of a parallel block, outside its message loop. When the branch throws, the actor crashes with
+/// <see cref="BranchFailedException"/>, so the workflow actor's supervisor strategy handles it and fails the branch.
+/// </summary>
+internal sealed class BranchActor : ReceiveActor
+{
+    private readonly ParallelBranch _branch;
+    private readonly Func<IWorkflowContext, Task<object?>> _body;
+
+    public BranchActor(ParallelBranch branch, Func<IWorkflowContext, Task<object?>> body)
+    {
+        _branch = branch;
+        _body = body;
+        Receive<BranchReturned>(returned =>
+        {
+            _branch.Completion.TrySetResult(returned.Value);
+            Context.Stop(Self);
+        });
+        Receive<BranchThrew>(threw => throw new BranchFailedException(_branch.Key, threw.Error));
+    }
+
+    protected override void PreStart()
+    {
+        var context = _branch.Context;
+        var body = _body;
+        Task.Run(async () =>
+        {
+            try
+            {
+                return (object)new BranchReturned(await body(context).ConfigureAwait(false));
+            }
+            catch (Exception e)
+            {
+                return new BranchThrew(e);
+            }
+        }).PipeTo(Self);
+    }
+
+    private sealed record BranchReturned(object? Value);
+
+    private sealed record BranchThrew(Exception Error);
+}
+
+/// <summary>The crash of a branch actor: carries the branch's key and what the branch threw.</summary>
+internal sealed class BranchFailedException(string branchKey, Exception inner)
+    : Exception($"Branch {branchKey} failed: {inner.Message}", inner)
+{
+    public string BranchKey { get; } = branchKey;
+}
