@@ -299,13 +299,18 @@ internal sealed class WorkflowActor : ReceivePersistentActor, IWithTimers
         begin.Reply.TrySetResult(branches);
     }
 
-    /// <summary>A branch that throws crashes its actor; this strategy stops it and keeps the error for the block.</summary>
+    /// <summary>
+    /// A branch that throws crashes its actor; this strategy stops it and keeps the error for the block, which reports
+    /// it (so the crash is not logged twice).
+    /// </summary>
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
     {
         if (error is BranchFailedException failed)
             _branchErrors[failed.BranchKey] = failed.InnerException!;
+        else
+            _log.Error(error, "A branch actor of workflow [{0}] crashed", _workflowId);
         return Directive.Stop;
-    });
+    }, loggingEnabled: false);
 
     private void OnBranchTerminated(Terminated terminated)
     {
