@@ -10,10 +10,11 @@ namespace Durable.Actors.Cli;
 
 /// <summary>What <c>start</c>, <c>resume</c> and <c>crash-after</c> were asked to do.</summary>
 internal sealed record RunRequest(
-    string WorkflowId,
+    IReadOnlyList<string> WorkflowIds,
     string Database,
     string? EffectsLog,
     string? StaleTimeout,
+    string? BusyTimeout,
     (string Type, string? Input)? Start,
     int? CrashAfter);
 
@@ -23,49 +24,94 @@ internal static class Commands
 
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var database = Path.GetFullPath(request.Database);
-        SqliteDatabase.EnsureSqliteOrAbsent(database);
-        TimeSpan? staleTimeout = request.StaleTimeout is { } text ? Durations.Parse(text, "--stale-timeout") : null;
+        var database = CheckDatabase(request.Database, mustExist: request.Start is null, request.WorkflowIds[0]);
+        var staleTimeout = Durations.ParseOptional(request.StaleTimeout, "--stale-timeout");
+        var busyTimeout = Durations.ParseOptional(request.BusyTimeout, "--busy-timeout");
         if (request.CrashAfter is < 1)
             throw new UsageException($"N must be 1 or more, not {request.CrashAfter}");
+        if (request.WorkflowIds.Distinct().Count() != request.WorkflowIds.Count)
+            throw new UsageException("a workflow id is given twice");
 
-        var effects = new EffectsLog(request.EffectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log"));
-        var registry = OnboardingWorkflow.Register(new WorkflowRegistry(), effects);
+        var registry = Registry(database, request.EffectsLog);
+        Func<string, IWorkflowCommand> command = request.Start is var (type, input)
+            ? StartCommand(registry, type, input)
+            : id => new ResumeWorkflow(id);
 
-        object command;
-        if (request.Start is var (type, input))
-        {
-            var inputJson = ValidateStart(registry, type, input);
-            command = new StartWorkflow(request.WorkflowId, type, inputJson);
-        }
-        else
-        {
-            if (!File.Exists(database))
-                throw new UsageException($"unknown workflow '{request.WorkflowId}': database '{database}' does not exist");
-            command = new ResumeWorkflow(request.WorkflowId);
-        }
-
-        await using var host = CliHost.Create(database, staleTimeout);
+        await using var host = CliHost.Create(database, staleTimeout, busyTimeout);
         var observer = new ConsoleObserver(request.CrashAfter);
         var coordinator = DurableWorkflows.Start(host.System, registry, observer);
-        var reply = await coordinator.Ask<object>(command, cancellationToken);
+        var exitCode = await RunAllAsync(coordinator, request.WorkflowIds.Select(command), database, cancellationToken);
         observer.ReportCrashNotReached();
-        switch (reply)
-        {
-            case WorkflowCompleted completed:
-                Console.WriteLine($"workflow {completed.WorkflowId} completed: {completed.ResultJson}");
-                return ExitCodes.Completed;
-            case WorkflowFailed failed:
-                Console.WriteLine($"workflow {failed.WorkflowId} failed: {failed.Error}");
-                return ExitCodes.Failed;
-            case WorkflowRejected rejected:
-                throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
-            case WorkflowNotFound:
-                throw new UsageException($"unknown workflow '{request.WorkflowId}' in database '{database}'");
-            default:
-                throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
-        }
+        return exitCode;
     });
+
+    public static Task<int> RecoverAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            var database = CheckDatabase(databasePath, mustExist: true, workflowId: null);
+            var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
+            var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
+            var registry = Registry(database, effectsLog);
+
+            await using var host = CliHost.Create(database, staleTimeout, busyTimeout);
+            var pending = await DurableWorkflows.GetPendingAsync(host.System, cancellationToken);
+            if (pending.Count == 0)
+            {
+                Console.WriteLine("no unfinished workflows");
+                return ExitCodes.Completed;
+            }
+            Console.WriteLine($"recovering {pending.Count} unfinished workflows: {string.Join(", ", pending)}");
+            var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
+            return await RunAllAsync(coordinator, pending.Select(id => new ResumeWorkflow(id)), database, cancellationToken);
+        });
+
+    /// <summary>Sends every command at once, prints each outcome; 0 when all completed, 1 when one failed.</summary>
+    private static async Task<int> RunAllAsync(IActorRef coordinator, IEnumerable<IWorkflowCommand> commands, string database, CancellationToken cancellationToken)
+    {
+        var replies = await Task.WhenAll(commands.Select(async c => (Command: c, Reply: await coordinator.Ask<object>(c, cancellationToken))));
+        var exitCode = ExitCodes.Completed;
+        foreach (var (command, reply) in replies)
+        {
+            switch (reply)
+            {
+                case WorkflowCompleted completed:
+                    Console.WriteLine($"workflow {completed.WorkflowId} completed: {completed.ResultJson}");
+                    break;
+                case WorkflowFailed failed:
+                    Console.WriteLine($"workflow {failed.WorkflowId} failed: {failed.Error}");
+                    exitCode = Math.Max(exitCode, ExitCodes.Failed);
+                    break;
+                case WorkflowRejected rejected:
+                    throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
+                case WorkflowNotFound:
+                    throw new UsageException($"unknown workflow '{command.WorkflowId}' in database '{database}'");
+                default:
+                    throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
+            }
+        }
+        return exitCode;
+    }
+
+    private static WorkflowRegistry Registry(string database, string? effectsLog) =>
+        SampleWorkflows.Register(new WorkflowRegistry(),
+            new EffectsLog(effectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log")));
+
+    /// <summary>
+    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database,
+    /// or a database that does not exist when the command needs one.
+    /// </summary>
+    private static string CheckDatabase(string path, bool mustExist, string? workflowId)
+    {
+        var database = Path.GetFullPath(path);
+        SqliteDatabase.EnsureSqliteOrAbsent(database);
+        if (File.Exists(database))
+            SqliteDatabase.EnsureIntact(database);
+        else if (mustExist)
+            throw new UsageException(workflowId is null
+                ? $"database '{database}' does not exist"
+                : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+        return database;
+    }
 
     public static Task<int> StatusAsync(string workflowId, string database, bool json, CancellationToken cancellationToken) =>
         WithStatusAsync(workflowId, database, cancellationToken, status =>
@@ -85,22 +131,24 @@ internal static class Commands
                 return;
             }
             Console.WriteLine(StatusLine(status));
-            var rows = status.Steps.Select(s => new[]
-            {
-                s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
-                Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? "-",
-            });
+            var rows = status.Steps.SelectMany(s => s.Failures
+                .Where(f => s.Status != StepStatus.Failed || f.Attempt != s.Attempts)
+                .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", "", Time(f.At), f.Error })
+                .Prepend(
+                [
+                    s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
+                    Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? "-",
+                ]));
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
         });
 
     public static Task<int> ListAsync(string database, bool json, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var path = Path.GetFullPath(database);
-        SqliteDatabase.EnsureSqliteOrAbsent(path);
+        var path = CheckDatabase(database, mustExist: false, workflowId: null);
         IReadOnlyList<WorkflowStatus> statuses = [];
         if (File.Exists(path))
         {
-            await using var host = CliHost.Create(path, null);
+            await using var host = CliHost.Create(path);
             statuses = await DurableWorkflows.ListAsync(host.System, cancellationToken);
         }
 
@@ -120,26 +168,21 @@ internal static class Commands
     private static Task<int> WithStatusAsync(string workflowId, string database, CancellationToken cancellationToken, Action<WorkflowStatus> print) =>
         GuardAsync(async () =>
         {
-            var path = Path.GetFullPath(database);
-            SqliteDatabase.EnsureSqliteOrAbsent(path);
-            if (!File.Exists(path))
-                throw new UsageException($"unknown workflow '{workflowId}': database '{path}' does not exist");
-            await using var host = CliHost.Create(path, null);
+            var path = CheckDatabase(database, mustExist: true, workflowId);
+            await using var host = CliHost.Create(path);
             var status = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
                 ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{path}'");
             print(status);
             return ExitCodes.Completed;
         });
 
-    /// <summary>Checks the type and input before anything touches the disk; returns the input JSON to start with.</summary>
-    private static string ValidateStart(WorkflowRegistry registry, string type, string? input)
+    /// <summary>Checks the type and input before anything touches the disk; returns the start command of each id.</summary>
+    private static Func<string, IWorkflowCommand> StartCommand(WorkflowRegistry registry, string type, string? input)
     {
         if (!registry.TryGet(type, out var definition))
             throw new UsageException($"unknown workflow type '{type}' (registered: {string.Join(", ", registry.WorkflowTypes)})");
-        string json;
-        if (input is null)
-            json = type == OnboardingWorkflow.TypeName ? JsonSerializer.Serialize(NewHire.Default, registry.JsonOptions) : "null";
-        else
+        var json = input ?? SampleWorkflows.DefaultInput(type, registry.JsonOptions) ?? "null";
+        if (input is not null)
         {
             try
             {
@@ -149,11 +192,10 @@ internal static class Commands
             {
                 throw new UsageException($"--input is not valid JSON: {e.Message}");
             }
-            json = input;
         }
         if (definition.ValidateInput(json, registry.JsonOptions) is { } error)
             throw new UsageException($"--input does not fit workflow type '{type}': {error}");
-        return json;
+        return id => new StartWorkflow(id, type, json);
     }
 
     private static async Task<int> GuardAsync(Func<Task<int>> command)
@@ -204,12 +246,14 @@ internal static class Commands
             new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.Steps.Count, s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error);
     }
 
-    private sealed record StepView(string Key, string StepId, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error);
+    private sealed record StepView(
+        string Key, string StepId, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
+        IReadOnlyList<StepFailure> Failures);
 
     private sealed record HistoryView(StatusView Workflow, IReadOnlyList<StepView> Steps)
     {
         public static HistoryView From(WorkflowStatus s) => new(StatusView.From(s), s.Steps
-            .Select(x => new StepView(x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error))
+            .Select(x => new StepView(x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error, x.Failures))
             .ToList());
     }
 

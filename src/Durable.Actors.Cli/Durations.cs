@@ -8,6 +8,8 @@ internal static partial class Durations
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)(ms|s|m|h)$")]
     private static partial Regex Pattern();
 
+    public static TimeSpan? ParseOptional(string? text, string option) => text is null ? null : Parse(text, option);
+
     public static TimeSpan Parse(string text, string option)
     {
         var match = Pattern().Match(text.Trim());

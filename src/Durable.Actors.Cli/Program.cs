@@ -7,24 +7,28 @@ var effects = new Option<string?>("--effects") { Description = "The sample's eff
 var type = new Option<string>("--type") { Description = "The registered workflow type to start", DefaultValueFactory = _ => "onboarding" };
 var input = new Option<string?>("--input") { Description = "The workflow input as JSON (default: the sample's new hire)" };
 var staleTimeout = new Option<string?>("--stale-timeout") { Description = "Age after which an IN_PROGRESS step is a zombie to run again, e.g. 0s, 30s, 5m (default: the configured one)" };
+var busyTimeout = new Option<string?>("--busy-timeout") { Description = "How long to wait on a database locked by another process before a write fails, e.g. 500ms, 5s (default: the configured one)" };
 var json = new Option<bool>("--json") { Description = "Print JSON for scripts" };
 Argument<string> WorkflowId() => new("workflowId") { Description = "The workflow's id" };
 
-var startId = WorkflowId();
-var start = new Command("start", "Run a workflow (the onboarding sample by default) to its end; an existing id resumes") { startId, type, input, db, effects };
+var startIds = new Argument<string[]>("workflowId") { Description = "The ids of the workflows to run, at once", Arity = ArgumentArity.OneOrMore };
+var start = new Command("start", "Run workflows (the onboarding sample by default) to their end; an existing id resumes") { startIds, type, input, db, effects, busyTimeout };
 start.SetAction((r, ct) => Commands.RunAsync(
-    new RunRequest(r.GetValue(startId)!, r.GetValue(db)!, r.GetValue(effects), null, Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: null), ct));
+    new RunRequest(r.GetValue(startIds)!, r.GetValue(db)!, r.GetValue(effects), null, r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: null), ct));
 
 var resumeId = WorkflowId();
-var resume = new Command("resume", "Run an existing workflow again: completed steps replay, the rest run") { resumeId, db, effects, staleTimeout };
+var resume = new Command("resume", "Run an existing workflow again: completed steps replay, the rest run") { resumeId, db, effects, staleTimeout, busyTimeout };
 resume.SetAction((r, ct) => Commands.RunAsync(
-    new RunRequest(r.GetValue(resumeId)!, r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), Start: null, CrashAfter: null), ct));
+    new RunRequest([r.GetValue(resumeId)!], r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), Start: null, CrashAfter: null), ct));
+
+var recover = new Command("recover", "Resume every workflow that was started and neither completed nor failed, and exit when they are done") { db, effects, staleTimeout, busyTimeout };
+recover.SetAction((r, ct) => Commands.RecoverAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
 
 var crashId = WorkflowId();
 var crashN = new Argument<int>("N") { Description = "Kill the process right after the N-th step's IN_PROGRESS record is durable, before its body runs" };
-var crashAfter = new Command("crash-after", "Start (or resume) a workflow and kill the process at its N-th step") { crashId, crashN, type, input, db, effects, staleTimeout };
+var crashAfter = new Command("crash-after", "Start (or resume) a workflow and kill the process at its N-th step") { crashId, crashN, type, input, db, effects, staleTimeout, busyTimeout };
 crashAfter.SetAction((r, ct) => Commands.RunAsync(
-    new RunRequest(r.GetValue(crashId)!, r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: r.GetValue(crashN)), ct));
+    new RunRequest([r.GetValue(crashId)!], r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: r.GetValue(crashN)), ct));
 
 var statusId = WorkflowId();
 var status = new Command("status", "Show a workflow's status, read from the journal") { statusId, db, json };
@@ -39,7 +43,7 @@ list.SetAction((r, ct) => Commands.ListAsync(r.GetValue(db)!, r.GetValue(json), 
 
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, status, history, list,
+    start, resume, crashAfter, recover, status, history, list,
 };
 
 var parsed = root.Parse(args);

@@ -70,10 +70,6 @@ public sealed class OnboardingWorkflow(EffectsLog effects) : IWorkflow<NewHire, 
         return new OnboardingResult(employee.EmployeeId, laptop, accounts, emailId);
     }
 
-    /// <summary>Registers the sample in <paramref name="registry"/>.</summary>
-    public static WorkflowRegistry Register(WorkflowRegistry registry, EffectsLog effects) =>
-        registry.Add(TypeName, () => new OnboardingWorkflow(effects));
-
     // string.GetHashCode differs per process; the ids must be the same in every run.
     private static uint Stable(string text)
     {

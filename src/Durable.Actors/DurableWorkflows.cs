@@ -52,6 +52,10 @@ public static class DurableWorkflows
     public static Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken = default) =>
         JournalReader.GetStatusAsync(system, workflowId, cancellationToken);
 
+    /// <summary>The ids of workflows that were started and neither completed nor failed: what recovery-on-start resumes.</summary>
+    public static Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
+        JournalReader.GetPendingAsync(system, cancellationToken);
+
     /// <summary>Reads every workflow's status from the journal (Akka.Persistence.Query), ordered by id.</summary>
     public static Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
         JournalReader.ListAsync(system, cancellationToken);

@@ -13,15 +13,17 @@ public interface IWorkflowContext
     /// <typeparam name="T">The step's result; it must round-trip through System.Text.Json.</typeparam>
     /// <param name="stepId">A name for the step, kept with its record; the same code must ask for the same id in the same place.</param>
     /// <param name="body">The side effect. It gets a token cancelled when the workflow stops.</param>
+    /// <param name="retry">How a failing body is retried in this run; null for the configured default (<c>durable-actors.step-retry</c>).</param>
     /// <returns>The result, as read back from its JSON record (the same value a later replay returns).</returns>
     /// <remarks>
     /// The step's key is <c>workflowId:sequence</c>, the sequence counting steps in call order. Before the body runs an
-    /// IN_PROGRESS record is made durable; after it, COMPLETED with the result or FAILED with the error, which is then
-    /// rethrown. A step that completed never runs again; a failed one runs again on the next resume.
+    /// IN_PROGRESS record is made durable; after it, COMPLETED with the result or FAILED with the error. A failed attempt
+    /// is retried by <paramref name="retry"/>; when the attempts are exhausted the last error is rethrown. A step that
+    /// completed never runs again; a failed one runs again on the next resume.
     /// Throws <see cref="WorkflowNondeterminismException"/> when the journal holds another step id at this key, and
     /// <see cref="StepResultNotSerializableException"/> when the result does not round-trip through JSON.
     /// </remarks>
-    Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body);
+    Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null);
 
     /// <summary>Runs <paramref name="branches"/> in parallel, each with its own branch context, and returns their results in order.</summary>
     /// <typeparam name="T">The branches' result.</typeparam>

@@ -5,16 +5,16 @@ public static class WorkflowContextExtensions
 {
     /// <summary>Runs a synchronous step body that returns a result.</summary>
     /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
-    public static Task<T> StepAsync<T>(this IWorkflowContext context, string stepId, Func<T> body)
+    public static Task<T> StepAsync<T>(this IWorkflowContext context, string stepId, Func<T> body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
-        return context.StepAsync(stepId, _ => Task.FromResult(body()));
+        return context.StepAsync(stepId, _ => Task.FromResult(body()), retry);
     }
 
     /// <summary>Runs an asynchronous step body with no result.</summary>
     /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
-    public static Task StepAsync(this IWorkflowContext context, string stepId, Func<CancellationToken, Task> body)
+    public static Task StepAsync(this IWorkflowContext context, string stepId, Func<CancellationToken, Task> body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
@@ -22,12 +22,12 @@ public static class WorkflowContextExtensions
         {
             await body(ct).ConfigureAwait(false);
             return null;
-        });
+        }, retry);
     }
 
     /// <summary>Runs a synchronous step body with no result.</summary>
     /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
-    public static Task StepAsync(this IWorkflowContext context, string stepId, Action body)
+    public static Task StepAsync(this IWorkflowContext context, string stepId, Action body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
@@ -35,7 +35,7 @@ public static class WorkflowContextExtensions
         {
             body();
             return Task.FromResult<object?>(null);
-        });
+        }, retry);
     }
 
     /// <summary>Runs two branches in parallel and returns both results.</summary>

@@ -13,6 +13,9 @@ internal sealed record DurableSettings(
     TimeSpan BusyTimeout,
     TimeSpan MinBackoff,
     TimeSpan MaxBackoff,
+    int MaxRestarts,
+    bool RecoverOnStart,
+    RetryPolicy DefaultRetry,
     string JournalPluginId,
     string SnapshotPluginId,
     string QueryPluginId)
@@ -24,6 +27,10 @@ internal sealed record DurableSettings(
     /// <summary>The embedded reference configuration (hocon/durable-actors.conf).</summary>
     public static Config Reference { get; } =
         ConfigurationFactory.FromResource<DurableSettings>("Durable.Actors.durable-actors.conf");
+
+    private static int Positive(int value, string key) => value >= 1
+        ? value
+        : throw new ConfigurationException($"{Section}.{key} must be 1 or more, not {value}.");
 
     public static DurableSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
@@ -74,6 +81,16 @@ internal sealed record DurableSettings(
             busyTimeout,
             c.GetTimeSpan("supervision.min-backoff"),
             c.GetTimeSpan("supervision.max-backoff"),
+            Positive(c.GetInt("supervision.max-restarts"), "supervision.max-restarts"),
+            c.GetBoolean("recover-on-start"),
+            new RetryPolicy
+            {
+                MaxAttempts = Positive(c.GetInt("step-retry.max-attempts"), "step-retry.max-attempts"),
+                InitialDelay = c.GetTimeSpan("step-retry.initial-delay"),
+                BackoffCoefficient = c.GetDouble("step-retry.backoff-coefficient"),
+                MaxDelay = c.GetTimeSpan("step-retry.max-delay"),
+                Jitter = c.GetDouble("step-retry.jitter"),
+            },
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
             c.GetString("query-plugin"));

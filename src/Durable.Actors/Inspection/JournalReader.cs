@@ -38,6 +38,21 @@ internal static class JournalReader
         return statuses;
     }
 
+    /// <summary>Workflows started and neither completed nor failed, found from their tagged lifecycle events alone.</summary>
+    public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        var last = new Dictionary<string, object>(StringComparer.Ordinal);
+        await ReadJournal(system).CurrentEventsByTag(LifecycleTag.Name, Offset.NoOffset())
+            .RunForeach(envelope => last[envelope.PersistenceId] = envelope.Event, system.Materializer())
+            .WaitAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return last
+            .Where(e => e.Value is WorkflowStarted or RunResumed)
+            .Select(e => e.Key[WorkflowActor.PersistenceIdPrefix.Length..])
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
     private static SqlReadJournal ReadJournal(ActorSystem system) =>
         PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(DurableSettings.Create(system).QueryPluginId);
 

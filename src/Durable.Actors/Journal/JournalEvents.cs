@@ -14,7 +14,19 @@ internal sealed record StepCompleted(string Key, string ResultJson, DateTimeOffs
 
 internal sealed record StepFailed(string Key, string Error, DateTimeOffset At) : IJournalEvent;
 
+// A run of a workflow whose last run failed began: the workflow is running again.
+internal sealed record RunResumed(DateTimeOffset At) : IJournalEvent;
+
 // A run (the first one or a resume) returned a result.
 internal sealed record RunCompleted(string ResultJson, DateTimeOffset At) : IJournalEvent;
 
 internal sealed record RunFailed(string Error, DateTimeOffset At) : IJournalEvent;
+
+internal static class LifecycleTag
+{
+    // Workflow lifecycle events carry this tag, so that recovery finds unfinished workflows without reading every
+    // step event; step events stay untagged (a tag costs a row per event).
+    public const string Name = "durable-workflow-lifecycle";
+
+    public static bool Applies(IJournalEvent e) => e is WorkflowStarted or RunResumed or RunCompleted or RunFailed;
+}

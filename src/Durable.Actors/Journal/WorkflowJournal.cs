@@ -67,6 +67,11 @@ internal sealed class WorkflowJournal
                 failed.Status = StepStatus.Failed;
                 failed.Error = f.Error;
                 failed.EndedAt = f.At;
+                failed.Failures.Add(new StepFailure(failed.Attempts, f.At, f.Error));
+                break;
+            case RunResumed r:
+                Status = WorkflowRunStatus.Running;
+                EndedAt = null;
                 break;
             case RunCompleted r:
                 Status = WorkflowRunStatus.Completed;
@@ -90,7 +95,7 @@ internal sealed class WorkflowJournal
         EndedAt,
         ResultJson,
         Error,
-        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error)).ToList());
+        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList());
 
     internal sealed class StepEntry(string key, string stepId)
     {
@@ -102,5 +107,6 @@ internal sealed class WorkflowJournal
         public DateTimeOffset? EndedAt { get; set; }
         public string? ResultJson { get; set; }
         public string? Error { get; set; }
+        public List<StepFailure> Failures { get; } = [];
     }
 }

@@ -68,6 +68,7 @@ public enum WorkflowRunStatus
 /// <param name="EndedAt">When its last attempt ended, if it ended.</param>
 /// <param name="ResultJson">Its result, if it completed.</param>
 /// <param name="Error">The error of its last failed attempt, if any.</param>
+/// <param name="Failures">Every failed attempt with its error, oldest first.</param>
 public sealed record StepRecord(
     string Key,
     string StepId,
@@ -76,7 +77,14 @@ public sealed record StepRecord(
     DateTimeOffset StartedAt,
     DateTimeOffset? EndedAt,
     string? ResultJson,
-    string? Error);
+    string? Error,
+    IReadOnlyList<StepFailure> Failures);
+
+/// <summary>One failed attempt of a step.</summary>
+/// <param name="Attempt">The attempt number, from 1.</param>
+/// <param name="At">When it failed.</param>
+/// <param name="Error">What it failed with: the exception, or <c>stale: …</c> for a zombie left by a crash.</param>
+public sealed record StepFailure(int Attempt, DateTimeOffset At, string Error);
 
 /// <summary>A step record's state.</summary>
 public enum StepStatus

@@ -32,25 +32,54 @@ internal sealed class WorkflowContext(
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
         new(workflowId, runId, workflowActor, runtime, branchScope, runToken, blockToken);
 
-    public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body)
+    public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
         cancellationToken.ThrowIfCancellationRequested();
-        var json = runtime.Registry.JsonOptions;
+        var policy = retry ?? runtime.Settings.DefaultRetry;
 
         var decided = NewReply<StepDecision>();
         workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
 
-        if (decision is ReplayStep replay)
+        for (var attemptsInRun = 1; ; attemptsInRun++)
         {
-            var recorded = JsonSerializer.Deserialize<T>(replay.ResultJson, json)!;
-            runtime.Report(new StepReport(workflowId, replay.Key, stepId, 0, StepReportKind.Replayed));
-            return recorded;
-        }
+            if (decision is ReplayStep replay)
+            {
+                var recorded = JsonSerializer.Deserialize<T>(replay.ResultJson, runtime.Registry.JsonOptions)!;
+                runtime.Report(new StepReport(workflowId, replay.Key, stepId, 0, StepReportKind.Replayed));
+                return recorded;
+            }
 
-        var (key, attempt) = (ExecuteStep)decision;
+            var (key, attempt) = (ExecuteStep)decision;
+            try
+            {
+                return await ExecuteAsync(key, stepId, attempt, body).ConfigureAwait(false);
+            }
+            catch (Exception e) when (policy.Retries(e, attemptsInRun) && !cancellationToken.IsCancellationRequested)
+            {
+                var delay = policy.DelayAfter(attemptsInRun, Random.Shared);
+                runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed,
+                    $"{e.GetType().Name}: {e.Message}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
+                // The clock's delay, so that tests move time instead of waiting.
+                await Task.Delay(delay, runtime.Clock, cancellationToken).ConfigureAwait(false);
+                decided = NewReply<StepDecision>();
+                workflowActor.Tell(new DecideStepAgain(runId, key, stepId, decided));
+                decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, Describe(e)));
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
+    private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body)
+    {
+        var json = runtime.Registry.JsonOptions;
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
 
         T value;
@@ -60,7 +89,7 @@ internal sealed class WorkflowContext(
         }
         catch (Exception e)
         {
-            await RecordFailureAsync(key, stepId, attempt, e, $"{e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+            await RecordFailureAsync(key, stepId, e, Describe(e)).ConfigureAwait(false);
             throw;
         }
 
@@ -75,7 +104,7 @@ internal sealed class WorkflowContext(
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             var error = new StepResultNotSerializableException(key, stepId, typeof(T), e);
-            await RecordFailureAsync(key, stepId, attempt, error, error.Message).ConfigureAwait(false);
+            await RecordFailureAsync(key, stepId, error, error.Message).ConfigureAwait(false);
             throw error;
         }
 
@@ -85,6 +114,8 @@ internal sealed class WorkflowContext(
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed));
         return result;
     }
+
+    private static string Describe(Exception e) => e is DurableActorsException ? e.Message : $"{e.GetType().Name}: {e.Message}";
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {
@@ -137,13 +168,12 @@ internal sealed class WorkflowContext(
         return new ParallelBranchFailedException(failed.Key, failed.Number, branches, step?.Key, step?.StepId, error);
     }
 
-    private async Task RecordFailureAsync(string key, string stepId, int attempt, Exception error, string message)
+    private async Task RecordFailureAsync(string key, string stepId, Exception error, string message)
     {
         var failed = NewReply();
         workflowActor.Tell(new FailStep(runId, key, message, failed));
         await failed.Task.WaitAsync(runToken).ConfigureAwait(false);
         LastStepFailure = (error, key, stepId);
-        runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, message));
     }
 
     private static TaskCompletionSource<T> NewReply<T>() => new(TaskCreationOptions.RunContinuationsAsynchronously);

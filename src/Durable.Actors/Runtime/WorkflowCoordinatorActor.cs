@@ -1,19 +1,28 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Pattern;
+using Durable.Actors.Inspection;
 
 namespace Durable.Actors.Runtime;
 
 /// <summary>
 /// Finds or creates the actor of a workflow id and routes messages to it. Each workflow actor sits under its own
-/// backoff supervisor, which restarts it after a journal failure stopped it; it then recovers from its journal.
-/// One workflow's failure never touches another.
+/// backoff supervisor, which restarts it after a journal failure stopped it; it then recovers from its journal and
+/// takes up the requests kept here. When the supervisor gives up, those requests get the failure. On start it
+/// resumes every unfinished workflow (recover-on-start). One workflow's failure never touches another.
 /// </summary>
 internal sealed class WorkflowCoordinatorActor : ReceiveActor
 {
     private const int MaxWorkflowIdLength = 200;
 
+    private readonly WorkflowRuntime _runtime;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, (IActorRef Supervisor, WorkflowRequests Requests)> _workflows = new(StringComparer.Ordinal);
+
     public WorkflowCoordinatorActor(WorkflowRuntime runtime)
     {
+        _runtime = runtime;
+
         Receive<IWorkflowCommand>(command =>
         {
             if (InvalidId(command.WorkflowId) is { } reason)
@@ -21,28 +30,68 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 Sender.Tell(command is StartWorkflow ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
                 return;
             }
-
-            var name = Uri.EscapeDataString(command.WorkflowId);
-            var child = Context.Child(name);
-            if (child.IsNobody())
-            {
-                var workflowProps = Props.Create(() => new WorkflowActor(command.WorkflowId, runtime));
-                var options = Backoff.OnStop(
-                        workflowProps,
-                        "workflow",
-                        runtime.Settings.MinBackoff,
-                        runtime.Settings.MaxBackoff,
-                        randomFactor: 0.2,
-                        maxNrOfRetries: -1)
-                    // An exception in the actor is a bug of ours: stop it, so it restarts after the backoff and recovers.
-                    .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop))
-                    .WithAutoReset(runtime.Settings.MinBackoff)
-                    .WithReplyWhileStopped(new WorkflowFailed(command.WorkflowId,
-                        $"the actor of workflow '{command.WorkflowId}' is restarting after a failure; try again shortly"));
-                child = Context.ActorOf(BackoffSupervisor.Props(options), name);
-            }
-            child.Forward(command);
+            var (supervisor, requests) = GetOrCreate(command.WorkflowId);
+            requests.Add(Sender, command);
+            supervisor.Tell(command);
         });
+        Receive<Terminated>(OnSupervisorGaveUp);
+        Receive<PendingWorkflowsFound>(found =>
+        {
+            _log.Info("Recovering {0} unfinished workflows", found.WorkflowIds.Count);
+            foreach (var id in found.WorkflowIds)
+                Self.Tell(new ResumeWorkflow(id));
+        });
+        Receive<Status.Failure>(failure => _log.Error(failure.Cause, "Could not find unfinished workflows to recover"));
+        // Replies to the coordinator's own recovery requests.
+        Receive<WorkflowCompleted>(c => _log.Info("Recovered workflow [{0}] completed", c.WorkflowId));
+        Receive<WorkflowFailed>(f => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error));
+        Receive<WorkflowRejected>(r => _log.Warning("Recovered workflow [{0}] was rejected: {1}", r.WorkflowId, r.Reason));
+        Receive<WorkflowNotFound>(_ => { });
+    }
+
+    protected override void PreStart()
+    {
+        if (_runtime.Settings.RecoverOnStart)
+            JournalReader.GetPendingAsync(Context.System, CancellationToken.None)
+                .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new PendingWorkflowsFound(t.Result) : new Status.Failure(t.Exception!.GetBaseException()),
+                    TaskScheduler.Default)
+                .PipeTo(Self);
+    }
+
+    private (IActorRef, WorkflowRequests) GetOrCreate(string workflowId)
+    {
+        if (_workflows.TryGetValue(workflowId, out var existing))
+            return existing;
+
+        var requests = new WorkflowRequests();
+        var runtime = _runtime;
+        var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests));
+        var options = Backoff.OnStop(
+                workflowProps,
+                "workflow",
+                runtime.Settings.MinBackoff,
+                runtime.Settings.MaxBackoff,
+                randomFactor: 0.2,
+                maxNrOfRetries: runtime.Settings.MaxRestarts)
+            // An exception in the actor is a bug of ours: stop it, so it restarts after the backoff and recovers.
+            .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop))
+            .WithAutoReset(runtime.Settings.MinBackoff);
+        var supervisor = Context.ActorOf(BackoffSupervisor.Props(options), Uri.EscapeDataString(workflowId));
+        Context.Watch(supervisor);
+        _workflows[workflowId] = (supervisor, requests);
+        return (supervisor, requests);
+    }
+
+    private void OnSupervisorGaveUp(Terminated terminated)
+    {
+        var entry = _workflows.FirstOrDefault(w => w.Value.Supervisor.Equals(terminated.ActorRef));
+        if (entry.Key is null)
+            return;
+        _workflows.Remove(entry.Key);
+        var cause = entry.Value.Requests.StopCause ?? "its actor stopped";
+        _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", entry.Key, _runtime.Settings.MaxRestarts, cause);
+        entry.Value.Requests.AnswerAll(new WorkflowFailed(entry.Key,
+            $"workflow '{entry.Key}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
     }
 
     private static string? InvalidId(string? id) => id switch
@@ -53,4 +102,6 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _ when id.Trim() != id => "the workflow id starts or ends with white space",
         _ => null,
     };
+
+    private sealed record PendingWorkflowsFound(IReadOnlyList<string> WorkflowIds);
 }

@@ -32,6 +32,33 @@ internal static class SqliteDatabase
             throw new DatabaseUnavailableException(path, $"'{path}' is not a SQLite database; it was left untouched.");
     }
 
+    /// <summary>
+    /// Throws <see cref="DatabaseUnavailableException"/> when the SQLite file at <paramref name="path"/> is damaged
+    /// (corrupt or truncated). Opens it read-only: it changes nothing. Reads every page, so it suits tools, not hot paths.
+    /// </summary>
+    public static void EnsureIntact(string path)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = path,
+                Mode = SqliteOpenMode.ReadOnly,
+                Pooling = false,
+            }.ConnectionString);
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA quick_check(1)";
+            var result = command.ExecuteScalar() as string;
+            if (result != "ok")
+                throw new DatabaseUnavailableException(path, $"'{path}' is a damaged SQLite database ({result}); it was left untouched.");
+        }
+        catch (SqliteException e)
+        {
+            throw new DatabaseUnavailableException(path, $"'{path}' is a damaged SQLite database ({e.Message}); it was left untouched.", e);
+        }
+    }
+
     /// <summary>Creates the folder and file if needed and turns on WAL, a property of the file that persists.</summary>
     public static void Prepare(DurableSettings settings)
     {

@@ -98,7 +98,7 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
                     if (_counter["a-charge"] == 1)
                         throw new InvalidOperationException("card declined");
                     return "charged";
-                }),
+                }, RetryPolicy.None),
                 branch => branch.StepAsync("b-ship", async ct =>
                 {
                     _counter.Ran("b-ship");

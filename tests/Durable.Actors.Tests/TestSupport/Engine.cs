@@ -12,10 +12,11 @@ public static class Engine
         """);
 
     /// <summary>A plain ActorSystem running the engine on <paramref name="database"/>; terminate it to simulate a stop.</summary>
-    public static (ActorSystem System, IActorRef Coordinator) Start(string database, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null)
+    public static (ActorSystem System, IActorRef Coordinator) Start(
+        string database, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
     {
         var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)));
-        return (system, DurableWorkflows.Start(system, registry, observer));
+        return (system, DurableWorkflows.Start(system, registry, observer, clock ?? TimeProvider.System));
     }
 }
 

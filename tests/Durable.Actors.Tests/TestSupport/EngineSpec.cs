@@ -15,8 +15,8 @@ public abstract class EngineSpec : Akka.TestKit.Xunit2.TestKit
 
     protected static readonly TimeSpan RunTimeout = TimeSpan.FromSeconds(30);
 
-    protected IActorRef StartEngine(WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
-        DurableWorkflows.Start(Sys, registry, observer);
+    protected IActorRef StartEngine(WorkflowRegistry registry, IWorkflowObserver? observer = null, TimeProvider? clock = null) =>
+        DurableWorkflows.Start(Sys, registry, observer, clock ?? TimeProvider.System);
 
     protected override void AfterAll()
     {

@@ -1,0 +1,37 @@
+namespace Durable.Actors.Samples.Onboarding;
+
+/// <summary>How many sections the report has.</summary>
+/// <param name="Sections">The number of sequential steps, one per section.</param>
+public sealed record ReportRequest(int Sections)
+{
+    /// <summary>The input used when none is given.</summary>
+    public static ReportRequest Default { get; } = new(10);
+}
+
+/// <summary>
+/// A longer sample: builds a report section by section, one sequential step per section, each leaving its line in the
+/// effects log. Used to exercise crashes at every step and many workflows at once.
+/// </summary>
+/// <param name="effects">Where each real execution of a step leaves its line.</param>
+public sealed class ReportWorkflow(EffectsLog effects) : IWorkflow<ReportRequest, int>
+{
+    /// <summary>The name the sample is registered under.</summary>
+    public const string TypeName = "report";
+
+    /// <inheritdoc />
+    public async Task<int> RunAsync(IWorkflowContext context, ReportRequest input)
+    {
+        var total = 0;
+        for (var section = 1; section <= input.Sections; section++)
+        {
+            var stepId = $"section-{section}";
+            var number = section;
+            total += await context.StepAsync(stepId, async ct =>
+            {
+                await effects.AppendAsync(context.WorkflowId, stepId, ct);
+                return number * number;
+            });
+        }
+        return total;
+    }
+}

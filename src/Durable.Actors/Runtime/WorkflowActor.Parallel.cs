@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.Event;
+using Durable.Actors.Journal;
+
+namespace Durable.Actors.Runtime;
+
+// Parallel blocks: reserve one sequence number per branch (journaled), then run each branch in a child actor.
+internal sealed partial class WorkflowActor
+{
+    private readonly Dictionary<IActorRef, ParallelBranch> _branches = [];
+    private readonly Dictionary<string, Exception> _branchErrors = new(StringComparer.Ordinal);
+    private long _branchActors;
+
+    private void OnBeginParallel(BeginParallel begin)
+    {
+        if (!IsCurrent(begin.RunId, begin.Reply))
+            return;
+        var count = begin.Branches.Count;
+        var keys = Enumerable.Range(_run!.Reserve(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
+        var block = $"a parallel block of {count} branches";
+        void Fail(Exception e) => begin.Reply.TrySetException(e);
+
+        if (_journal.TryGetBlock(keys[0], out var recorded))
+        {
+            if (recorded == count)
+                StartBranches(begin, keys);
+            else
+                Violate(keys[0], $"a parallel block of {recorded} branches", block, Fail);
+            return;
+        }
+        foreach (var key in keys)
+        {
+            if (_journal.TryGetStep(key, out var step))
+            {
+                Violate(key, step.StepId, block, Fail);
+                return;
+            }
+            if (_journal.IsBranchKey(key))
+            {
+                Violate(key, "a branch of another parallel block", block, Fail);
+                return;
+            }
+        }
+
+        PersistEvent(new BranchesReserved(keys[0], count, Now), _ => StartBranches(begin, keys));
+    }
+
+    private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)
+    {
+        var branches = new List<ParallelBranch>(keys.Count);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var scope = keys[i][(_workflowId.Length + 1)..] + ".";
+            var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BlockToken),
+                new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
+            var body = begin.Branches[i];
+            var child = Context.ActorOf(Props.Create(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");
+            Context.Watch(child);
+            _branches[child] = branch;
+            branches.Add(branch);
+        }
+        begin.Reply.TrySetResult(branches);
+    }
+
+    /// <summary>
+    /// A branch that throws crashes its actor; this strategy stops it and keeps the error for the block, which reports
+    /// it (so the crash is not logged twice).
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(error =>
+    {
+        if (error is BranchFailedException failed)
+            _branchErrors[failed.BranchKey] = failed.InnerException!;
+        else
+            _log.Error(error, "A branch actor of workflow [{0}] crashed", _workflowId);
+        return Directive.Stop;
+    }, loggingEnabled: false);
+
+    private void OnBranchTerminated(Terminated terminated)
+    {
+        if (!_branches.Remove(terminated.ActorRef, out var branch))
+            return;
+        var error = _branchErrors.Remove(branch.Key, out var thrown)
+            ? thrown
+            : new InvalidOperationException($"The actor of branch {branch.Key} stopped before its branch ended.");
+        branch.Completion.TrySetException(error);
+    }
+}
