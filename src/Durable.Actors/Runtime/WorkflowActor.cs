@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using Akka.Pattern;
 using Akka.Persistence.Journal;
 using Durable.Actors.Journal;
 
@@ -24,12 +25,14 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
     private ActiveRun? _run;
     private int _lastRunId;
     private string? _stopCause;
+    private bool _restarted;
 
     public WorkflowActor(string workflowId, WorkflowRuntime runtime, WorkflowRequests requests)
     {
         _workflowId = workflowId;
         _runtime = runtime;
         _requests = requests;
+        _restarted = requests.StopCause is not null;
         JournalPluginId = runtime.Settings.JournalPluginId;
         SnapshotPluginId = runtime.Settings.SnapshotPluginId;
 
@@ -194,7 +197,7 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         {
             Persist(new Tagged(e, [LifecycleTag.Name]), _ =>
             {
-                _journal.Apply(e);
+                Persisted(e);
                 then(e);
             });
         }
@@ -202,9 +205,21 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         {
             Persist(e, persisted =>
             {
-                _journal.Apply(persisted);
+                Persisted(persisted);
                 then(persisted);
             });
+        }
+    }
+
+    private void Persisted(IJournalEvent e)
+    {
+        _journal.Apply(e);
+        if (_restarted)
+        {
+            // The journal works again: later failures start a new count of restarts.
+            _restarted = false;
+            _requests.Progressed();
+            Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
         }
     }
 

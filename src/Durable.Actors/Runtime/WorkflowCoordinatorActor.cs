@@ -74,8 +74,11 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 randomFactor: 0.2,
                 maxNrOfRetries: runtime.Settings.MaxRestarts)
             // An exception in the actor is a bug of ours: stop it, so it restarts after the backoff and recovers.
-            .WithSupervisorStrategy(new OneForOneStrategy(_ => Directive.Stop))
-            .WithAutoReset(runtime.Settings.MinBackoff);
+            // The backoff supervisor reads its restart limit from this strategy.
+            .WithSupervisorStrategy(new OneForOneStrategy(runtime.Settings.MaxRestarts, null, _ => Directive.Stop))
+            // The actor resets the backoff itself once it made progress (see WorkflowActor): a restarted actor that
+            // fails again before writing anything counts towards max-restarts, however long it lived.
+            .WithManualReset();
         var supervisor = Context.ActorOf(BackoffSupervisor.Props(options), Uri.EscapeDataString(workflowId));
         Context.Watch(supervisor);
         _workflows[workflowId] = (supervisor, requests);

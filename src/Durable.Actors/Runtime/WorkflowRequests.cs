@@ -25,6 +25,13 @@ internal sealed class WorkflowRequests
         }
     }
 
+    /// <summary>The actor recorded something again after a failure stopped it.</summary>
+    public void Progressed()
+    {
+        lock (_gate)
+            _stopCause = null;
+    }
+
     public void Add(IActorRef sender, IWorkflowCommand command)
     {
         lock (_gate)

@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>A host that stops with workflows half way; the next host on the same database resumes them by itself.</summary>
+public sealed class RecoveryOnStartSpec : TestKit, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private readonly TempFolder _folder = new();
+    private readonly StepCounter _counter = new();
+    private volatile bool _hang = true;
+
+    private WorkflowRegistry Registry() => new WorkflowRegistry().Add<int, int>("two-steps", async (ctx, n) =>
+    {
+        var a = await ctx.StepAsync("first", () => { _counter.Ran($"{ctx.WorkflowId} first"); return n; });
+        if (n > 0 && _hang)
+            await Task.Delay(System.Threading.Timeout.Infinite, ctx.CancellationToken);
+        return a + await ctx.StepAsync("second", () => { _counter.Ran($"{ctx.WorkflowId} second"); return 10; });
+    });
+
+    /// <summary>Three workflows stopped between their steps, one completed and one failed, all in the first host.</summary>
+    private async Task LeaveUnfinishedWorkflowsAsync()
+    {
+        var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry());
+        var done = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("done", "two-steps", "0"), Timeout);
+        Assert.Equal(10, done.GetResult<int>());
+        foreach (var id in new[] { "a", "b", "c" })
+            coordinator.Tell(new StartWorkflow(id, "two-steps", "1"));
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Total == 5), Timeout);
+        await first.Terminate();
+        _hang = false;
+    }
+
+    [Fact]
+    public async Task Start_OfAHost_ResumesEveryStartedWorkflowThatNeitherCompletedNorFailed()
+    {
+        await LeaveUnfinishedWorkflowsAsync();
+
+        var (second, _) = TestSupport.Engine.Start(_folder.Database, Registry());
+        try
+        {
+            await AwaitAssertAsync(async () =>
+            {
+                var statuses = await DurableWorkflows.ListAsync(second);
+                Assert.All(statuses, s => Assert.Equal(WorkflowRunStatus.Completed, s.Status));
+            }, Timeout);
+
+            Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
+            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} first"]));
+            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} second"]));
+            Assert.All(await DurableWorkflows.ListAsync(second), s => Assert.Equal(s.WorkflowId == "done" ? "10" : "11", s.ResultJson));
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task GetPendingAsync_WithRecoveryTurnedOff_ListsTheUnfinishedWorkflowsAndNothingRuns()
+    {
+        await LeaveUnfinishedWorkflowsAsync();
+
+        var (second, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), extraHocon: "durable-actors.recover-on-start = off");
+        try
+        {
+            // A workflow run to its end in this host proves the host is up and working.
+            await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("other", "two-steps", "0"), Timeout);
+
+            Assert.Equal(["a", "b", "c"], await DurableWorkflows.GetPendingAsync(second));
+            Assert.Equal(0, _counter["a second"] + _counter["b second"] + _counter["c second"]);
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
+
+    public new void Dispose()
+    {
+        _folder.Dispose();
+        base.Dispose();
+    }
+}

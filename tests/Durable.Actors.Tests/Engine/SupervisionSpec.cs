@@ -1,0 +1,98 @@
+using Akka.Actor;
+using Akka.Event;
+using Durable.Actors.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>
+/// Journal writes that fail for real: another connection holds the SQLite write lock longer than the busy timeout.
+/// The workflow actor stops, its supervisor restarts it with backoff, it recovers from the journal and carries on.
+/// </summary>
+public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(output, """
+    durable-actors.sqlite.busy-timeout = 100ms
+    durable-actors.supervision.min-backoff = 100ms
+    durable-actors.supervision.max-restarts = 2
+    """)
+{
+    private readonly StepCounter _counter = new();
+    private SqliteConnection? _lock;
+
+    /// <summary>Takes the database's write lock right after step 1 completed, before step 2 is recorded.</summary>
+    private (IActorRef Coordinator, TaskCompletionSource Locked) StartLockingEngine()
+    {
+        var locked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new RecordingObserver
+        {
+            OnReport = r =>
+            {
+                if (r is not { Kind: StepReportKind.Executed, StepId: "reserve" } || _lock is not null)
+                    return;
+                _lock = new SqliteConnection($"Data Source={Folder.Database};Pooling=False");
+                _lock.Open();
+                using var begin = _lock.CreateCommand();
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                begin.ExecuteNonQuery();
+                locked.SetResult();
+            },
+        };
+        var registry = new WorkflowRegistry().Add<string, string>("locked", async (ctx, _) =>
+        {
+            await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
+            await ctx.StepAsync("ship", () => _counter.Ran("ship"));
+            return "done";
+        });
+        return (StartEngine(registry, observer), locked);
+    }
+
+    private void ReleaseLock()
+    {
+        using (var rollback = _lock!.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+        _lock.Dispose();
+    }
+
+    [Fact]
+    public async Task JournalWriteFails_ActorIsRestartedRecoversAndTheRunCarriesOnToTheOriginalRequester()
+    {
+        var errors = CreateTestProbe();
+        Sys.EventStream.Subscribe(errors, typeof(Error));
+        var (coordinator, locked) = StartLockingEngine();
+
+        coordinator.Tell(new StartWorkflow("locked-1", "locked"), TestActor);
+        await locked.Task.WaitAsync(RunTimeout);
+        var error = await errors.FishForMessageAsync<Error>(e => e.Message.ToString()!.Contains("could not write"), RunTimeout);
+        Assert.Contains("database is locked", error.Cause.Message);
+        ReleaseLock();
+
+        var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        Assert.Equal("done", completed.GetResult<string>());
+        Assert.Equal((1, 1), (_counter["reserve"], _counter["ship"]));
+        var status = await DurableWorkflows.GetStatusAsync(Sys, "locked-1");
+        Assert.All(status!.Steps, s => Assert.Equal((StepStatus.Completed, 1), (s.Status, s.Attempts)));
+    }
+
+    [Fact]
+    public async Task JournalStaysLocked_SupervisorGivesUpWithAClearErrorAndNothingRecordedIsLost()
+    {
+        var (coordinator, locked) = StartLockingEngine();
+
+        coordinator.Tell(new StartWorkflow("locked-2", "locked"), TestActor);
+        await locked.Task.WaitAsync(RunTimeout);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(TimeSpan.FromSeconds(60));
+        Assert.Contains("workflow 'locked-2' gave up after 2 restarts", failed.Error);
+        Assert.Contains("database is locked", failed.Error);
+        Assert.Contains("Nothing recorded was lost", failed.Error);
+        ReleaseLock();
+
+        coordinator.Tell(new ResumeWorkflow("locked-2"), TestActor);
+        Assert.Equal("done", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
+        Assert.Equal((1, 1), (_counter["reserve"], _counter["ship"]));
+    }
+}
