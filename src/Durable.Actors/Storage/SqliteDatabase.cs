@@ -1,4 +1,3 @@
-using System.Text;
 using Durable.Actors.Configuration;
 using Microsoft.Data.Sqlite;
 
@@ -7,29 +6,54 @@ namespace Durable.Actors.Storage;
 /// <summary>Checks and prepares the database file before any actor touches it.</summary>
 internal static class SqliteDatabase
 {
-    private static readonly byte[] Header = Encoding.ASCII.GetBytes("SQLite format 3\0");
+    private const int SqliteCorrupt = 11;
+    private const int SqliteNotADatabase = 26;
 
     /// <summary>Throws <see cref="DatabaseUnavailableException"/> when <paramref name="path"/> exists and is not a SQLite database.</summary>
+    /// <remarks>
+    /// Asks SQLite itself, read-only, rather than reading the header with a FileStream: closing any other descriptor of
+    /// the file would drop the POSIX locks that this process's SQLite connections hold on it.
+    /// </remarks>
     public static void EnsureSqliteOrAbsent(string path)
     {
         if (Directory.Exists(path))
             throw new DatabaseUnavailableException(path, $"Database path '{path}' is a folder, not a SQLite database file.");
         if (!File.Exists(path))
             return;
-        var buffer = new byte[Header.Length];
-        int read;
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            using var connection = OpenReadOnly(path);
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA schema_version";
+            command.ExecuteScalar();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteNotADatabase)
+        {
+            throw new DatabaseUnavailableException(path, $"'{path}' is not a SQLite database; it was left untouched.", e);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == SqliteCorrupt)
+        {
+            throw Damaged(path, e.Message, e);
+        }
+        catch (SqliteException e)
         {
             throw new DatabaseUnavailableException(path, $"Cannot read database file '{path}': {e.Message}", e);
         }
-        // An empty file is what SQLite makes of a new database; anything else must carry the SQLite header.
-        if (read > 0 && (read < Header.Length || !buffer.AsSpan().SequenceEqual(Header)))
-            throw new DatabaseUnavailableException(path, $"'{path}' is not a SQLite database; it was left untouched.");
+    }
+
+    private static DatabaseUnavailableException Damaged(string path, string? problem, Exception? inner = null) =>
+        new(path, $"'{path}' is a damaged SQLite database ({problem?.Split('\n')[0].Trim()}); it was left untouched.", inner);
+
+    private static SqliteConnection OpenReadOnly(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ConnectionString);
+        connection.Open();
+        return connection;
     }
 
     /// <summary>
@@ -40,22 +64,16 @@ internal static class SqliteDatabase
     {
         try
         {
-            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-            {
-                DataSource = path,
-                Mode = SqliteOpenMode.ReadOnly,
-                Pooling = false,
-            }.ConnectionString);
-            connection.Open();
+            using var connection = OpenReadOnly(path);
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA quick_check(1)";
             var result = command.ExecuteScalar() as string;
             if (result != "ok")
-                throw new DatabaseUnavailableException(path, $"'{path}' is a damaged SQLite database ({result}); it was left untouched.");
+                throw Damaged(path, result);
         }
         catch (SqliteException e)
         {
-            throw new DatabaseUnavailableException(path, $"'{path}' is a damaged SQLite database ({e.Message}); it was left untouched.", e);
+            throw Damaged(path, e.Message, e);
         }
     }
 

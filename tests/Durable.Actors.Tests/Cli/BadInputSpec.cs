@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using Durable.Actors.Tests.TestSupport;
+using Microsoft.Data.Sqlite;
 using Xunit;
 
 namespace Durable.Actors.Tests.Cli;
@@ -56,6 +58,58 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
         Assert.Equal(before.Dump, TestSupport.Cli.Dump(folder.Database));
         Assert.Equal(before.Files, Directory.GetFileSystemEntries(folder.Path).Order().ToArray());
         Assert.Equal("my notes, not a database\n", await File.ReadAllTextAsync(notes));
+        Assert.Empty(TestSupport.Cli.Effects(folder.Path));
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("corrupt")]
+    public async Task Command_DamagedDatabase_ExitsTwoNamingTheDamageAndLeavesTheFileAsItWas(string damage)
+    {
+        using var folder = new TempFolder();
+        var bytes = await File.ReadAllBytesAsync(known.Database);
+        Assert.True(bytes.Length > 16384, "the known database is too small to damage");
+        if (damage == "truncated")
+            bytes = bytes[..(bytes.Length / 2)];
+        else
+            new Random(42).NextBytes(bytes.AsSpan(4096, bytes.Length - 8192));
+        await File.WriteAllBytesAsync(folder.Database, bytes);
+        var hash = SHA256.HashData(bytes);
+
+        foreach (var args in new[] { new[] { "start", "new" }, ["resume", "known"], ["status", "known"], ["list"], ["recover"] })
+        {
+            var run = await TestSupport.Cli.RunAsync(folder.Path, args);
+
+            Assert.True(run.ExitCode == 2, run.ToString());
+            Assert.Contains("is a damaged SQLite database", Assert.Single(run.StderrLines));
+            Assert.Equal(hash, SHA256.HashData(await File.ReadAllBytesAsync(folder.Database)));
+        }
+    }
+
+    [Fact]
+    public async Task Start_DatabaseLockedByAnotherProcessLongerThanTheBusyTimeout_FailsClearlyAndWritesNothing()
+    {
+        using var folder = new TempFolder();
+        File.Copy(known.Database, folder.Database);
+        var before = TestSupport.Cli.Dump(folder.Database);
+        CliResult run;
+        using (var holder = new SqliteConnection($"Data Source={folder.Database};Pooling=False"))
+        {
+            holder.Open();
+            using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE";
+                begin.ExecuteNonQuery();
+            }
+
+            run = await TestSupport.Cli.RunAsync(folder.Path, "start", "new", "--busy-timeout", "100ms");
+        }
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        var failure = run.StdoutLines[^1];
+        Assert.StartsWith("workflow new failed: workflow 'new' gave up after 2 restarts: writing to the journal failed", failure);
+        Assert.Contains("database is locked", failure);
+        Assert.Equal(before, TestSupport.Cli.Dump(folder.Database));
         Assert.Empty(TestSupport.Cli.Effects(folder.Path));
     }
 }

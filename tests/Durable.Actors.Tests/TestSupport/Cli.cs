@@ -18,7 +18,7 @@ public static class Cli
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Cli.dll");
 
-    public static async Task<CliResult> RunAsync(string workingDirectory, params string[] args)
+    public static Process Start(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -30,8 +30,12 @@ public static class Cli
         start.ArgumentList.Add(Dll);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
 
-        using var process = Process.Start(start)!;
+    public static async Task<CliResult> RunAsync(string workingDirectory, params string[] args)
+    {
+        using var process = Start(workingDirectory, args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
