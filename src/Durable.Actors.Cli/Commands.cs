@@ -38,6 +38,14 @@ internal static class Commands
             : id => new ResumeWorkflow(id);
 
         await using var host = CliHost.Create(database, staleTimeout, busyTimeout);
+        if (request.Start is null)
+        {
+            foreach (var id in request.WorkflowIds)
+            {
+                if (await DurableWorkflows.GetStatusAsync(host.System, id, cancellationToken) is null)
+                    throw new UsageException($"unknown workflow '{id}' in database '{database}'");
+            }
+        }
         var observer = new ConsoleObserver(request.CrashAfter);
         var coordinator = DurableWorkflows.Start(host.System, registry, observer);
         var exitCode = await RunAllAsync(coordinator, request.WorkflowIds.Select(command), database, cancellationToken);

@@ -44,7 +44,14 @@ public static class DurableWorkflows
         ArgumentNullException.ThrowIfNull(registry);
         var settings = DurableSettings.Create(system);
         SqliteDatabase.Prepare(settings);
-        var runtime = new WorkflowRuntime(settings, registry, observer, clock);
+        DateTimeOffset? aloneSince = null;
+        if (settings.DatabasePath is { } path)
+        {
+            var lease = HostLease.Acquire(path, clock);
+            system.RegisterOnTermination(lease.Dispose);
+            aloneSince = lease.AloneSince;
+        }
+        var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince);
         return system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
     }
 

@@ -70,13 +70,16 @@ internal sealed partial class WorkflowActor
     {
         var age = Now - step.StartedAt;
         var staleTimeout = _runtime.Settings.StaleTimeout;
-        if (age >= staleTimeout)
+        var orphaned = _runtime.AloneSince is { } alone && step.StartedAt < alone;
+        if (age >= staleTimeout || orphaned)
         {
-            var stale = new StepFailed(step.Key,
-                $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}", Now);
+            var reason = age >= staleTimeout
+                ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
+                : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
+            var stale = new StepFailed(step.Key, reason, Now);
             var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now);
-            _log.Warning("Step [{0}] ({1}) of workflow [{2}] was left IN_PROGRESS {3} ago; marking it FAILED and running it again",
-                step.Key, step.StepId, _workflowId, Format(age));
+            _log.Warning("Step [{0}] ({1}) of workflow [{2}] is a zombie ({3}); marking it FAILED and running it again",
+                step.Key, step.StepId, _workflowId, reason);
             PersistAll(new IJournalEvent[] { stale, restarted }, e =>
             {
                 _journal.Apply(e);

@@ -3,11 +3,13 @@ using Durable.Actors.Configuration;
 namespace Durable.Actors.Runtime;
 
 /// <summary>What every workflow actor of one host shares.</summary>
+/// <remarks><c>AloneSince</c>: when this host found no other host alive on its database (see <c>HostLease</c>).</remarks>
 internal sealed record WorkflowRuntime(
     DurableSettings Settings,
     WorkflowRegistry Registry,
     IWorkflowObserver? Observer,
-    TimeProvider Clock)
+    TimeProvider Clock,
+    DateTimeOffset? AloneSince)
 {
     public void Report(StepReport report)
     {

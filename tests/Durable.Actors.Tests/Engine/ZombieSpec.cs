@@ -74,9 +74,34 @@ public sealed class ZombieSpec : IDisposable
     }
 
     [Fact]
-    public async Task Resume_ZombieYoungerThanTheStaleTimeout_WaitsUntilItTurnsStaleThenRunsIt()
+    public async Task Resume_ZombieYoungerThanTheStaleTimeoutWithNoOtherHostAlive_RunsTheStepAgainAtOnce()
     {
         var startedAt = await LeaveZombieAsync();
+        var clock = new ManualClock(startedAt + TimeSpan.FromSeconds(2));
+        var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), clock: clock,
+            extraHocon: "durable-actors.stale-timeout = 30s\ndurable-actors.recover-on-start = off");
+        try
+        {
+            var reply = await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("zombie"), Timeout);
+
+            Assert.Equal("charged", reply.GetResult<string>());
+            Assert.Equal(2, _counter["charge"]);
+            var step = (await DurableWorkflows.GetStatusAsync(system, "zombie"))!.Steps[1];
+            Assert.Equal("stale: IN_PROGRESS for 2s, left by a process that has ended (no other host had the database open)",
+                Assert.Single(step.Failures).Error);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task Resume_ZombieYoungerThanTheStaleTimeoutWhileAnotherHostIsAlive_WaitsUntilItTurnsStaleThenRunsIt()
+    {
+        var startedAt = await LeaveZombieAsync();
+        // Another host has the database open (as a live process would), so the step may still be running there.
+        using var otherHost = new FileStream(_folder.Database + "-hosts.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
         var clock = new ManualClock(startedAt + TimeSpan.FromSeconds(10));
         var waiting = new TaskCompletionSource<StepReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new RecordingObserver { OnReport = r => { if (r.Kind == StepReportKind.Waiting) waiting.TrySetResult(r); } };

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Configuration;
+
+namespace Durable.Actors.Benchmarks;
+
+/// <summary>One workload in its own process; prints one line <c>RESULT {json}</c>.</summary>
+internal static class Child
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public static async Task<int> RunAsync(string workload, string database, string synchronous, int count, int steps, string? effects, int killAt)
+    {
+        var spawned = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        var recover = workload == "w4-recover";
+        var config = ConfigurationFactory.ParseString($$"""
+            durable-actors.database-path = "{{database.Replace("\\", "\\\\")}}"
+            durable-actors.sqlite.synchronous = {{synchronous}}
+            durable-actors.recover-on-start = {{(recover ? "on" : "off")}}
+            akka.loglevel = ERROR
+            akka.stdout-loglevel = OFF
+            akka.log-dead-letters = off
+            """);
+        var stepMicroseconds = new List<double>();
+        var warmupMicroseconds = new List<double>();
+        using var sideEffects = effects is null ? null : new SideEffectFile(effects, killAt, () => Console.WriteLine("KILL-ME"));
+        var registry = new WorkflowRegistry()
+            .Add("warmup", () => new SequentialWorkflow(warmupMicroseconds))
+            .Add("sequential", () => new SequentialWorkflow(stepMicroseconds))
+            .Add("steps", () => new StepsWorkflow())
+            .Add("onboarding-shape", () => new OnboardingShapeWorkflow());
+        if (sideEffects is not null)
+            registry.Add("side-effects", () => new SideEffectWorkflow(sideEffects));
+
+        using var system = ActorSystem.Create("bench", DurableWorkflows.CreateSetup(config));
+        var coordinator = DurableWorkflows.Start(system, registry);
+        object result;
+        switch (workload)
+        {
+            case "w1":
+                await Run(coordinator, new StartWorkflow("warmup", "warmup", "50"));
+                await Run(coordinator, new StartWorkflow("w1", "sequential", steps.ToString()));
+                var sorted = stepMicroseconds.Order().ToArray();
+                result = new { meanUs = sorted.Average(), p50Us = Percentile(sorted, 0.50), p99Us = Percentile(sorted, 0.99) };
+                break;
+            case "w2":
+                await RunAll(coordinator, Enumerable.Range(0, 20).Select(i => new StartWorkflow($"warmup-{i}", "steps", steps.ToString())));
+                var w2 = await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w2-{i}", "steps", steps.ToString())));
+                result = new { seconds = w2.TotalSeconds, stepsPerSecond = count * steps / w2.TotalSeconds, workflowsPerSecond = count / w2.TotalSeconds };
+                break;
+            case "w3":
+                await RunAll(coordinator, Enumerable.Range(0, 20).Select(i => new StartWorkflow($"warmup-{i}", "onboarding-shape", "0")));
+                var w3 = await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w3-{i}", "onboarding-shape", "0")));
+                result = new { seconds = w3.TotalSeconds, workflowsPerSecond = count / w3.TotalSeconds };
+                break;
+            case "w4-run":
+                // Killed by the parent once KILL-ME is printed; never finishes on its own.
+                await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w4-{i:0000}", "side-effects", steps.ToString())));
+                result = new { finished = true };
+                break;
+            case "w4-recover":
+                // Recovery-on-start resumes them; these requests join those runs and wait for their ends.
+                var pending = await DurableWorkflows.GetPendingAsync(system);
+                await RunAll(coordinator, pending.Select(id => new ResumeWorkflow(id)));
+                result = new { recovered = pending.Count, secondsSinceSpawn = (DateTime.UtcNow - spawned).TotalSeconds };
+                break;
+            default:
+                Console.Error.WriteLine($"error: unknown workload '{workload}'");
+                return 2;
+        }
+
+        var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        Console.WriteLine("RESULT " + JsonSerializer.Serialize(new { result, peakRssMiB = peak }));
+        await system.Terminate();
+        return 0;
+    }
+
+    private static async Task Run(IActorRef coordinator, IWorkflowCommand command)
+    {
+        var reply = await coordinator.Ask<object>(command, Timeout);
+        if (reply is not WorkflowCompleted)
+            throw new InvalidOperationException($"{command.WorkflowId} did not complete: {reply}");
+    }
+
+    private static async Task<TimeSpan> RunAll(IActorRef coordinator, IEnumerable<IWorkflowCommand> commands)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(commands.Select(c => Run(coordinator, c)));
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    internal static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+}

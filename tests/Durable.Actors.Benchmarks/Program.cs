@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Durable.Actors.Benchmarks;
+
+// The benchmark: every workload runs in a child process of its own (fresh JIT, fresh GC, its own peak RSS) on a
+// fresh SQLite file in --dir; the floor runs here, on the same disk, with the same synchronous setting.
+var synchronous = new Option<string>("--synchronous") { Description = "SQLite synchronous mode: full or normal", DefaultValueFactory = _ => "full" };
+var runs = new Option<int>("--runs") { Description = "Runs of each workload; the table shows median, min and max", DefaultValueFactory = _ => 3 };
+var output = new Option<string?>("--out") { Description = "Write every run and the summary as JSON to this file" };
+var dir = new Option<string>("--dir") { Description = "Folder for the database files", DefaultValueFactory = _ => "bench-data" };
+var floorCommits = new Option<int>("--floor-commits") { DefaultValueFactory = _ => 1000 };
+var floorRows = new Option<int>("--floor-rows") { DefaultValueFactory = _ => 50_000 };
+var w1Steps = new Option<int>("--w1-steps") { DefaultValueFactory = _ => 1000 };
+var w2Workflows = new Option<int>("--w2-workflows") { DefaultValueFactory = _ => 500 };
+var w2Steps = new Option<int>("--w2-steps") { DefaultValueFactory = _ => 10 };
+var w3Workflows = new Option<int>("--w3-workflows") { DefaultValueFactory = _ => 1000 };
+var w4Workflows = new Option<int>("--w4-workflows") { DefaultValueFactory = _ => 1000 };
+var w4Steps = new Option<int>("--w4-steps") { DefaultValueFactory = _ => 10 };
+var w4KillAt = new Option<int>("--w4-kill-at") { Description = "Kill the W4 process once this many side-effect lines are written", DefaultValueFactory = _ => 5000 };
+var child = new Option<string?>("--child") { Hidden = true };
+var db = new Option<string?>("--db") { Hidden = true };
+var count = new Option<int>("--count") { Hidden = true };
+var steps = new Option<int>("--steps") { Hidden = true };
+var effects = new Option<string?>("--effects") { Hidden = true };
+var killAt = new Option<int>("--kill-at") { Hidden = true };
+
+var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
+{
+    synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
+    child, db, count, steps, effects, killAt,
+};
+root.SetAction(async (r, ct) =>
+{
+    var mode = r.GetValue(synchronous)!.ToUpperInvariant();
+    if (mode is not ("FULL" or "NORMAL"))
+    {
+        Console.Error.WriteLine($"error: --synchronous '{r.GetValue(synchronous)}' is not full or normal");
+        return 2;
+    }
+
+    if (r.GetValue(child) is { } workload)
+        return await Child.RunAsync(workload, r.GetValue(db)!, mode, r.GetValue(count), r.GetValue(steps), r.GetValue(effects), r.GetValue(killAt));
+
+    var sizes = new Sizes(r.GetValue(floorCommits), r.GetValue(floorRows), r.GetValue(w1Steps), r.GetValue(w2Workflows), r.GetValue(w2Steps),
+        r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt));
+    if (sizes.W4KillAt >= sizes.W4Workflows * sizes.W4Steps)
+    {
+        Console.Error.WriteLine("error: --w4-kill-at must be below --w4-workflows × --w4-steps");
+        return 2;
+    }
+    var report = await Bench.RunAsync(Path.GetFullPath(r.GetValue(dir)!), mode, Math.Max(1, r.GetValue(runs)), sizes);
+    Console.WriteLine(report.Table());
+    if (r.GetValue(output) is { } path)
+        await File.WriteAllTextAsync(path, report.Json(), ct);
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();

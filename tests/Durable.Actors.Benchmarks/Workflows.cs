@@ -1,0 +1,102 @@
+using System.Diagnostics;
+
+namespace Durable.Actors.Benchmarks;
+
+/// <summary>The small record every benchmark step returns.</summary>
+public sealed record Payload(int I, string Text);
+
+/// <summary>W1: sequential steps, each one timed from the call to the returned result.</summary>
+public sealed class SequentialWorkflow(List<double> stepMicroseconds) : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int steps)
+    {
+        var sum = 0;
+        for (var i = 0; i < steps; i++)
+        {
+            var n = i;
+            var started = Stopwatch.GetTimestamp();
+            var payload = await context.StepAsync("step", () => new Payload(n, "payload-" + n));
+            stepMicroseconds.Add(Stopwatch.GetElapsedTime(started).TotalMicroseconds);
+            sum += payload.I;
+        }
+        return sum;
+    }
+}
+
+/// <summary>W2: a few sequential steps.</summary>
+public sealed class StepsWorkflow : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int steps)
+    {
+        var sum = 0;
+        for (var i = 0; i < steps; i++)
+        {
+            var n = i;
+            sum += (await context.StepAsync("step", () => new Payload(n, "payload-" + n))).I;
+        }
+        return sum;
+    }
+}
+
+/// <summary>W3: the onboarding shape: one step, two steps in parallel, one step.</summary>
+public sealed class OnboardingShapeWorkflow : IWorkflow<int, string>
+{
+    public async Task<string> RunAsync(IWorkflowContext context, int _)
+    {
+        var employee = await context.StepAsync("create-employee", () => new Payload(1, "employee"));
+        var (laptop, access) = await context.ParallelAsync(
+            branch => branch.StepAsync("provision-laptop", () => new Payload(2, "laptop")),
+            branch => branch.StepAsync("provision-access", () => new Payload(3, "access")));
+        var email = await context.StepAsync("send-welcome-email", () => new Payload(4, "email"));
+        return $"{employee.Text}/{laptop.Text}/{access.Text}/{email.Text}";
+    }
+}
+
+/// <summary>W4: sequential steps, each appending <c>workflowId step</c> to a side-effect file before it returns.</summary>
+public sealed class SideEffectWorkflow(SideEffectFile file) : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int steps)
+    {
+        var sum = 0;
+        for (var i = 1; i <= steps; i++)
+        {
+            var n = i;
+            sum += await context.StepAsync("step", () =>
+            {
+                file.Append($"{context.WorkflowId} {n}");
+                return n;
+            });
+        }
+        return sum;
+    }
+}
+
+/// <summary>
+/// One writer for all workflows: each line goes to the OS at once (it survives a SIGKILL of the process), without an
+/// fsync per line. Calls <see cref="OnCount"/> when the line count reaches <see cref="Signal"/>.
+/// </summary>
+public sealed class SideEffectFile(string path, int signal, Action onCount) : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly StreamWriter _writer = new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite));
+    private int _lines;
+
+    public int Signal { get; } = signal;
+
+    public Action OnCount { get; } = onCount;
+
+    public void Append(string line)
+    {
+        bool signal;
+        lock (_gate)
+        {
+            _writer.WriteLine(line);
+            _writer.Flush();
+            signal = ++_lines == Signal;
+        }
+        if (signal)
+            OnCount();
+    }
+
+    public void Dispose() => _writer.Dispose();
+}
