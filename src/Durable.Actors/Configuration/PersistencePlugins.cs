@@ -51,6 +51,13 @@ internal static class PersistencePlugins
               provider-name = "SQLite.MS"
               connection-string = {{cs}}
               read-isolation-level = read-uncommitted
+              # Current queries by tag wait for the journal sequence actor to reach the highest ordering; these
+              # intervals bound how long recovery-on-start waits for it (the defaults are 1 s each).
+              refresh-interval = 50ms
+              journal-sequence-retrieval {
+                query-delay = 50ms
+                ask-timeout = 10s
+              }
             }
             """);
     }

@@ -31,10 +31,21 @@ internal sealed class BranchActor : ReceiveActor
         {
             try
             {
-                return (object)new BranchReturned(await body(context).ConfigureAwait(false));
+                var value = await body(context).ConfigureAwait(false);
+                await context.FlushAsync().ConfigureAwait(false);
+                return (object)new BranchReturned(value);
             }
             catch (Exception e)
             {
+                // Steps the branch completed before it threw stay recorded.
+                try
+                {
+                    await context.FlushAsync().ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The workflow actor is gone; the branch's error is what matters.
+                }
                 return new BranchThrew(e);
             }
         }).PipeTo(Self);

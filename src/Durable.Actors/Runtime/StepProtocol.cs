@@ -3,18 +3,28 @@ namespace Durable.Actors.Runtime;
 // Messages between a running workflow (outside the actor) and its workflow actor, the single writer of its journal.
 // They never leave the process, so they carry the completion sources the run awaits.
 
-/// <summary>Asks for the next step key in <paramref name="Scope"/> and what to do with the step there.</summary>
-internal sealed record BeginStep(int RunId, string Scope, string StepId, TaskCompletionSource<StepDecision> Reply);
+/// <summary>
+/// A step whose body returned and whose COMPLETED record is not written yet: it rides with the next record of its
+/// context (the next step's IN_PROGRESS, a parallel block's reservation, the run's end) in one atomic write.
+/// </summary>
+internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson);
+
+/// <summary>
+/// Asks for the next step key in <paramref name="Scope"/> and what to do with the step there, writing
+/// <paramref name="Completed"/> in the same atomic write as what the decision records.
+/// </summary>
+internal sealed record BeginStep(int RunId, string Scope, string StepId, IReadOnlyList<PendingCompletion> Completed, TaskCompletionSource<StepDecision> Reply);
 
 /// <summary>Sent to self to decide again on a step that waited for a young IN_PROGRESS record to turn stale.</summary>
 internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
 
-internal sealed record CompleteStep(int RunId, string Key, string ResultJson, TaskCompletionSource Reply);
+/// <summary>Writes completions that have no next record to ride with (a branch that ended).</summary>
+internal sealed record CompleteSteps(int RunId, IReadOnlyList<PendingCompletion> Completed, TaskCompletionSource Reply);
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
 /// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw.</summary>
-internal sealed record RunFinished(int RunId, string? ResultJson, Exception? Error);
+internal sealed record RunFinished(int RunId, string? ResultJson, Exception? Error, IReadOnlyList<PendingCompletion> Completed);
 
 internal abstract record StepDecision(string Key);
 
@@ -28,6 +38,7 @@ internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
 internal sealed record BeginParallel(
     int RunId,
     string Scope,
+    IReadOnlyList<PendingCompletion> Completed,
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
     CancellationToken BlockToken,

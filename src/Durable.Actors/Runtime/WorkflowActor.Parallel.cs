@@ -18,12 +18,13 @@ internal sealed partial class WorkflowActor
         var count = begin.Branches.Count;
         var keys = Enumerable.Range(_run!.Reserve(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
         var block = $"a parallel block of {count} branches";
-        void Fail(Exception e) => begin.Reply.TrySetException(e);
+        var write = Completions(begin.Completed);
+        void Fail(Exception e) => Write(write, () => begin.Reply.TrySetException(e));
 
         if (_journal.TryGetBlock(keys[0], out var recorded))
         {
             if (recorded == count)
-                StartBranches(begin, keys);
+                Write(write, () => StartBranches(begin, keys));
             else
                 Violate(keys[0], $"a parallel block of {recorded} branches", block, Fail);
             return;
@@ -42,7 +43,8 @@ internal sealed partial class WorkflowActor
             }
         }
 
-        PersistEvent(new BranchesReserved(keys[0], count, Now), _ => StartBranches(begin, keys));
+        write.Add(new BranchesReserved(keys[0], count, Now));
+        Write(write, () => StartBranches(begin, keys));
     }
 
     private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)

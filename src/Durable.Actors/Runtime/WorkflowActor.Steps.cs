@@ -7,10 +7,11 @@ namespace Durable.Actors.Runtime;
 // Step decisions: replay, execute, wait for a zombie to turn stale, or refuse a nondeterministic request.
 internal sealed partial class WorkflowActor
 {
-    private void OnCompleteStep(CompleteStep complete)
+    private void OnCompleteSteps(CompleteSteps complete)
     {
-        if (IsCurrent(complete.RunId, complete.Reply))
-            PersistEvent(new StepCompleted(complete.Key, complete.ResultJson, Now), _ => complete.Reply.TrySetResult());
+        // Also after its run ended: an idle flush may arrive just after the run's end, and the steps did complete.
+        if (complete.RunId == _lastRunId || IsCurrent(complete.RunId, complete.Reply))
+            Write(Completions(complete.Completed), () => complete.Reply.TrySetResult());
     }
 
     private void OnFailStep(FailStep fail)
@@ -24,36 +25,37 @@ internal sealed partial class WorkflowActor
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
         var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
-        DecideStep(key, begin.StepId, begin.Reply);
+        DecideStep(key, begin.StepId, begin.Reply, Completions(begin.Completed));
     }
 
-    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
+    /// <summary>Decides, and writes <paramref name="write"/> (completions carried by the request) with what the decision records.</summary>
+    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply, List<IJournalEvent> write)
     {
         if (!_journal.TryGetStep(key, out var step))
         {
             if (_journal.IsBranchKey(key))
-                Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e));
+                Write(write, () => Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e)));
             else
-                PersistStepStarted(key, stepId, attempt: 1, reply);
+                WriteStepStarted(key, stepId, attempt: 1, reply, write);
             return;
         }
 
         if (step.StepId != stepId)
         {
-            Violate(key, step.StepId, stepId, e => reply.TrySetException(e));
+            Write(write, () => Violate(key, step.StepId, stepId, e => reply.TrySetException(e)));
             return;
         }
 
         switch (step.Status)
         {
             case StepStatus.Completed:
-                reply.TrySetResult(new ReplayStep(key, step.ResultJson!));
+                Write(write, () => reply.TrySetResult(new ReplayStep(key, step.ResultJson!)));
                 break;
             case StepStatus.Failed:
-                PersistStepStarted(key, stepId, step.Attempts + 1, reply);
+                WriteStepStarted(key, stepId, step.Attempts + 1, reply, write);
                 break;
             case StepStatus.InProgress:
-                DecideOnInProgress(step, reply);
+                Write(write, () => DecideOnInProgress(step, reply));
                 break;
         }
     }
@@ -70,22 +72,21 @@ internal sealed partial class WorkflowActor
     {
         var age = Now - step.StartedAt;
         var staleTimeout = _runtime.Settings.StaleTimeout;
-        var orphaned = _runtime.AloneSince is { } alone && step.StartedAt < alone;
+        // Orphaned: started before this host found itself alone on the database, or started by a previous
+        // incarnation of this actor (a journal failure stopped it, and its run with it).
+        var orphaned = _runtime.AloneSince is { } alone && step.StartedAt < alone || _requests.StartedHere(step.Key);
         if (age >= staleTimeout || orphaned)
         {
             var reason = age >= staleTimeout
                 ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
-                : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
+                : _requests.StartedHere(step.Key)
+                    ? $"stale: IN_PROGRESS for {Format(age)}, left by this workflow's actor when a journal failure stopped it"
+                    : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
             var stale = new StepFailed(step.Key, reason, Now);
             var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now);
             _log.Warning("Step [{0}] ({1}) of workflow [{2}] is a zombie ({3}); marking it FAILED and running it again",
                 step.Key, step.StepId, _workflowId, reason);
-            PersistAll(new IJournalEvent[] { stale, restarted }, e =>
-            {
-                _journal.Apply(e);
-                if (e is StepStarted s)
-                    reply.TrySetResult(new ExecuteStep(s.Key, s.Attempt));
-            });
+            Write([stale, restarted], () => reply.TrySetResult(new ExecuteStep(restarted.Key, restarted.Attempt)));
             return;
         }
 
@@ -99,8 +100,11 @@ internal sealed partial class WorkflowActor
         _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, remaining, Timeout.InfiniteTimeSpan));
     }
 
-    private void PersistStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
-        PersistEvent(new StepStarted(key, stepId, attempt, Now), _ => reply.TrySetResult(new ExecuteStep(key, attempt)));
+    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply, List<IJournalEvent> write)
+    {
+        write.Add(new StepStarted(key, stepId, attempt, Now));
+        Write(write, () => reply.TrySetResult(new ExecuteStep(key, attempt)));
+    }
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

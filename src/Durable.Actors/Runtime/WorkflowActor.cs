@@ -67,9 +67,9 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         Command<DecideStepAgain>(again =>
         {
             if (IsCurrent(again.RunId, again.Reply))
-                DecideStep(again.Key, again.StepId, again.Reply);
+                DecideStep(again.Key, again.StepId, again.Reply, []);
         });
-        Command<CompleteStep>(OnCompleteStep);
+        Command<CompleteSteps>(OnCompleteSteps);
         Command<FailStep>(OnFailStep);
         Command<RunFinished>(OnRunFinished);
         Command<BeginParallel>(OnBeginParallel);
@@ -142,11 +142,11 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
             try
             {
                 var result = await definition.RunAsync(context, inputJson, json).ConfigureAwait(false);
-                return new RunFinished(runId, result, null);
+                return new RunFinished(runId, result, null, context.TakeCompletions());
             }
             catch (Exception e)
             {
-                return new RunFinished(runId, null, Describe(e, context));
+                return new RunFinished(runId, null, Describe(e, context), context.TakeCompletions());
             }
         });
     }
@@ -161,13 +161,23 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         if (_run is not { } run || run.Id != finished.RunId)
             return;
 
+        var write = Completions(finished.Completed);
+        void Reported()
+        {
+            foreach (var c in finished.Completed)
+                _runtime.Report(new StepReport(_workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
+        }
+
         var violation = run.Violation;
         if (violation is null && finished.ResultJson is { } result)
         {
-            if (_journal.Status == WorkflowRunStatus.Completed && _journal.ResultJson == result)
+            if (write.Count > 0 || _journal.Status != WorkflowRunStatus.Completed || _journal.ResultJson != result)
+                write.Add(new RunCompleted(result, Now));
+            Write(write, () =>
+            {
+                Reported();
                 EndRun(new WorkflowCompleted(_workflowId, result));
-            else
-                PersistEvent(new RunCompleted(result, Now), _ => EndRun(new WorkflowCompleted(_workflowId, result)));
+            });
             return;
         }
 
@@ -179,7 +189,12 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
             { } e => $"{e.GetType().Name}: {e.Message}",
             null => "the run ended without a result",
         };
-        PersistEvent(new RunFailed(error, Now), _ => EndRun(new WorkflowFailed(_workflowId, error)));
+        write.Add(new RunFailed(error, Now));
+        Write(write, () =>
+        {
+            Reported();
+            EndRun(new WorkflowFailed(_workflowId, error));
+        });
     }
 
     private void EndRun(object reply)
@@ -190,30 +205,49 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         _requests.AnswerClaimed(reply);
     }
 
-    /// <summary>Persists <paramref name="e"/>, applies it, then runs <paramref name="then"/>; lifecycle events are tagged.</summary>
-    private void PersistEvent<TEvent>(TEvent e, Action<TEvent> then) where TEvent : IJournalEvent
+    /// <summary>Persists <paramref name="e"/>, applies it, then runs <paramref name="then"/>.</summary>
+    private void PersistEvent<TEvent>(TEvent e, Action<TEvent> then) where TEvent : IJournalEvent =>
+        Write([e], () => then(e));
+
+    /// <summary>
+    /// Persists <paramref name="events"/> in one atomic write (lifecycle events tagged), applies each, then runs
+    /// <paramref name="then"/>; runs it at once when there is nothing to write.
+    /// </summary>
+    private void Write(IReadOnlyList<IJournalEvent> events, Action then)
     {
-        if (LifecycleTag.Applies(e))
+        if (events.Count == 0)
         {
-            Persist(new Tagged(e, [LifecycleTag.Name]), _ =>
-            {
-                Persisted(e);
-                then(e);
-            });
+            then();
+            return;
         }
-        else
+        var last = events[^1];
+        PersistAll(events.Select(e => LifecycleTag.Applies(e) ? new Tagged(e, [LifecycleTag.Name]) : (object)e), persisted =>
         {
-            Persist(e, persisted =>
-            {
-                Persisted(persisted);
-                then(persisted);
-            });
-        }
+            var e = (IJournalEvent)(persisted is Tagged tagged ? tagged.Payload : persisted);
+            Persisted(e);
+            if (ReferenceEquals(e, last))
+                then();
+        });
     }
+
+    private List<IJournalEvent> Completions(IReadOnlyList<PendingCompletion> completed) =>
+        completed.Select(c => (IJournalEvent)new StepCompleted(c.Key, c.ResultJson, Now)).ToList();
 
     private void Persisted(IJournalEvent e)
     {
         _journal.Apply(e);
+        switch (e)
+        {
+            case StepStarted started:
+                _requests.StepStarted(started.Key);
+                break;
+            case StepCompleted completed:
+                _requests.StepEnded(completed.Key);
+                break;
+            case StepFailed failed:
+                _requests.StepEnded(failed.Key);
+                break;
+        }
         if (_restarted)
         {
             // The journal works again: later failures start a new count of restarts.

@@ -26,6 +26,12 @@ internal sealed class WorkflowContext(
 
     public CancellationToken CancellationToken => cancellationToken;
 
+    /// <summary>How long a completion waits for a next record to ride with before it is written on its own.</summary>
+    private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(10);
+
+    private readonly Lock _gate = new();
+    private List<PendingCompletion> _completions = [];
+
     /// <summary>The last step whose body failed, so that an uncaught failure can name its step.</summary>
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
@@ -40,8 +46,10 @@ internal sealed class WorkflowContext(
         var policy = retry ?? runtime.Settings.DefaultRetry;
 
         var decided = NewReply<StepDecision>();
-        workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
+        var carried = TakeCompletions();
+        workflowActor.Tell(new BeginStep(runId, scope, stepId, carried, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
+        ReportExecuted(carried);
 
         for (var attemptsInRun = 1; ; attemptsInRun++)
         {
@@ -81,6 +89,8 @@ internal sealed class WorkflowContext(
     {
         var json = runtime.Registry.JsonOptions;
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
+        // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
+        runToken.ThrowIfCancellationRequested();
 
         T value;
         try
@@ -108,11 +118,63 @@ internal sealed class WorkflowContext(
             throw error;
         }
 
-        var completed = NewReply();
-        workflowActor.Tell(new CompleteStep(runId, key, resultJson, completed));
-        await completed.Task.WaitAsync(runToken).ConfigureAwait(false);
-        runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed));
+        // Written with the next record of this context, in one atomic write: a crash before it re-runs the step,
+        // exactly as a crash before a COMPLETED record of its own would.
+        var completion = new PendingCompletion(key, stepId, attempt, resultJson);
+        lock (_gate)
+            _completions.Add(completion);
+        _ = FlushIfIdleAsync(completion);
         return result;
+    }
+
+    /// <summary>Writes a completion on its own when the workflow asks for nothing else for a while (it awaits something outside steps).</summary>
+    private async Task FlushIfIdleAsync(PendingCompletion completion)
+    {
+        await Task.Delay(IdleFlush, CancellationToken.None).ConfigureAwait(false);
+        bool pending;
+        lock (_gate)
+            pending = _completions.Contains(completion);
+        if (!pending)
+            return;
+        try
+        {
+            await FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            // The run ended (its end wrote the completion) or its actor stopped (a resume runs the step again).
+        }
+    }
+
+    /// <summary>Takes the completions not written yet; whoever takes them writes them.</summary>
+    public IReadOnlyList<PendingCompletion> TakeCompletions()
+    {
+        lock (_gate)
+        {
+            if (_completions.Count == 0)
+                return [];
+            var taken = _completions;
+            _completions = [];
+            return taken;
+        }
+    }
+
+    /// <summary>Writes the completions not written yet on their own: a branch that ended has no next record.</summary>
+    public async Task FlushAsync()
+    {
+        var completions = TakeCompletions();
+        if (completions.Count == 0)
+            return;
+        var written = NewReply();
+        workflowActor.Tell(new CompleteSteps(runId, completions, written));
+        await written.Task.WaitAsync(runToken).ConfigureAwait(false);
+        ReportExecuted(completions);
+    }
+
+    private void ReportExecuted(IReadOnlyList<PendingCompletion> completions)
+    {
+        foreach (var c in completions)
+            runtime.Report(new StepReport(workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
     }
 
     private static string Describe(Exception e) => e is DurableActorsException ? e.Message : $"{e.GetType().Name}: {e.Message}";
@@ -127,8 +189,10 @@ internal sealed class WorkflowContext(
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, block.Token, started));
+        var carried = TakeCompletions();
+        workflowActor.Tell(new BeginParallel(runId, scope, carried, erased, this, block.Token, started));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
+        ReportExecuted(carried);
 
         ParallelBranch? firstFailure = null;
         var completions = running.Select(async branch =>

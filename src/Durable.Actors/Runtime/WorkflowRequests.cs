@@ -13,6 +13,7 @@ internal sealed class WorkflowRequests
 {
     private readonly Lock _gate = new();
     private readonly List<Request> _requests = [];
+    private readonly HashSet<string> _startedHere = new(StringComparer.Ordinal);
     private string? _stopCause;
 
     /// <summary>Why the last incarnation stopped, when a failure stopped it.</summary>
@@ -23,6 +24,28 @@ internal sealed class WorkflowRequests
             lock (_gate)
                 return _stopCause;
         }
+    }
+
+    /// <summary>
+    /// Keys of steps an incarnation of this workflow's actor in this host started and did not end. A later incarnation
+    /// finding one IN_PROGRESS knows the run that started it died with the previous incarnation.
+    /// </summary>
+    public void StepStarted(string key)
+    {
+        lock (_gate)
+            _startedHere.Add(key);
+    }
+
+    public void StepEnded(string key)
+    {
+        lock (_gate)
+            _startedHere.Remove(key);
+    }
+
+    public bool StartedHere(string key)
+    {
+        lock (_gate)
+            return _startedHere.Contains(key);
     }
 
     /// <summary>The actor recorded something again after a failure stopped it.</summary>

@@ -41,17 +41,21 @@ public sealed class ParallelCrashSpec
         });
 
         var leftDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var rightOneRecorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new RecordingObserver
         {
             OnReport = r =>
             {
                 if (r is { Kind: StepReportKind.Executed, StepId: "left-2" })
                     leftDone.TrySetResult();
+                if (r is { Kind: StepReportKind.Executed, StepId: "right-1" })
+                    rightOneRecorded.TrySetResult();
             },
         };
         var (first, coordinator) = TestSupport.Engine.Start(folder.Database, registry, observer);
         coordinator.Tell(new StartWorkflow("par-1", "two-branches"));
-        await Task.WhenAll(halfWay.Task, leftDone.Task).WaitAsync(Timeout);
+        // right-1's COMPLETED record is written on its own once the branch waits outside steps.
+        await Task.WhenAll(halfWay.Task, leftDone.Task, rightOneRecorded.Task).WaitAsync(Timeout);
         await first.Terminate();
         firstSystem = false;
 

@@ -101,7 +101,10 @@ public sealed class ReplaySpec
             Assert.Equal(
                 ["wf:1 add-item", "wf:2 add-item", "wf:3 add-item", "wf:4 odd-bonus", "wf:5 receipt"],
                 status!.Steps.Select(s => $"{s.Key} {s.StepId}"));
-            Assert.All(status.Steps, s => Assert.Equal((StepStatus.Completed, 1), (s.Status, s.Attempts)));
+            Assert.All(status.Steps, s => Assert.Equal(StepStatus.Completed, s.Status));
+            // Step k's COMPLETED record rode with step k+1's IN_PROGRESS one: k+1 was recorded as started (its body
+            // never ran in the first system), so the resume ran it as a second attempt.
+            Assert.Equal(Enumerable.Range(1, StepCount).Select(i => i == k + 1 ? 2 : 1), status.Steps.Select(s => s.Attempts));
         }
         finally
         {

@@ -20,7 +20,10 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
     private readonly StepCounter _counter = new();
     private SqliteConnection? _lock;
 
-    /// <summary>Takes the database's write lock right after step 1 completed, before step 2 is recorded.</summary>
+    /// <summary>
+    /// Takes the database's write lock once step 1's COMPLETED record is durable (it rides with step 2's IN_PROGRESS
+    /// record), so step 2's body runs and the write of its COMPLETED record (with step 3's IN_PROGRESS) fails.
+    /// </summary>
     private (IActorRef Coordinator, TaskCompletionSource Locked) StartLockingEngine()
     {
         var locked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,6 +45,7 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
         {
             await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
             await ctx.StepAsync("ship", () => _counter.Ran("ship"));
+            await ctx.StepAsync("notify", () => _counter.Ran("notify"));
             return "done";
         });
         return (StartEngine(registry, observer), locked);
@@ -72,9 +76,13 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
 
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal("done", completed.GetResult<string>());
-        Assert.Equal((1, 1), (_counter["reserve"], _counter["ship"]));
+        // Only the step whose COMPLETED record could not be written runs again, at once: the actor that ran it is gone.
+        Assert.Equal((1, 2, 1), (_counter["reserve"], _counter["ship"], _counter["notify"]));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "locked-1");
-        Assert.All(status!.Steps, s => Assert.Equal((StepStatus.Completed, 1), (s.Status, s.Attempts)));
+        Assert.Equal([1, 2, 1], status!.Steps.Select(s => s.Attempts));
+        Assert.All(status.Steps, s => Assert.Equal(StepStatus.Completed, s.Status));
+        Assert.StartsWith("stale: IN_PROGRESS for", Assert.Single(status.Steps[1].Failures).Error);
+        Assert.Contains("left by this workflow's actor when a journal failure stopped it", status.Steps[1].Failures[0].Error);
     }
 
     [Fact]
@@ -93,6 +101,6 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
 
         coordinator.Tell(new ResumeWorkflow("locked-2"), TestActor);
         Assert.Equal("done", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal((1, 1), (_counter["reserve"], _counter["ship"]));
+        Assert.Equal((1, 2, 1), (_counter["reserve"], _counter["ship"], _counter["notify"]));
     }
 }
