@@ -21,6 +21,7 @@ internal static class Child
             akka.loglevel = ERROR
             akka.stdout-loglevel = OFF
             akka.log-dead-letters = off
+            {{Environment.GetEnvironmentVariable("DURABLE_BENCH_HOCON")}}
             """);
         var stepMicroseconds = new List<double>();
         var warmupMicroseconds = new List<double>();

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Benchmarks;
+
+/// <summary>Runs the benchmark program at tiny sizes so that it never rots. It asserts what it reports, never how fast.</summary>
+public sealed class BenchmarkSpec
+{
+    [Fact]
+    public async Task Benchmark_AtTinySizes_ReportsEveryWorkloadAgainstTheFloor()
+    {
+        using var folder = new TempFolder();
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+                 {
+                     Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Benchmarks.dll"), "--runs", "1", "--synchronous", "normal", "--out", "bench.json",
+                     "--floor-commits", "20", "--floor-rows", "500", "--w1-steps", "10", "--w2-workflows", "4", "--w2-steps", "3",
+                     "--w3-workflows", "4", "--w4-workflows", "4", "--w4-steps", "5", "--w4-kill-at", "6",
+                 })
+            start.ArgumentList.Add(arg);
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.True(process.ExitCode == 0, await stderr);
+        var table = await stdout;
+        Assert.Contains("| W1 per step mean (µs) |", table);
+        Assert.Contains("× one raw commit", table);
+        var figures = JsonDocument.Parse(await File.ReadAllTextAsync(folder.File("bench.json"))).RootElement.GetProperty("figures");
+        string[] expected =
+        [
+            "F0 commit latency mean (µs)", "F0 rows/s, 100 rows per transaction", "W1 per step mean (µs)", "W1 per step p99 (µs)",
+            "W2 steps/s", "W3 workflows/s", "W4 spawn to all complete (s)", "W4 steps missing in started workflows", "W4 workflows completed", "W1 peak RSS (MiB)", "W4 peak RSS (MiB)",
+        ];
+        Assert.All(expected, name => Assert.True(figures.TryGetProperty(name, out _), $"missing {name}"));
+        Assert.Equal(0, figures.GetProperty("W4 steps missing in started workflows").GetProperty("median").GetDouble());
+        Assert.Equal(0, figures.GetProperty("W4 workflows with more than one step run twice").GetProperty("median").GetDouble());
+        Assert.All(figures.EnumerateObject(), f => Assert.True(f.Value.GetProperty("median").GetDouble() >= 0, f.Name));
+    }
+}
