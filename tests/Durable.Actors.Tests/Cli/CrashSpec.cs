@@ -10,11 +10,10 @@ public sealed class CrashSpec
 {
     private static readonly string[] Sections = Enumerable.Range(1, 10).Select(i => $"section-{i}").ToArray();
 
+    public static TheoryData<int> EverySection => new(Enumerable.Range(1, 10));
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(4)]
-    [InlineData(7)]
-    [InlineData(10)]
+    [MemberData(nameof(EverySection))]
     public async Task CrashAfter_StepNOfALongerWorkflow_ResumeRunsEveryStepExactlyOnce(int n)
     {
         using var folder = new TempFolder();
