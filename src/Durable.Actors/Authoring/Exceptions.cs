@@ -1,5 +1,11 @@
 namespace Durable.Actors;
 
+/// <summary>How an error reads in records and replies: our own exceptions by their message, others with their type.</summary>
+internal static class ErrorText
+{
+    public static string Of(Exception e) => e is DurableActorsException ? e.Message : $"{e.GetType().Name}: {e.Message}";
+}
+
 /// <summary>The base of the exceptions Durable.Actors throws for failures in the workflow domain.</summary>
 public abstract class DurableActorsException : Exception
 {
@@ -60,7 +66,7 @@ public sealed class ParallelBranchFailedException : DurableActorsException
     internal ParallelBranchFailedException(string branchKey, int branch, int branches, string? stepKey, string? stepId, Exception inner)
         : base($"Branch {branchKey} ({branch} of {branches}) of a parallel block failed " +
                (stepId is null ? "outside any step" : $"at step '{stepId}' ({stepKey})") +
-               $": {(inner is DurableActorsException ? inner.Message : $"{inner.GetType().Name}: {inner.Message}")}", inner)
+               $": {ErrorText.Of(inner)}", inner)
     {
         BranchKey = branchKey;
         StepKey = stepKey;

@@ -23,8 +23,8 @@ internal sealed record CompleteSteps(int RunId, IReadOnlyList<PendingCompletion>
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
-/// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw.</summary>
-internal sealed record RunFinished(int RunId, string? ResultJson, Exception? Error, IReadOnlyList<PendingCompletion> Completed);
+/// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw (<paramref name="Error"/>).</summary>
+internal sealed record RunFinished(int RunId, string? ResultJson, string? Error, IReadOnlyList<PendingCompletion> Completed);
 
 internal abstract record StepDecision(string Key);
 

@@ -74,12 +74,13 @@ internal sealed partial class WorkflowActor
         var staleTimeout = _runtime.Settings.StaleTimeout;
         // Orphaned: started before this host found itself alone on the database, or started by a previous
         // incarnation of this actor (a journal failure stopped it, and its run with it).
-        var orphaned = _runtime.AloneSince is { } alone && step.StartedAt < alone || _requests.StartedHere(step.Key);
+        var startedHere = _requests.StartedHere(step.Key);
+        var orphaned = startedHere || _runtime.AloneSince is { } alone && step.StartedAt < alone;
         if (age >= staleTimeout || orphaned)
         {
             var reason = age >= staleTimeout
                 ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
-                : _requests.StartedHere(step.Key)
+                : startedHere
                     ? $"stale: IN_PROGRESS for {Format(age)}, left by this workflow's actor when a journal failure stopped it"
                     : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
             var stale = new StepFailed(step.Key, reason, Now);

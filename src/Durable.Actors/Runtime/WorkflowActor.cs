@@ -151,10 +151,14 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         });
     }
 
-    private static Exception Describe(Exception error, WorkflowContext context) =>
-        context.LastStepFailure is { } failure && ReferenceEquals(failure.Error, error) && error is not DurableActorsException
-            ? new StepBodyFailedException($"step '{failure.StepId}' ({failure.Key}) failed: {error.GetType().Name}: {error.Message}", error)
-            : error;
+    /// <summary>The run's error as recorded: an uncaught step failure names its step.</summary>
+    private static string Describe(Exception error, WorkflowContext context) => error switch
+    {
+        _ when context.LastStepFailure is { } failure && ReferenceEquals(failure.Error, error) && error is not DurableActorsException =>
+            $"step '{failure.StepId}' ({failure.Key}) failed: {ErrorText.Of(error)}",
+        OperationCanceledException => "the run was cancelled",
+        _ => ErrorText.Of(error),
+    };
 
     private void OnRunFinished(RunFinished finished)
     {
@@ -181,14 +185,7 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
             return;
         }
 
-        var error = violation?.Message ?? finished.Error switch
-        {
-            StepBodyFailedException e => e.Message,
-            DurableActorsException e => e.Message,
-            OperationCanceledException => "the run was cancelled",
-            { } e => $"{e.GetType().Name}: {e.Message}",
-            null => "the run ended without a result",
-        };
+        var error = violation?.Message ?? finished.Error ?? "the run ended without a result";
         write.Add(new RunFailed(error, Now));
         Write(write, () =>
         {
@@ -311,6 +308,3 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         }
     }
 }
-
-/// <summary>Carries the step's name into a run failure whose exception came out of a step body.</summary>
-internal sealed class StepBodyFailedException(string message, Exception inner) : Exception(message, inner);

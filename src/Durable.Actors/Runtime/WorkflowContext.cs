@@ -69,7 +69,7 @@ internal sealed class WorkflowContext(
             {
                 var delay = policy.DelayAfter(attemptsInRun, Random.Shared);
                 runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed,
-                    $"{e.GetType().Name}: {e.Message}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
+                    $"{ErrorText.Of(e)}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
                 // The clock's delay, so that tests move time instead of waiting.
                 await Task.Delay(delay, runtime.Clock, cancellationToken).ConfigureAwait(false);
                 decided = NewReply<StepDecision>();
@@ -78,7 +78,7 @@ internal sealed class WorkflowContext(
             }
             catch (Exception e)
             {
-                runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, Describe(e)));
+                runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, ErrorText.Of(e)));
                 throw;
             }
         }
@@ -99,7 +99,7 @@ internal sealed class WorkflowContext(
         }
         catch (Exception e)
         {
-            await RecordFailureAsync(key, stepId, e, Describe(e)).ConfigureAwait(false);
+            await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
             throw;
         }
 
@@ -176,8 +176,6 @@ internal sealed class WorkflowContext(
         foreach (var c in completions)
             runtime.Report(new StepReport(workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
     }
-
-    private static string Describe(Exception e) => e is DurableActorsException ? e.Message : $"{e.GetType().Name}: {e.Message}";
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {
