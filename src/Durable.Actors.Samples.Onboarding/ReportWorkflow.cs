@@ -1,8 +1,9 @@
 namespace Durable.Actors.Samples.Onboarding;
 
-/// <summary>How many sections the report has.</summary>
+/// <summary>How many sections the report has, and how long each takes to write.</summary>
 /// <param name="Sections">The number of sequential steps, one per section.</param>
-public sealed record ReportRequest(int Sections)
+/// <param name="WorkMilliseconds">How long writing one section takes before its effect is logged (default none).</param>
+public sealed record ReportRequest(int Sections, int WorkMilliseconds = 0)
 {
     /// <summary>The input used when none is given.</summary>
     public static ReportRequest Default { get; } = new(10);
@@ -28,6 +29,8 @@ public sealed class ReportWorkflow(EffectsLog effects) : IWorkflow<ReportRequest
             var number = section;
             total += await context.StepAsync(stepId, async ct =>
             {
+                if (input.WorkMilliseconds > 0)
+                    await Task.Delay(input.WorkMilliseconds, ct);
                 await effects.AppendAsync(context.WorkflowId, stepId, ct);
                 return number * number;
             });
