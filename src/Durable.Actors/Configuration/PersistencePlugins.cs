@@ -25,7 +25,8 @@ internal static class PersistencePlugins
         // the connection interceptor yields on open (see Storage/SqliteConnectionInterceptor).
         return ConfigurationFactory.ParseString($$"""
             {{JournalPath}} {
-              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              # The plugin's journal with a group-committing write path (Storage/SqliteWriteJournal).
+              class = "Durable.Actors.Storage.SqliteWriteJournal, Durable.Actors"
               plugin-id = "{{JournalPath}}"
               plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
               provider-name = "SQLite.MS"

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+using Akka.Persistence.Sql.Journal;
+using Akka.Serialization;
+using Akka.Util;
+using Durable.Actors.Configuration;
+
+namespace Durable.Actors.Storage;
+
+/// <summary>
+/// Akka.Persistence.Sql's journal with its write path replaced by <see cref="JournalWriter"/>: the writes of every
+/// workflow actor that arrive while a commit is under way share the next transaction (group commit), with prepared
+/// statements on one connection. Rows go to the plugin's own <c>journal</c> and <c>tags</c> tables in the plugin's
+/// layout, so its replay, read journal, snapshots and table creation are used unchanged.
+/// </summary>
+/// <remarks>
+/// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
+/// every test reads what this writes through the plugin, so an upgrade that changes the layout fails them.
+/// </remarks>
+internal sealed class SqliteWriteJournal : SqlWriteJournal
+{
+    private readonly JournalWriter _writer;
+    private readonly Serialization _serialization;
+    private readonly string _writerUuid = Guid.NewGuid().ToString("N");
+    // The latest write of each persistence id still in flight, so that a recovering actor reads its highest
+    // sequence number only after its previous incarnation's writes have ended.
+    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+
+    public SqliteWriteJournal(Config config) : base(config)
+    {
+        var settings = DurableSettings.Create(Context.System);
+        _writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        _serialization = Context.System.Serialization;
+    }
+
+    protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var now = DateTime.UtcNow.Ticks;
+        var writes = messages.ToList();
+        var rows = new List<JournalWriter.Row>();
+        Exception?[]? rejected = null;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var start = rows.Count;
+            try
+            {
+                foreach (var persistent in (IEnumerable<IPersistentRepresentation>)writes[i].Payload)
+                    rows.Add(ToRow(persistent, now));
+            }
+            catch (Exception e)
+            {
+                // Akka's contract: a payload that cannot be serialized rejects its atomic write only.
+                rows.RemoveRange(start, rows.Count - start);
+                (rejected ??= new Exception?[writes.Count])[i] = e;
+            }
+        }
+
+        var persistenceId = writes[0].PersistenceId;
+        var written = rows.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(rows);
+        _inFlight[persistenceId] = written;
+        written.ContinueWith(
+            t => _inFlight.TryRemove(new KeyValuePair<string, Task>(persistenceId, t)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return Finish(written, rejected);
+    }
+
+    private static async Task<IImmutableList<Exception>> Finish(Task written, Exception?[]? rejected)
+    {
+        await written.ConfigureAwait(false);
+        // Null means every atomic write was persisted; otherwise one entry per write, null where it was persisted.
+        return rejected?.ToImmutableList()!;
+    }
+
+    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        if (_inFlight.TryGetValue(persistenceId, out var write))
+            await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override void PostStop()
+    {
+        _writer.Dispose();
+        base.PostStop();
+    }
+
+    private JournalWriter.Row ToRow(IPersistentRepresentation persistent, long now)
+    {
+        var payload = persistent.Payload;
+        string[] tags = [];
+        if (payload is Tagged tagged)
+        {
+            payload = tagged.Payload;
+            tags = [.. tagged.Tags];
+        }
+        var serializer = _serialization.FindSerializerFor(payload);
+        var manifest = serializer switch
+        {
+            SerializerWithStringManifest withManifest => withManifest.Manifest(payload),
+            { IncludeManifest: true } => payload.GetType().TypeQualifiedName(),
+            _ => "",
+        };
+        return new JournalWriter.Row(
+            persistent.PersistenceId,
+            persistent.SequenceNr,
+            persistent.Timestamp == 0 ? now : persistent.Timestamp,
+            serializer.ToBinary(payload),
+            manifest,
+            serializer.Identifier,
+            _writerUuid,
+            tags);
+    }
+}
