@@ -67,26 +67,31 @@ public sealed class ReplaySpec
         using var folder = new TempFolder();
         var counter = new StepCounter();
 
-        var reachedK = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var executedK = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startedNext = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var release = new ManualResetEventSlim();
         var executed = 0;
         var observer = new RecordingObserver
         {
-            // Holds the workflow right after step k's COMPLETED record is durable, until the system is gone. The last
-            // step's record is written with the run's end, on the actor's thread: that one is not held.
+            // Step k's COMPLETED record is durable once it is reported executed (written with step k+1's IN_PROGRESS
+            // record, or on its own when the workflow idles). Step k+1 is held before its body runs until the
+            // system is gone; the last step's record is written with the run's end, so nothing is held for it.
             OnReport = r =>
             {
                 if (r.Kind == StepReportKind.Executed && Interlocked.Increment(ref executed) == k)
+                    executedK.SetResult();
+                if (r.Kind == StepReportKind.Starting && r.Key == $"wf:{k + 1}")
                 {
-                    reachedK.SetResult();
-                    if (k < StepCount)
-                        release.Wait(Timeout);
+                    startedNext.SetResult();
+                    release.Wait(Timeout);
                 }
             },
         };
         var (first, firstCoordinator) = TestSupport.Engine.Start(folder.Database, Registry(counter), observer);
         firstCoordinator.Tell(new StartWorkflow("wf", Type, "3"));
-        await reachedK.Task.WaitAsync(Timeout);
+        await executedK.Task.WaitAsync(Timeout);
+        if (k < StepCount)
+            await startedNext.Task.WaitAsync(Timeout);
         await first.Terminate();
         release.Set();
         Assert.Equal(k, counter.Total);
@@ -104,8 +109,8 @@ public sealed class ReplaySpec
                 ["wf:1 add-item", "wf:2 add-item", "wf:3 add-item", "wf:4 odd-bonus", "wf:5 receipt"],
                 status!.Steps.Select(s => $"{s.Key} {s.StepId}"));
             Assert.All(status.Steps, s => Assert.Equal(StepStatus.Completed, s.Status));
-            // Step k's COMPLETED record rode with step k+1's IN_PROGRESS one: k+1 was recorded as started (its body
-            // never ran in the first system), so the resume ran it as a second attempt.
+            // Step k+1 was recorded as started (its body never ran in the first system), so the resume ran it as a
+            // second attempt.
             Assert.Equal(Enumerable.Range(1, StepCount).Select(i => i == k + 1 ? 2 : 1), status.Steps.Select(s => s.Attempts));
         }
         finally
