@@ -36,14 +36,11 @@ internal static class PersistencePlugins
               batch-size = 1000
               auto-initialize = on
             }
+            # Workflow actors take no snapshots, so recovery asks a store that answers "none" at once instead of
+            # querying an always-empty table (that query was a seventh of the CPU of starting 500 workflows).
             {{SnapshotPath}} {
-              class = "Akka.Persistence.Sql.Snapshot.SqlSnapshotStore, Akka.Persistence.Sql"
-              plugin-id = "{{SnapshotPath}}"
-              plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
-              provider-name = "SQLite.MS"
-              connection-string = {{cs}}
-              read-isolation-level = read-uncommitted
-              auto-initialize = on
+              class = "Akka.Persistence.Snapshot.NoSnapshotStore, Akka.Persistence"
+              plugin-dispatcher = "akka.actor.default-dispatcher"
             }
             {{QueryPath}} {
               class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
@@ -63,7 +60,7 @@ internal static class PersistencePlugins
             """);
     }
 
-    /// <summary>Gives the three plugins data options that run the per-connection PRAGMAs on every open.</summary>
+    /// <summary>Gives the journal and query plugins data options that run the per-connection PRAGMAs on every open.</summary>
     public static Setup ToSetup(DurableSettings settings)
     {
         var options = new DataOptions()
@@ -71,7 +68,6 @@ internal static class PersistencePlugins
             .UseInterceptor(new SqliteConnectionInterceptor(settings.Synchronous, settings.BusyTimeout));
         var setup = new MultiDataOptionsSetup();
         setup.AddDataOptions(JournalPath, options);
-        setup.AddDataOptions(SnapshotPath, options);
         setup.AddDataOptions(QueryPath, options);
         return setup;
     }

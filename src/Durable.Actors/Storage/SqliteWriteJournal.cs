@@ -12,10 +12,11 @@ using Durable.Actors.Configuration;
 namespace Durable.Actors.Storage;
 
 /// <summary>
-/// Akka.Persistence.Sql's journal with its write path replaced by <see cref="JournalWriter"/>: the writes of every
-/// workflow actor that arrive while a commit is under way share the next transaction (group commit), with prepared
-/// statements on one connection. Rows go to the plugin's own <c>journal</c> and <c>tags</c> tables in the plugin's
-/// layout, so its replay, read journal, snapshots and table creation are used unchanged.
+/// Akka.Persistence.Sql's journal with its hot paths replaced: writes go through <see cref="JournalWriter"/> (the writes
+/// of every workflow actor that arrive while a commit is under way share the next transaction: group commit) and a
+/// recovering actor's two reads through <see cref="JournalQueries"/>, both prepared statements on the plugin's own
+/// <c>journal</c> and <c>tags</c> tables in its layout. The plugin still creates the tables and serves the read
+/// journal (queries by tag and by persistence id) and deletes.
 /// </summary>
 /// <remarks>
 /// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
@@ -24,6 +25,7 @@ namespace Durable.Actors.Storage;
 internal sealed class SqliteWriteJournal : SqlWriteJournal
 {
     private readonly JournalWriter _writer;
+    private readonly JournalQueries _queries;
     private readonly Serialization _serialization;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
     // The latest write of each persistence id still in flight, so that a recovering actor reads its highest
@@ -34,6 +36,7 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
     {
         var settings = DurableSettings.Create(Context.System);
         _writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        _queries = new JournalQueries(settings.ConnectionString, settings.BusyTimeout);
         _serialization = Context.System.Serialization;
     }
 
@@ -75,16 +78,29 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
         return rejected?.ToImmutableList()!;
     }
 
+    public override Task ReplayMessagesAsync(
+        IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback) => Task.Run(() =>
+    {
+        foreach (var e in _queries.Events(persistenceId, fromSequenceNr, toSequenceNr, max))
+        {
+            var payload = _serialization.Deserialize(e.Message, e.Identifier, e.Manifest);
+            recoveryCallback(new Persistent(
+                payload, e.SequenceNr, persistenceId, e.Manifest, e.Deleted, ActorRefs.NoSender, e.WriterUuid, e.Created));
+        }
+    });
+
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         if (_inFlight.TryGetValue(persistenceId, out var write))
             await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => _queries.HighestSequenceNr(persistenceId, fromSequenceNr), cancellationToken).ConfigureAwait(false);
     }
 
     protected override void PostStop()
     {
         _writer.Dispose();
+        _queries.Dispose();
         base.PostStop();
     }
 
