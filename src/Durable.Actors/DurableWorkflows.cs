@@ -52,6 +52,10 @@ public static class DurableWorkflows
             aloneSince = lease.AloneSince;
         }
         var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince);
+        // Akka starts its scheduler on first use and blocks the calling thread until the timer thread runs. When that
+        // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
+        // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.
+        system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
         return system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
     }
 
