@@ -6,6 +6,7 @@ using Akka.Streams.Dsl;
 using Durable.Actors.Configuration;
 using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
+using Durable.Actors.Storage;
 
 namespace Durable.Actors.Inspection;
 
@@ -42,10 +43,24 @@ internal static class JournalReader
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
-        await ReadJournal(system).CurrentEventsByTag(LifecycleTag.Name, Offset.NoOffset())
-            .RunForeach(envelope => last[envelope.PersistenceId] = envelope.Event, system.Materializer())
-            .WaitAsync(cancellationToken)
-            .ConfigureAwait(false);
+        var settings = DurableSettings.Create(system);
+        if (settings.QueryPluginId == PersistencePlugins.QueryPath)
+        {
+            // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
+            // waits for its sequence actor and costs a host start that recovers many workflows most of its time.
+            var tagged = await Task.Run(
+                () => JournalQueries.EventsByTag(settings.ConnectionString, settings.BusyTimeout, LifecycleTag.Name), cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var e in tagged)
+                last[e.PersistenceId] = system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest);
+        }
+        else
+        {
+            await ReadJournal(system).CurrentEventsByTag(LifecycleTag.Name, Offset.NoOffset())
+                .RunForeach(envelope => last[envelope.PersistenceId] = envelope.Event, system.Materializer())
+                .WaitAsync(cancellationToken)
+                .ConfigureAwait(false);
+        }
         return last
             .Where(e => e.Value is WorkflowStarted or RunResumed)
             .Select(e => e.Key[WorkflowActor.PersistenceIdPrefix.Length..])

@@ -1,53 +1,125 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace Durable.Actors.Storage;
 
 /// <summary>
 /// The two reads a recovering workflow actor makes (its events, its highest sequence number), as prepared statements
-/// on a small pool of read connections. In WAL mode they never wait for the writer.
+/// on one read connection owned by one thread. In WAL mode they never wait for the writer; a queue rather than the
+/// thread pool, because a read may wait on SQLite's busy handler (while a crashed process's WAL is recovered) and a
+/// thousand recovering actors must not each block a pool thread on it.
 /// </summary>
-internal sealed class JournalQueries(string connectionString, TimeSpan busyTimeout) : IDisposable
+internal sealed class JournalQueries : IDisposable
 {
     /// <summary>One stored event, as Akka.Persistence.Sql wrote it.</summary>
     public readonly record struct StoredEvent(
         long SequenceNr, byte[] Message, string Manifest, int Identifier, string? WriterUuid, long Created, bool Deleted);
 
-    private readonly ConcurrentBag<Reader> _idle = [];
-    private bool _disposed;
+    /// <summary>One event carrying a tag, with its persistence id.</summary>
+    public readonly record struct TaggedEvent(string PersistenceId, byte[] Message, string Manifest, int Identifier);
 
-    public long HighestSequenceNr(string persistenceId, long fromSequenceNr) =>
-        Use(reader => reader.HighestSequenceNr(persistenceId, fromSequenceNr));
+    private readonly string _connectionString;
+    private readonly TimeSpan _busyTimeout;
+    private readonly object _gate = new();
+    private readonly Queue<Action<Reader?, Exception?>> _queue = new();
+    private readonly Thread _thread;
+    private bool _stopping;
+
+    public JournalQueries(string connectionString, TimeSpan busyTimeout)
+    {
+        _connectionString = connectionString;
+        _busyTimeout = busyTimeout;
+        _thread = new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-reader" };
+        _thread.Start();
+    }
+
+    /// <summary>Every event tagged <paramref name="tag"/> in journal order; none when the tables do not exist yet.</summary>
+    public static List<TaggedEvent> EventsByTag(string connectionString, TimeSpan busyTimeout, string tag)
+    {
+        using var reader = Reader.Open(connectionString, busyTimeout);
+        return reader.EventsByTag(tag);
+    }
+
+    public Task<long> HighestSequenceNrAsync(string persistenceId, long fromSequenceNr) =>
+        Enqueue(reader => reader.HighestSequenceNr(persistenceId, fromSequenceNr));
 
     /// <summary>The events of <paramref name="persistenceId"/> in the range, in order, deleted ones left out.</summary>
-    public List<StoredEvent> Events(string persistenceId, long fromSequenceNr, long toSequenceNr, long max) =>
-        Use(reader => reader.Events(persistenceId, fromSequenceNr, toSequenceNr, max));
+    public Task<List<StoredEvent>> EventsAsync(string persistenceId, long fromSequenceNr, long toSequenceNr, long max) =>
+        Enqueue(reader => reader.Events(persistenceId, fromSequenceNr, toSequenceNr, max));
 
-    private T Use<T>(Func<Reader, T> query)
+    private Task<T> Enqueue<T>(Func<Reader, T> query)
     {
-        if (!_idle.TryTake(out var reader))
-            reader = Reader.Open(connectionString, busyTimeout);
-        var healthy = false;
-        try
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
         {
-            var result = query(reader);
-            healthy = true;
-            return result;
+            if (_stopping)
+                return Task.FromException<T>(new InvalidOperationException("The journal is stopping."));
+            _queue.Enqueue((reader, error) =>
+            {
+                if (error is not null)
+                {
+                    done.TrySetException(error);
+                    return;
+                }
+                try
+                {
+                    done.TrySetResult(query(reader!));
+                }
+                catch (Exception e)
+                {
+                    done.TrySetException(e);
+                    throw;
+                }
+            });
+            Monitor.Pulse(_gate);
         }
-        finally
+        return done.Task;
+    }
+
+    private void Run()
+    {
+        Reader? reader = null;
+        while (true)
         {
-            if (healthy && !Volatile.Read(ref _disposed))
-                _idle.Add(reader);
-            else
+            Action<Reader?, Exception?> work;
+            lock (_gate)
+            {
+                while (_queue.Count == 0 && !_stopping)
+                    Monitor.Wait(_gate);
+                if (_queue.Count == 0)
+                    break;
+                work = _queue.Dequeue();
+            }
+            try
+            {
+                reader ??= Reader.Open(_connectionString, _busyTimeout);
+            }
+            catch (Exception e)
+            {
+                work(null, e);
+                continue;
+            }
+            try
+            {
+                work(reader, null);
+            }
+            catch
+            {
+                // The query failed and its caller has the error; a fresh connection for the next one.
                 reader.Dispose();
+                reader = null;
+            }
         }
+        reader?.Dispose();
     }
 
     public void Dispose()
     {
-        Volatile.Write(ref _disposed, true);
-        while (_idle.TryTake(out var reader))
-            reader.Dispose();
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.Pulse(_gate);
+        }
+        _thread.Join(_busyTimeout + TimeSpan.FromSeconds(5));
     }
 
     private sealed class Reader : IDisposable
@@ -111,6 +183,33 @@ internal sealed class JournalQueries(string connectionString, TimeSpan busyTimeo
                     reader.IsDBNull(4) ? null : reader.GetString(4),
                     reader.GetInt64(5),
                     reader.GetBoolean(6)));
+            }
+            return events;
+        }
+
+        public List<TaggedEvent> EventsByTag(string tag)
+        {
+            using var command = Command("""
+                SELECT j.persistence_id, j.message, j.manifest, j.identifier FROM tags t JOIN journal j ON j.ordering = t.ordering_id
+                WHERE t.tag = $tag ORDER BY t.ordering_id
+                """, "$tag");
+            command.Parameters[0].Value = tag;
+            var events = new List<TaggedEvent>();
+            try
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    events.Add(new TaggedEvent(
+                        reader.GetString(0),
+                        (byte[])reader.GetValue(1),
+                        reader.IsDBNull(2) ? "" : reader.GetString(2),
+                        reader.IsDBNull(3) ? 0 : reader.GetInt32(3)));
+                }
+            }
+            catch (SqliteException e) when (e.Message.Contains("no such table", StringComparison.Ordinal))
+            {
+                // A database no journal has written to yet: nothing is tagged.
             }
             return events;
         }

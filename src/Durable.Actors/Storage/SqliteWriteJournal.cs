@@ -78,23 +78,23 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
         return rejected?.ToImmutableList()!;
     }
 
-    public override Task ReplayMessagesAsync(
+    public override async Task ReplayMessagesAsync(
         IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
-        Action<IPersistentRepresentation> recoveryCallback) => Task.Run(() =>
+        Action<IPersistentRepresentation> recoveryCallback)
     {
-        foreach (var e in _queries.Events(persistenceId, fromSequenceNr, toSequenceNr, max))
+        foreach (var e in await _queries.EventsAsync(persistenceId, fromSequenceNr, toSequenceNr, max).ConfigureAwait(false))
         {
             var payload = _serialization.Deserialize(e.Message, e.Identifier, e.Manifest);
             recoveryCallback(new Persistent(
                 payload, e.SequenceNr, persistenceId, e.Manifest, e.Deleted, ActorRefs.NoSender, e.WriterUuid, e.Created));
         }
-    });
+    }
 
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         if (_inFlight.TryGetValue(persistenceId, out var write))
             await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-        return await Task.Run(() => _queries.HighestSequenceNr(persistenceId, fromSequenceNr), cancellationToken).ConfigureAwait(false);
+        return await _queries.HighestSequenceNrAsync(persistenceId, fromSequenceNr).ConfigureAwait(false);
     }
 
     protected override void PostStop()
