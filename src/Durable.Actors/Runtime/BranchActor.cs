@@ -6,7 +6,7 @@ namespace Durable.Actors.Runtime;
 /// Runs one branch of a parallel block, outside its message loop. When the branch throws, the actor crashes with
 /// <see cref="BranchFailedException"/>, so the workflow actor's supervisor strategy handles it and fails the branch.
 /// </summary>
-internal sealed class BranchActor : ReceiveActor
+internal sealed class BranchActor : UntypedActor
 {
     private readonly ParallelBranch _branch;
     private readonly Func<IWorkflowContext, Task<object?>> _body;
@@ -15,12 +15,22 @@ internal sealed class BranchActor : ReceiveActor
     {
         _branch = branch;
         _body = body;
-        Receive<BranchReturned>(returned =>
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
         {
-            _branch.Completion.TrySetResult(returned.Value);
-            Context.Stop(Self);
-        });
-        Receive<BranchThrew>(threw => throw new BranchFailedException(_branch.Key, threw.Error));
+            case BranchReturned returned:
+                _branch.Completion.TrySetResult(returned.Value);
+                Context.Stop(Self);
+                break;
+            case BranchThrew threw:
+                throw new BranchFailedException(_branch.Key, threw.Error);
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     protected override void PreStart()

@@ -13,7 +13,7 @@ namespace Durable.Actors.Runtime;
 /// before the run that asked for it goes on. Requests wait in <see cref="WorkflowRequests"/>, which outlives the
 /// actor: after a journal failure stopped it, the next incarnation takes them up again and the run carries on.
 /// </summary>
-internal sealed partial class WorkflowActor : ReceivePersistentActor
+internal sealed partial class WorkflowActor : UntypedPersistentActor
 {
     public const string PersistenceIdPrefix = "workflow-";
 
@@ -35,45 +35,71 @@ internal sealed partial class WorkflowActor : ReceivePersistentActor
         _restarted = requests.StopCause is not null;
         JournalPluginId = runtime.Settings.JournalPluginId;
         SnapshotPluginId = runtime.Settings.SnapshotPluginId;
+    }
 
-        Recover<IJournalEvent>(_journal.Apply);
-        Recover<RecoveryCompleted>(_ =>
+    // Plain switches rather than ReceivePersistentActor's handlers, which build expression trees for every instance:
+    // a cost paid once per workflow that showed in the profile of starting thousands of them.
+    protected override void OnRecover(object message)
+    {
+        switch (message)
         {
-            // Requests a stopped incarnation left behind; the ones also in the mailbox are taken up once (Claim).
-            foreach (var pending in _requests.Pending())
-                Self.Tell(pending);
-        });
+            case IJournalEvent e:
+                _journal.Apply(e);
+                break;
+            case RecoveryCompleted:
+                // Requests a stopped incarnation left behind; the ones also in the mailbox are taken up once (Claim).
+                foreach (var pending in _requests.Pending())
+                    Self.Tell(pending);
+                break;
+        }
+    }
 
-        Command<StartWorkflow>(start =>
+    protected override void OnCommand(object message)
+    {
+        switch (message)
         {
-            if (_requests.Claim(start))
-                OnStart(start);
-        });
-        Command<ResumeWorkflow>(resume =>
-        {
-            if (!_requests.Claim(resume))
-                return;
-            if (_journal.Exists)
-                JoinOrBeginRun();
-            else
-                _requests.Answer(resume, new WorkflowNotFound(_workflowId));
-        });
-        Command<GetWorkflowStatus>(query =>
-        {
-            if (_requests.Claim(query))
-                _requests.Answer(query, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
-        });
-        Command<BeginStep>(OnBeginStep);
-        Command<DecideStepAgain>(again =>
-        {
-            if (IsCurrent(again.RunId, again.Reply))
-                DecideStep(again.Key, again.StepId, again.Reply, []);
-        });
-        Command<CompleteSteps>(OnCompleteSteps);
-        Command<FailStep>(OnFailStep);
-        Command<RunFinished>(OnRunFinished);
-        Command<BeginParallel>(OnBeginParallel);
-        Command<Terminated>(OnBranchTerminated);
+            case BeginStep begin:
+                OnBeginStep(begin);
+                break;
+            case CompleteSteps complete:
+                OnCompleteSteps(complete);
+                break;
+            case StartWorkflow start:
+                if (_requests.Claim(start))
+                    OnStart(start);
+                break;
+            case ResumeWorkflow resume:
+                if (!_requests.Claim(resume))
+                    return;
+                if (_journal.Exists)
+                    JoinOrBeginRun();
+                else
+                    _requests.Answer(resume, new WorkflowNotFound(_workflowId));
+                break;
+            case GetWorkflowStatus query:
+                if (_requests.Claim(query))
+                    _requests.Answer(query, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
+                break;
+            case DecideStepAgain again:
+                if (IsCurrent(again.RunId, again.Reply))
+                    DecideStep(again.Key, again.StepId, again.Reply, []);
+                break;
+            case FailStep fail:
+                OnFailStep(fail);
+                break;
+            case RunFinished finished:
+                OnRunFinished(finished);
+                break;
+            case BeginParallel parallel:
+                OnBeginParallel(parallel);
+                break;
+            case Terminated terminated:
+                OnBranchTerminated(terminated);
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
     }
 
     public override string PersistenceId => PersistenceIdPrefix + _workflowId;
