@@ -20,9 +20,8 @@ internal static class PersistencePlugins
     {
         var cs = DurableWorkflowsOptions.Quote(settings.ConnectionString);
         // read-uncommitted makes the plugin's read transactions deferred BEGINs (real WAL readers) instead of
-        // BEGIN IMMEDIATE, which would serialize recovery and queries with writes; nothing dirty is read without
-        // shared cache. parallelism 1 + a large batch-size let writes of many workflows share one commit once
-        // the connection interceptor yields on open (see Storage/SqliteConnectionInterceptor).
+        // BEGIN IMMEDIATE, which would serialize queries with writes; nothing dirty is read without shared cache.
+        // Journal writes and recovery reads do not go through the plugin (see Storage/SqliteWriteJournal).
         return ConfigurationFactory.ParseString($$"""
             {{JournalPath}} {
               # The plugin's journal with a group-committing write path (Storage/SqliteWriteJournal).
@@ -32,9 +31,8 @@ internal static class PersistencePlugins
               provider-name = "SQLite.MS"
               connection-string = {{cs}}
               read-isolation-level = read-uncommitted
-              parallelism = 1
-              batch-size = 1000
-              auto-initialize = on
+              # The engine creates the tables itself before the first workflow starts (Storage/SqliteDatabase).
+              auto-initialize = off
             }
             # Workflow actors take no snapshots, so recovery asks a store that answers "none" at once instead of
             # querying an always-empty table (that query was a seventh of the CPU of starting 500 workflows).

@@ -44,7 +44,7 @@ internal static class JournalReader
     {
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
         var settings = DurableSettings.Create(system);
-        if (settings.QueryPluginId == PersistencePlugins.QueryPath)
+        if (settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath)
         {
             // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
             // waits for its sequence actor and costs a host start that recovers many workflows most of its time.

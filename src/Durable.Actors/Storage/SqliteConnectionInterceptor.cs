@@ -14,13 +14,6 @@ internal sealed class SqliteConnectionInterceptor(string synchronous, TimeSpan b
     private readonly string _pragmas =
         $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
 
-    public override async Task ConnectionOpeningAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)
-    {
-        // Microsoft.Data.Sqlite's async calls complete synchronously, so without this yield the plugin's write
-        // stream never sees backpressure and commits every persist alone; with it, concurrent persists batch.
-        await Task.Yield();
-    }
-
     public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection) => Apply(connection);
 
     public override Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection, CancellationToken cancellationToken)

@@ -22,9 +22,9 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
     });
 
     /// <summary>Three workflows stopped between their steps, one completed and one failed, all in the first host.</summary>
-    private async Task LeaveUnfinishedWorkflowsAsync()
+    private async Task LeaveUnfinishedWorkflowsAsync(string? extraHocon = null)
     {
-        var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry());
+        var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), extraHocon: extraHocon);
         var done = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("done", "two-steps", "0"), Timeout);
         Assert.Equal(10, done.GetResult<int>());
         foreach (var id in new[] { "a", "b", "c" })
@@ -72,6 +72,52 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
 
             Assert.Equal(["a", "b", "c"], await DurableWorkflows.GetPendingAsync(second));
             Assert.Equal(0, _counter["a second"] + _counter["b second"] + _counter["c second"]);
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task Start_OnTheApplicationsOwnPersistencePlugins_FindsTheUnfinishedWorkflowsThroughTheReadJournalAndResumesThem()
+    {
+        // Plain Akka.Persistence.Sql plugins of the application's own, on a database of its own: the engine's SQLite
+        // paths (its writer, its recovery reads, its pending query) are not used at all.
+        var own = Path.Combine(_folder.Path, "own.db").Replace("\\", "\\\\");
+        var plugins = $$"""
+            app.journal {
+              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+              provider-name = "SQLite.MS"
+              connection-string = "Data Source={{own}}"
+              auto-initialize = on
+            }
+            app.query {
+              class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
+              write-plugin = "app.journal"
+              provider-name = "SQLite.MS"
+              connection-string = "Data Source={{own}}"
+              refresh-interval = 50ms
+              journal-sequence-retrieval.query-delay = 50ms
+            }
+            durable-actors.journal-plugin = "app.journal"
+            durable-actors.query-plugin = "app.query"
+            """;
+        await LeaveUnfinishedWorkflowsAsync(plugins);
+
+        var (second, _) = TestSupport.Engine.Start(_folder.Database, Registry(), extraHocon: plugins);
+        try
+        {
+            await AwaitAssertAsync(async () =>
+            {
+                var statuses = await DurableWorkflows.ListAsync(second);
+                Assert.Equal(["a", "b", "c", "done"], statuses.Select(s => s.WorkflowId));
+                Assert.All(statuses, s => Assert.Equal(WorkflowRunStatus.Completed, s.Status));
+            }, Timeout);
+
+            Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
+            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} second"]));
         }
         finally
         {
