@@ -12,6 +12,10 @@ internal sealed record StepStarted(string Key, string StepId, int Attempt, DateT
 
 internal sealed record StepCompleted(string Key, string ResultJson, DateTimeOffset At) : IJournalEvent;
 
+// The completions a step's start carried (see WorkflowContext), and the start: one journal row instead of several,
+// as one atomic write. Completions written without a following start stay StepCompleted events of their own.
+internal sealed record StepsCompletedThenStarted(IReadOnlyList<StepCompleted> Completed, StepStarted Started) : IJournalEvent;
+
 internal sealed record StepFailed(string Key, string Error, DateTimeOffset At) : IJournalEvent;
 
 // A run of a workflow whose last run failed began: the workflow is running again.

@@ -62,6 +62,11 @@ internal sealed class WorkflowJournal
                 completed.ResultJson = c.ResultJson;
                 completed.EndedAt = c.At;
                 break;
+            case StepsCompletedThenStarted advanced:
+                foreach (var c in advanced.Completed)
+                    Apply(c);
+                Apply(advanced.Started);
+                break;
             case StepFailed f:
                 var failed = _steps[f.Key];
                 failed.Status = StepStatus.Failed;

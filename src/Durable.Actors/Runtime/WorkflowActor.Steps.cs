@@ -103,7 +103,12 @@ internal sealed partial class WorkflowActor
 
     private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply, List<IJournalEvent> write)
     {
-        write.Add(new StepStarted(key, stepId, attempt, Now));
+        var started = new StepStarted(key, stepId, attempt, Now);
+        // The usual case of a sequential workflow: the previous step's completion rides with this start, in one event.
+        if (write.Count > 0 && write.All(e => e is StepCompleted))
+            write = [new StepsCompletedThenStarted(write.Cast<StepCompleted>().ToList(), started)];
+        else
+            write.Add(started);
         Write(write, () => reply.TrySetResult(new ExecuteStep(key, attempt)));
     }
 

@@ -259,6 +259,19 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     private void Persisted(IJournalEvent e)
     {
         _journal.Apply(e);
+        Track(e);
+        if (_restarted)
+        {
+            // The journal works again: later failures start a new count of restarts.
+            _restarted = false;
+            _requests.Progressed();
+            Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+        }
+    }
+
+    /// <summary>Tells the requests which steps started and ended, for the zombie check of a later incarnation.</summary>
+    private void Track(IJournalEvent e)
+    {
         switch (e)
         {
             case StepStarted started:
@@ -270,13 +283,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             case StepFailed failed:
                 _requests.StepEnded(failed.Key);
                 break;
-        }
-        if (_restarted)
-        {
-            // The journal works again: later failures start a new count of restarts.
-            _restarted = false;
-            _requests.Progressed();
-            Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+            case StepsCompletedThenStarted advanced:
+                foreach (var c in advanced.Completed)
+                    Track(c);
+                Track(advanced.Started);
+                break;
         }
     }
 

@@ -32,6 +32,20 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
     }
 
     [Fact]
+    public void ToBinary_CompletionsCarriedByAStart_RoundTripInOneEvent()
+    {
+        var completed = new[] { new StepCompleted("wf-1:1", "1", DateTimeOffset.UnixEpoch), new StepCompleted("wf-1:2.1", "{\"a\":2}", DateTimeOffset.MaxValue) };
+        var advanced = new StepsCompletedThenStarted(completed, new StepStarted("wf-1:3", "send-email", 1, DateTimeOffset.UnixEpoch));
+        var serializer = Assert.IsType<JournalEventSerializer>(Sys.Serialization.FindSerializerFor(advanced));
+
+        var read = Assert.IsType<StepsCompletedThenStarted>(serializer.FromBinary(serializer.ToBinary(advanced), serializer.Manifest(advanced)));
+
+        Assert.Equal("CS", serializer.Manifest(advanced));
+        Assert.Equal(completed, read.Completed);
+        Assert.Equal(advanced.Started, read.Started);
+    }
+
+    [Fact]
     public void FromBinary_UnknownManifest_FailsNamingIt()
     {
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerForType(typeof(StepStarted));
