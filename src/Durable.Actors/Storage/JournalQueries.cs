@@ -4,9 +4,9 @@ namespace Durable.Actors.Storage;
 
 /// <summary>
 /// The two reads a recovering workflow actor makes (its events, its highest sequence number), as prepared statements
-/// on one read connection owned by one thread. In WAL mode they never wait for the writer; a queue rather than the
-/// thread pool, because a read may wait on SQLite's busy handler (while a crashed process's WAL is recovered) and a
-/// thousand recovering actors must not each block a pool thread on it.
+/// on one read connection owned by one thread. In WAL mode they never wait for the writer. A queue rather than the
+/// thread pool: the reads are synchronous SQLite calls, and a thousand actors recovering at once must not each hold
+/// a pool thread while they run.
 /// </summary>
 internal sealed class JournalQueries : IDisposable
 {

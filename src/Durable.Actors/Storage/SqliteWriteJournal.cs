@@ -15,8 +15,8 @@ namespace Durable.Actors.Storage;
 /// Akka.Persistence.Sql's journal with its hot paths replaced: writes go through <see cref="JournalWriter"/> (the writes
 /// of every workflow actor that arrive while a commit is under way share the next transaction: group commit) and a
 /// recovering actor's two reads through <see cref="JournalQueries"/>, both prepared statements on the plugin's own
-/// <c>journal</c> and <c>tags</c> tables in its layout. The plugin still creates the tables and serves the read
-/// journal (queries by tag and by persistence id) and deletes.
+/// <c>journal</c> and <c>tags</c> tables in its layout (the engine creates them: <see cref="SqliteDatabase"/>). The
+/// plugin still serves the read journal (queries by tag and by persistence id) and deletes.
 /// </summary>
 /// <remarks>
 /// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
