@@ -18,6 +18,9 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     private readonly WorkflowRuntime _runtime;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, (IActorRef Supervisor, WorkflowRequests Requests)> _workflows = new(StringComparer.Ordinal);
+    // Steps this host started in workflows whose supervisor gave up: their runs died with the actor, so the next
+    // actor of the workflow must treat them as orphaned at once, not wait for the stale timeout.
+    private readonly Dictionary<string, IReadOnlyList<string>> _orphanedSteps = new(StringComparer.Ordinal);
 
     public WorkflowCoordinatorActor(WorkflowRuntime runtime)
     {
@@ -64,6 +67,9 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             return existing;
 
         var requests = new WorkflowRequests();
+        if (_orphanedSteps.Remove(workflowId, out var orphaned))
+            foreach (var key in orphaned)
+                requests.StepStarted(key);
         var runtime = _runtime;
         var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests));
         var options = Backoff.OnStop(
@@ -91,6 +97,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (entry.Key is null)
             return;
         _workflows.Remove(entry.Key);
+        if (entry.Value.Requests.StepsStartedHere() is { Count: > 0 } started)
+            _orphanedSteps[entry.Key] = started;
         var cause = entry.Value.Requests.StopCause ?? "its actor stopped";
         _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", entry.Key, _runtime.Settings.MaxRestarts, cause);
         entry.Value.Requests.AnswerAll(new WorkflowFailed(entry.Key,

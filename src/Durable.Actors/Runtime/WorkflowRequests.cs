@@ -48,6 +48,12 @@ internal sealed class WorkflowRequests
             return _startedHere.Contains(key);
     }
 
+    public IReadOnlyList<string> StepsStartedHere()
+    {
+        lock (_gate)
+            return [.. _startedHere];
+    }
+
     /// <summary>The actor recorded something again after a failure stopped it.</summary>
     public void Progressed()
     {

@@ -102,5 +102,8 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
         coordinator.Tell(new ResumeWorkflow("locked-2"), TestActor);
         Assert.Equal("done", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         Assert.Equal((1, 2, 1), (_counter["reserve"], _counter["ship"], _counter["notify"]));
+        // The step whose run died with the given-up actor runs again at once, not after the stale timeout (30 s).
+        var status = await DurableWorkflows.GetStatusAsync(Sys, "locked-2");
+        Assert.Contains("left by this workflow's actor when a journal failure stopped it", Assert.Single(status!.Steps[1].Failures).Error);
     }
 }
