@@ -6,8 +6,9 @@ namespace Durable.Actors.Storage;
 /// <summary>
 /// The single writer of journal rows: one thread, one connection, prepared statements. Writes queue up while a
 /// commit is under way and the next transaction takes all of them (group commit), so many workflows share one
-/// fsync and one workflow alone pays one commit per write. Each queued write is all or nothing on its own: a write
-/// that fails (a sequence number another process already wrote) is rolled back to its savepoint and fails alone.
+/// fsync and one workflow alone pays one commit per write. Each queued write is all or nothing on its own: when one
+/// fails (a sequence number another process already wrote), the batch is rolled back and its writes are committed
+/// one by one, so that only that write fails.
 /// </summary>
 internal sealed class JournalWriter : IDisposable
 {
@@ -18,9 +19,8 @@ internal sealed class JournalWriter : IDisposable
     private sealed class Write(IReadOnlyList<Row> rows)
     {
         public IReadOnlyList<Row> Rows { get; } = rows;
-        // Continuations run on the writer thread: they only hand the outcome to the journal actor (a Tell), and
-        // a hop through the thread pool for each of thousands of writes a second costs more than they do.
-        public TaskCompletionSource Done { get; } = new();
+        // Continuations never run on the writer thread: whatever awaits a write must not hold up the next commit.
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     // Bounds one transaction, so that a burst of writes is committed in a few steps rather than one long one.
@@ -97,15 +97,14 @@ internal sealed class JournalWriter : IDisposable
 
     private void Commit(List<Write> batch)
     {
-        var failed = new Exception?[batch.Count];
         try
         {
             var statements = _statements ??= Statements.Open(_connectionString, _pragmas);
             statements.Begin();
             try
             {
-                for (var i = 0; i < batch.Count; i++)
-                    failed[i] = statements.TryInsert(batch[i].Rows, alone: batch.Count == 1);
+                foreach (var write in batch)
+                    statements.Insert(write.Rows);
                 statements.Commit();
             }
             catch
@@ -113,6 +112,14 @@ internal sealed class JournalWriter : IDisposable
                 statements.Rollback();
                 throw;
             }
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_CONSTRAINT && batch.Count > 1)
+        {
+            // A write whose sequence number another process took: nothing of the batch is durable. Each write
+            // again in a transaction of its own, so that only the conflicting one fails.
+            foreach (var write in batch)
+                Commit([write]);
+            return;
         }
         catch (Exception e)
         {
@@ -123,13 +130,8 @@ internal sealed class JournalWriter : IDisposable
                 write.Done.TrySetException(e);
             return;
         }
-        for (var i = 0; i < batch.Count; i++)
-        {
-            if (failed[i] is { } error)
-                batch[i].Done.TrySetException(error);
-            else
-                batch[i].Done.TrySetResult();
-        }
+        foreach (var write in batch)
+            write.Done.TrySetResult();
     }
 
     /// <summary>
@@ -149,9 +151,6 @@ internal sealed class JournalWriter : IDisposable
         private readonly sqlite3_stmt _begin;
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
-        private readonly sqlite3_stmt _savepoint;
-        private readonly sqlite3_stmt _release;
-        private readonly sqlite3_stmt _rollbackToSavepoint;
         private readonly List<sqlite3_stmt> _all = [];
 
         private Statements(SqliteConnection connection)
@@ -168,9 +167,6 @@ internal sealed class JournalWriter : IDisposable
             _begin = Prepare("BEGIN IMMEDIATE");
             _commit = Prepare("COMMIT");
             _rollback = Prepare("ROLLBACK");
-            _savepoint = Prepare("SAVEPOINT write");
-            _release = Prepare("RELEASE write");
-            _rollbackToSavepoint = Prepare("ROLLBACK TO write");
         }
 
         public static Statements Open(string connectionString, string pragmas)
@@ -204,31 +200,8 @@ internal sealed class JournalWriter : IDisposable
             raw.sqlite3_reset(_rollback);
         }
 
-        /// <summary>Inserts one write's rows; returns the error that undid them, or null.</summary>
-        public Exception? TryInsert(IReadOnlyList<JournalWriter.Row> rows, bool alone)
-        {
-            // Alone in its transaction, a failing write fails the transaction; beside others, only its savepoint.
-            if (alone)
-            {
-                Insert(rows);
-                return null;
-            }
-            Run(_savepoint);
-            try
-            {
-                Insert(rows);
-            }
-            catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_CONSTRAINT) // the sequence number is taken
-            {
-                Run(_rollbackToSavepoint);
-                Run(_release);
-                return e;
-            }
-            Run(_release);
-            return null;
-        }
-
-        private void Insert(IReadOnlyList<JournalWriter.Row> rows)
+        /// <summary>Inserts one write's rows in the open transaction.</summary>
+        public void Insert(IReadOnlyList<JournalWriter.Row> rows)
         {
             foreach (var row in rows)
             {
