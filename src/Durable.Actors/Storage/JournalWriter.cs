@@ -140,9 +140,6 @@ internal sealed class JournalWriter : IDisposable
     /// </summary>
     private sealed class Statements : IDisposable
     {
-        private const int Row = 100;
-        private const int Done = 101;
-
         private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
         private readonly sqlite3_stmt _insert;
@@ -220,7 +217,7 @@ internal sealed class JournalWriter : IDisposable
                     continue;
                 }
                 var rc = raw.sqlite3_step(insert);
-                if (rc != Row)
+                if (rc != raw.SQLITE_ROW)
                     Fail(insert, rc);
                 var ordering = raw.sqlite3_column_int64(insert, 0);
                 Run(insert);
@@ -239,7 +236,7 @@ internal sealed class JournalWriter : IDisposable
         private void Run(sqlite3_stmt statement)
         {
             var rc = raw.sqlite3_step(statement);
-            if (rc != Done)
+            if (rc != raw.SQLITE_DONE)
                 Fail(statement, rc);
             raw.sqlite3_reset(statement);
         }
