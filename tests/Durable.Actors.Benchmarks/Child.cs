@@ -36,7 +36,10 @@ internal static class Child
             .Add("steps", () => new StepsWorkflow())
             .Add("onboarding-shape", () => new OnboardingShapeWorkflow());
         if (sideEffects is not null)
-            registry.Add("side-effects", () => new SideEffectWorkflow(sideEffects));
+        {
+            var allStarted = workload == "w4-run" ? new StartBarrier(count) : null;
+            registry.Add("side-effects", () => new SideEffectWorkflow(sideEffects, allStarted));
+        }
 
         using var system = ActorSystem.Create("bench", DurableWorkflows.CreateSetup(config));
         var coordinator = DurableWorkflows.Start(system, registry);

@@ -52,11 +52,17 @@ public sealed class OnboardingShapeWorkflow : IWorkflow<int, string>
     }
 }
 
-/// <summary>W4: sequential steps, each appending <c>workflowId step</c> to a side-effect file before it returns.</summary>
-public sealed class SideEffectWorkflow(SideEffectFile file) : IWorkflow<int, int>
+/// <summary>
+/// W4: sequential steps, each appending <c>workflowId step</c> to a side-effect file before it returns. In the
+/// process that is killed, no step runs before every workflow has started (its method runs only once its start is
+/// durable), so that the kill finds all of them under way.
+/// </summary>
+public sealed class SideEffectWorkflow(SideEffectFile file, StartBarrier? allStarted) : IWorkflow<int, int>
 {
     public async Task<int> RunAsync(IWorkflowContext context, int steps)
     {
+        if (allStarted is not null)
+            await allStarted.ArriveAndWaitAsync();
         var sum = 0;
         for (var i = 1; i <= steps; i++)
         {
@@ -99,4 +105,18 @@ public sealed class SideEffectFile(string path, int signal, Action onCount) : ID
     }
 
     public void Dispose() => _writer.Dispose();
+}
+
+/// <summary>Lets its callers go once <c>count</c> of them have arrived.</summary>
+public sealed class StartBarrier(int count)
+{
+    private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _arrived;
+
+    public Task ArriveAndWaitAsync()
+    {
+        if (Interlocked.Increment(ref _arrived) >= count)
+            _all.TrySetResult();
+        return _all.Task;
+    }
 }
