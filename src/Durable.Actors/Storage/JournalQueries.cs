@@ -140,23 +140,8 @@ internal sealed class JournalQueries : IDisposable
                 """, "$pid", "$from", "$to", "$max");
         }
 
-        public static Reader Open(string connectionString, TimeSpan busyTimeout)
-        {
-            var connection = new SqliteConnection(connectionString);
-            try
-            {
-                connection.Open();
-                using var pragma = connection.CreateCommand();
-                pragma.CommandText = $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};";
-                pragma.ExecuteNonQuery();
-                return new Reader(connection);
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-        }
+        public static Reader Open(string connectionString, TimeSpan busyTimeout) =>
+            new(SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};"));
 
         public long HighestSequenceNr(string persistenceId, long fromSequenceNr)
         {

@@ -39,7 +39,7 @@ internal sealed class JournalWriter : IDisposable
     {
         _connectionString = connectionString;
         _busyTimeout = busyTimeout;
-        _pragmas = $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
+        _pragmas = SqliteDatabase.ConnectionPragmas(synchronous, busyTimeout);
         _thread = new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-writer" };
         _thread.Start();
     }
@@ -180,24 +180,9 @@ internal sealed class JournalWriter : IDisposable
             _rollback = Prepare("ROLLBACK");
         }
 
-        public static Statements Open(string connectionString, string pragmas)
-        {
-            // Not pooled: after a failure the connection is closed for good, never handed out again mid-transaction.
-            var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-            try
-            {
-                connection.Open();
-                using var command = connection.CreateCommand();
-                command.CommandText = pragmas;
-                command.ExecuteNonQuery();
-                return new Statements(connection);
-            }
-            catch
-            {
-                connection.Dispose();
-                throw;
-            }
-        }
+        // Not pooled: after a failure the connection is closed for good, never handed out again mid-transaction.
+        public static Statements Open(string connectionString, string pragmas) =>
+            new(SqliteDatabase.Open(connectionString, pragmas, pooling: false));
 
         /// <summary>BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout for it.</summary>
         public void Begin() => Run(_begin);

@@ -11,8 +11,7 @@ namespace Durable.Actors.Storage;
 /// </summary>
 internal sealed class SqliteConnectionInterceptor(string synchronous, TimeSpan busyTimeout) : ConnectionInterceptor
 {
-    private readonly string _pragmas =
-        $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
+    private readonly string _pragmas = SqliteDatabase.ConnectionPragmas(synchronous, busyTimeout);
 
     public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection) => Apply(connection);
 

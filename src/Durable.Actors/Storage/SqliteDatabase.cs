@@ -56,6 +56,31 @@ internal static class SqliteDatabase
         return connection;
     }
 
+    /// <summary>The PRAGMAs every connection of the engine runs once: they are per connection, not per file.</summary>
+    public static string ConnectionPragmas(string synchronous, TimeSpan busyTimeout) =>
+        $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
+
+    /// <summary>Opens a connection and runs <paramref name="pragmas"/> on it; disposes it when either fails.</summary>
+    public static SqliteConnection Open(string connectionString, string pragmas, bool pooling = true)
+    {
+        if (!pooling)
+            connectionString = new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = pragmas;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>
     /// Throws <see cref="DatabaseUnavailableException"/> when the SQLite file at <paramref name="path"/> is damaged
     /// (corrupt or truncated). Opens it read-only: it changes nothing. Reads every page, so it suits tools, not hot paths.
