@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Event;
 using Durable.Actors.Configuration;
 using Durable.Actors.Inspection;
 using Durable.Actors.Runtime;
@@ -38,7 +39,7 @@ public static class DurableWorkflows
     public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
         Start(system, registry, observer, TimeProvider.System);
 
-    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock)
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock, RuntimeHooks? hooks = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
@@ -51,7 +52,10 @@ public static class DurableWorkflows
             system.RegisterOnTermination(lease.Dispose);
             aloneSince = lease.AloneSince;
         }
-        var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince);
+        var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
+        {
+            Hooks = hooks ?? RuntimeHooks.None,
+        };
         // Akka starts its scheduler on first use and blocks the calling thread until the timer thread runs. When that
         // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
         // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.

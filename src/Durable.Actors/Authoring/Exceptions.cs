@@ -91,3 +91,36 @@ public sealed class DatabaseUnavailableException : DurableActorsException
     /// <summary>The database path involved.</summary>
     public string Path { get; }
 }
+
+/// <summary>A completed step's recorded result does not read as the type the code now asks for.</summary>
+/// <remarks>The step's result type changed since the step was recorded; its record is left as it is.</remarks>
+public sealed class StepResultUnreadableException : DurableActorsException
+{
+    internal StepResultUnreadableException(string workflowId, string key, string stepId, string? recordedType, Type requestedType, Exception inner)
+        : base($"Workflow '{workflowId}' cannot replay step '{stepId}' ({key}): its recorded result " +
+               $"({(recordedType is null ? "type not recorded" : $"recorded as {recordedType}")}) does not read as {TypeNames.Of(requestedType)}: {inner.Message} " +
+               "The step's result type changed since it was recorded: keep the new type able to read the recorded JSON " +
+               "(new members optional, same names), or run the old code to finish this workflow, or start a new workflow id.", inner)
+    {
+        WorkflowId = workflowId;
+        Key = key;
+        StepId = stepId;
+        RecordedType = recordedType;
+        RequestedType = requestedType;
+    }
+
+    /// <summary>The workflow.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>The step key.</summary>
+    public string Key { get; }
+
+    /// <summary>The step id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The result type the step declared when it was recorded; null for records older than this information.</summary>
+    public string? RecordedType { get; }
+
+    /// <summary>The result type the code asks for now.</summary>
+    public Type RequestedType { get; }
+}

@@ -3,8 +3,10 @@ namespace Durable.Actors;
 /// <summary>How a step whose body throws is retried within one run of the workflow.</summary>
 /// <remarks>
 /// Every attempt and its error are recorded. A step that exhausted its attempts fails the run (unless the workflow
-/// catches the exception); resuming the workflow gives it a fresh set of attempts. Cancellation, a result that cannot
-/// be serialized and the exception types in <see cref="NonRetryableExceptions"/> (and their subtypes) are never retried.
+/// catches the exception); resuming the workflow gives it a fresh set of attempts. Cancellation of the step's token, a
+/// result that cannot be serialized and the exception types in <see cref="NonRetryableExceptions"/> (and their
+/// subtypes) are never retried; an <see cref="OperationCanceledException"/> while the step's token is not cancelled
+/// (an HTTP client's timeout) is retried like any other error.
 /// The default comes from <c>durable-actors.step-retry</c>: 3 attempts, 1 s doubling up to 30 s, 20 % jitter.
 /// </remarks>
 public sealed record RetryPolicy
@@ -30,9 +32,14 @@ public sealed record RetryPolicy
     /// <summary>One attempt, no retry.</summary>
     public static RetryPolicy None { get; } = new() { MaxAttempts = 1 };
 
-    internal bool Retries(Exception error, int attemptsInRun) =>
+    /// <summary>
+    /// Whether a failed attempt is tried again. Only the cancellation of the step's own token is cancellation: an
+    /// <see cref="OperationCanceledException"/> of anything else (an HTTP client's timeout) is an error like others.
+    /// </summary>
+    internal bool Retries(Exception error, int attemptsInRun, CancellationToken stepToken) =>
         attemptsInRun < MaxAttempts
-        && error is not (OperationCanceledException or DurableActorsException)
+        && !stepToken.IsCancellationRequested
+        && error is not DurableActorsException
         && !NonRetryableExceptions.Any(type => type.IsInstanceOfType(error));
 
     /// <summary>The delay after <paramref name="attemptsInRun"/> failed attempts.</summary>

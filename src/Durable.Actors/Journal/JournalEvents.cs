@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Durable.Actors.Journal;
 
 // Bound to JournalEventSerializer in hocon/durable-actors.conf.
@@ -10,7 +12,13 @@ internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At
 
 internal sealed record StepStarted(string Key, string StepId, int Attempt, DateTimeOffset At) : IJournalEvent;
 
-internal sealed record StepCompleted(string Key, string ResultJson, DateTimeOffset At) : IJournalEvent;
+// Type: the step's declared result type (TypeNames), so that a replay that cannot read the result names both types.
+// Absent in events written before it was recorded.
+internal sealed record StepCompleted(
+    string Key,
+    string ResultJson,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Type = null) : IJournalEvent;
 
 // The completions a step's start carried (see WorkflowContext), and the start: one journal row instead of several,
 // as one atomic write. Completions written without a following start stay StepCompleted events of their own.

@@ -60,6 +60,7 @@ internal sealed class WorkflowJournal
                 var completed = _steps[c.Key];
                 completed.Status = StepStatus.Completed;
                 completed.ResultJson = c.ResultJson;
+                completed.ResultType = c.Type;
                 completed.EndedAt = c.At;
                 break;
             case StepsCompletedThenStarted advanced:
@@ -111,6 +112,7 @@ internal sealed class WorkflowJournal
         public DateTimeOffset StartedAt { get; set; }
         public DateTimeOffset? EndedAt { get; set; }
         public string? ResultJson { get; set; }
+        public string? ResultType { get; set; }
         public string? Error { get; set; }
         public List<StepFailure> Failures { get; } = [];
     }

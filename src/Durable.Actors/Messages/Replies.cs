@@ -7,10 +7,22 @@ namespace Durable.Actors;
 /// <param name="ResultJson">The result as JSON.</param>
 public sealed record WorkflowCompleted(string WorkflowId, string ResultJson)
 {
-    /// <summary>Reads the result as <typeparamref name="T"/>.</summary>
-    /// <param name="options">The options of the <see cref="WorkflowRegistry"/> if it has its own.</param>
+    private static readonly JsonSerializerOptions WebDefaults = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The options the result was written with (the registry's), when the reply comes from this process.</summary>
+    internal JsonSerializerOptions? JsonOptions { get; init; }
+
+    /// <summary>Reads the result as <typeparamref name="T"/>, with the options of the <see cref="WorkflowRegistry"/> that wrote it.</summary>
+    /// <param name="options">Other options; needed only for a reply that crossed a process boundary from a registry with its own options.</param>
     public T? GetResult<T>(JsonSerializerOptions? options = null) =>
-        JsonSerializer.Deserialize<T>(ResultJson, options ?? new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        JsonSerializer.Deserialize<T>(ResultJson, options ?? JsonOptions ?? WebDefaults);
+
+    /// <summary>Equal when the workflow and the result are.</summary>
+    public bool Equals(WorkflowCompleted? other) =>
+        other is not null && WorkflowId == other.WorkflowId && ResultJson == other.ResultJson;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(WorkflowId, ResultJson);
 }
 
 /// <summary>The workflow's run ended with an error; resuming runs it again from its failed step.</summary>

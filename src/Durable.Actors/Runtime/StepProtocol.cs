@@ -4,32 +4,38 @@ namespace Durable.Actors.Runtime;
 // They never leave the process, so they carry the completion sources the run awaits.
 
 /// <summary>
-/// A step whose body returned and whose COMPLETED record is not written yet: it rides with the next record of its
-/// context (the next step's IN_PROGRESS, a parallel block's reservation, the run's end) in one atomic write.
+/// A step whose body returned and whose COMPLETED record is not written yet. The run puts it in
+/// <see cref="WorkflowRequests"/> before it asks the actor for anything else, and the actor writes every pending
+/// completion with its next record (the next step's IN_PROGRESS, a parallel block's reservation, the run's end) in one
+/// atomic write: so a completion is durable no later than the next record of its context, whichever thread asks.
 /// </summary>
-internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson);
+internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType)
+{
+    /// <summary>When the body returned (<see cref="System.Diagnostics.Stopwatch"/> ticks): the idle flush writes it on its own after a while.</summary>
+    public long ReturnedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+}
 
-/// <summary>
-/// Asks for the next step key in <paramref name="Scope"/> and what to do with the step there, writing
-/// <paramref name="Completed"/> in the same atomic write as what the decision records.
-/// </summary>
-internal sealed record BeginStep(int RunId, string Scope, string StepId, IReadOnlyList<PendingCompletion> Completed, TaskCompletionSource<StepDecision> Reply);
+/// <summary>Asks for the next step key in <paramref name="Scope"/> and what to do with the step there.</summary>
+internal sealed record BeginStep(int RunId, string Scope, string StepId, TaskCompletionSource<StepDecision> Reply);
 
 /// <summary>Sent to self to decide again on a step that waited for a young IN_PROGRESS record to turn stale.</summary>
 internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
 
-/// <summary>Writes completions that have no next record to ride with (a branch that ended).</summary>
-internal sealed record CompleteSteps(int RunId, IReadOnlyList<PendingCompletion> Completed, TaskCompletionSource Reply);
+/// <summary>
+/// Writes the pending completions on their own: a branch that ended has no next record, and a run that waits outside
+/// steps should not hold its completions back (the idle flush). <paramref name="Reply"/> ends when they are durable.
+/// </summary>
+internal sealed record WriteCompletions(TaskCompletionSource? Reply);
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
 /// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw (<paramref name="Error"/>).</summary>
-internal sealed record RunFinished(int RunId, string? ResultJson, string? Error, IReadOnlyList<PendingCompletion> Completed);
+internal sealed record RunFinished(int RunId, string? ResultJson, string? Error);
 
 internal abstract record StepDecision(string Key);
 
 /// <summary>The step completed before: return its recorded result.</summary>
-internal sealed record ReplayStep(string Key, string ResultJson) : StepDecision(Key);
+internal sealed record ReplayStep(string Key, string ResultJson, string? ResultType) : StepDecision(Key);
 
 /// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
 internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
@@ -38,7 +44,6 @@ internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
 internal sealed record BeginParallel(
     int RunId,
     string Scope,
-    IReadOnlyList<PendingCompletion> Completed,
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
     CancellationToken BlockToken,

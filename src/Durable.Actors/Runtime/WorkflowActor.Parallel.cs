@@ -18,13 +18,12 @@ internal sealed partial class WorkflowActor
         var count = begin.Branches.Count;
         var keys = Enumerable.Range(_run!.Reserve(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
         var block = $"a parallel block of {count} branches";
-        var write = Completions(begin.Completed);
-        void Fail(Exception e) => Write(write, () => begin.Reply.TrySetException(e));
+        void Fail(Exception e) => Write([], () => begin.Reply.TrySetException(e));
 
         if (_journal.TryGetBlock(keys[0], out var recorded))
         {
             if (recorded == count)
-                Write(write, () => StartBranches(begin, keys));
+                Write([], () => StartBranches(begin, keys));
             else
                 Violate(keys[0], $"a parallel block of {recorded} branches", block, Fail);
             return;
@@ -43,8 +42,7 @@ internal sealed partial class WorkflowActor
             }
         }
 
-        write.Add(new BranchesReserved(keys[0], count, Now));
-        Write(write, () => StartBranches(begin, keys));
+        Write([new BranchesReserved(keys[0], count, Now)], () => StartBranches(begin, keys));
     }
 
     private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)

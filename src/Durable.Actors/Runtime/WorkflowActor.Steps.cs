@@ -1,19 +1,14 @@
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Durable.Actors.Journal;
+using Durable.Actors.Storage;
 
 namespace Durable.Actors.Runtime;
 
 // Step decisions: replay, execute, wait for a zombie to turn stale, or refuse a nondeterministic request.
 internal sealed partial class WorkflowActor
 {
-    private void OnCompleteSteps(CompleteSteps complete)
-    {
-        // Also after its run ended: an idle flush may arrive just after the run's end, and the steps did complete.
-        if (complete.RunId == _lastRunId || IsCurrent(complete.RunId, complete.Reply))
-            Write(Completions(complete.Completed), () => complete.Reply.TrySetResult());
-    }
-
     private void OnFailStep(FailStep fail)
     {
         if (IsCurrent(fail.RunId, fail.Reply))
@@ -25,37 +20,45 @@ internal sealed partial class WorkflowActor
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
         var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
-        DecideStep(key, begin.StepId, begin.Reply, Completions(begin.Completed));
+        DecideStep(key, begin.StepId, begin.Reply);
     }
 
-    /// <summary>Decides, and writes <paramref name="write"/> (completions carried by the request) with what the decision records.</summary>
-    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply, List<IJournalEvent> write)
+    /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>
+    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
     {
         if (!_journal.TryGetStep(key, out var step))
         {
             if (_journal.IsBranchKey(key))
-                Write(write, () => Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e)));
+                Write([], () => Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e)));
             else
-                WriteStepStarted(key, stepId, attempt: 1, reply, write);
+                WriteStepStarted(key, stepId, attempt: 1, reply);
             return;
         }
 
         if (step.StepId != stepId)
         {
-            Write(write, () => Violate(key, step.StepId, stepId, e => reply.TrySetException(e)));
+            Write([], () => Violate(key, step.StepId, stepId, e => reply.TrySetException(e)));
             return;
         }
 
         switch (step.Status)
         {
             case StepStatus.Completed:
-                Write(write, () => reply.TrySetResult(new ReplayStep(key, step.ResultJson!)));
+                Write([], () => reply.TrySetResult(new ReplayStep(key, step.ResultJson!, step.ResultType)));
                 break;
             case StepStatus.Failed:
-                WriteStepStarted(key, stepId, step.Attempts + 1, reply, write);
+                WriteStepStarted(key, stepId, step.Attempts + 1, reply);
                 break;
             case StepStatus.InProgress:
-                Write(write, () => DecideOnInProgress(step, reply));
+                // The body of this very attempt returned (in a run that died since) and its completion is not durable
+                // yet: it is written now, and the step replays instead of running again.
+                Write([], () =>
+                {
+                    if (step.Status == StepStatus.Completed)
+                        reply.TrySetResult(new ReplayStep(key, step.ResultJson!, step.ResultType));
+                    else
+                        DecideOnInProgress(step, reply);
+                });
                 break;
         }
     }
@@ -92,25 +95,68 @@ internal sealed partial class WorkflowActor
         }
 
         var remaining = staleTimeout - age;
-        var detail = $"IN_PROGRESS since {Format(age)} ago; it turns stale and runs again in {Format(remaining)}";
-        _log.Info("Step [{0}] ({1}) of workflow [{2}] is {3}", step.Key, step.StepId, _workflowId, detail);
-        _runtime.Report(new StepReport(_workflowId, step.Key, step.StepId, step.Attempts, StepReportKind.Waiting, detail));
-        // A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
-        var self = Self;
         var again = new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply);
-        _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, remaining, Timeout.InfiniteTimeSpan));
+        if (!_run.Waiting.Contains(step.Key))
+        {
+            _run.Waiting.Add(step.Key);
+            var detail = $"IN_PROGRESS since {Format(age)} ago; it turns stale and runs again in {Format(remaining)}";
+            _log.Info("Step [{0}] ({1}) of workflow [{2}] is {3}", step.Key, step.StepId, _workflowId, detail);
+            _runtime.Report(new StepReport(_workflowId, step.Key, step.StepId, step.Attempts, StepReportKind.Waiting, detail));
+        }
+        // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
+        // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
+        var wait = PollsJournal && remaining > JournalPollInterval ? JournalPollInterval : remaining;
+        var self = Self;
+        _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
     }
 
-    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply, List<IJournalEvent> write)
+    /// <summary>How often a step waiting on another host's IN_PROGRESS record looks for that host's writes.</summary>
+    private static readonly TimeSpan JournalPollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Whether this actor's journal is the engine's own SQLite journal, which it can read directly.</summary>
+    private bool PollsJournal =>
+        _runtime.Settings.JournalPluginId == Configuration.PersistencePlugins.JournalPath;
+
+    private void OnDecideStepAgain(DecideStepAgain again)
     {
-        var started = new StepStarted(key, stepId, attempt, Now);
-        // The usual case of a sequential workflow: the previous step's completion rides with this start, in one event.
-        if (write.Count > 0 && write.All(e => e is StepCompleted))
-            write = [new StepsCompletedThenStarted(write.Cast<StepCompleted>().ToList(), started)];
-        else
-            write.Add(started);
-        Write(write, () => reply.TrySetResult(new ExecuteStep(key, attempt)));
+        if (!PollsJournal || !_journal.TryGetStep(again.Key, out var step) || step.Status != StepStatus.InProgress
+            || Now - step.StartedAt >= _runtime.Settings.StaleTimeout)
+        {
+            DecideStep(again.Key, again.StepId, again.Reply);
+            return;
+        }
+        var (connectionString, busyTimeout, persistenceId, seen) =
+            (_runtime.Settings.ConnectionString, _runtime.Settings.BusyTimeout, PersistenceId, LastSequenceNr);
+        Task.Run(() => JournalQueries.HighestSequenceNr(connectionString, busyTimeout, persistenceId) > seen)
+            .PipeTo(Self, success: moved => new JournalChecked(again, moved), failure: _ => new JournalChecked(again, false));
     }
+
+    /// <summary>
+    /// Another host wrote to this workflow while this run waited on its step: stop and let the supervisor restart this
+    /// actor, which reads what the other host recorded (the step may have completed, the workflow may have ended).
+    /// </summary>
+    private void OnJournalChecked(JournalChecked check)
+    {
+        var again = check.Again;
+        if (!IsCurrent(again.RunId, again.Reply))
+            return;
+        if (!check.Moved)
+        {
+            DecideStep(again.Key, again.StepId, again.Reply);
+            return;
+        }
+        _log.Info("Workflow [{0}]: another process wrote to its journal while step [{1}] waited; reading what it recorded",
+            _workflowId, again.Key);
+        _stopCause = "another process wrote to this workflow's journal";
+        // Not a failure: the restart that follows does not count towards max-restarts.
+        Context.Parent.Tell(BackoffSupervisor.Reset.Instance);
+        Context.Stop(Self);
+    }
+
+    private sealed record JournalChecked(DecideStepAgain Again, bool Moved);
+
+    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
+        Write([new StepStarted(key, stepId, attempt, Now)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

@@ -9,9 +9,10 @@ namespace Durable.Actors.Runtime;
 
 /// <summary>
 /// One persistent actor per workflow: owns the step sequence counters of the current run and the step journal, and
-/// starts runs of the workflow method outside its message loop. It never blocks; every record it makes is persisted
-/// before the run that asked for it goes on. Requests wait in <see cref="WorkflowRequests"/>, which outlives the
-/// actor: after a journal failure stopped it, the next incarnation takes them up again and the run carries on.
+/// starts runs of the workflow method outside its message loop. It never blocks and never runs workflow code; every
+/// record it makes is persisted before the run that asked for it goes on. Requests and the completions of returned
+/// step bodies wait in <see cref="WorkflowRequests"/>, which outlives the actor: after a failure stopped it, the next
+/// incarnation writes those completions, takes the requests up again, and the run carries on.
 /// </summary>
 internal sealed partial class WorkflowActor : UntypedPersistentActor
 {
@@ -54,35 +55,41 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         }
     }
 
+    /// <summary>An exception while handling a message is a bug of ours: the supervisor stops this actor and restarts it, and the run carries on.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception e) when (_stopCause is null)
+        {
+            _stopCause = $"an error inside the workflow's actor while it handled {message.GetType().Name}: {ErrorText.Of(e)}";
+            throw;
+        }
+    }
+
     protected override void OnCommand(object message)
     {
+        _runtime.Hooks.BeforeCommand?.Invoke(message);
         switch (message)
         {
             case BeginStep begin:
                 OnBeginStep(begin);
                 break;
-            case CompleteSteps complete:
-                OnCompleteSteps(complete);
+            case WriteCompletions write:
+                Write([], () => write.Reply?.TrySetResult());
                 break;
-            case StartWorkflow start:
-                if (_requests.Claim(start))
-                    OnStart(start);
-                break;
-            case ResumeWorkflow resume:
-                if (!_requests.Claim(resume))
-                    return;
-                if (_journal.Exists)
-                    JoinOrBeginRun();
-                else
-                    _requests.Answer(resume, new WorkflowNotFound(_workflowId));
-                break;
-            case GetWorkflowStatus query:
-                if (_requests.Claim(query))
-                    _requests.Answer(query, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
+            case WorkflowRequest request:
+                if (_requests.Claim(request))
+                    OnRequest(request);
                 break;
             case DecideStepAgain again:
                 if (IsCurrent(again.RunId, again.Reply))
-                    DecideStep(again.Key, again.StepId, again.Reply, []);
+                    OnDecideStepAgain(again);
+                break;
+            case JournalChecked check:
+                OnJournalChecked(check);
                 break;
             case FailStep fail:
                 OnFailStep(fail);
@@ -106,36 +113,67 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
 
     private DateTimeOffset Now => _runtime.Clock.GetUtcNow();
 
-    private void OnStart(StartWorkflow start)
+    private void OnRequest(WorkflowRequest request)
+    {
+        switch (request.Command)
+        {
+            case StartWorkflow start:
+                OnStart(request, start);
+                break;
+            case ResumeWorkflow:
+                if (_journal.Exists)
+                    JoinOrBeginRun(request);
+                else
+                    _requests.Answer(request, new WorkflowNotFound(_workflowId));
+                break;
+            case GetWorkflowStatus:
+                _requests.Answer(request, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
+                break;
+            default:
+                _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown request {request.Command.GetType().Name}"));
+                break;
+        }
+    }
+
+    private void OnStart(WorkflowRequest request, StartWorkflow start)
     {
         if (_journal.Exists)
         {
-            JoinOrBeginRun();
+            JoinOrBeginRun(request);
             return;
         }
 
         if (!_runtime.Registry.TryGet(start.WorkflowType, out var definition))
         {
             var known = string.Join(", ", _runtime.Registry.WorkflowTypes.Order(StringComparer.Ordinal));
-            _requests.Answer(start, new WorkflowRejected(_workflowId, $"unknown workflow type '{start.WorkflowType}' (registered: {known})"));
+            _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown workflow type '{start.WorkflowType}' (registered: {known})"));
             return;
         }
 
         var input = start.InputJson ?? "null";
         if (definition.ValidateInput(input, _runtime.Registry.JsonOptions) is { } inputError)
         {
-            _requests.Answer(start, new WorkflowRejected(_workflowId, inputError));
+            _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
             return;
         }
 
-        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now), _ => JoinOrBeginRun());
+        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now), _ => JoinOrBeginRun(request));
     }
 
-    /// <summary>Every request taken up so far waits for the run: the one going on, or a new one.</summary>
-    private void JoinOrBeginRun()
+    /// <summary>
+    /// Every request taken up so far waits for the run: the one going on, or a new one. A completed workflow's result
+    /// is final: the request gets it and nothing runs.
+    /// </summary>
+    private void JoinOrBeginRun(WorkflowRequest request)
     {
         if (_run is not null)
             return;
+
+        if (_journal.Status == WorkflowRunStatus.Completed)
+        {
+            _requests.Answer(request, Completed(_journal.ResultJson!));
+            return;
+        }
 
         if (!_runtime.Registry.TryGet(_journal.WorkflowType!, out var definition))
         {
@@ -144,20 +182,20 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             return;
         }
 
-        var run = new ActiveRun(++_lastRunId);
+        var run = new ActiveRun(++_lastRunId, _runtime.Log);
         _run = run;
-        if (_journal.Status == WorkflowRunStatus.Failed)
-            PersistEvent(new RunResumed(Now), _ => Begin());
-        else
-            Begin();
+        // Completions a stopped incarnation left are written before the run decides anything on their steps.
+        Write(_journal.Status == WorkflowRunStatus.Failed ? [new RunResumed(Now)] : [], Begin);
 
         void Begin()
         {
             var token = run.Cancellation.Token;
-            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, scope: "", token, token);
+            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, scope: "", token, token);
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
         }
     }
+
+    private WorkflowCompleted Completed(string resultJson) => new(_workflowId, resultJson) { JsonOptions = _runtime.Registry.JsonOptions };
 
     private Task<RunFinished> RunAsync(IWorkflowDefinition definition, WorkflowContext context, int runId, string inputJson)
     {
@@ -168,11 +206,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             try
             {
                 var result = await definition.RunAsync(context, inputJson, json).ConfigureAwait(false);
-                return new RunFinished(runId, result, null, context.TakeCompletions());
+                return new RunFinished(runId, result, null);
             }
             catch (Exception e)
             {
-                return new RunFinished(runId, null, Describe(e, context), context.TakeCompletions());
+                return new RunFinished(runId, null, Describe(e, context));
             }
         });
     }
@@ -182,7 +220,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     {
         _ when context.LastStepFailure is { } failure && ReferenceEquals(failure.Error, error) && error is not DurableActorsException =>
             $"step '{failure.StepId}' ({failure.Key}) failed: {ErrorText.Of(error)}",
-        OperationCanceledException => "the run was cancelled",
+        OperationCanceledException when context.CancellationToken.IsCancellationRequested => "the run was cancelled",
         _ => ErrorText.Of(error),
     };
 
@@ -191,41 +229,23 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         if (_run is not { } run || run.Id != finished.RunId)
             return;
 
-        var write = Completions(finished.Completed);
-        void Reported()
-        {
-            foreach (var c in finished.Completed)
-                _runtime.Report(new StepReport(_workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
-        }
-
         var violation = run.Violation;
         if (violation is null && finished.ResultJson is { } result)
         {
-            if (write.Count > 0 || _journal.Status != WorkflowRunStatus.Completed || _journal.ResultJson != result)
-                write.Add(new RunCompleted(result, Now));
-            Write(write, () =>
-            {
-                Reported();
-                EndRun(new WorkflowCompleted(_workflowId, result));
-            });
+            Write([new RunCompleted(result, Now)], () => EndRun(Completed(result)));
             return;
         }
 
         var error = violation?.Message ?? finished.Error ?? "the run ended without a result";
-        write.Add(new RunFailed(error, Now));
-        Write(write, () =>
-        {
-            Reported();
-            EndRun(new WorkflowFailed(_workflowId, error));
-        });
+        Write([new RunFailed(error, Now)], () => EndRun(new WorkflowFailed(_workflowId, error)));
     }
 
     private void EndRun(object reply)
     {
         var run = _run!;
         _run = null;
-        run.Dispose();
         _requests.AnswerClaimed(reply);
+        run.Dispose();
     }
 
     /// <summary>Persists <paramref name="e"/>, applies it, then runs <paramref name="then"/>.</summary>
@@ -233,28 +253,69 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         Write([e], () => then(e));
 
     /// <summary>
-    /// Persists <paramref name="events"/> in one atomic write (lifecycle events tagged), applies each, then runs
-    /// <paramref name="then"/>; runs it at once when there is nothing to write.
+    /// Persists the pending completions and <paramref name="events"/> in one atomic write (lifecycle events tagged),
+    /// applies each, then runs <paramref name="then"/>; runs it at once when there is nothing to write.
     /// </summary>
+    /// <remarks>
+    /// Every write carries every completion handed over so far: a run hands a step's completion over before it asks
+    /// for its next record, so the completion is never durable after it. While a write is in flight the actor takes
+    /// no other message (Akka.Persistence stashes them), so no completion is carried twice.
+    /// </remarks>
     private void Write(IReadOnlyList<IJournalEvent> events, Action then)
     {
-        if (events.Count == 0)
+        var carried = CarriedCompletions();
+        var write = carried.Count == 0 ? events : WithCompletions(carried, events);
+        if (write.Count == 0)
         {
             then();
             return;
         }
-        var last = events[^1];
-        PersistAll(events.Select(e => LifecycleTag.Applies(e) ? new Tagged(e, [LifecycleTag.Name]) : (object)e), persisted =>
+        var last = write[^1];
+        PersistAll(write.Select(e => LifecycleTag.Applies(e) ? new Tagged(e, [LifecycleTag.Name]) : (object)e), persisted =>
         {
             var e = (IJournalEvent)(persisted is Tagged tagged ? tagged.Payload : persisted);
             Persisted(e);
-            if (ReferenceEquals(e, last))
-                then();
+            if (!ReferenceEquals(e, last))
+                return;
+            _requests.RemoveCompletions(carried);
+            foreach (var c in carried)
+                _runtime.Report(new StepReport(_workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
+            then();
         });
     }
 
-    private List<IJournalEvent> Completions(IReadOnlyList<PendingCompletion> completed) =>
-        completed.Select(c => (IJournalEvent)new StepCompleted(c.Key, c.ResultJson, Now)).ToList();
+    /// <summary>The pending completions whose attempt is still the step's IN_PROGRESS one; the others are forgotten.</summary>
+    private List<PendingCompletion> CarriedCompletions()
+    {
+        var pending = _requests.PendingCompletions();
+        if (pending.Count == 0)
+            return [];
+        var carried = new List<PendingCompletion>(pending.Count);
+        List<PendingCompletion>? obsolete = null;
+        foreach (var c in pending)
+        {
+            if (_journal.TryGetStep(c.Key, out var step) && step.Status == StepStatus.InProgress && step.Attempts == c.Attempt)
+                carried.Add(c);
+            else
+                (obsolete ??= []).Add(c);
+        }
+        if (obsolete is not null)
+            _requests.RemoveCompletions(obsolete);
+        return carried;
+    }
+
+    private List<IJournalEvent> WithCompletions(List<PendingCompletion> carried, IReadOnlyList<IJournalEvent> events)
+    {
+        var now = Now;
+        var completed = carried.Select(c => new StepCompleted(c.Key, c.ResultJson, now, c.ResultType)).ToList();
+        // The usual case of a sequential workflow: the previous step's completion rides with this start, in one event.
+        if (events is [StepStarted started])
+            return [new StepsCompletedThenStarted(completed, started)];
+        var write = new List<IJournalEvent>(completed.Count + events.Count);
+        write.AddRange(completed);
+        write.AddRange(events);
+        return write;
+    }
 
     private void Persisted(IJournalEvent e)
     {
@@ -294,10 +355,20 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
         _stopCause = $"writing to the journal failed: {cause.Message}";
-        _log.Error(cause, "Workflow [{0}] could not write {1} (journal sequence {2}); the actor stops and its supervisor restarts it",
-            _workflowId, (@event is Tagged t ? t.Payload : @event).GetType().Name, sequenceNr);
-        base.OnPersistFailure(cause, @event, sequenceNr);
+        var eventName = (@event is Tagged t ? t.Payload : @event).GetType().Name;
+        // Another process wrote this workflow's next event first (see "Two processes on one database"): expected and
+        // handled, the restarted actor reads what it wrote. Akka.Persistence stops the actor after this method.
+        if (IsConflict(cause))
+            _log.Info("Workflow [{0}]: another process wrote journal sequence {1} first; the actor restarts and reads what it wrote",
+                _workflowId, sequenceNr);
+        else
+            _log.Error(cause, "Workflow [{0}] could not write {1} (journal sequence {2}); the actor stops and its supervisor restarts it",
+                _workflowId, eventName, sequenceNr);
     }
+
+    private static bool IsConflict(Exception cause) =>
+        cause.GetBaseException() is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 }
+        || cause.Message.Contains("UNIQUE constraint failed", StringComparison.Ordinal);
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {
@@ -307,6 +378,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
 
     protected override void PostStop()
     {
+        // The run's token is cancelled on the pool (ActiveRun.Dispose), never here: its callbacks are workflow code.
         _run?.Dispose();
         _run = null;
         if (_stopCause is { } cause)
@@ -319,13 +391,16 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
 
     private static string Format(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s" : $"{t.TotalMilliseconds:0}ms";
 
-    private sealed class ActiveRun(int id) : IDisposable
+    private sealed class ActiveRun(int id, ILoggingAdapter log) : IDisposable
     {
         private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
 
         public int Id { get; } = id;
         public CancellationTokenSource Cancellation { get; } = new();
         public List<ITimer> Timers { get; } = [];
+
+        /// <summary>Steps this run waits on (an IN_PROGRESS record of another host), reported once each.</summary>
+        public HashSet<string> Waiting { get; } = new(StringComparer.Ordinal);
         public WorkflowNondeterminismException? Violation { get; set; }
 
         /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers in <paramref name="scope"/>; returns the first.</summary>
@@ -336,12 +411,26 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             return first;
         }
 
+        /// <summary>
+        /// Cancels the run's token off the actor's thread: cancelling runs every callback registered on the token, which
+        /// is workflow code (catch and finally blocks, token registrations) that must never run on or block the actor.
+        /// </summary>
         public void Dispose()
         {
-            Cancellation.Cancel();
             foreach (var timer in Timers)
                 timer.Dispose();
-            Cancellation.Dispose();
+            var cancellation = Cancellation;
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    cancellation.Cancel();
+                }
+                catch (AggregateException e)
+                {
+                    log.Warning("A cancellation callback of run {0} threw: {1}", Id, e.InnerException?.Message ?? e.Message);
+                }
+            });
         }
     }
 }

@@ -18,6 +18,7 @@ internal sealed class WorkflowContext(
     int runId,
     IActorRef workflowActor,
     WorkflowRuntime runtime,
+    WorkflowRequests requests,
     string scope,
     CancellationToken runToken,
     CancellationToken cancellationToken) : IWorkflowContext
@@ -29,14 +30,14 @@ internal sealed class WorkflowContext(
     /// <summary>How long a completion waits for a next record to ride with before it is written on its own.</summary>
     private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(10);
 
-    private readonly Lock _gate = new();
-    private List<PendingCompletion> _completions = [];
+    /// <summary>The last completion of this context, to write before a branch ends.</summary>
+    private PendingCompletion? _lastCompletion;
 
     /// <summary>The last step whose body failed, so that an uncaught failure can name its step.</summary>
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
-        new(workflowId, runId, workflowActor, runtime, branchScope, runToken, blockToken);
+        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, blockToken);
 
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
@@ -46,16 +47,14 @@ internal sealed class WorkflowContext(
         var policy = retry ?? runtime.Settings.DefaultRetry;
 
         var decided = NewReply<StepDecision>();
-        var carried = TakeCompletions();
-        workflowActor.Tell(new BeginStep(runId, scope, stepId, carried, decided));
+        workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
-        ReportExecuted(carried);
 
         for (var attemptsInRun = 1; ; attemptsInRun++)
         {
             if (decision is ReplayStep replay)
             {
-                var recorded = JsonSerializer.Deserialize<T>(replay.ResultJson, runtime.Registry.JsonOptions)!;
+                var recorded = ReadRecorded<T>(replay, stepId);
                 runtime.Report(new StepReport(workflowId, replay.Key, stepId, 0, StepReportKind.Replayed));
                 return recorded;
             }
@@ -65,7 +64,7 @@ internal sealed class WorkflowContext(
             {
                 return await ExecuteAsync(key, stepId, attempt, body).ConfigureAwait(false);
             }
-            catch (Exception e) when (policy.Retries(e, attemptsInRun) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (policy.Retries(e, attemptsInRun, cancellationToken))
             {
                 var delay = policy.DelayAfter(attemptsInRun, Random.Shared);
                 runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed,
@@ -81,6 +80,18 @@ internal sealed class WorkflowContext(
                 runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed, ErrorText.Of(e)));
                 throw;
             }
+        }
+    }
+
+    private T ReadRecorded<T>(ReplayStep replay, string stepId)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(replay.ResultJson, runtime.Registry.JsonOptions)!;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new StepResultUnreadableException(workflowId, replay.Key, stepId, replay.ResultType, typeof(T), e);
         }
     }
 
@@ -118,63 +129,36 @@ internal sealed class WorkflowContext(
             throw error;
         }
 
-        // Written with the next record of this context, in one atomic write: a crash before it re-runs the step,
-        // exactly as a crash before a COMPLETED record of its own would.
-        var completion = new PendingCompletion(key, stepId, attempt, resultJson);
-        lock (_gate)
-            _completions.Add(completion);
+        // Written with the next record the actor makes, in one atomic write: a crash before it re-runs the step,
+        // exactly as a crash before a COMPLETED record of its own would. It is handed over before this context asks
+        // for anything else, so it can never be written after this context's next record.
+        var completion = new PendingCompletion(key, stepId, attempt, resultJson, TypeNames.Of(typeof(T)));
+        requests.AddCompletion(completion);
+        _lastCompletion = completion;
         _ = FlushIfIdleAsync(completion);
         return result;
     }
 
-    /// <summary>Writes a completion on its own when the workflow asks for nothing else for a while (it awaits something outside steps).</summary>
+    /// <summary>Has the completion written on its own when the workflow asks for nothing else for a while (it awaits something outside steps).</summary>
     private async Task FlushIfIdleAsync(PendingCompletion completion)
     {
         await Task.Delay(IdleFlush, CancellationToken.None).ConfigureAwait(false);
-        bool pending;
-        lock (_gate)
-            pending = _completions.Contains(completion);
-        if (!pending)
+        if (!requests.IsPending(completion))
             return;
-        try
-        {
-            await FlushAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
-        {
-            // The run ended (its end wrote the completion) or its actor stopped (a resume runs the step again).
-        }
+        if (runtime.Hooks.BeforeIdleFlush is { } hook)
+            await hook(completion.Key).ConfigureAwait(false);
+        // Only the actor takes completions: whatever this message meets, the order of records stays that of the mailbox.
+        workflowActor.Tell(new WriteCompletions(null));
     }
 
-    /// <summary>Takes the completions not written yet; whoever takes them writes them.</summary>
-    public IReadOnlyList<PendingCompletion> TakeCompletions()
-    {
-        lock (_gate)
-        {
-            if (_completions.Count == 0)
-                return [];
-            var taken = _completions;
-            _completions = [];
-            return taken;
-        }
-    }
-
-    /// <summary>Writes the completions not written yet on their own: a branch that ended has no next record.</summary>
+    /// <summary>Writes this context's completions that are not durable yet: a branch that ended has no next record.</summary>
     public async Task FlushAsync()
     {
-        var completions = TakeCompletions();
-        if (completions.Count == 0)
+        if (_lastCompletion is not { } last || !requests.IsPending(last))
             return;
         var written = NewReply();
-        workflowActor.Tell(new CompleteSteps(runId, completions, written));
+        workflowActor.Tell(new WriteCompletions(written));
         await written.Task.WaitAsync(runToken).ConfigureAwait(false);
-        ReportExecuted(completions);
-    }
-
-    private void ReportExecuted(IReadOnlyList<PendingCompletion> completions)
-    {
-        foreach (var c in completions)
-            runtime.Report(new StepReport(workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
     }
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
@@ -187,10 +171,8 @@ internal sealed class WorkflowContext(
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        var carried = TakeCompletions();
-        workflowActor.Tell(new BeginParallel(runId, scope, carried, erased, this, block.Token, started));
+        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, block.Token, started));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
-        ReportExecuted(carried);
 
         ParallelBranch? firstFailure = null;
         var completions = running.Select(async branch =>

@@ -18,9 +18,10 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     private readonly WorkflowRuntime _runtime;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, (IActorRef Supervisor, WorkflowRequests Requests)> _workflows = new(StringComparer.Ordinal);
-    // Steps this host started in workflows whose supervisor gave up: their runs died with the actor, so the next
-    // actor of the workflow must treat them as orphaned at once, not wait for the stale timeout.
-    private readonly Dictionary<string, IReadOnlyList<string>> _orphanedSteps = new(StringComparer.Ordinal);
+    // What workflows whose supervisor gave up left behind: the completions of step bodies that returned (the next
+    // actor writes them, so those steps never run again) and the steps this host started (their runs died with the
+    // actor, so the next actor runs them again at once rather than after the stale timeout).
+    private readonly Dictionary<string, WorkflowRequests> _leftBehind = new(StringComparer.Ordinal);
 
     public WorkflowCoordinatorActor(WorkflowRuntime runtime)
     {
@@ -34,8 +35,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 return;
             }
             var (supervisor, requests) = GetOrCreate(command.WorkflowId);
-            requests.Add(Sender, command);
-            supervisor.Tell(command);
+            supervisor.Tell(requests.Add(Sender, command));
         });
         Receive<Terminated>(OnSupervisorGaveUp);
         Receive<PendingWorkflowsFound>(found =>
@@ -66,10 +66,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (_workflows.TryGetValue(workflowId, out var existing))
             return existing;
 
-        var requests = new WorkflowRequests();
-        if (_orphanedSteps.Remove(workflowId, out var orphaned))
-            foreach (var key in orphaned)
-                requests.StepStarted(key);
+        if (!_leftBehind.Remove(workflowId, out var requests))
+            requests = new WorkflowRequests();
         var runtime = _runtime;
         var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests));
         var options = Backoff.OnStop(
@@ -97,12 +95,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (entry.Key is null)
             return;
         _workflows.Remove(entry.Key);
-        if (entry.Value.Requests.StepsStartedHere() is { Count: > 0 } started)
-            _orphanedSteps[entry.Key] = started;
-        var cause = entry.Value.Requests.StopCause ?? "its actor stopped";
+        var requests = entry.Value.Requests;
+        var cause = requests.StopCause ?? "its actor stopped";
         _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", entry.Key, _runtime.Settings.MaxRestarts, cause);
-        entry.Value.Requests.AnswerAll(new WorkflowFailed(entry.Key,
+        requests.AnswerAll(new WorkflowFailed(entry.Key,
             $"workflow '{entry.Key}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
+        if (requests.HasLeftovers)
+            _leftBehind[entry.Key] = requests;
     }
 
     private static string? InvalidId(string? id) => id switch

@@ -3,17 +3,24 @@ using Akka.Actor;
 namespace Durable.Actors.Runtime;
 
 /// <summary>
-/// The requests to one workflow that wait for a reply, kept by the coordinator across incarnations of the workflow's
-/// actor. An actor that stops on a journal failure releases them; its next incarnation takes them up again after
-/// recovery, so the run carries on and no request is left without a reply. When the supervisor gives up, the
-/// coordinator answers them all with the failure.
+/// What outlives one incarnation of a workflow's actor, kept by the coordinator: the requests waiting for a reply, the
+/// completions of steps whose bodies returned but are not durable yet, and the steps this host started. An actor that
+/// stops on a failure releases the requests; its next incarnation writes the pending completions first, then takes
+/// the requests up again, so the run carries on, no request is left without a reply and no step whose body returned
+/// runs again. When the supervisor gives up, the coordinator answers the requests with the failure.
 /// </summary>
-/// <remarks>Incarnations never overlap, but the coordinator adds requests while an actor works: every member locks.</remarks>
+/// <remarks>
+/// Incarnations never overlap, but the coordinator adds requests and runs add completions while an actor works:
+/// every member locks. A request is known by the id the coordinator gave it, never by its message object: the same
+/// command sent twice is two requests, and the id survives serialization.
+/// </remarks>
 internal sealed class WorkflowRequests
 {
     private readonly Lock _gate = new();
     private readonly List<Request> _requests = [];
+    private readonly List<PendingCompletion> _completions = [];
     private readonly HashSet<string> _startedHere = new(StringComparer.Ordinal);
+    private long _lastRequestId;
     private string? _stopCause;
 
     /// <summary>Why the last incarnation stopped, when a failure stopped it.</summary>
@@ -48,10 +55,47 @@ internal sealed class WorkflowRequests
             return _startedHere.Contains(key);
     }
 
-    public IReadOnlyList<string> StepsStartedHere()
+    /// <summary>Whether completions or steps started here are left for a next actor of this workflow.</summary>
+    public bool HasLeftovers
+    {
+        get
+        {
+            lock (_gate)
+                return _completions.Count > 0 || _startedHere.Count > 0;
+        }
+    }
+
+    /// <summary>A step's body returned: its completion waits here until a write of the actor carries it.</summary>
+    public void AddCompletion(PendingCompletion completion)
     {
         lock (_gate)
-            return [.. _startedHere];
+            _completions.Add(completion);
+    }
+
+    /// <summary>Whether <paramref name="completion"/> is still waiting to be written.</summary>
+    public bool IsPending(PendingCompletion completion)
+    {
+        lock (_gate)
+            return _completions.Contains(completion);
+    }
+
+    /// <summary>The completions waiting to be written, oldest first; they stay here until <see cref="RemoveCompletions"/>.</summary>
+    public IReadOnlyList<PendingCompletion> PendingCompletions()
+    {
+        lock (_gate)
+            return _completions.Count == 0 ? [] : [.. _completions];
+    }
+
+    /// <summary>Forgets completions that are durable now, or that no longer apply.</summary>
+    public void RemoveCompletions(IReadOnlyList<PendingCompletion> completions)
+    {
+        if (completions.Count == 0)
+            return;
+        lock (_gate)
+        {
+            foreach (var completion in completions)
+                _completions.Remove(completion);
+        }
     }
 
     /// <summary>The actor recorded something again after a failure stopped it.</summary>
@@ -61,32 +105,37 @@ internal sealed class WorkflowRequests
             _stopCause = null;
     }
 
-    public void Add(IActorRef sender, IWorkflowCommand command)
-    {
-        lock (_gate)
-            _requests.Add(new Request(sender, command));
-    }
-
-    /// <summary>Takes up <paramref name="command"/> in this incarnation; false when it was answered or is already taken up.</summary>
-    public bool Claim(IWorkflowCommand command)
+    /// <summary>Keeps a request from <paramref name="sender"/> and returns the message the workflow's actor gets.</summary>
+    public WorkflowRequest Add(IActorRef sender, IWorkflowCommand command)
     {
         lock (_gate)
         {
-            var request = _requests.Find(r => ReferenceEquals(r.Command, command));
-            if (request is null || request.Claimed)
+            var request = new WorkflowRequest(++_lastRequestId, command);
+            _requests.Add(new Request(sender, request));
+            return request;
+        }
+    }
+
+    /// <summary>Takes up <paramref name="request"/> in this incarnation; false when it was answered or is already taken up.</summary>
+    public bool Claim(WorkflowRequest request)
+    {
+        lock (_gate)
+        {
+            var found = _requests.Find(r => r.Message.RequestId == request.RequestId);
+            if (found is null || found.Claimed)
                 return false;
-            request.Claimed = true;
+            found.Claimed = true;
             return true;
         }
     }
 
-    /// <summary>Answers the request of <paramref name="command"/> alone.</summary>
-    public void Answer(IWorkflowCommand command, object reply)
+    /// <summary>Answers <paramref name="request"/> alone.</summary>
+    public void Answer(WorkflowRequest request, object reply)
     {
         IActorRef? sender = null;
         lock (_gate)
         {
-            var index = _requests.FindIndex(r => ReferenceEquals(r.Command, command));
+            var index = _requests.FindIndex(r => r.Message.RequestId == request.RequestId);
             if (index >= 0)
             {
                 sender = _requests[index].Sender;
@@ -112,10 +161,10 @@ internal sealed class WorkflowRequests
         }
     }
 
-    public IReadOnlyList<IWorkflowCommand> Pending()
+    public IReadOnlyList<WorkflowRequest> Pending()
     {
         lock (_gate)
-            return _requests.Select(r => r.Command).ToList();
+            return _requests.Select(r => r.Message).ToList();
     }
 
     private void AnswerWhere(Predicate<Request> match, object reply)
@@ -130,10 +179,13 @@ internal sealed class WorkflowRequests
             request.Sender.Tell(reply);
     }
 
-    private sealed class Request(IActorRef sender, IWorkflowCommand command)
+    private sealed class Request(IActorRef sender, WorkflowRequest message)
     {
         public IActorRef Sender { get; } = sender;
-        public IWorkflowCommand Command { get; } = command;
+        public WorkflowRequest Message { get; } = message;
         public bool Claimed { get; set; }
     }
 }
+
+/// <summary>A command the coordinator routes to a workflow's actor, with the id it keeps the request under.</summary>
+internal sealed record WorkflowRequest(long RequestId, IWorkflowCommand Command);

@@ -1,3 +1,4 @@
+using Akka.Event;
 using Durable.Actors.Configuration;
 
 namespace Durable.Actors.Runtime;
@@ -9,17 +10,38 @@ internal sealed record WorkflowRuntime(
     WorkflowRegistry Registry,
     IWorkflowObserver? Observer,
     TimeProvider Clock,
-    DateTimeOffset? AloneSince)
+    DateTimeOffset? AloneSince,
+    ILoggingAdapter Log)
 {
+    private int _observerFailed;
+
+    /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
+    public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
+
     public void Report(StepReport report)
     {
         try
         {
             Observer?.OnStep(report);
         }
-        catch
+        catch (Exception e)
         {
-            // An observer must never break a workflow; IWorkflowObserver says not to throw.
+            // An observer must never break a workflow; say once that it throws, so that the bug is seen.
+            if (Interlocked.Exchange(ref _observerFailed, 1) == 0)
+                Log.Error(e, "The workflow observer {0} threw on a {1} report of step [{2}] of workflow [{3}]; the run goes on, and later errors of this observer are not logged",
+                    Observer!.GetType().Name, report.Kind, report.Key, report.WorkflowId);
         }
     }
+}
+
+/// <summary>Test hooks of the engine; none in production.</summary>
+internal sealed record RuntimeHooks
+{
+    public static RuntimeHooks None { get; } = new();
+
+    /// <summary>Awaited by a run's idle flush, between finding its completion pending and asking the actor to write it.</summary>
+    public Func<string, Task>? BeforeIdleFlush { get; init; }
+
+    /// <summary>Called by a workflow actor before it handles a message; an exception thrown here is one inside the actor.</summary>
+    public Action<object>? BeforeCommand { get; init; }
 }

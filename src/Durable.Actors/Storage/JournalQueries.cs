@@ -39,6 +39,13 @@ internal sealed class JournalQueries : IDisposable
         return reader.EventsByTag(tag);
     }
 
+    /// <summary>The highest sequence number stored for <paramref name="persistenceId"/>, on a connection of its own.</summary>
+    public static long HighestSequenceNr(string connectionString, TimeSpan busyTimeout, string persistenceId)
+    {
+        using var reader = Reader.Open(connectionString, busyTimeout);
+        return reader.HighestSequenceNr(persistenceId, 0);
+    }
+
     public Task<long> HighestSequenceNrAsync(string persistenceId, long fromSequenceNr) =>
         Enqueue(reader => reader.HighestSequenceNr(persistenceId, fromSequenceNr));
 

@@ -40,7 +40,7 @@ public sealed class CliSpec
     }
 
     [Fact]
-    public async Task Resume_CompletedWorkflow_ReplaysEveryStepAndRunsNoBody()
+    public async Task Resume_CompletedWorkflow_PrintsTheRecordedResultAndRunsNothing()
     {
         using var folder = new TempFolder();
         var first = await TestSupport.Cli.RunAsync(folder.Path, "start", "wf-2");
@@ -48,8 +48,7 @@ public sealed class CliSpec
         var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "wf-2");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal(Lines("wf-2", "replayed"), resumed.StdoutLines[..4].Order());
-        Assert.Equal(first.StdoutLines[4], resumed.StdoutLines[4]);
+        Assert.Equal([first.StdoutLines[4]], resumed.StdoutLines);
         Assert.Equal(4, TestSupport.Cli.Effects(folder.Path).Length);
     }
 

@@ -19,11 +19,12 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
                 await ctx.StepAsync("charge-card", () => counter.Ran("charge-card"));
             else
                 await ctx.StepAsync("send-invoice", () => counter.Ran("send-invoice"));
-            return "done";
+            // The first run fails after its steps, so that a resume runs the code again (a completed workflow never does).
+            return version == 1 ? throw new InvalidOperationException("failed after charging") : "done";
         });
         var coordinator = StartEngine(registry);
         coordinator.Tell(new StartWorkflow("order-7", "evolving"), TestActor);
-        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
 
         version = 2;
         coordinator.Tell(new ResumeWorkflow("order-7"), TestActor);
@@ -51,11 +52,11 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
             {
                 // A workflow must not be able to hide a nondeterministic replay.
             }
-            return "done";
+            return version == 1 ? throw new InvalidOperationException("failed after step a") : "done";
         });
         var coordinator = StartEngine(registry);
         coordinator.Tell(new StartWorkflow("swallow-1", "swallowing"), TestActor);
-        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
 
         version = 2;
         coordinator.Tell(new ResumeWorkflow("swallow-1"), TestActor);

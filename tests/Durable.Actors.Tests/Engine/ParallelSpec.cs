@@ -166,10 +166,11 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
         var coordinator = StartEngine(new WorkflowRegistry().Add<string, int>("widening", async (ctx, _) =>
         {
             var results = await ctx.ForEachParallelAsync(Enumerable.Range(0, width), (branch, i) => branch.StepAsync("item", () => i));
-            return results.Sum();
+            // The first run fails after the block, so that a resume runs the code again.
+            return width == 2 ? throw new InvalidOperationException("failed after the block") : results.Sum();
         }));
         coordinator.Tell(new StartWorkflow("wide-1", "widening"), TestActor);
-        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
 
         width = 3;
         coordinator.Tell(new ResumeWorkflow("wide-1"), TestActor);

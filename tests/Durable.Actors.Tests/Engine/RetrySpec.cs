@@ -94,4 +94,19 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Equal(1, _counter["call-api"]);
         Assert.Equal(0, _clock.PendingTimers);
     }
+
+    [Fact]
+    public async Task StepAsync_OperationCanceledThatIsNotTheStepsCancellation_IsRetriedLikeAnyError()
+    {
+        // What HttpClient throws when its own timeout elapses: the step's token was never cancelled.
+        var coordinator = StartEngine(Registry(n => n < 2 ? new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.") : null), null, _clock);
+
+        coordinator.Tell(new StartWorkflow("retry-http", "retrying"), TestActor);
+
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        _clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
+        var step = Assert.Single((await DurableWorkflows.GetStatusAsync(Sys, "retry-http"))!.Steps);
+        Assert.StartsWith("TaskCanceledException: The request was canceled", Assert.Single(step.Failures).Error);
+    }
 }

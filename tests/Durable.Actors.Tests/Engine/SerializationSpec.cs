@@ -133,4 +133,53 @@ public sealed class SerializationSpec(ITestOutputHelper output) : EngineSpec(out
         Assert.Equal(StepStatus.Failed, step.Status);
         Assert.Null(step.ResultJson);
     }
+
+    public sealed record ReceiptV1(string Number);
+
+    public sealed record ReceiptV2(int Number, string Currency);
+
+    [Fact]
+    public async Task Resume_StepResultTypeChangedSinceItWasRecorded_FailsNamingWorkflowKeyStepAndBothTypes()
+    {
+        var version = 1;
+        var registry = new WorkflowRegistry().Add<string, string>("charging", async (ctx, _) =>
+        {
+            if (version == 1)
+            {
+                await ctx.StepAsync("charge", () => new ReceiptV1("R-17"));
+                throw new InvalidOperationException("failed after charging");
+            }
+            var receipt = await ctx.StepAsync("charge", () => new ReceiptV2(17, "EUR"));
+            return receipt.Currency;
+        });
+        var coordinator = StartEngine(registry);
+        coordinator.Tell(new StartWorkflow("receipt-1", "charging"), TestActor);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+
+        version = 2;
+        coordinator.Tell(new ResumeWorkflow("receipt-1"), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("Workflow 'receipt-1' cannot replay step 'charge' (receipt-1:1)", failed.Error);
+        Assert.Contains("recorded as Durable.Actors.Tests.Engine.SerializationSpec.ReceiptV1", failed.Error);
+        Assert.Contains("does not read as Durable.Actors.Tests.Engine.SerializationSpec.ReceiptV2", failed.Error);
+        Assert.Contains("start a new workflow id", failed.Error);
+        var step = Assert.Single((await DurableWorkflows.GetStatusAsync(Sys, "receipt-1"))!.Steps);
+        Assert.Equal((StepStatus.Completed, "{\"number\":\"R-17\"}"), (step.Status, step.ResultJson));
+    }
+
+    [Fact]
+    public async Task GetResult_RegistryWithItsOwnOptions_ReadsTheReplyWithThemWithoutPassingThemAgain()
+    {
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+        var registry = new WorkflowRegistry { JsonOptions = json }.Add<string, Tier>("tiering", async (ctx, _) =>
+            await ctx.StepAsync("tier", () => Tier.Gold));
+        var coordinator = StartEngine(registry);
+
+        coordinator.Tell(new StartWorkflow("tier-1", "tiering"), TestActor);
+
+        var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        Assert.Equal("\"Gold\"", completed.ResultJson);
+        Assert.Equal(Tier.Gold, completed.GetResult<Tier>());
+    }
 }

@@ -63,21 +63,21 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
     }
 
     [Fact]
-    public async Task ResumeWorkflow_CompletedWorkflow_ReplaysWithoutRunningAnyBody()
+    public async Task ResumeWorkflow_CompletedWorkflow_AnswersTheRecordedResultAndRunsNothing()
     {
         var observer = new RecordingObserver();
         var coordinator = StartEngine(Registry(), observer);
         coordinator.Tell(new StartWorkflow("greet-2", "greeting", "\"Grace\""), TestActor);
         await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        var reportsOfTheRun = observer.Reports.Count;
 
         coordinator.Tell(new ResumeWorkflow("greet-2"), TestActor);
 
         var replayed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal("HELLO, GRACE!", replayed.GetResult<string>());
         Assert.Equal(2, _counter.Total);
-        Assert.Equal(
-            [("greet-2:1", "compose", StepReportKind.Replayed), ("greet-2:2", "shout", StepReportKind.Replayed)],
-            observer.Reports.Skip(4).Select(r => (r.Key, r.StepId, r.Kind)));
+        // The workflow method did not run at all: not even a replay of its steps.
+        Assert.Equal(reportsOfTheRun, observer.Reports.Count);
     }
 
     [Fact]
