@@ -34,6 +34,8 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
     [InlineData("unknown workflow type 'payroll'", "start", "new", "--type", "payroll")]
     [InlineData("--input is not valid JSON", "start", "new", "--input", "{\"name\": ")]
     [InlineData("--input does not fit workflow type 'onboarding'", "start", "new", "--input", "[1, 2]")]
+    [InlineData("input is missing (JSON null)", "start", "new", "--input", "null")]
+    [InlineData("'email'", "start", "new", "--input", "{\"name\": \"Ada\"}")]
     [InlineData("N must be 1 or more", "crash-after", "new", "0")]
     [InlineData("--stale-timeout 'soon' is not a duration", "resume", "known", "--stale-timeout", "soon")]
     [InlineData("is not a SQLite database", "start", "new", "--db", "notes.txt")]

@@ -15,7 +15,7 @@ public sealed class TwoHostsSpec : IDisposable
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<string, string>("slow", async (ctx, _) =>
     {
         await ctx.StepAsync("first", () => _counter.Ran("first"));
-        return await ctx.StepAsync("slow", async () =>
+        return await ctx.StepAsync("slow", async _ =>
         {
             _counter.Ran("slow");
             await _release.Task;
