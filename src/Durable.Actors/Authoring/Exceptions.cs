@@ -92,6 +92,46 @@ public sealed class DatabaseUnavailableException : DurableActorsException
     public string Path { get; }
 }
 
+/// <summary>
+/// A step's result, as JSON, is larger than <c>durable-actors.max-step-result-size</c>, so it was recorded as FAILED and
+/// never reached the journal. It is never retried.
+/// </summary>
+public sealed class StepResultTooLargeException : DurableActorsException
+{
+    internal StepResultTooLargeException(string key, string stepId, long size, long limit)
+        : base(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Step '{stepId}' ({key}) returned a result of {size:N0} bytes of JSON, over the limit of {limit:N0} bytes (durable-actors.max-step-result-size): store large data elsewhere and return a reference to it."))
+    {
+        Key = key;
+        StepId = stepId;
+        Size = size;
+        Limit = limit;
+    }
+
+    /// <summary>The step key.</summary>
+    public string Key { get; }
+
+    /// <summary>The step id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The result's size in bytes of UTF-8 JSON.</summary>
+    public long Size { get; }
+
+    /// <summary>The configured limit in bytes.</summary>
+    public long Limit { get; }
+
+    /// <summary>Throws when <paramref name="resultJson"/> is over <paramref name="limit"/> bytes of UTF-8.</summary>
+    internal static void ThrowIfTooLarge(string key, string stepId, string resultJson, long limit)
+    {
+        // UTF-8 takes at most 3 bytes per UTF-16 char: a short result is not counted.
+        if ((long)resultJson.Length * 3 <= limit)
+            return;
+        var size = System.Text.Encoding.UTF8.GetByteCount(resultJson);
+        if (size > limit)
+            throw new StepResultTooLargeException(key, stepId, size, limit);
+    }
+}
+
 /// <summary>A completed step's recorded result does not read as the type the code now asks for.</summary>
 /// <remarks>The step's result type changed since the step was recorded; its record is left as it is.</remarks>
 public sealed class StepResultUnreadableException : DurableActorsException

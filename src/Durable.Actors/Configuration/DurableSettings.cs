@@ -16,6 +16,7 @@ internal sealed record DurableSettings(
     int MaxRestarts,
     bool RecoverOnStart,
     RetryPolicy DefaultRetry,
+    long MaxStepResultSize,
     string JournalPluginId,
     string SnapshotPluginId,
     string QueryPluginId)
@@ -31,6 +32,13 @@ internal sealed record DurableSettings(
     private static int Positive(int value, string key) => value >= 1
         ? value
         : throw new ConfigurationException($"{Section}.{key} must be 1 or more, not {value}.");
+
+    private static long ReadMaxStepResultSize(Config c)
+    {
+        var size = c.GetByteSize("max-step-result-size");
+        return size is >= 1 ? size.Value : throw new ConfigurationException(
+            $"{Section}.max-step-result-size must be a size of 1 byte or more (e.g. 1MiB), not '{c.GetString("max-step-result-size")}'.");
+    }
 
     public static DurableSettings Create(ActorSystem system) => Create(system.Settings.Config);
 
@@ -91,6 +99,7 @@ internal sealed record DurableSettings(
                 MaxDelay = c.GetTimeSpan("step-retry.max-delay"),
                 Jitter = c.GetDouble("step-retry.jitter"),
             },
+            ReadMaxStepResultSize(c),
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
             c.GetString("query-plugin"));

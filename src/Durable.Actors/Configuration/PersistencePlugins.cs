@@ -33,6 +33,12 @@ internal static class PersistencePlugins
               read-isolation-level = read-uncommitted
               # The engine creates the tables itself before the first workflow starts (Storage/SqliteDatabase).
               auto-initialize = off
+              # Akka's journal circuit breaker, off (it opens only after this many failures in a row): it counted the
+              # failures of every workflow together, so ten failed writes (one workflow's conflicting write, a disk
+              # full for a moment) made every workflow's writes and recovery reads, even those that would succeed,
+              # fail for reset-timeout with "Circuit Breaker is open" instead of their cause. A local SQLite file
+              # fails fast on its own, and each workflow's supervisor already backs off and gives up.
+              circuit-breaker.max-failures = 2147483647
             }
             # Workflow actors take no snapshots, so recovery asks a store that answers "none" at once instead of
             # querying an always-empty table (that query was a seventh of the CPU of starting 500 workflows).

@@ -120,7 +120,13 @@ internal sealed class WorkflowContext(
         {
             // Returning the value read back from its record makes the first run see exactly what a replay will.
             resultJson = JsonSerializer.Serialize(value, json);
+            StepResultTooLargeException.ThrowIfTooLarge(key, stepId, resultJson, runtime.Settings.MaxStepResultSize);
             result = JsonSerializer.Deserialize<T>(resultJson, json)!;
+        }
+        catch (StepResultTooLargeException e)
+        {
+            await RecordFailureAsync(key, stepId, e, e.Message).ConfigureAwait(false);
+            throw;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -7,8 +8,9 @@ namespace Durable.Actors.Storage;
 /// The single writer of journal rows: one thread, one connection, prepared statements. Writes queue up while a
 /// commit is under way and the next transaction takes all of them (group commit), so many workflows share one
 /// fsync and one workflow alone pays one commit per write. Each queued write is all or nothing on its own: when one
-/// fails (a sequence number another process already wrote), the batch is rolled back and its writes are committed
-/// one by one, so that only that write fails.
+/// fails on its own (a sequence number another process already wrote, a row over SQLite's size limit), the batch is
+/// rolled back and committed again without it, so that only that write fails. An error of the database itself (disk
+/// full, I/O, busy) fails every write of the transaction; SQLITE_FULL names the database file.
 /// </summary>
 internal sealed class JournalWriter : IDisposable
 {
@@ -26,7 +28,14 @@ internal sealed class JournalWriter : IDisposable
     // Bounds one transaction, so that a burst of writes is committed in a few steps rather than one long one.
     private const int MaxRowsPerTransaction = 4000;
 
+    /// <summary>
+    /// Test hook: runs on the writer's connection before each transaction on the database at the key's full path
+    /// (to lower a SQLite limit, say). Empty outside tests.
+    /// </summary>
+    internal static readonly ConcurrentDictionary<string, Action<SqliteConnection>> BeforeTransaction = new(StringComparer.Ordinal);
+
     private readonly string _connectionString;
+    private readonly string _databasePath;
     private readonly string _pragmas;
     private readonly TimeSpan _busyTimeout;
     private readonly object _gate = new();
@@ -38,6 +47,7 @@ internal sealed class JournalWriter : IDisposable
     public JournalWriter(string connectionString, string synchronous, TimeSpan busyTimeout)
     {
         _connectionString = connectionString;
+        _databasePath = new SqliteConnectionStringBuilder(connectionString).DataSource;
         _busyTimeout = busyTimeout;
         _pragmas = SqliteDatabase.ConnectionPragmas(synchronous, busyTimeout);
         _thread = new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-writer" };
@@ -97,40 +107,63 @@ internal sealed class JournalWriter : IDisposable
 
     private void Commit(List<Write> batch)
     {
-        try
+        while (true)
         {
-            var statements = _statements ??= Statements.Open(_connectionString, _pragmas);
-            statements.Begin();
+            var failing = -1;
             try
             {
-                foreach (var write in batch)
-                    statements.Insert(write.Rows);
-                statements.Commit();
+                var statements = _statements ??= Statements.Open(_connectionString, _pragmas, _databasePath);
+                if (!BeforeTransaction.IsEmpty && BeforeTransaction.TryGetValue(_databasePath, out var hook))
+                    hook(statements.Connection);
+                statements.Begin();
+                try
+                {
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        failing = i;
+                        statements.Insert(batch[i].Rows);
+                    }
+                    failing = -1;
+                    statements.Commit();
+                }
+                catch
+                {
+                    statements.Rollback();
+                    throw;
+                }
             }
-            catch
+            catch (SqliteException e) when (failing >= 0 && FailsOnItsOwn(e))
             {
-                statements.Rollback();
-                throw;
+                // This write would fail in any transaction (its sequence number is taken, a row too big): it fails
+                // alone, and the rest of the batch, rolled back with it, is committed again without it.
+                Complete([batch[failing]], e);
+                batch.RemoveAt(failing);
+                if (batch.Count == 0)
+                    return;
+                continue;
             }
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == raw.SQLITE_CONSTRAINT && batch.Count > 1)
-        {
-            // A write whose sequence number another process took: nothing of the batch is durable. Each write
-            // again in a transaction of its own, so that only the conflicting one fails.
-            foreach (var write in batch)
-                Commit([write]);
+            catch (Exception e)
+            {
+                // Nothing of this transaction is durable: every write in it fails. A fresh connection for the next one.
+                _statements?.Dispose();
+                _statements = null;
+                Complete([.. batch], e);
+                return;
+            }
+            Complete([.. batch], null);
             return;
         }
-        catch (Exception e)
-        {
-            // Nothing of this transaction is durable: every write in it fails. A fresh connection for the next one.
-            _statements?.Dispose();
-            _statements = null;
-            Complete([.. batch], e);
-            return;
-        }
-        Complete([.. batch], null);
     }
+
+    /// <summary>
+    /// Whether an error raised by one write's inserts belongs to that write (a constraint, a value too big or of the
+    /// wrong type) rather than to the database or the transaction (I/O, full, busy, locked, out of memory, damaged, read
+    /// only, interrupted), which would fail any write.
+    /// </summary>
+    private static bool FailsOnItsOwn(SqliteException e) => (e.SqliteErrorCode & 0xFF) is not (
+        raw.SQLITE_BUSY or raw.SQLITE_LOCKED or raw.SQLITE_NOMEM or raw.SQLITE_READONLY or raw.SQLITE_INTERRUPT
+        or raw.SQLITE_IOERR or raw.SQLITE_CORRUPT or raw.SQLITE_FULL or raw.SQLITE_CANTOPEN or raw.SQLITE_PROTOCOL
+        or raw.SQLITE_NOTADB or raw.SQLITE_PERM or raw.SQLITE_ABORT or raw.SQLITE_MISUSE);
 
     /// <summary>
     /// Ends the writes' tasks on one pool thread per batch: whatever awaits a write never holds up the next commit,
@@ -154,8 +187,8 @@ internal sealed class JournalWriter : IDisposable
     /// </summary>
     private sealed class Statements : IDisposable
     {
-        private readonly SqliteConnection _connection;
         private readonly sqlite3 _db;
+        private readonly string _databasePath;
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _insertReturningOrdering;
         private readonly sqlite3_stmt _insertTag;
@@ -164,10 +197,11 @@ internal sealed class JournalWriter : IDisposable
         private readonly sqlite3_stmt _rollback;
         private readonly List<sqlite3_stmt> _all = [];
 
-        private Statements(SqliteConnection connection)
+        private Statements(SqliteConnection connection, string databasePath)
         {
-            _connection = connection;
+            Connection = connection;
             _db = connection.Handle!;
+            _databasePath = databasePath;
             const string insert = """
                 INSERT INTO journal (created, deleted, persistence_id, sequence_number, message, manifest, identifier, writer_uuid)
                 VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -181,8 +215,10 @@ internal sealed class JournalWriter : IDisposable
         }
 
         // Not pooled: after a failure the connection is closed for good, never handed out again mid-transaction.
-        public static Statements Open(string connectionString, string pragmas) =>
-            new(SqliteDatabase.Open(connectionString, pragmas, pooling: false));
+        public static Statements Open(string connectionString, string pragmas, string databasePath) =>
+            new(SqliteDatabase.Open(connectionString, pragmas, pooling: false), databasePath);
+
+        public SqliteConnection Connection { get; }
 
         /// <summary>BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout for it.</summary>
         public void Begin() => Run(_begin);
@@ -203,13 +239,13 @@ internal sealed class JournalWriter : IDisposable
             {
                 var tagged = row.Tags.Length > 0;
                 var insert = tagged ? _insertReturningOrdering : _insert;
-                raw.sqlite3_bind_int64(insert, 1, row.Created);
-                raw.sqlite3_bind_text(insert, 2, row.PersistenceId);
-                raw.sqlite3_bind_int64(insert, 3, row.SequenceNr);
-                raw.sqlite3_bind_blob(insert, 4, row.Message);
-                raw.sqlite3_bind_text(insert, 5, row.Manifest);
-                raw.sqlite3_bind_int(insert, 6, row.Identifier);
-                raw.sqlite3_bind_text(insert, 7, row.WriterUuid);
+                Bind(insert, raw.sqlite3_bind_int64(insert, 1, row.Created));
+                Bind(insert, raw.sqlite3_bind_text(insert, 2, row.PersistenceId));
+                Bind(insert, raw.sqlite3_bind_int64(insert, 3, row.SequenceNr));
+                Bind(insert, raw.sqlite3_bind_blob(insert, 4, row.Message));
+                Bind(insert, raw.sqlite3_bind_text(insert, 5, row.Manifest));
+                Bind(insert, raw.sqlite3_bind_int(insert, 6, row.Identifier));
+                Bind(insert, raw.sqlite3_bind_text(insert, 7, row.WriterUuid));
                 if (!tagged)
                 {
                     Run(insert);
@@ -222,10 +258,10 @@ internal sealed class JournalWriter : IDisposable
                 Run(insert);
                 foreach (var tag in row.Tags)
                 {
-                    raw.sqlite3_bind_int64(_insertTag, 1, ordering);
-                    raw.sqlite3_bind_text(_insertTag, 2, tag);
-                    raw.sqlite3_bind_int64(_insertTag, 3, row.SequenceNr);
-                    raw.sqlite3_bind_text(_insertTag, 4, row.PersistenceId);
+                    Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 1, ordering));
+                    Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 2, tag));
+                    Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 3, row.SequenceNr));
+                    Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 4, row.PersistenceId));
                     Run(_insertTag);
                 }
             }
@@ -240,11 +276,21 @@ internal sealed class JournalWriter : IDisposable
             raw.sqlite3_reset(statement);
         }
 
+        /// <summary>A value SQLite refused to bind (over its size limit) would go in as NULL: fail instead.</summary>
+        private void Bind(sqlite3_stmt statement, int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+                Fail(statement, rc);
+        }
+
         private void Fail(sqlite3_stmt statement, int rc)
         {
             var message = raw.sqlite3_errmsg(_db).utf8_to_string();
             var extended = raw.sqlite3_extended_errcode(_db);
             raw.sqlite3_reset(statement);
+            // The error a user sees on a full disk: it names the file, whatever part of the engine reports it.
+            if ((rc & 0xFF) == raw.SQLITE_FULL)
+                throw new SqliteException($"database or disk is full: {_databasePath}", rc, extended);
             throw new SqliteException($"SQLite Error {rc}: '{message}'.", rc, extended);
         }
 
@@ -261,7 +307,7 @@ internal sealed class JournalWriter : IDisposable
         {
             foreach (var statement in _all)
                 statement.Dispose();
-            _connection.Dispose();
+            Connection.Dispose();
         }
     }
 }

@@ -2,6 +2,7 @@ using Durable.Actors.Configuration;
 using Durable.Actors.Storage;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using Xunit;
 
 namespace Durable.Actors.Tests.Engine;
@@ -11,8 +12,8 @@ public sealed class JournalWriterSpec : IDisposable
 {
     private readonly TempFolder _folder = new();
 
-    private static JournalWriter.Row Row(string persistenceId, long sequenceNr) =>
-        new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "SS", 4711, "writer", []);
+    private static JournalWriter.Row Row(string persistenceId, long sequenceNr, byte[]? message = null) =>
+        new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, message ?? [1, 2, 3], "SS", 4711, "writer", []);
 
     [Fact]
     public async Task WriteAsync_OneWriteOfABatchTakesATakenSequenceNumber_OnlyThatWriteFailsAndTheOthersAreDurable()
@@ -45,6 +46,91 @@ public sealed class JournalWriterSpec : IDisposable
         Assert.Equal(["a:1", "c:1", "d:1", "d:2"], Rows());
     }
 
+    [Fact]
+    public async Task WriteAsync_WritesOverSQLitesSizeLimitInABatch_OnlyThoseFailWithTheirCauseAndTheOthersAreDurable()
+    {
+        using var writer = NewWriter();
+        // SQLite's length limit lowered on the writer's connection: a value or a row over it is SQLITE_TOOBIG.
+        var (bigRow, good, bigValue, last) = await InOneTransaction(writer,
+            connection => raw.sqlite3_limit(connection.Handle, raw.SQLITE_LIMIT_LENGTH, 1000),
+            () => (
+                writer.WriteAsync([Row("c", 1), Row("c", 2, new byte[990])]),   // each value fits, the row does not
+                writer.WriteAsync([Row("d", 1)]),
+                writer.WriteAsync([Row("e", 1, new byte[2000])]),               // the value does not fit
+                writer.WriteAsync([Row("f", 1)])));
+
+        Assert.Equal(raw.SQLITE_TOOBIG, (await Assert.ThrowsAsync<SqliteException>(() => bigRow)).SqliteErrorCode);
+        Assert.Equal(raw.SQLITE_TOOBIG, (await Assert.ThrowsAsync<SqliteException>(() => bigValue)).SqliteErrorCode);
+        await good;
+        await last;
+        Assert.Equal(["d:1", "f:1", "first:1"], Rows());
+    }
+
+    [Fact]
+    public async Task WriteAsync_DatabaseFull_FailsEveryWriteOfTheTransactionNamingTheFileAndWritesGoOnOnceThereIsRoom()
+    {
+        using var writer = NewWriter();
+        // No page beyond the file's current size: a row that needs a new page is SQLITE_FULL.
+        var full = true;
+        var (small, big) = await InOneTransaction(writer,
+            connection => Execute(connection, $"PRAGMA max_page_count = {(Volatile.Read(ref full) ? 1 : 1_000_000)}"),
+            () => (writer.WriteAsync([Row("c", 1)]), writer.WriteAsync([Row("d", 1, new byte[20_000])])));
+
+        // A full disk is not the big write's fault: the small write of its transaction fails too.
+        var error = await Assert.ThrowsAsync<SqliteException>(() => big);
+        Assert.Equal(raw.SQLITE_FULL, error.SqliteErrorCode);
+        Assert.Equal($"database or disk is full: {FullPath}", error.Message);
+        Assert.Equal(error.Message, (await Assert.ThrowsAsync<SqliteException>(() => small)).Message);
+        Assert.Equal(["first:1"], Rows());
+
+        Volatile.Write(ref full, false);
+        await writer.WriteAsync([Row("c", 1)]);
+        await writer.WriteAsync([Row("d", 1, new byte[20_000])]);
+        Assert.Equal(["c:1", "d:1", "first:1"], Rows());
+    }
+
+    private string FullPath => Path.GetFullPath(_folder.Database);
+
+    private JournalWriter NewWriter()
+    {
+        var settings = DurableSettings.Create(TestSupport.Engine.Config(_folder.Database));
+        SqliteDatabase.Prepare(settings);
+        return new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+    }
+
+    /// <summary>
+    /// Writes a row <c>first:1</c> and holds the writer before its transaction while <paramref name="enqueue"/> queues
+    /// its writes, so that they all share the next transaction; <paramref name="hook"/> runs before each transaction.
+    /// </summary>
+    private async Task<T> InOneTransaction<T>(JournalWriter writer, Action<SqliteConnection> hook, Func<T> enqueue)
+    {
+        using var entered = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var held = 0;
+        JournalWriter.BeforeTransaction[FullPath] = connection =>
+        {
+            if (Interlocked.Exchange(ref held, 1) == 0)
+            {
+                entered.Release();
+                release.Wait();
+            }
+            hook(connection);
+        };
+        var first = writer.WriteAsync([Row("first", 1)]);
+        Assert.True(await entered.WaitAsync(TimeSpan.FromSeconds(30)));
+        var queued = enqueue();
+        release.Release();
+        await first;
+        return queued;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private List<string> Rows()
     {
         using var connection = new SqliteConnection($"Data Source={_folder.Database};Mode=ReadOnly;Pooling=False");
@@ -58,5 +144,9 @@ public sealed class JournalWriterSpec : IDisposable
         return rows;
     }
 
-    public void Dispose() => _folder.Dispose();
+    public void Dispose()
+    {
+        JournalWriter.BeforeTransaction.TryRemove(FullPath, out _);
+        _folder.Dispose();
+    }
 }

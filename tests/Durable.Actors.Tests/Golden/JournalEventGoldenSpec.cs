@@ -1,0 +1,78 @@
+using Durable.Actors.Journal;
+using Xunit;
+
+namespace Durable.Actors.Tests.Golden;
+
+/// <summary>
+/// The stored format of every journal event, pinned: today's serializer writes exactly the checked-in bytes
+/// (<c>Golden/events/&lt;manifest&gt;.json</c>) and reads them back equal. A failure here means journals written
+/// before the change may no longer read: change the format only on purpose (README, "Stored format").
+/// </summary>
+public sealed class JournalEventGoldenSpec
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 0, 0, 123, TimeSpan.FromHours(1));
+
+    private static readonly StepCompleted Completed = new("wf-1:2.1", "{\"serial\":\"L-1\",\"price\":1299.99}", At);
+
+    private static readonly StepStarted Started = new("wf-1:3", "provision-access", 2, At.AddTicks(4567));
+
+    /// <summary>One event of each type, by its manifest.</summary>
+    private static readonly Dictionary<string, IJournalEvent> Events = new()
+    {
+        ["WS"] = new WorkflowStarted("onboarding", "{\"name\":\"Zoë\",\"tags\":[\"a\",\"<b>\"]}", At),
+        ["BR"] = new BranchesReserved("wf-1:2", 3, At),
+        ["SS"] = Started,
+        ["SC"] = Completed,
+        ["CS"] = new StepsCompletedThenStarted([Completed, new StepCompleted("wf-1:2.2", "null", DateTimeOffset.UnixEpoch)], Started),
+        ["SF"] = new StepFailed("wf-1:3", "InvalidOperationException: card declined \"4242\"", At),
+        ["RR"] = new RunResumed(At),
+        ["RC"] = new RunCompleted("\"done\"", DateTimeOffset.MaxValue),
+        ["RF"] = new RunFailed("step 'charge' (wf-1:4) failed: HttpRequestException: 503", DateTimeOffset.MinValue),
+    };
+
+    private static readonly JournalEventSerializer Serializer = new(null!);
+
+    public static TheoryData<string> Manifests => [.. Events.Keys];
+
+    [Theory]
+    [MemberData(nameof(Manifests))]
+    public void ToBinary_EachJournalEvent_WritesExactlyTheGoldenBytesAndReadsThemBackEqual(string manifest)
+    {
+        var journalEvent = Events[manifest];
+        var golden = File.ReadAllBytes(GoldenFiles.Output($"events/{manifest}.json"));
+
+        Assert.Equal(manifest, Serializer.Manifest(journalEvent));
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(golden), System.Text.Encoding.UTF8.GetString(Serializer.ToBinary(journalEvent)));
+        Assert.Equal(golden, Serializer.ToBinary(journalEvent));
+        var read = Serializer.FromBinary(golden, manifest);
+        if (read is StepsCompletedThenStarted advanced && journalEvent is StepsCompletedThenStarted expected)
+        {
+            Assert.Equal(expected.Completed, advanced.Completed);
+            Assert.Equal(expected.Started, advanced.Started);
+        }
+        else
+            Assert.Equal(journalEvent, read);
+    }
+
+    [Fact]
+    public void Events_EveryJournalEventType_HasAGoldenFile()
+    {
+        var types = typeof(IJournalEvent).Assembly.GetTypes()
+            .Where(t => typeof(IJournalEvent).IsAssignableFrom(t) && !t.IsInterface)
+            .Select(t => t.Name)
+            .Order();
+
+        Assert.Equal(types, Events.Values.Select(e => e.GetType().Name).Order());
+        Assert.Equal(Events.Keys.Order(), Directory.GetFiles(GoldenFiles.Output("events")).Select(Path.GetFileNameWithoutExtension).Order());
+    }
+
+    [Fact]
+    public void Regenerate_WhenAskedByTheEnvironment_WritesTheGoldenEvents()
+    {
+        if (!GoldenFiles.Regenerate)
+            return;
+        Directory.CreateDirectory(GoldenFiles.Source("events"));
+        foreach (var (manifest, journalEvent) in Events)
+            File.WriteAllBytes(GoldenFiles.Source($"events/{manifest}.json"), Serializer.ToBinary(journalEvent));
+    }
+}
