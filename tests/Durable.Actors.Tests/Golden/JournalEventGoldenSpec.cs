@@ -12,7 +12,7 @@ public sealed class JournalEventGoldenSpec
 {
     private static readonly DateTimeOffset At = new(2026, 11, 25, 10, 0, 0, 123, TimeSpan.FromHours(1));
 
-    private static readonly StepCompleted Completed = new("wf-1:2.1", "{\"serial\":\"L-1\",\"price\":1299.99}", At);
+    private static readonly StepCompleted Completed = new("wf-1:2.1", "{\"serial\":\"L-1\",\"price\":1299.99}", At, "Shop.Laptop");
 
     private static readonly StepStarted Started = new("wf-1:3", "provision-access", 2, At.AddTicks(4567));
 
