@@ -17,6 +17,7 @@ internal sealed record DurableSettings(
     bool RecoverOnStart,
     RetryPolicy DefaultRetry,
     long MaxStepResultSize,
+    TimeSpan PassivateAfter,
     string JournalPluginId,
     string SnapshotPluginId,
     string QueryPluginId)
@@ -28,6 +29,10 @@ internal sealed record DurableSettings(
     /// <summary>The embedded reference configuration (hocon/durable-actors.conf).</summary>
     public static Config Reference { get; } =
         ConfigurationFactory.FromResource<DurableSettings>("Durable.Actors.durable-actors.conf");
+
+    private static TimeSpan NotNegative(TimeSpan value, string key) => value >= TimeSpan.Zero
+        ? value
+        : throw new ConfigurationException($"{Section}.{key} must not be negative.");
 
     private static int Positive(int value, string key) => value >= 1
         ? value
@@ -100,6 +105,7 @@ internal sealed record DurableSettings(
                 Jitter = c.GetDouble("step-retry.jitter"),
             },
             ReadMaxStepResultSize(c),
+            NotNegative(c.GetTimeSpan("passivate-after"), "passivate-after"),
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
             c.GetString("query-plugin"));

@@ -29,6 +29,12 @@ internal sealed record WriteCompletions(TaskCompletionSource? Reply);
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
+/// <summary>A workflow actor with nothing to do asks its coordinator to stop it and forget it.</summary>
+internal sealed record Passivate(string WorkflowId);
+
+/// <summary>Asks the coordinator how many workflows it holds an actor for (an int): what passivation keeps bounded.</summary>
+internal sealed record CountWorkflowActors;
+
 /// <summary>The workflow method of run <paramref name="RunId"/> returned (<paramref name="ResultJson"/>) or threw (<paramref name="Error"/>).</summary>
 internal sealed record RunFinished(int RunId, string? ResultJson, string? Error);
 

@@ -21,6 +21,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     private readonly string _workflowId;
     private readonly WorkflowRuntime _runtime;
     private readonly WorkflowRequests _requests;
+    private readonly IActorRef _coordinator;
     private readonly WorkflowJournal _journal = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private ActiveRun? _run;
@@ -28,11 +29,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     private string? _stopCause;
     private bool _restarted;
 
-    public WorkflowActor(string workflowId, WorkflowRuntime runtime, WorkflowRequests requests)
+    public WorkflowActor(string workflowId, WorkflowRuntime runtime, WorkflowRequests requests, IActorRef coordinator)
     {
         _workflowId = workflowId;
         _runtime = runtime;
         _requests = requests;
+        _coordinator = coordinator;
         _restarted = requests.StopCause is not null;
         JournalPluginId = runtime.Settings.JournalPluginId;
         SnapshotPluginId = runtime.Settings.SnapshotPluginId;
@@ -48,9 +50,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
                 _journal.Apply(e);
                 break;
             case RecoveryCompleted:
-                // Requests a stopped incarnation left behind; the ones also in the mailbox are taken up once (Claim).
+                // Requests a stopped incarnation (or a passivation) left behind; the ones also in the mailbox are
+                // taken up once (Claim).
                 foreach (var pending in _requests.Pending())
                     Self.Tell(pending);
+                if (_runtime.Settings.PassivateAfter > TimeSpan.Zero)
+                    Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
+                else
+                    Self.Tell(PassivateIfIdle.Instance);
                 break;
         }
     }
@@ -90,6 +97,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
                 break;
             case JournalChecked check:
                 OnJournalChecked(check);
+                break;
+            case ReceiveTimeout or PassivateIfIdle:
+                // Nothing to do for a while: the coordinator stops this actor unless a request came in meanwhile.
+                if (IsIdle)
+                    _coordinator.Tell(new Passivate(_workflowId));
                 break;
             case FailStep fail:
                 OnFailStep(fail);
@@ -133,6 +145,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
                 _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown request {request.Command.GetType().Name}"));
                 break;
         }
+        // A request for an id that does not exist (or a rejected start) leaves nothing behind.
+        if (!_journal.Exists)
+            Self.Tell(PassivateIfIdle.Instance);
     }
 
     private void OnStart(WorkflowRequest request, StartWorkflow start)
@@ -246,6 +261,18 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         _run = null;
         _requests.AnswerClaimed(reply);
         run.Dispose();
+        if (_runtime.Settings.PassivateAfter == TimeSpan.Zero)
+            Self.Tell(PassivateIfIdle.Instance);
+    }
+
+    /// <summary>No run, no branch, and nothing waiting: the actor may stop and be recovered on the next request.</summary>
+    private bool IsIdle => _run is null && _branches.Count == 0 && !_requests.HasWaiting;
+
+    private sealed class PassivateIfIdle
+    {
+        public static PassivateIfIdle Instance { get; } = new();
+
+        private PassivateIfIdle() { }
     }
 
     /// <summary>Persists <paramref name="e"/>, applies it, then runs <paramref name="then"/>.</summary>
@@ -378,10 +405,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
 
     protected override void PostStop()
     {
+        _runtime.Hooks.ActorStopping?.Invoke(_workflowId);
         // The run's token is cancelled on the pool (ActiveRun.Dispose), never here: its callbacks are workflow code.
         _run?.Dispose();
         _run = null;
-        if (_stopCause is { } cause)
+        if (_requests.Passivating)
+        {
+            // Stopped by the coordinator to passivate: a request that came in meanwhile waits for the next actor.
+        }
+        else if (_stopCause is { } cause)
             _requests.Release(cause);
         else
             _requests.AnswerAll(new WorkflowFailed(_workflowId,

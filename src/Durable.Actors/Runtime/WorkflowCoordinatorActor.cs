@@ -11,13 +11,20 @@ namespace Durable.Actors.Runtime;
 /// takes up the requests kept here. When the supervisor gives up, those requests get the failure. On start it
 /// resumes every unfinished workflow (recover-on-start). One workflow's failure never touches another.
 /// </summary>
+/// <remarks>
+/// Passivation: a workflow actor with nothing to do asks to be stopped (<see cref="Passivate"/>). The coordinator
+/// stops its supervisor only when no request waits, and keeps every request that arrives while it stops; when the
+/// supervisor has stopped, the workflow is forgotten, or started again at once for the requests kept meanwhile
+/// (its next actor takes them up after recovery). So no request is lost or left unanswered across a passivation.
+/// </remarks>
 internal sealed class WorkflowCoordinatorActor : ReceiveActor
 {
     private const int MaxWorkflowIdLength = 200;
 
     private readonly WorkflowRuntime _runtime;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, (IActorRef Supervisor, WorkflowRequests Requests)> _workflows = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Entry> _workflows = new(StringComparer.Ordinal);
+    private readonly Dictionary<IActorRef, string> _bySupervisor = [];
     // What workflows whose supervisor gave up left behind: the completions of step bodies that returned (the next
     // actor writes them, so those steps never run again) and the steps this host started (their runs died with the
     // actor, so the next actor runs them again at once rather than after the stale timeout).
@@ -34,10 +41,16 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 Sender.Tell(command is StartWorkflow ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
                 return;
             }
-            var (supervisor, requests) = GetOrCreate(command.WorkflowId);
-            supervisor.Tell(requests.Add(Sender, command));
+            var entry = GetOrCreate(command.WorkflowId);
+            var request = entry.Requests.Add(Sender, command);
+            if (entry.Passivating)
+                _runtime.Hooks.RequestBuffered?.Invoke(command.WorkflowId);
+            else
+                entry.Supervisor.Tell(request);
         });
-        Receive<Terminated>(OnSupervisorGaveUp);
+        Receive<Passivate>(OnPassivate);
+        Receive<CountWorkflowActors>(_ => Sender.Tell(_workflows.Count));
+        Receive<Terminated>(OnSupervisorTerminated);
         Receive<PendingWorkflowsFound>(found =>
         {
             _log.Info("Recovering {0} unfinished workflows", found.WorkflowIds.Count);
@@ -61,15 +74,17 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 .PipeTo(Self);
     }
 
-    private (IActorRef, WorkflowRequests) GetOrCreate(string workflowId)
+    private Entry GetOrCreate(string workflowId)
     {
         if (_workflows.TryGetValue(workflowId, out var existing))
             return existing;
 
         if (!_leftBehind.Remove(workflowId, out var requests))
             requests = new WorkflowRequests();
+        requests.Passivating = false;
         var runtime = _runtime;
-        var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests));
+        var coordinator = Self;
+        var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests, coordinator));
         var options = Backoff.OnStop(
                 workflowProps,
                 "workflow",
@@ -83,25 +98,56 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             // The actor resets the backoff itself once it made progress (see WorkflowActor): a restarted actor that
             // fails again before writing anything counts towards max-restarts, however long it lived.
             .WithManualReset();
-        var supervisor = Context.ActorOf(BackoffSupervisor.Props(options), Uri.EscapeDataString(workflowId));
+        // A name of its own per incarnation: a passivated workflow's next supervisor may start before the old name is free.
+        var supervisor = Context.ActorOf(BackoffSupervisor.Props(options), $"{Uri.EscapeDataString(workflowId)}-{++_incarnations}");
         Context.Watch(supervisor);
-        _workflows[workflowId] = (supervisor, requests);
-        return (supervisor, requests);
+        var entry = new Entry(supervisor, requests);
+        _workflows[workflowId] = entry;
+        _bySupervisor[supervisor] = workflowId;
+        return entry;
     }
 
-    private void OnSupervisorGaveUp(Terminated terminated)
+    private long _incarnations;
+
+    private void OnPassivate(Passivate passivate)
     {
-        var entry = _workflows.FirstOrDefault(w => w.Value.Supervisor.Equals(terminated.ActorRef));
-        if (entry.Key is null)
+        if (!_workflows.TryGetValue(passivate.WorkflowId, out var entry) || entry.Passivating || entry.Requests.HasWaiting)
             return;
-        _workflows.Remove(entry.Key);
-        var requests = entry.Value.Requests;
+        entry.Passivating = true;
+        entry.Requests.Passivating = true;
+        Context.Stop(entry.Supervisor);
+    }
+
+    private void OnSupervisorTerminated(Terminated terminated)
+    {
+        if (!_bySupervisor.Remove(terminated.ActorRef, out var workflowId) || !_workflows.TryGetValue(workflowId, out var entry))
+            return;
+        _workflows.Remove(workflowId);
+        var requests = entry.Requests;
+        if (entry.Passivating)
+        {
+            // Requests that arrived while the actor stopped: its next actor takes them up after recovery.
+            if (requests.HasWaiting)
+            {
+                _leftBehind[workflowId] = requests;
+                GetOrCreate(workflowId);
+            }
+            return;
+        }
+
         var cause = requests.StopCause ?? "its actor stopped";
-        _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", entry.Key, _runtime.Settings.MaxRestarts, cause);
-        requests.AnswerAll(new WorkflowFailed(entry.Key,
-            $"workflow '{entry.Key}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
+        _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", workflowId, _runtime.Settings.MaxRestarts, cause);
+        requests.AnswerAll(new WorkflowFailed(workflowId,
+            $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
         if (requests.HasLeftovers)
-            _leftBehind[entry.Key] = requests;
+            _leftBehind[workflowId] = requests;
+    }
+
+    private sealed class Entry(IActorRef supervisor, WorkflowRequests requests)
+    {
+        public IActorRef Supervisor { get; } = supervisor;
+        public WorkflowRequests Requests { get; } = requests;
+        public bool Passivating { get; set; }
     }
 
     private static string? InvalidId(string? id) => id switch

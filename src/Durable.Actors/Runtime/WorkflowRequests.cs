@@ -22,6 +22,7 @@ internal sealed class WorkflowRequests
     private readonly HashSet<string> _startedHere = new(StringComparer.Ordinal);
     private long _lastRequestId;
     private string? _stopCause;
+    private bool _passivating;
 
     /// <summary>Why the last incarnation stopped, when a failure stopped it.</summary>
     public string? StopCause
@@ -53,6 +54,41 @@ internal sealed class WorkflowRequests
     {
         lock (_gate)
             return _startedHere.Contains(key);
+    }
+
+    /// <summary>Set by the coordinator when it stops the workflow's actor to passivate it: requests then wait for the next actor.</summary>
+    public bool Passivating
+    {
+        get
+        {
+            lock (_gate)
+                return _passivating;
+        }
+        set
+        {
+            lock (_gate)
+                _passivating = value;
+        }
+    }
+
+    /// <summary>Whether anything waits here: a request, a completion, a step started here. An actor passivates only when nothing does.</summary>
+    public bool HasWaiting
+    {
+        get
+        {
+            lock (_gate)
+                return _requests.Count > 0 || _completions.Count > 0 || _startedHere.Count > 0;
+        }
+    }
+
+    /// <summary>Whether requests wait for a reply.</summary>
+    public bool HasRequests
+    {
+        get
+        {
+            lock (_gate)
+                return _requests.Count > 0;
+        }
     }
 
     /// <summary>Whether completions or steps started here are left for a next actor of this workflow.</summary>

@@ -44,4 +44,10 @@ internal sealed record RuntimeHooks
 
     /// <summary>Called by a workflow actor before it handles a message; an exception thrown here is one inside the actor.</summary>
     public Action<object>? BeforeCommand { get; init; }
+
+    /// <summary>Called by a workflow actor as it stops (PostStop), with its workflow id.</summary>
+    public Action<string>? ActorStopping { get; init; }
+
+    /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
+    public Action<string>? RequestBuffered { get; init; }
 }
