@@ -25,7 +25,8 @@ public static class AkkaHostingExtensions
         builder.AddHocon(user, HoconAddMode.Prepend);
         builder.AddHocon(PersistencePlugins.ToConfig(settings), HoconAddMode.Append);
         builder.AddHocon(DurableSettings.Reference, HoconAddMode.Append);
-        builder.AddSetup(PersistencePlugins.ToSetup(settings));
+        // Filled at start from the system's final configuration, which may set durable-actors keys of its own.
+        builder.AddSetup(PersistencePlugins.ToSetup());
         builder.WithActors((system, registry) =>
             registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer)));
         return builder;

@@ -43,7 +43,7 @@ internal static class JournalReader
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
-        var settings = DurableSettings.Create(system);
+        var settings = PersistencePlugins.Bind(system);
         if (settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath)
         {
             // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
@@ -69,7 +69,7 @@ internal static class JournalReader
     }
 
     private static SqlReadJournal ReadJournal(ActorSystem system) =>
-        PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(DurableSettings.Create(system).QueryPluginId);
+        PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(PersistencePlugins.Bind(system).QueryPluginId);
 
     private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, SqlReadJournal readJournal, string persistenceId, CancellationToken cancellationToken)
     {

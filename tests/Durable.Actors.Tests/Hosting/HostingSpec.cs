@@ -46,4 +46,36 @@ public sealed class HostingSpec
             await host.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task WithDurableWorkflows_DatabasePathInTheApplicationsHoconOnly_ReadsTheFileItWrites()
+    {
+        using var folder = new TempFolder();
+        var database = folder.File("from-hocon.db");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("hosted-hocon", (akka, _) => akka
+            .AddHocon($"durable-actors.database-path = {DurableWorkflowsOptions.Quote(database)}", HoconAddMode.Prepend)
+            .WithDurableWorkflows(options =>
+                options.Workflows.Add<string, string>("echo", async (ctx, text) => await ctx.StepAsync("echo", () => text + text))));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var coordinator = await host.Services.GetRequiredService<IRequiredActor<WorkflowCoordinator>>().GetAsync();
+            var system = host.Services.GetRequiredService<ActorSystem>();
+
+            await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("hocon-1", "echo", "\"ab\""), Timeout);
+            var status = await DurableWorkflows.GetStatusAsync(system, "hocon-1");
+            var list = await DurableWorkflows.ListAsync(system);
+
+            Assert.True(File.Exists(database));
+            Assert.NotNull(status);
+            Assert.Equal(WorkflowRunStatus.Completed, status.Status);
+            Assert.Equal("hocon-1", Assert.Single(list).WorkflowId);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 }
