@@ -16,7 +16,8 @@ internal sealed record RunRequest(
     string? StaleTimeout,
     string? BusyTimeout,
     (string Type, string? Input)? Start,
-    int? CrashAfter);
+    int? CrashAfter,
+    bool AllowForeignDatabase = false);
 
 internal static class Commands
 {
@@ -24,7 +25,9 @@ internal static class Commands
 
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var database = CheckDatabase(request.Database, mustExist: request.Start is null, request.WorkflowIds[0]);
+        var database = request.Start is null
+            ? CheckDatabase(request.Database, mustExist: true, request.WorkflowIds[0], reading: true)
+            : CheckDatabase(request.Database, mustExist: false, request.WorkflowIds[0], reading: false, request.AllowForeignDatabase);
         var staleTimeout = Durations.ParseOptional(request.StaleTimeout, "--stale-timeout");
         var busyTimeout = Durations.ParseOptional(request.BusyTimeout, "--busy-timeout");
         if (request.CrashAfter is < 1)
@@ -37,7 +40,7 @@ internal static class Commands
             ? StartCommand(registry, type, input)
             : id => new ResumeWorkflow(id);
 
-        await using var host = CliHost.Create(database, staleTimeout, busyTimeout);
+        await using var host = CliHost.Create(database, staleTimeout, busyTimeout, request.AllowForeignDatabase);
         if (request.Start is null)
         {
             foreach (var id in request.WorkflowIds)
@@ -56,7 +59,7 @@ internal static class Commands
     public static Task<int> RecoverAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
-            var database = CheckDatabase(databasePath, mustExist: true, workflowId: null);
+            var database = CheckDatabase(databasePath, mustExist: true, workflowId: null, reading: true);
             var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
             var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
             var registry = Registry(database, effectsLog);
@@ -105,19 +108,34 @@ internal static class Commands
             new EffectsLog(effectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log")));
 
     /// <summary>
-    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database,
-    /// or a database that does not exist when the command needs one.
+    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database, a
+    /// database that does not exist when the command needs one, a database without the engine's journal for a command
+    /// that reads one (<paramref name="reading"/>), and another application's database for a command that would add
+    /// the journal to it, unless <paramref name="allowForeign"/>.
     /// </summary>
-    private static string CheckDatabase(string path, bool mustExist, string? workflowId)
+    private static string CheckDatabase(string path, bool mustExist, string? workflowId, bool reading, bool allowForeign = false)
     {
         var database = Path.GetFullPath(path);
         SqliteDatabase.EnsureSqliteOrAbsent(database);
-        if (File.Exists(database))
-            SqliteDatabase.EnsureIntact(database);
-        else if (mustExist)
-            throw new UsageException(workflowId is null
-                ? $"database '{database}' does not exist"
-                : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+        if (!File.Exists(database))
+        {
+            if (mustExist)
+                throw new UsageException(workflowId is null
+                    ? $"database '{database}' does not exist"
+                    : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+            return database;
+        }
+
+        SqliteDatabase.EnsureIntact(database);
+        var tables = SqliteDatabase.Tables(database);
+        if (reading && !SqliteDatabase.HasJournalTable(tables))
+            throw new UsageException(tables.Count == 0
+                ? $"'{database}' has no Durable.Actors journal: it is an empty SQLite database (no workflow was ever started in it)"
+                : $"'{database}' has no Durable.Actors journal: it is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)})");
+        if (!reading && !allowForeign && tables.Count > 0 && !SqliteDatabase.HasJournalTable(tables))
+            throw new UsageException(
+                $"'{database}' is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)}); it was left untouched. " +
+                "Use another --db, or --allow-foreign-database to add the journal tables to it");
         return database;
     }
 
@@ -152,7 +170,7 @@ internal static class Commands
 
     public static Task<int> ListAsync(string database, bool json, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var path = CheckDatabase(database, mustExist: false, workflowId: null);
+        var path = CheckDatabase(database, mustExist: false, workflowId: null, reading: true);
         IReadOnlyList<WorkflowStatus> statuses = [];
         if (File.Exists(path))
         {
@@ -176,7 +194,7 @@ internal static class Commands
     private static Task<int> WithStatusAsync(string workflowId, string database, CancellationToken cancellationToken, Action<WorkflowStatus> print) =>
         GuardAsync(async () =>
         {
-            var path = CheckDatabase(database, mustExist: true, workflowId);
+            var path = CheckDatabase(database, mustExist: true, workflowId, reading: true);
             await using var host = CliHost.Create(path);
             var status = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
                 ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{path}'");

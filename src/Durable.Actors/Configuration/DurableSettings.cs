@@ -18,7 +18,8 @@ internal sealed record DurableSettings(
     RetryPolicy DefaultRetry,
     string JournalPluginId,
     string SnapshotPluginId,
-    string QueryPluginId)
+    string QueryPluginId,
+    bool AllowForeignDatabase)
 {
     public const string Section = "durable-actors";
 
@@ -93,6 +94,7 @@ internal sealed record DurableSettings(
             },
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
-            c.GetString("query-plugin"));
+            c.GetString("query-plugin"),
+            c.GetBoolean("allow-foreign-database"));
     }
 }
