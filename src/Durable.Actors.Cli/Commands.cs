@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Configuration;
+using Durable.Actors.Journal;
 using Durable.Actors.Samples.Onboarding;
 using Durable.Actors.Storage;
 
@@ -159,7 +160,7 @@ internal static class Commands
             Console.WriteLine(StatusLine(status));
             var rows = status.Steps.SelectMany(s => s.Failures
                 .Where(f => s.Status != StepStatus.Failed || f.Attempt != s.Attempts)
-                .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", "", Time(f.At), f.Error })
+                .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", Time(f.StartedAt), AttemptEnd(f) is { } end ? Time(end) : "-", f.Error })
                 .Prepend(
                 [
                     s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
@@ -266,22 +267,41 @@ internal static class Commands
             Console.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))));
     }
 
-    private sealed record StatusView(string WorkflowId, string WorkflowType, string Status, int Steps, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error)
+    // The JSON shapes (README, "JSON output"): status and list print StatusView; history prints the same fields
+    // and the steps.
+
+    private static DateTimeOffset? AttemptEnd(StepFailure f) => WorkflowJournal.IsStale(f.Error) ? null : f.At;
+
+    private sealed record StatusView(
+        string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
+        int StepCount)
     {
         public static StatusView From(WorkflowStatus s) =>
-            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.Steps.Count, s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error);
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count);
+    }
+
+    private sealed record HistoryView(
+        string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
+        int StepCount, IReadOnlyList<StepView> Steps)
+    {
+        public static HistoryView From(WorkflowStatus s)
+        {
+            var w = StatusView.From(s);
+            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, s.Steps.Select(StepView.From).ToList());
+        }
     }
 
     private sealed record StepView(
         string Key, string StepId, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
-        IReadOnlyList<StepFailure> Failures);
-
-    private sealed record HistoryView(StatusView Workflow, IReadOnlyList<StepView> Steps)
+        IReadOnlyList<AttemptView> Failures)
     {
-        public static HistoryView From(WorkflowStatus s) => new(StatusView.From(s), s.Steps
-            .Select(x => new StepView(x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error, x.Failures))
-            .ToList());
+        public static StepView From(StepRecord x) => new(
+            x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error,
+            x.Failures.Select(f => new AttemptView(f.Attempt, f.StartedAt, AttemptEnd(f), f.At, f.Error)).ToList());
     }
+
+    /// <summary>A failed attempt: <c>endedAt</c> is null for a zombie left by a crash (it ended at an unknown time); <c>recordedAt</c> is when its failure was written.</summary>
+    private sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, DateTimeOffset RecordedAt, string Error);
 
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 }
