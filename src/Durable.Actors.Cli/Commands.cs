@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Configuration;
+using Durable.Actors.Inspection;
 using Durable.Actors.Journal;
 using Durable.Actors.Samples.Onboarding;
 using Durable.Actors.Storage;
@@ -52,6 +53,8 @@ internal static class Commands
         }
         var observer = new ConsoleObserver(request.CrashAfter);
         var coordinator = DurableWorkflows.Start(host.System, registry, observer);
+        if (request.Start is var (requestedType, requestedInput))
+            await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
         var exitCode = await RunAllAsync(coordinator, request.WorkflowIds.Select(command), database, cancellationToken);
         observer.ReportCrashNotReached();
         return exitCode;
@@ -76,6 +79,30 @@ internal static class Commands
             var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
             return await RunAllAsync(coordinator, pending.Select(id => new ResumeWorkflow(id)), database, cancellationToken);
         });
+
+    /// <summary>
+    /// Starting an existing id resumes it with its recorded type and input (idempotent start): when <c>--type</c> or an
+    /// explicit <c>--input</c> differs from the recorded one, says so on stderr, once per id, and goes on.
+    /// </summary>
+    private static async Task WarnWhenRecordedStartDiffersAsync(
+        ActorSystem system, IEnumerable<string> workflowIds, string type, string? input, CancellationToken cancellationToken)
+    {
+        foreach (var id in workflowIds)
+        {
+            if (await JournalReader.GetRecordedStartAsync(system, id, cancellationToken) is not var (recordedType, recordedInput))
+                continue;
+            var typeDiffers = recordedType != type;
+            var inputDiffers = input is not null && !JsonNode.DeepEquals(JsonNode.Parse(input), JsonNode.Parse(recordedInput));
+            if (typeDiffers || inputDiffers)
+                Console.Error.WriteLine(
+                    $"warning: workflow '{id}' already exists with type '{recordedType}' and input {recordedInput}; " +
+                    $"it resumes with those, not with the {(typeDiffers && inputDiffers ? "--type and --input" : typeDiffers ? $"--type '{type}'" : "--input")} given");
+        }
+    }
+
+    /// <summary>The workflow types the CLI runs, for its help.</summary>
+    public static IReadOnlyCollection<string> WorkflowTypes() =>
+        SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")).WorkflowTypes;
 
     /// <summary>Sends every command at once, prints each outcome; 0 when all completed, 1 when one failed.</summary>
     private static async Task<int> RunAllAsync(IActorRef coordinator, IEnumerable<IWorkflowCommand> commands, string database, CancellationToken cancellationToken)

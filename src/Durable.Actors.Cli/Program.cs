@@ -4,8 +4,12 @@ using Durable.Actors.Cli;
 
 var db = new Option<string>("--db") { Description = "The SQLite database file", DefaultValueFactory = _ => "durable.db" };
 var effects = new Option<string?>("--effects") { Description = "The sample's effects log (default: effects.log beside the database)" };
-var type = new Option<string>("--type") { Description = "The registered workflow type to start", DefaultValueFactory = _ => "onboarding" };
-var input = new Option<string?>("--input") { Description = "The workflow input as JSON (default: the sample's new hire)" };
+var type = new Option<string>("--type")
+{
+    Description = $"The registered workflow type to start: {string.Join(", ", Commands.WorkflowTypes())}. An existing id keeps its recorded type and input",
+    DefaultValueFactory = _ => "onboarding",
+};
+var input = new Option<string?>("--input") { Description = "The workflow input as JSON (default: the sample's own input for its type)" };
 var staleTimeout = new Option<string?>("--stale-timeout") { Description = "Age after which an IN_PROGRESS step is a zombie to run again, e.g. 0s, 30s, 5m (default: the configured one)" };
 var busyTimeout = new Option<string?>("--busy-timeout") { Description = "How long to wait on a database locked by another process before a write fails, e.g. 500ms, 5s (default: the configured one)" };
 var allowForeign = new Option<bool>("--allow-foreign-database") { Description = "Add the journal tables to a database that already has tables of another application (refused otherwise)" };

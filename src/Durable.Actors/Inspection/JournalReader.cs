@@ -20,6 +20,14 @@ internal static class JournalReader
         return journal.Exists ? journal.ToStatus(workflowId) : null;
     }
 
+    /// <summary>The type and input a workflow was first started with; null when the id is unknown.</summary>
+    public static async Task<(string WorkflowType, string InputJson)?> GetRecordedStartAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        var journal = await ReadAsync(system, ReadJournal(system), WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken)
+            .ConfigureAwait(false);
+        return journal.Exists ? (journal.WorkflowType!, journal.InputJson) : null;
+    }
+
     public static async Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var readJournal = ReadJournal(system);

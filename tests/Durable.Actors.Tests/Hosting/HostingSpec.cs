@@ -3,6 +3,7 @@ using Akka.Hosting;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Durable.Actors.Tests.Hosting;
@@ -77,5 +78,61 @@ public sealed class HostingSpec
         {
             await host.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task WithDurableWorkflows_AkkaLogEvents_GoThroughTheHostsLoggerFactory()
+    {
+        using var folder = new TempFolder();
+        var captured = new CapturingLoggerProvider("durable-actors-log-marker");
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddProvider(captured);
+        builder.Services.AddAkka("hosted-logs", (akka, _) => akka.WithDurableWorkflows(options => options.DatabasePath = folder.Database));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+
+            system.EventStream.Publish(new Akka.Event.Warning("hosting-spec", typeof(HostingSpec), "durable-actors-log-marker from Akka"));
+
+            var (level, message) = await captured.Seen.Task.WaitAsync(Timeout);
+            Assert.Equal(LogLevel.Warning, level);
+            Assert.Contains("durable-actors-log-marker from Akka", message);
+            // Only there: Akka's default logger, which writes to stdout, is gone.
+            Assert.Equal(["Akka.Hosting.Logging.LoggerFactoryLogger"], system.Settings.Config.GetStringList("akka.loggers").Select(l => l.Split(',')[0].Trim()));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    /// <summary>Completes <see cref="Seen"/> with the first log entry that contains the marker.</summary>
+    private sealed class CapturingLoggerProvider(string marker) : ILoggerProvider
+    {
+        public TaskCompletionSource<(LogLevel Level, string Message)> Seen { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose() { }
+
+        private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var message = formatter(state, exception);
+                if (message.Contains(provider._marker, StringComparison.Ordinal))
+                    provider.Seen.TrySetResult((logLevel, message));
+            }
+        }
+
+        private readonly string _marker = marker;
     }
 }
