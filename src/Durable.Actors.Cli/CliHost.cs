@@ -10,12 +10,13 @@ internal sealed class CliHost : IAsyncDisposable
 
     public ActorSystem System { get; }
 
-    public static CliHost Create(string database, TimeSpan? staleTimeout = null, TimeSpan? busyTimeout = null)
+    public static CliHost Create(string database, TimeSpan? staleTimeout = null, TimeSpan? busyTimeout = null, bool allowForeignDatabase = false)
     {
         var hocon = $$"""
             durable-actors.database-path = {{DurableWorkflowsOptions.Quote(database)}}
             {{(staleTimeout is { } t ? $"durable-actors.stale-timeout = {(long)t.TotalMilliseconds}ms" : "")}}
             {{(busyTimeout is { } b ? $"durable-actors.sqlite.busy-timeout = {(long)b.TotalMilliseconds}ms" : "")}}
+            durable-actors.allow-foreign-database = {{(allowForeignDatabase ? "on" : "off")}}
             # The CLI runs the workflows it is asked for; `recover` resumes the unfinished ones explicitly.
             durable-actors.recover-on-start = off
             # A person waits on the CLI: give up on a database that stays locked after two restarts, not five.

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Configuration;
+using Durable.Actors.Inspection;
+using Durable.Actors.Journal;
 using Durable.Actors.Samples.Onboarding;
 using Durable.Actors.Storage;
 
@@ -16,7 +18,8 @@ internal sealed record RunRequest(
     string? StaleTimeout,
     string? BusyTimeout,
     (string Type, string? Input)? Start,
-    int? CrashAfter);
+    int? CrashAfter,
+    bool AllowForeignDatabase = false);
 
 internal static class Commands
 {
@@ -24,7 +27,9 @@ internal static class Commands
 
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var database = CheckDatabase(request.Database, mustExist: request.Start is null, request.WorkflowIds[0]);
+        var database = request.Start is null
+            ? CheckDatabase(request.Database, mustExist: true, request.WorkflowIds[0], reading: true)
+            : CheckDatabase(request.Database, mustExist: false, request.WorkflowIds[0], reading: false, request.AllowForeignDatabase);
         var staleTimeout = Durations.ParseOptional(request.StaleTimeout, "--stale-timeout");
         var busyTimeout = Durations.ParseOptional(request.BusyTimeout, "--busy-timeout");
         if (request.CrashAfter is < 1)
@@ -37,7 +42,7 @@ internal static class Commands
             ? StartCommand(registry, type, input)
             : id => new ResumeWorkflow(id);
 
-        await using var host = CliHost.Create(database, staleTimeout, busyTimeout);
+        await using var host = CliHost.Create(database, staleTimeout, busyTimeout, request.AllowForeignDatabase);
         if (request.Start is null)
         {
             foreach (var id in request.WorkflowIds)
@@ -48,6 +53,8 @@ internal static class Commands
         }
         var observer = new ConsoleObserver(request.CrashAfter);
         var coordinator = DurableWorkflows.Start(host.System, registry, observer);
+        if (request.Start is var (requestedType, requestedInput))
+            await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
         var exitCode = await RunAllAsync(coordinator, request.WorkflowIds.Select(command), database, cancellationToken);
         observer.ReportCrashNotReached();
         return exitCode;
@@ -56,7 +63,7 @@ internal static class Commands
     public static Task<int> RecoverAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
-            var database = CheckDatabase(databasePath, mustExist: true, workflowId: null);
+            var database = CheckDatabase(databasePath, mustExist: true, workflowId: null, reading: true);
             var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
             var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
             var registry = Registry(database, effectsLog);
@@ -72,6 +79,30 @@ internal static class Commands
             var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
             return await RunAllAsync(coordinator, pending.Select(id => new ResumeWorkflow(id)), database, cancellationToken);
         });
+
+    /// <summary>
+    /// Starting an existing id resumes it with its recorded type and input (idempotent start): when <c>--type</c> or an
+    /// explicit <c>--input</c> differs from the recorded one, says so on stderr, once per id, and goes on.
+    /// </summary>
+    private static async Task WarnWhenRecordedStartDiffersAsync(
+        ActorSystem system, IEnumerable<string> workflowIds, string type, string? input, CancellationToken cancellationToken)
+    {
+        foreach (var id in workflowIds)
+        {
+            if (await JournalReader.GetRecordedStartAsync(system, id, cancellationToken) is not var (recordedType, recordedInput))
+                continue;
+            var typeDiffers = recordedType != type;
+            var inputDiffers = input is not null && !JsonNode.DeepEquals(JsonNode.Parse(input), JsonNode.Parse(recordedInput));
+            if (typeDiffers || inputDiffers)
+                Console.Error.WriteLine(
+                    $"warning: workflow '{id}' already exists with type '{recordedType}' and input {recordedInput}; " +
+                    $"it resumes with those, not with the {(typeDiffers && inputDiffers ? "--type and --input" : typeDiffers ? $"--type '{type}'" : "--input")} given");
+        }
+    }
+
+    /// <summary>The workflow types the CLI runs, for its help.</summary>
+    public static IReadOnlyCollection<string> WorkflowTypes() =>
+        SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")).WorkflowTypes;
 
     /// <summary>Sends every command at once, prints each outcome; 0 when all completed, 1 when one failed.</summary>
     private static async Task<int> RunAllAsync(IActorRef coordinator, IEnumerable<IWorkflowCommand> commands, string database, CancellationToken cancellationToken)
@@ -105,19 +136,34 @@ internal static class Commands
             new EffectsLog(effectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log")));
 
     /// <summary>
-    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database,
-    /// or a database that does not exist when the command needs one.
+    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database, a
+    /// database that does not exist when the command needs one, a database without the engine's journal for a command
+    /// that reads one (<paramref name="reading"/>), and another application's database for a command that would add
+    /// the journal to it, unless <paramref name="allowForeign"/>.
     /// </summary>
-    private static string CheckDatabase(string path, bool mustExist, string? workflowId)
+    private static string CheckDatabase(string path, bool mustExist, string? workflowId, bool reading, bool allowForeign = false)
     {
         var database = Path.GetFullPath(path);
         SqliteDatabase.EnsureSqliteOrAbsent(database);
-        if (File.Exists(database))
-            SqliteDatabase.EnsureIntact(database);
-        else if (mustExist)
-            throw new UsageException(workflowId is null
-                ? $"database '{database}' does not exist"
-                : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+        if (!File.Exists(database))
+        {
+            if (mustExist)
+                throw new UsageException(workflowId is null
+                    ? $"database '{database}' does not exist"
+                    : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+            return database;
+        }
+
+        SqliteDatabase.EnsureIntact(database);
+        var tables = SqliteDatabase.Tables(database);
+        if (reading && !SqliteDatabase.HasJournalTable(tables))
+            throw new UsageException(tables.Count == 0
+                ? $"'{database}' has no Durable.Actors journal: it is an empty SQLite database (no workflow was ever started in it)"
+                : $"'{database}' has no Durable.Actors journal: it is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)})");
+        if (!reading && !allowForeign && tables.Count > 0 && !SqliteDatabase.HasJournalTable(tables))
+            throw new UsageException(
+                $"'{database}' is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)}); it was left untouched. " +
+                "Use another --db, or --allow-foreign-database to add the journal tables to it");
         return database;
     }
 
@@ -141,7 +187,7 @@ internal static class Commands
             Console.WriteLine(StatusLine(status));
             var rows = status.Steps.SelectMany(s => s.Failures
                 .Where(f => s.Status != StepStatus.Failed || f.Attempt != s.Attempts)
-                .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", "", Time(f.At), f.Error })
+                .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", Time(f.StartedAt), AttemptEnd(f) is { } end ? Time(end) : "-", f.Error })
                 .Prepend(
                 [
                     s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
@@ -152,7 +198,7 @@ internal static class Commands
 
     public static Task<int> ListAsync(string database, bool json, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
-        var path = CheckDatabase(database, mustExist: false, workflowId: null);
+        var path = CheckDatabase(database, mustExist: false, workflowId: null, reading: true);
         IReadOnlyList<WorkflowStatus> statuses = [];
         if (File.Exists(path))
         {
@@ -176,7 +222,7 @@ internal static class Commands
     private static Task<int> WithStatusAsync(string workflowId, string database, CancellationToken cancellationToken, Action<WorkflowStatus> print) =>
         GuardAsync(async () =>
         {
-            var path = CheckDatabase(database, mustExist: true, workflowId);
+            var path = CheckDatabase(database, mustExist: true, workflowId, reading: true);
             await using var host = CliHost.Create(path);
             var status = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
                 ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{path}'");
@@ -248,22 +294,41 @@ internal static class Commands
             Console.WriteLine(string.Join("  ", row.Select((cell, i) => i == row.Length - 1 ? cell : cell.PadRight(widths[i]))));
     }
 
-    private sealed record StatusView(string WorkflowId, string WorkflowType, string Status, int Steps, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error)
+    // The JSON shapes (README, "JSON output"): status and list print StatusView; history prints the same fields
+    // and the steps.
+
+    private static DateTimeOffset? AttemptEnd(StepFailure f) => WorkflowJournal.IsStale(f.Error) ? null : f.At;
+
+    private sealed record StatusView(
+        string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
+        int StepCount)
     {
         public static StatusView From(WorkflowStatus s) =>
-            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.Steps.Count, s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error);
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count);
+    }
+
+    private sealed record HistoryView(
+        string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
+        int StepCount, IReadOnlyList<StepView> Steps)
+    {
+        public static HistoryView From(WorkflowStatus s)
+        {
+            var w = StatusView.From(s);
+            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, s.Steps.Select(StepView.From).ToList());
+        }
     }
 
     private sealed record StepView(
         string Key, string StepId, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
-        IReadOnlyList<StepFailure> Failures);
-
-    private sealed record HistoryView(StatusView Workflow, IReadOnlyList<StepView> Steps)
+        IReadOnlyList<AttemptView> Failures)
     {
-        public static HistoryView From(WorkflowStatus s) => new(StatusView.From(s), s.Steps
-            .Select(x => new StepView(x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error, x.Failures))
-            .ToList());
+        public static StepView From(StepRecord x) => new(
+            x.Key, x.StepId, StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Parse(x.ResultJson), x.Error,
+            x.Failures.Select(f => new AttemptView(f.Attempt, f.StartedAt, AttemptEnd(f), f.At, f.Error)).ToList());
     }
+
+    /// <summary>A failed attempt: <c>endedAt</c> is null for a zombie left by a crash (it ended at an unknown time); <c>recordedAt</c> is when its failure was written.</summary>
+    private sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, DateTimeOffset RecordedAt, string Error);
 
     private static JsonNode? Parse(string? json) => json is null ? null : JsonNode.Parse(json);
 }

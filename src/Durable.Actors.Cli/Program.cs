@@ -4,17 +4,22 @@ using Durable.Actors.Cli;
 
 var db = new Option<string>("--db") { Description = "The SQLite database file", DefaultValueFactory = _ => "durable.db" };
 var effects = new Option<string?>("--effects") { Description = "The sample's effects log (default: effects.log beside the database)" };
-var type = new Option<string>("--type") { Description = "The registered workflow type to start", DefaultValueFactory = _ => "onboarding" };
-var input = new Option<string?>("--input") { Description = "The workflow input as JSON (default: the sample's new hire)" };
+var type = new Option<string>("--type")
+{
+    Description = $"The registered workflow type to start: {string.Join(", ", Commands.WorkflowTypes())}. An existing id keeps its recorded type and input",
+    DefaultValueFactory = _ => "onboarding",
+};
+var input = new Option<string?>("--input") { Description = "The workflow input as JSON (default: the sample's own input for its type)" };
 var staleTimeout = new Option<string?>("--stale-timeout") { Description = "Age after which an IN_PROGRESS step is a zombie to run again, e.g. 0s, 30s, 5m (default: the configured one)" };
 var busyTimeout = new Option<string?>("--busy-timeout") { Description = "How long to wait on a database locked by another process before a write fails, e.g. 500ms, 5s (default: the configured one)" };
+var allowForeign = new Option<bool>("--allow-foreign-database") { Description = "Add the journal tables to a database that already has tables of another application (refused otherwise)" };
 var json = new Option<bool>("--json") { Description = "Print JSON for scripts" };
 Argument<string> WorkflowId() => new("workflowId") { Description = "The workflow's id" };
 
 var startIds = new Argument<string[]>("workflowId") { Description = "The ids of the workflows to run, at once", Arity = ArgumentArity.OneOrMore };
-var start = new Command("start", "Run workflows (the onboarding sample by default) to their end; an existing id resumes") { startIds, type, input, db, effects, busyTimeout };
+var start = new Command("start", "Run workflows (the onboarding sample by default) to their end; an existing id resumes") { startIds, type, input, db, effects, busyTimeout, allowForeign };
 start.SetAction((r, ct) => Commands.RunAsync(
-    new RunRequest(r.GetValue(startIds)!, r.GetValue(db)!, r.GetValue(effects), null, r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: null), ct));
+    new RunRequest(r.GetValue(startIds)!, r.GetValue(db)!, r.GetValue(effects), null, r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: null, r.GetValue(allowForeign)), ct));
 
 var resumeId = WorkflowId();
 var resume = new Command("resume", "Run an existing workflow again: completed steps replay, the rest run") { resumeId, db, effects, staleTimeout, busyTimeout };
@@ -26,9 +31,9 @@ recover.SetAction((r, ct) => Commands.RecoverAsync(r.GetValue(db)!, r.GetValue(e
 
 var crashId = WorkflowId();
 var crashN = new Argument<int>("N") { Description = "Kill the process right after the N-th step's IN_PROGRESS record is durable, before its body runs" };
-var crashAfter = new Command("crash-after", "Start (or resume) a workflow and kill the process at its N-th step") { crashId, crashN, type, input, db, effects, staleTimeout, busyTimeout };
+var crashAfter = new Command("crash-after", "Start (or resume) a workflow and kill the process at its N-th step") { crashId, crashN, type, input, db, effects, staleTimeout, busyTimeout, allowForeign };
 crashAfter.SetAction((r, ct) => Commands.RunAsync(
-    new RunRequest([r.GetValue(crashId)!], r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: r.GetValue(crashN)), ct));
+    new RunRequest([r.GetValue(crashId)!], r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: r.GetValue(crashN), r.GetValue(allowForeign)), ct));
 
 var statusId = WorkflowId();
 var status = new Command("status", "Show a workflow's status, read from the journal") { statusId, db, json };

@@ -43,7 +43,7 @@ public static class DurableWorkflows
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
-        var settings = DurableSettings.Create(system);
+        var settings = PersistencePlugins.Bind(system);
         SqliteDatabase.Prepare(settings);
         DateTimeOffset? aloneSince = null;
         if (settings.DatabasePath is { } path)

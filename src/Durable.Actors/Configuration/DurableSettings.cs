@@ -20,7 +20,8 @@ internal sealed record DurableSettings(
     TimeSpan PassivateAfter,
     string JournalPluginId,
     string SnapshotPluginId,
-    string QueryPluginId)
+    string QueryPluginId,
+    bool AllowForeignDatabase)
 {
     public const string Section = "durable-actors";
 
@@ -108,6 +109,7 @@ internal sealed record DurableSettings(
             NotNegative(c.GetTimeSpan("passivate-after"), "passivate-after"),
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
-            c.GetString("query-plugin"));
+            c.GetString("query-plugin"),
+            c.GetBoolean("allow-foreign-database"));
     }
 }

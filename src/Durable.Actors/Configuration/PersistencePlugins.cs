@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Persistence.Sql.Config;
@@ -64,15 +66,58 @@ internal static class PersistencePlugins
             """);
     }
 
-    /// <summary>Gives the journal and query plugins data options that run the per-connection PRAGMAs on every open.</summary>
+    /// <summary>
+    /// An empty setup for the plugins' data options, filled by <see cref="Bind"/> from the ActorSystem's own settings
+    /// once it exists. Akka.Hosting composes the final configuration only when it creates the system, after every
+    /// extension has added its HOCON and setups, so options known when <c>WithDurableWorkflows</c> runs may not be the
+    /// ones the system ends up with (a database path set in the application's HOCON, say).
+    /// </summary>
+    public static Setup ToSetup() => new MultiDataOptionsSetup();
+
+    /// <summary>The setup for the plugins' data options, filled from <paramref name="settings"/> at once.</summary>
     public static Setup ToSetup(DurableSettings settings)
+    {
+        var setup = new MultiDataOptionsSetup();
+        Fill(setup, settings);
+        return setup;
+    }
+
+    // The setups already filled from their system's settings.
+    private static readonly ConditionalWeakTable<MultiDataOptionsSetup, object> Bound = new();
+
+    /// <summary>
+    /// Gives the journal and query plugins data options built from the system's final configuration (the one source
+    /// of truth the journal's writes and the database checks also read), before either plugin starts. Every entry
+    /// point that may start them calls it first: <see cref="DurableWorkflows.Start(ActorSystem, WorkflowRegistry, IWorkflowObserver?)"/>
+    /// and the reads. Idempotent: the first call fills the setup (before any plugin reads it), later calls change nothing.
+    /// </summary>
+    /// <returns>The system's settings.</returns>
+    public static DurableSettings Bind(ActorSystem system)
+    {
+        var settings = DurableSettings.Create(system);
+        // No such setup: the application built the system without ours, and the plugins read their HOCON.
+        if (system.Settings.Setup.Get<MultiDataOptionsSetup>() is { HasValue: true } found)
+        {
+            var setup = found.Value;
+            lock (setup)
+            {
+                if (!Bound.TryGetValue(setup, out _))
+                {
+                    Fill(setup, settings);
+                    Bound.Add(setup, settings);
+                }
+            }
+        }
+        return settings;
+    }
+
+    /// <summary>Data options that open the configured database and run the per-connection PRAGMAs on every open.</summary>
+    private static void Fill(MultiDataOptionsSetup setup, DurableSettings settings)
     {
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, settings.ConnectionString)
             .UseInterceptor(new SqliteConnectionInterceptor(settings.Synchronous, settings.BusyTimeout));
-        var setup = new MultiDataOptionsSetup();
         setup.AddDataOptions(JournalPath, options);
         setup.AddDataOptions(QueryPath, options);
-        return setup;
     }
 }

@@ -1,3 +1,5 @@
+using Akka.Configuration;
+using Akka.Event;
 using Akka.Hosting;
 using Durable.Actors.Configuration;
 
@@ -25,10 +27,40 @@ public static class AkkaHostingExtensions
         builder.AddHocon(user, HoconAddMode.Prepend);
         builder.AddHocon(PersistencePlugins.ToConfig(settings), HoconAddMode.Append);
         builder.AddHocon(DurableSettings.Reference, HoconAddMode.Append);
-        builder.AddSetup(PersistencePlugins.ToSetup(settings));
+        // Filled at start from the system's final configuration, which may set durable-actors keys of its own.
+        builder.AddSetup(PersistencePlugins.ToSetup());
+        RouteAkkaLogsToLoggerFactory(builder);
         builder.WithActors((system, registry) =>
             registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer)));
         return builder;
+    }
+
+    /// <summary>
+    /// Sends Akka's log events to the host's <c>ILoggerFactory</c>, so they follow the application's logging
+    /// configuration (levels, providers) instead of going to stdout through Akka's default logger. Leaves alone an
+    /// application that configured <c>akka.loggers</c> before this call; a later <c>ConfigureLoggers</c> overrides it.
+    /// Keeps an <c>akka.loglevel</c> already configured.
+    /// </summary>
+    private static void RouteAkkaLogsToLoggerFactory(AkkaConfigurationBuilder builder)
+    {
+        var configured = builder.Configuration.GetOrElse(Config.Empty);
+        if (configured.HasPath("akka.loggers"))
+            return;
+        var level = LogLevel.InfoLevel;
+        if (configured.HasPath("akka.loglevel"))
+        {
+            var text = configured.GetString("akka.loglevel").ToUpperInvariant();
+            // OFF (or a level ConfigureLoggers cannot write): the application's logging choice stays as it is.
+            if (text is not ("DEBUG" or "INFO" or "WARNING" or "ERROR"))
+                return;
+            level = Logging.LogLevelFor(text);
+        }
+        builder.ConfigureLoggers(loggers =>
+        {
+            loggers.LogLevel = level;
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
     }
 }
 

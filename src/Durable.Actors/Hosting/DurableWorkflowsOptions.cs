@@ -28,6 +28,12 @@ public sealed class DurableWorkflowsOptions
     /// <summary>How long a connection waits on a lock before it reports busy (<c>durable-actors.sqlite.busy-timeout</c>, default 5 s).</summary>
     public TimeSpan? BusyTimeout { get; set; }
 
+    /// <summary>
+    /// Lets the engine add its tables to a database that already has tables of another application
+    /// (<c>durable-actors.allow-foreign-database</c>, default off: such a database is refused).
+    /// </summary>
+    public bool? AllowForeignDatabase { get; set; }
+
     internal Config ToConfig()
     {
         var hocon = new StringBuilder();
@@ -41,6 +47,8 @@ public sealed class DurableWorkflowsOptions
             hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.sqlite.synchronous = {Quote(synchronous)}");
         if (BusyTimeout is { } busy)
             hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.sqlite.busy-timeout = {(long)busy.TotalMilliseconds}ms");
+        if (AllowForeignDatabase is { } allow)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.allow-foreign-database = {(allow ? "on" : "off")}");
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 

@@ -20,6 +20,14 @@ internal static class JournalReader
         return journal.Exists ? journal.ToStatus(workflowId) : null;
     }
 
+    /// <summary>The type and input a workflow was first started with; null when the id is unknown.</summary>
+    public static async Task<(string WorkflowType, string InputJson)?> GetRecordedStartAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        var journal = await ReadAsync(system, ReadJournal(system), WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken)
+            .ConfigureAwait(false);
+        return journal.Exists ? (journal.WorkflowType!, journal.InputJson) : null;
+    }
+
     public static async Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var readJournal = ReadJournal(system);
@@ -43,7 +51,7 @@ internal static class JournalReader
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
-        var settings = DurableSettings.Create(system);
+        var settings = PersistencePlugins.Bind(system);
         if (settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath)
         {
             // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
@@ -69,7 +77,7 @@ internal static class JournalReader
     }
 
     private static SqlReadJournal ReadJournal(ActorSystem system) =>
-        PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(DurableSettings.Create(system).QueryPluginId);
+        PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(PersistencePlugins.Bind(system).QueryPluginId);
 
     private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, SqlReadJournal readJournal, string persistenceId, CancellationToken cancellationToken)
     {

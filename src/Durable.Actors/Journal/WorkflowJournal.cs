@@ -52,6 +52,7 @@ internal sealed class WorkflowJournal
                 step.Attempts = s.Attempt;
                 step.StartedAt = s.At;
                 step.EndedAt = null;
+                step.Error = null;
                 // A run that starts a step is running, whatever the previous run ended with.
                 Status = WorkflowRunStatus.Running;
                 EndedAt = null;
@@ -62,6 +63,8 @@ internal sealed class WorkflowJournal
                 completed.ResultJson = c.ResultJson;
                 completed.ResultType = c.Type;
                 completed.EndedAt = c.At;
+                // The failures of earlier attempts stay in Failures; a completed step has no error.
+                completed.Error = null;
                 break;
             case StepsCompletedThenStarted advanced:
                 foreach (var c in advanced.Completed)
@@ -72,8 +75,10 @@ internal sealed class WorkflowJournal
                 var failed = _steps[f.Key];
                 failed.Status = StepStatus.Failed;
                 failed.Error = f.Error;
-                failed.EndedAt = f.At;
-                failed.Failures.Add(new StepFailure(failed.Attempts, f.At, f.Error));
+                // A stale attempt was cut short by a crash at an unknown time: the time it was found stale is no end.
+                failed.EndedAt = IsStale(f.Error) ? null : f.At;
+                // Each attempt keeps its own start: the next attempt's StepStarted replaces the step's.
+                failed.Failures.Add(new StepFailure(failed.Attempts, failed.StartedAt, f.At, f.Error));
                 break;
             case RunResumed r:
                 Status = WorkflowRunStatus.Running;
@@ -92,6 +97,9 @@ internal sealed class WorkflowJournal
                 break;
         }
     }
+
+    /// <summary>Whether a failure's error marks a zombie attempt left by a crash (the engine's <c>stale: …</c> errors).</summary>
+    public static bool IsStale(string error) => error.StartsWith("stale:", StringComparison.Ordinal);
 
     public WorkflowStatus ToStatus(string workflowId) => new(
         workflowId,

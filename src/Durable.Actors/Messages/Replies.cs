@@ -79,7 +79,7 @@ public enum WorkflowRunStatus
 /// <param name="StartedAt">When its last attempt started.</param>
 /// <param name="EndedAt">When its last attempt ended, if it ended.</param>
 /// <param name="ResultJson">Its result, if it completed.</param>
-/// <param name="Error">The error of its last failed attempt, if any.</param>
+/// <param name="Error">The error of its last attempt, if it is FAILED; null otherwise (every failed attempt is in <paramref name="Failures"/>).</param>
 /// <param name="Failures">Every failed attempt with its error, oldest first.</param>
 public sealed record StepRecord(
     string Key,
@@ -94,9 +94,10 @@ public sealed record StepRecord(
 
 /// <summary>One failed attempt of a step.</summary>
 /// <param name="Attempt">The attempt number, from 1.</param>
-/// <param name="At">When it failed.</param>
+/// <param name="StartedAt">When this attempt started.</param>
+/// <param name="At">When its failure was recorded: when its body threw, or, for a zombie left by a crash, when it was found stale (the crashed attempt's own end is unknown).</param>
 /// <param name="Error">What it failed with: the exception, or <c>stale: …</c> for a zombie left by a crash.</param>
-public sealed record StepFailure(int Attempt, DateTimeOffset At, string Error);
+public sealed record StepFailure(int Attempt, DateTimeOffset StartedAt, DateTimeOffset At, string Error);
 
 /// <summary>A step record's state.</summary>
 public enum StepStatus

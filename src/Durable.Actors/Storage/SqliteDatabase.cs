@@ -56,6 +56,47 @@ internal static class SqliteDatabase
         return connection;
     }
 
+    /// <summary>The tables of the engine's journal (Akka.Persistence.Sql's layout).</summary>
+    public static readonly IReadOnlyList<string> JournalTableNames = ["journal", "tags"];
+
+    /// <summary>The names of the tables in the existing SQLite file at <paramref name="path"/>, SQLite's own left out. Read-only.</summary>
+    public static IReadOnlyList<string> Tables(string path)
+    {
+        try
+        {
+            using var connection = OpenReadOnly(path);
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+            using var reader = command.ExecuteReader();
+            var tables = new List<string>();
+            while (reader.Read())
+                tables.Add(reader.GetString(0));
+            return tables;
+        }
+        catch (SqliteException e)
+        {
+            throw new DatabaseUnavailableException(path, $"Cannot read database file '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Whether one of <paramref name="tables"/> is a journal table of the engine (SQLite's names ignore case).</summary>
+    public static bool HasJournalTable(IEnumerable<string> tables) =>
+        tables.Any(t => JournalTableNames.Contains(t, StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Whether the existing file at <paramref name="path"/> belongs to another application: it has tables and none of
+    /// them is the engine's. An empty database is not foreign. <paramref name="tables"/> lists them when it is.
+    /// </summary>
+    public static bool IsForeign(string path, out IReadOnlyList<string> tables)
+    {
+        tables = Tables(path);
+        return tables.Count > 0 && !HasJournalTable(tables);
+    }
+
+    /// <summary>A short list of table names for a one-line message.</summary>
+    public static string Describe(IReadOnlyList<string> tables) =>
+        string.Join(", ", tables.Take(5)) + (tables.Count > 5 ? $" and {tables.Count - 5} more" : "");
+
     /// <summary>The PRAGMAs every connection of the engine runs once: they are per connection, not per file.</summary>
     public static string ConnectionPragmas(string synchronous, TimeSpan busyTimeout) =>
         $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA synchronous={synchronous};";
@@ -137,11 +178,21 @@ internal static class SqliteDatabase
     /// Creates the folder and file if needed, turns on WAL (a property of the file that persists), and creates the
     /// journal tables when the engine's own journal is used.
     /// </summary>
+    /// <exception cref="DatabaseUnavailableException">
+    /// The file is not a SQLite database, cannot be created or opened, or is another application's database (it has
+    /// tables, none of them the engine's) and <c>durable-actors.allow-foreign-database</c> is off; then nothing was written.
+    /// </exception>
     public static void Prepare(DurableSettings settings)
     {
         if (settings.DatabasePath is { } path)
         {
             EnsureSqliteOrAbsent(path);
+            // Before anything writes (turning WAL on writes the file header): another application's database is refused.
+            if (settings.JournalPluginId == PersistencePlugins.JournalPath && !settings.AllowForeignDatabase
+                && File.Exists(path) && IsForeign(path, out var tables))
+                throw new DatabaseUnavailableException(path,
+                    $"'{path}' is another application's SQLite database (tables: {Describe(tables)}), not a Durable.Actors journal; " +
+                    "it was left untouched. Use another file, or set durable-actors.allow-foreign-database = on to add the journal tables to it.");
             var folder = Path.GetDirectoryName(path)!;
             try
             {

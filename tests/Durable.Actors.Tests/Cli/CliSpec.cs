@@ -68,7 +68,9 @@ public sealed class CliSpec
         Assert.True(crashed.ExitCode is not (0 or 1 or 2), crashed.ToString());
         var crashedStep = crashed.StderrLines.Single(l => l.StartsWith("crash-after: killing")).Split(' ')[7].TrimEnd(';');
         var before = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout).RootElement;
-        Assert.Equal("RUNNING", before.GetProperty("workflow").GetProperty("status").GetString());
+        Assert.Equal("RUNNING", before.GetProperty("status").GetString());
+        var crashedStartedAt = before.GetProperty("steps").EnumerateArray()
+            .Single(s => s.GetProperty("stepId").GetString() == crashedStep).GetProperty("startedAt").GetDateTimeOffset();
         var completedBefore = before.GetProperty("steps").EnumerateArray()
             .Where(s => s.GetProperty("status").GetString() == "COMPLETED").Select(s => s.GetProperty("stepId").GetString()!).ToList();
         // Steps that must have completed before the N-th step started; a parallel sibling may or may not have.
@@ -87,8 +89,16 @@ public sealed class CliSpec
         Assert.Equal(await HistoryAsync(baselineFolder.Path), await HistoryAsync(folder.Path));
         var crashedRecord = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout)
             .RootElement.GetProperty("steps").EnumerateArray().Single(s => s.GetProperty("stepId").GetString() == crashedStep);
-        Assert.Equal(2, crashedRecord.GetProperty("attempts").GetInt32());
-        Assert.StartsWith("stale:", crashedRecord.GetProperty("error").GetString());
+        Assert.Equal((2, "COMPLETED", JsonValueKind.Null), (
+            crashedRecord.GetProperty("attempts").GetInt32(), crashedRecord.GetProperty("status").GetString(), crashedRecord.GetProperty("error").ValueKind));
+        // The crashed attempt keeps its own start; it ended at an unknown time (the process died), not when found stale.
+        var crashedAttempt = Assert.Single(crashedRecord.GetProperty("failures").EnumerateArray().ToList());
+        Assert.Equal(1, crashedAttempt.GetProperty("attempt").GetInt32());
+        Assert.Equal(crashedStartedAt, crashedAttempt.GetProperty("startedAt").GetDateTimeOffset());
+        Assert.Equal(JsonValueKind.Null, crashedAttempt.GetProperty("endedAt").ValueKind);
+        Assert.True(crashedAttempt.GetProperty("recordedAt").GetDateTimeOffset() > crashedStartedAt);
+        Assert.StartsWith("stale:", crashedAttempt.GetProperty("error").GetString());
+        Assert.True(crashedRecord.GetProperty("startedAt").GetDateTimeOffset() > crashedStartedAt);
     }
 
     private static IEnumerable<string> Lines(string id, string word) =>
@@ -107,10 +117,30 @@ public sealed class CliSpec
         var workflow = JsonDocument.Parse(status.Stdout).RootElement;
         Assert.Equal(("wf-3", "onboarding", "COMPLETED", 4), (
             workflow.GetProperty("workflowId").GetString(), workflow.GetProperty("workflowType").GetString(),
-            workflow.GetProperty("status").GetString(), workflow.GetProperty("steps").GetInt32()));
+            workflow.GetProperty("status").GetString(), workflow.GetProperty("stepCount").GetInt32()));
         Assert.StartsWith("welcome-EMP-", workflow.GetProperty("result").GetProperty("welcomeEmailId").GetString());
         Assert.Equal(["wf-3"], JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("workflowId").GetString()));
         Assert.Contains(text.StdoutLines, l => l.StartsWith("wf-3") && l.Contains("COMPLETED"));
+    }
+
+    [Fact]
+    public async Task StatusHistoryAndList_WithJson_ShareOneShapeForTheWorkflow()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "wf-4");
+
+        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "status", "wf-4", "--json")).Stdout).RootElement;
+        var history = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf-4", "--json")).Stdout).RootElement;
+        var listed = Assert.Single(JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "list", "--json")).Stdout).RootElement.EnumerateArray().ToList());
+
+        string[] workflowFields = ["workflowId", "workflowType", "status", "startedAt", "endedAt", "result", "error", "stepCount"];
+        Assert.Equal(workflowFields, status.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(workflowFields, listed.EnumerateObject().Select(p => p.Name));
+        Assert.Equal([.. workflowFields, "steps"], history.EnumerateObject().Select(p => p.Name));
+        Assert.All(workflowFields, f => Assert.Equal(status.GetProperty(f).GetRawText(), history.GetProperty(f).GetRawText()));
+        Assert.Equal(4, history.GetProperty("steps").GetArrayLength());
+        Assert.All(history.GetProperty("steps").EnumerateArray(), s => Assert.Equal(
+            ["key", "stepId", "status", "attempts", "startedAt", "endedAt", "result", "error", "failures"], s.EnumerateObject().Select(p => p.Name)));
     }
 
     /// <summary>Each step's key, id, status and result: what must match a run without crash (attempts and times differ).</summary>
@@ -120,8 +150,8 @@ public sealed class CliSpec
         var root = JsonDocument.Parse(history.Stdout).RootElement;
         return
         [
-            root.GetProperty("workflow").GetProperty("status").GetString()!,
-            root.GetProperty("workflow").GetProperty("result").GetRawText(),
+            root.GetProperty("status").GetString()!,
+            root.GetProperty("result").GetRawText(),
             .. root.GetProperty("steps").EnumerateArray().Select(s =>
                 $"{s.GetProperty("key")} {s.GetProperty("stepId")} {s.GetProperty("status")} {s.GetProperty("result").GetRawText()}"),
         ];

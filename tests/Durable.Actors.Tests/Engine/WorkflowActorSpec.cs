@@ -180,8 +180,11 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
         Assert.Equal(WorkflowRunStatus.Completed, status.Status);
         var step = Assert.Single(status.Steps, s => s.StepId == "call-service");
         Assert.Equal((StepStatus.Completed, 2, "2"), (step.Status, step.Attempts, step.ResultJson));
-        Assert.Contains("service unavailable (attempt 1)", step.Error);
-        Assert.Equal([1], step.Failures.Select(f => f.Attempt));
+        // A completed step has no error; the failed attempt keeps it.
+        Assert.Null(step.Error);
+        var failure = Assert.Single(step.Failures);
+        Assert.Equal(1, failure.Attempt);
+        Assert.Contains("service unavailable (attempt 1)", failure.Error);
     }
 
     [Fact]

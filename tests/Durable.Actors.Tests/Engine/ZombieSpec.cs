@@ -64,8 +64,10 @@ public sealed class ZombieSpec : IDisposable
             Assert.Equal("charged", reply.GetResult<string>());
             Assert.Equal((1, 2), (_counter["first"], _counter["charge"]));
             var step = (await DurableWorkflows.GetStatusAsync(system, "zombie"))!.Steps[1];
-            Assert.Equal((StepStatus.Completed, 2), (step.Status, step.Attempts));
-            Assert.Equal("stale: IN_PROGRESS for 31s, older than the stale timeout 30s", Assert.Single(step.Failures).Error);
+            Assert.Equal((StepStatus.Completed, 2, null), (step.Status, step.Attempts, step.Error));
+            var crashed = Assert.Single(step.Failures);
+            Assert.Equal("stale: IN_PROGRESS for 31s, older than the stale timeout 30s", crashed.Error);
+            Assert.Equal((startedAt, clock.GetUtcNow()), (crashed.StartedAt, crashed.At));
         }
         finally
         {
