@@ -132,6 +132,23 @@ public sealed class StepResultTooLargeException : DurableActorsException
     }
 }
 
+/// <summary>A signal's payload does not read as the type its wait asked for; the signal was consumed by that wait.</summary>
+public sealed class SignalPayloadException : DurableActorsException
+{
+    internal SignalPayloadException(string workflowId, string key, string signalName, Type payloadType, Exception inner)
+        : base($"Workflow '{workflowId}' got signal '{signalName}' at {key} with a payload that does not read as {TypeNames.Of(payloadType)}: {inner.Message}", inner)
+    {
+        SignalName = signalName;
+        PayloadType = payloadType;
+    }
+
+    /// <summary>The signal's name.</summary>
+    public string SignalName { get; }
+
+    /// <summary>The type the wait asked for.</summary>
+    public Type PayloadType { get; }
+}
+
 /// <summary>A completed step's recorded result does not read as the type the code now asks for.</summary>
 /// <remarks>The step's result type changed since the step was recorded; its record is left as it is.</remarks>
 public sealed class StepResultUnreadableException : DurableActorsException

@@ -6,8 +6,42 @@ public interface IWorkflowContext
     /// <summary>The id of the running workflow.</summary>
     string WorkflowId { get; }
 
-    /// <summary>Cancelled when the workflow's actor stops; pass it to the I/O a workflow does outside steps.</summary>
+    /// <summary>
+    /// Cancelled when the workflow is cancelled (<see cref="CancelWorkflow"/>) or its actor stops; pass it to the I/O a
+    /// workflow does outside steps. Step bodies get it too (a step that starts after a cancellation gets a token that
+    /// fires only when the actor stops, so that cleanup steps can run).
+    /// </summary>
     CancellationToken CancellationToken { get; }
+
+    /// <summary>Waits durably for <paramref name="duration"/>: the wake-up time is journaled, a replay after it returns at once.</summary>
+    /// <param name="duration">How long; any length (months), measured from the first run that reached this call.</param>
+    /// <remarks>
+    /// A workflow that sleeps longer than <c>durable-actors.passivate-after</c> leaves memory: its caller gets
+    /// <see cref="WorkflowWaiting"/> and a host running the engine wakes it when due (a host that was down wakes it
+    /// when it starts). Cancellation wakes it at once with <see cref="OperationCanceledException"/>.
+    /// </remarks>
+    Task SleepAsync(TimeSpan duration);
+
+    /// <summary>Waits durably until <paramref name="until"/>; returns at once when it has passed. See <see cref="SleepAsync"/>.</summary>
+    Task SleepUntilAsync(DateTimeOffset until);
+
+    /// <summary>
+    /// Waits durably for the next signal named <paramref name="signalName"/> (<see cref="SignalWorkflow"/>), or for
+    /// <paramref name="timeout"/>. Signals are buffered: one sent before this wait, or while the workflow was put away,
+    /// is consumed here; each signal is consumed once, in the order they were delivered.
+    /// </summary>
+    /// <typeparam name="T">The payload's type, read with the registry's JSON options.</typeparam>
+    /// <param name="signalName">The signal's name.</param>
+    /// <param name="timeout">How long to wait (from the first run that reached this call); null waits until a signal comes.</param>
+    /// <returns>The payload, or <see cref="SignalResult{T}.TimedOut"/> when the timeout came first: an outcome, not an exception.</returns>
+    /// <remarks>Throws <see cref="SignalPayloadException"/> when the payload does not read as <typeparamref name="T"/>.</remarks>
+    Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null);
+
+    /// <summary>The current time, recorded on first run so that a replay sees the same value.</summary>
+    Task<DateTimeOffset> NowAsync();
+
+    /// <summary>A new GUID, recorded on first run so that a replay sees the same value.</summary>
+    Task<Guid> NewGuidAsync();
 
     /// <summary>Runs <paramref name="body"/> as a durable step, or returns its recorded result if it already completed.</summary>
     /// <typeparam name="T">The step's result; it must round-trip through System.Text.Json.</typeparam>

@@ -26,6 +26,13 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         RunResumed => "RR",
         RunCompleted => "RC",
         RunFailed => "RF",
+        TimerStarted => "TS",
+        TimerFired => "TF",
+        SignalReceived => "SR",
+        SignalWaitStarted => "SW",
+        SignalWaitEnded => "SE",
+        CancelRequested => "CR",
+        RunCancelled => "RX",
         _ => throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(JournalEventSerializer)}.", nameof(o)),
     };
 
@@ -42,6 +49,13 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         "RR" => Read<RunResumed>(bytes),
         "RC" => Read<RunCompleted>(bytes),
         "RF" => Read<RunFailed>(bytes),
+        "TS" => Read<TimerStarted>(bytes),
+        "TF" => Read<TimerFired>(bytes),
+        "SR" => Read<SignalReceived>(bytes),
+        "SW" => Read<SignalWaitStarted>(bytes),
+        "SE" => Read<SignalWaitEnded>(bytes),
+        "CR" => Read<CancelRequested>(bytes),
+        "RX" => Read<RunCancelled>(bytes),
         _ => throw new SerializationException($"Unknown journal event manifest '{manifest}': was this journal written by a newer Durable.Actors?"),
     };
 

@@ -34,11 +34,31 @@ internal sealed record RunCompleted(string ResultJson, DateTimeOffset At) : IJou
 
 internal sealed record RunFailed(string Error, DateTimeOffset At) : IJournalEvent;
 
+// A durable timer at Key, due at WakeAt: journaled once, so that every run waits for the same instant.
+internal sealed record TimerStarted(string Key, DateTimeOffset WakeAt, DateTimeOffset At) : IJournalEvent;
+
+internal sealed record TimerFired(string Key, DateTimeOffset At) : IJournalEvent;
+
+// A signal sent to the workflow, durable before its sender is told; waits consume a name's signals in this order.
+internal sealed record SignalReceived(string Name, string PayloadJson, DateTimeOffset At) : IJournalEvent;
+
+// A wait at Key for the next signal named Name, timing out at TimeoutAt (null: never).
+internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset? TimeoutAt, DateTimeOffset At) : IJournalEvent;
+
+// The wait at Key ended: it consumed the next signal of its name (PayloadJson), or timed out.
+internal sealed record SignalWaitEnded(string Key, string? PayloadJson, bool TimedOut, DateTimeOffset At) : IJournalEvent;
+
+// Someone asked to cancel the workflow; its runs see it through their token until the workflow ends.
+internal sealed record CancelRequested(string? Reason, DateTimeOffset At) : IJournalEvent;
+
+// A run of a workflow whose cancellation was requested ended: the workflow is cancelled.
+internal sealed record RunCancelled(string? Reason, DateTimeOffset At) : IJournalEvent;
+
 internal static class LifecycleTag
 {
     // Workflow lifecycle events carry this tag, so that recovery finds unfinished workflows without reading every
     // step event; step events stay untagged (a tag costs a row per event).
     public const string Name = "durable-workflow-lifecycle";
 
-    public static bool Applies(IJournalEvent e) => e is WorkflowStarted or RunResumed or RunCompleted or RunFailed;
+    public static bool Applies(IJournalEvent e) => e is WorkflowStarted or RunResumed or RunCompleted or RunFailed or RunCancelled;
 }

@@ -9,6 +9,9 @@ internal sealed class WorkflowJournal
     private readonly Dictionary<string, StepEntry> _steps = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _blocks = new(StringComparer.Ordinal);
     private readonly HashSet<string> _branchKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, WaitEntry> _waits = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> _signals = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _consumed = new(StringComparer.Ordinal);
 
     public bool Exists => WorkflowType is not null;
     public string? WorkflowType { get; private set; }
@@ -18,6 +21,22 @@ internal sealed class WorkflowJournal
     public WorkflowRunStatus Status { get; private set; }
     public string? ResultJson { get; private set; }
     public string? Error { get; private set; }
+
+    /// <summary>Whether cancellation was requested (and the workflow has not ended since).</summary>
+    public bool CancelRequested { get; private set; }
+    public string? CancelReason { get; private set; }
+
+    /// <summary>Whether the workflow ended for good: completed or cancelled (a failed one may be resumed).</summary>
+    public bool IsFinal => Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Cancelled;
+
+    /// <summary>The durable wait (timer or signal wait) recorded at <paramref name="key"/>.</summary>
+    public bool TryGetWait(string key, out WaitEntry wait) => _waits.TryGetValue(key, out wait!);
+
+    /// <summary>The payload of the next signal named <paramref name="name"/> that no wait consumed yet.</summary>
+    public string? NextSignal(string name) =>
+        _signals.TryGetValue(name, out var received) && received.Count > _consumed.GetValueOrDefault(name)
+            ? received[_consumed.GetValueOrDefault(name)]
+            : null;
 
     public bool TryGetStep(string key, out StepEntry step) => _steps.TryGetValue(key, out step!);
 
@@ -95,7 +114,47 @@ internal sealed class WorkflowJournal
                 Error = r.Error;
                 EndedAt = r.At;
                 break;
+            case TimerStarted t:
+                _waits[t.Key] = new WaitEntry(t.Key, null, t.WakeAt, t.At);
+                break;
+            case TimerFired t:
+                _waits[t.Key].EndedAt = t.At;
+                break;
+            case SignalReceived s:
+                if (!_signals.TryGetValue(s.Name, out var received))
+                    _signals[s.Name] = received = [];
+                received.Add(s.PayloadJson);
+                break;
+            case SignalWaitStarted w:
+                _waits[w.Key] = new WaitEntry(w.Key, w.Name, w.TimeoutAt, w.At);
+                break;
+            case SignalWaitEnded w:
+                var wait = _waits[w.Key];
+                wait.EndedAt = w.At;
+                wait.TimedOut = w.TimedOut;
+                wait.PayloadJson = w.PayloadJson;
+                if (!w.TimedOut)
+                    _consumed[wait.SignalName!] = _consumed.GetValueOrDefault(wait.SignalName!) + 1;
+                break;
+            case CancelRequested c:
+                CancelRequested = true;
+                CancelReason = c.Reason;
+                break;
+            case RunCancelled c:
+                Status = WorkflowRunStatus.Cancelled;
+                Error = c.Reason is null ? "cancelled" : $"cancelled: {c.Reason}";
+                EndedAt = c.At;
+                break;
         }
+    }
+
+    /// <summary>What the workflow waits for, when its last durable wait has not ended and the workflow runs.</summary>
+    public string? WaitingFor()
+    {
+        if (Status != WorkflowRunStatus.Running)
+            return null;
+        var open = _waits.Values.Where(w => w.EndedAt is null).OrderBy(w => w.Key, StepKeys.Comparer).LastOrDefault();
+        return open?.Describe();
     }
 
     /// <summary>Whether a failure's error marks a zombie attempt left by a crash (the engine's <c>stale: …</c> errors).</summary>
@@ -109,7 +168,29 @@ internal sealed class WorkflowJournal
         EndedAt,
         ResultJson,
         Error,
-        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList());
+        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList())
+    {
+        WaitingFor = WaitingFor(),
+    };
+
+    /// <summary>A durable wait: a timer (<see cref="SignalName"/> null) or a wait for a signal.</summary>
+    internal sealed class WaitEntry(string key, string? signalName, DateTimeOffset? dueAt, DateTimeOffset startedAt)
+    {
+        public string Key { get; } = key;
+        public string? SignalName { get; } = signalName;
+        /// <summary>When the timer fires or the signal wait times out; null for a signal wait without timeout.</summary>
+        public DateTimeOffset? DueAt { get; } = dueAt;
+        public DateTimeOffset StartedAt { get; } = startedAt;
+        public DateTimeOffset? EndedAt { get; set; }
+        public bool TimedOut { get; set; }
+        public string? PayloadJson { get; set; }
+
+        public string Kind => SignalName is null ? "a timer" : $"a wait for signal '{SignalName}'";
+
+        public string Describe() => SignalName is null
+            ? $"sleeping until {DueAt:O}"
+            : $"waiting for signal '{SignalName}'" + (DueAt is { } due ? $" until {due:O}" : "");
+    }
 
     internal sealed class StepEntry(string key, string stepId)
     {

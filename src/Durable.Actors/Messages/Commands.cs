@@ -21,6 +21,29 @@ public sealed record ResumeWorkflow(string WorkflowId) : IWorkflowCommand;
 /// <remarks>Replies <see cref="WorkflowStatus"/>, or <see cref="WorkflowNotFound"/> for an unknown id.</remarks>
 public sealed record GetWorkflowStatus(string WorkflowId) : IWorkflowCommand;
 
+/// <summary>Sends a signal to a workflow: a wait for <paramref name="SignalName"/> gets <paramref name="PayloadJson"/>.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="SignalName">The signal's name, as the workflow waits for it.</param>
+/// <param name="PayloadJson">The payload as JSON; <c>null</c> for none.</param>
+/// <remarks>
+/// Replies <see cref="SignalDelivered"/> once the signal is durable (it is never lost: a signal sent before the
+/// workflow waits, or while it is put away, waits for it), <see cref="WorkflowNotFound"/>, or
+/// <see cref="WorkflowRejected"/> when the workflow has ended or the name or payload is not valid. Signals of one name
+/// are consumed in the order they were delivered, each once.
+/// </remarks>
+public sealed record SignalWorkflow(string WorkflowId, string SignalName, string? PayloadJson = null) : IWorkflowCommand;
+
+/// <summary>Cancels a workflow: its token fires, a sleeping or waiting workflow wakes, and it ends as cancelled.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="Reason">Why, kept with the record; optional.</param>
+/// <remarks>
+/// Replies <see cref="CancellationRequested"/> once the request is durable, <see cref="WorkflowNotFound"/>, or
+/// <see cref="WorkflowRejected"/> when the workflow has already ended. The workflow may run cleanup steps (steps that
+/// start after the cancellation run normally); its run then ends as <see cref="WorkflowRunStatus.Cancelled"/>, unless
+/// its code returns a result anyway (then it completes).
+/// </remarks>
+public sealed record CancelWorkflow(string WorkflowId, string? Reason = null) : IWorkflowCommand;
+
 /// <summary>A message the coordinator routes to the actor of <see cref="WorkflowId"/>.</summary>
 public interface IWorkflowCommand
 {

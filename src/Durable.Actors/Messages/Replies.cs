@@ -56,7 +56,35 @@ public sealed record WorkflowStatus(
     DateTimeOffset? EndedAt,
     string? ResultJson,
     string? Error,
-    IReadOnlyList<StepRecord> Steps);
+    IReadOnlyList<StepRecord> Steps)
+{
+    /// <summary>What a running workflow waits for (<c>sleeping until …</c>, <c>waiting for signal 'x' until …</c>), or null.</summary>
+    public string? WaitingFor { get; init; }
+}
+
+/// <summary>The run waits for a timer or a signal due later than the host keeps idle workflows in memory: it was put away.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="WaitingFor">What it waits for, e.g. <c>sleeping until 2026-12-01T09:00:00+00:00</c>.</param>
+/// <param name="Until">When the wait ends on its own (the timer fires, the signal wait times out); null when only a signal ends it.</param>
+/// <remarks>
+/// A host with the engine running wakes it when due; a signal (<see cref="SignalWorkflow"/>) or a cancellation wakes it
+/// at once. Ask again (<see cref="ResumeWorkflow"/>) to wait for the end of the workflow.
+/// </remarks>
+public sealed record WorkflowWaiting(string WorkflowId, string WaitingFor, DateTimeOffset? Until);
+
+/// <summary>The workflow was cancelled (<see cref="CancelWorkflow"/>) and its run has ended; final.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="Reason">The reason given with the cancellation, if any.</param>
+public sealed record WorkflowCancelled(string WorkflowId, string? Reason);
+
+/// <summary>The signal is durable in the workflow's journal; a wait for its name consumes it, now or later.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="SignalName">The signal's name.</param>
+public sealed record SignalDelivered(string WorkflowId, string SignalName);
+
+/// <summary>The cancellation is durable; the workflow's run sees it and ends as <see cref="WorkflowRunStatus.Cancelled"/>.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+public sealed record CancellationRequested(string WorkflowId);
 
 /// <summary>Where a workflow's last run stands.</summary>
 public enum WorkflowRunStatus
@@ -69,6 +97,9 @@ public enum WorkflowRunStatus
 
     /// <summary>The last run threw; resume to run it again.</summary>
     Failed,
+
+    /// <summary>Cancelled on request (<see cref="CancelWorkflow"/>); final, like completed.</summary>
+    Cancelled,
 }
 
 /// <summary>One step's record.</summary>

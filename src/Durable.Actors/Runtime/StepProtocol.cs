@@ -29,6 +29,21 @@ internal sealed record WriteCompletions(TaskCompletionSource? Reply);
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
+/// <summary>Asks for a durable timer at the next key of <paramref name="Scope"/>: at <paramref name="WakeAt"/>, or after <paramref name="Delay"/>.</summary>
+internal sealed record BeginTimer(int RunId, string Scope, DateTimeOffset? WakeAt, TimeSpan? Delay, TaskCompletionSource Reply);
+
+/// <summary>Asks to wait at the next key of <paramref name="Scope"/> for the next signal named <paramref name="Name"/>.</summary>
+internal sealed record BeginSignalWait(int RunId, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply);
+
+/// <summary>How a signal wait ended: a payload, or timed out.</summary>
+internal sealed record SignalOutcome(string Key, string? PayloadJson, bool TimedOut);
+
+/// <summary>Sent to self when the wait at <paramref name="Key"/> of run <paramref name="RunId"/> is due (a timer fires, a signal wait times out).</summary>
+internal sealed record WaitDue(int RunId, string Key);
+
+/// <summary>Tells the coordinator to wake a put-away workflow at <paramref name="DueAt"/>.</summary>
+internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
+
 /// <summary>A workflow actor with nothing to do asks its coordinator to stop it and forget it.</summary>
 internal sealed record Passivate(string WorkflowId);
 

@@ -26,6 +26,11 @@ internal sealed partial class WorkflowActor
     /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>
     private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
     {
+        if (_journal.TryGetWait(key, out var wait))
+        {
+            Write([], () => Violate(key, wait.Kind, stepId, e => reply.TrySetException(e)));
+            return;
+        }
         if (!_journal.TryGetStep(key, out var step))
         {
             if (_journal.IsBranchKey(key))

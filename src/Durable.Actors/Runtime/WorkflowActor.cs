@@ -98,6 +98,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             case JournalChecked check:
                 OnJournalChecked(check);
                 break;
+            case BeginTimer timer:
+                OnBeginTimer(timer);
+                break;
+            case BeginSignalWait wait:
+                OnBeginSignalWait(wait);
+                break;
+            case WaitDue due:
+                OnWaitDue(due);
+                break;
             case ReceiveTimeout or PassivateIfIdle:
                 // Nothing to do for a while: the coordinator stops this actor unless a request came in meanwhile.
                 if (IsIdle)
@@ -141,6 +150,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             case GetWorkflowStatus:
                 _requests.Answer(request, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
                 break;
+            case SignalWorkflow signal:
+                OnSignal(request, signal);
+                break;
+            case CancelWorkflow cancel:
+                OnCancel(request, cancel);
+                break;
             default:
                 _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown request {request.Command.GetType().Name}"));
                 break;
@@ -179,14 +194,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
     /// Every request taken up so far waits for the run: the one going on, or a new one. A completed workflow's result
     /// is final: the request gets it and nothing runs.
     /// </summary>
-    private void JoinOrBeginRun(WorkflowRequest request)
+    private void JoinOrBeginRun(WorkflowRequest? request)
     {
         if (_run is not null)
             return;
 
-        if (_journal.Status == WorkflowRunStatus.Completed)
+        if (_journal.IsFinal)
         {
-            _requests.Answer(request, Completed(_journal.ResultJson!));
+            if (request is not null)
+                _requests.Answer(request, FinalReply());
             return;
         }
 
@@ -204,13 +220,21 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
 
         void Begin()
         {
-            var token = run.Cancellation.Token;
-            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, scope: "", token, token);
+            // Nothing is registered on the token before the run starts: cancelling it here runs no workflow code.
+            if (_journal.CancelRequested)
+                run.UserCancellation.Cancel();
+            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, scope: "",
+                run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken);
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
         }
     }
 
     private WorkflowCompleted Completed(string resultJson) => new(_workflowId, resultJson) { JsonOptions = _runtime.Registry.JsonOptions };
+
+    /// <summary>The reply to a request for a workflow that ended for good.</summary>
+    private object FinalReply() => _journal.Status == WorkflowRunStatus.Cancelled
+        ? new WorkflowCancelled(_workflowId, _journal.CancelReason)
+        : Completed(_journal.ResultJson!);
 
     private Task<RunFinished> RunAsync(IWorkflowDefinition definition, WorkflowContext context, int runId, string inputJson)
     {
@@ -248,6 +272,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         if (violation is null && finished.ResultJson is { } result)
         {
             Write([new RunCompleted(result, Now)], () => EndRun(Completed(result)));
+            return;
+        }
+        if (violation is null && _journal.CancelRequested)
+        {
+            var reason = _journal.CancelReason;
+            Write([new RunCancelled(reason, Now)], () => EndRun(new WorkflowCancelled(_workflowId, reason)));
             return;
         }
 
@@ -428,8 +458,22 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
 
         public int Id { get; } = id;
+
+        /// <summary>Cancelled when the run ends or its actor stops: every wait of the run on the actor observes it.</summary>
         public CancellationTokenSource Cancellation { get; } = new();
+
+        /// <summary>Cancelled when the workflow is cancelled on request.</summary>
+        public CancellationTokenSource UserCancellation { get; } = new();
+
+        private CancellationTokenSource? _body;
+
+        /// <summary>The token step bodies and workflow code get: either of the two above.</summary>
+        public CancellationToken BodyToken => (_body ??= CancellationTokenSource.CreateLinkedTokenSource(Cancellation.Token, UserCancellation.Token)).Token;
+
         public List<ITimer> Timers { get; } = [];
+
+        /// <summary>The durable waits (timers, signal waits) the run's code awaits, by key, in the order they began.</summary>
+        public Dictionary<string, PendingWait> Waits { get; } = new(StringComparer.Ordinal);
 
         /// <summary>Steps this run waits on (an IN_PROGRESS record of another host), reported once each.</summary>
         public HashSet<string> Waiting { get; } = new(StringComparer.Ordinal);
@@ -449,20 +493,45 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         /// </summary>
         public void Dispose()
         {
+            Abandon();
+            Cancel(Cancellation);
+        }
+
+        /// <summary>
+        /// Cancels the workflow's token (a cancellation on request) off the actor's thread, then fails
+        /// <paramref name="waits"/>: the code they wake sees the token cancelled.
+        /// </summary>
+        public void CancelOnPool(IReadOnlyList<PendingWait> waits) => Cancel(UserCancellation, () =>
+        {
+            foreach (var wait in waits)
+            {
+                wait.Fired?.TrySetCanceled();
+                wait.Signalled?.TrySetCanceled();
+            }
+        });
+
+        /// <summary>
+        /// Lets the run go without ending its code: it awaits a wait that will never answer, and it is collected with
+        /// it, so no code after the wait (a finally block) runs in this run. A later run replays up to the wait.
+        /// </summary>
+        public void Abandon()
+        {
             foreach (var timer in Timers)
                 timer.Dispose();
-            var cancellation = Cancellation;
-            _ = Task.Run(() =>
-            {
-                try
-                {
-                    cancellation.Cancel();
-                }
-                catch (AggregateException e)
-                {
-                    log.Warning("A cancellation callback of run {0} threw: {1}", Id, e.InnerException?.Message ?? e.Message);
-                }
-            });
+            Timers.Clear();
         }
+
+        private void Cancel(CancellationTokenSource source, Action? then = null) => _ = Task.Run(() =>
+        {
+            try
+            {
+                source.Cancel();
+            }
+            catch (AggregateException e)
+            {
+                log.Warning("A cancellation callback of run {0} threw: {1}", Id, e.InnerException?.Message ?? e.Message);
+            }
+            then?.Invoke();
+        });
     }
 }

@@ -11,7 +11,8 @@ namespace Durable.Actors.Runtime;
 /// <remarks>
 /// <c>scope</c> is the key prefix of this context's steps: empty at the top level, <c>"3."</c> in the branch reserved
 /// as 3. <c>runToken</c> is cancelled when the workflow actor stops, and every wait on the actor observes it;
-/// <c>cancellationToken</c> goes to step bodies: the run's token, or the block's in a branch.
+/// <c>cancellationToken</c> goes to step bodies: the run's token (actor stopped or workflow cancelled), or the block's
+/// in a branch. <c>cancelRequested</c> fires when the workflow is cancelled.
 /// </remarks>
 internal sealed class WorkflowContext(
     string workflowId,
@@ -21,6 +22,7 @@ internal sealed class WorkflowContext(
     WorkflowRequests requests,
     string scope,
     CancellationToken runToken,
+    CancellationToken cancelRequested,
     CancellationToken cancellationToken) : IWorkflowContext
 {
     public string WorkflowId => workflowId;
@@ -37,13 +39,22 @@ internal sealed class WorkflowContext(
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
-        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, blockToken);
+        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, cancelRequested, blockToken);
 
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
-        cancellationToken.ThrowIfCancellationRequested();
+        var bodyToken = cancellationToken;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A step that starts after the workflow was cancelled is a cleanup step: it runs, with a token that fires
+            // only when the actor stops. In a branch whose block was cancelled it does not start.
+            if (scope.Length > 0 || !cancelRequested.IsCancellationRequested)
+                cancellationToken.ThrowIfCancellationRequested();
+            runToken.ThrowIfCancellationRequested();
+            bodyToken = runToken;
+        }
         var policy = retry ?? runtime.Settings.DefaultRetry;
 
         var decided = NewReply<StepDecision>();
@@ -62,15 +73,15 @@ internal sealed class WorkflowContext(
             var (key, attempt) = (ExecuteStep)decision;
             try
             {
-                return await ExecuteAsync(key, stepId, attempt, body).ConfigureAwait(false);
+                return await ExecuteAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (policy.Retries(e, attemptsInRun, cancellationToken))
+            catch (Exception e) when (policy.Retries(e, attemptsInRun, bodyToken))
             {
                 var delay = policy.DelayAfter(attemptsInRun, Random.Shared);
                 runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed,
                     $"{ErrorText.Of(e)}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
                 // The clock's delay, so that tests move time instead of waiting.
-                await Task.Delay(delay, runtime.Clock, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, runtime.Clock, bodyToken).ConfigureAwait(false);
                 decided = NewReply<StepDecision>();
                 workflowActor.Tell(new DecideStepAgain(runId, key, stepId, decided));
                 decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
@@ -96,7 +107,7 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
-    private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body)
+    private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
         var json = runtime.Registry.JsonOptions;
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
@@ -106,7 +117,7 @@ internal sealed class WorkflowContext(
         T value;
         try
         {
-            value = await body(cancellationToken).ConfigureAwait(false);
+            value = await body(bodyToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -166,6 +177,45 @@ internal sealed class WorkflowContext(
         workflowActor.Tell(new WriteCompletions(written));
         await written.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
+
+    public Task SleepAsync(TimeSpan duration)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
+        return WaitForTimerAsync(null, duration);
+    }
+
+    public Task SleepUntilAsync(DateTimeOffset until) => WaitForTimerAsync(until, null);
+
+    private async Task WaitForTimerAsync(DateTimeOffset? until, TimeSpan? delay)
+    {
+        var fired = NewReply();
+        workflowActor.Tell(new BeginTimer(runId, scope, until, delay, fired));
+        await fired.Task.WaitAsync(runToken).ConfigureAwait(false);
+    }
+
+    public async Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
+        if (timeout is { } t)
+            ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero);
+        var ended = NewReply<SignalOutcome>();
+        workflowActor.Tell(new BeginSignalWait(runId, scope, signalName, timeout, ended));
+        var outcome = await ended.Task.WaitAsync(runToken).ConfigureAwait(false);
+        if (outcome.TimedOut)
+            return new SignalResult<T>(false, default);
+        try
+        {
+            return new SignalResult<T>(true, JsonSerializer.Deserialize<T>(outcome.PayloadJson ?? "null", runtime.Registry.JsonOptions));
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            throw new SignalPayloadException(workflowId, outcome.Key, signalName, typeof(T), e);
+        }
+    }
+
+    public Task<DateTimeOffset> NowAsync() => StepAsync("durable.now", _ => Task.FromResult(runtime.Clock.GetUtcNow()), RetryPolicy.None);
+
+    public Task<Guid> NewGuidAsync() => StepAsync("durable.new-guid", _ => Task.FromResult(Guid.NewGuid()), RetryPolicy.None);
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {

@@ -63,6 +63,10 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WorkflowFailed>(f => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error));
         Receive<WorkflowRejected>(r => _log.Warning("Recovered workflow [{0}] was rejected: {1}", r.WorkflowId, r.Reason));
         Receive<WorkflowNotFound>(_ => { });
+        Receive<WorkflowWaiting>(w => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor));
+        Receive<WorkflowCancelled>(c => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId));
+        Receive<WakeAt>(OnWakeAt);
+        Receive<WakeDue>(_ => OnWakeDue());
     }
 
     protected override void PreStart()
@@ -141,6 +145,65 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
         if (requests.HasLeftovers)
             _leftBehind[workflowId] = requests;
+    }
+
+    // Workflows put away while they wait, by when they are due: one timer, for the earliest.
+    private readonly SortedSet<(DateTimeOffset Due, string WorkflowId)> _wakeUps = [];
+    private readonly Dictionary<string, DateTimeOffset> _wakeUpOf = new(StringComparer.Ordinal);
+    private ITimer? _wakeTimer;
+    private DateTimeOffset? _wakeTimerDue;
+
+    private void OnWakeAt(WakeAt wake)
+    {
+        if (_wakeUpOf.Remove(wake.WorkflowId, out var previous))
+            _wakeUps.Remove((previous, wake.WorkflowId));
+        _wakeUps.Add((wake.DueAt, wake.WorkflowId));
+        _wakeUpOf[wake.WorkflowId] = wake.DueAt;
+        ArmWakeTimer();
+    }
+
+    private void OnWakeDue()
+    {
+        _wakeTimerDue = null;
+        var now = _runtime.Clock.GetUtcNow();
+        while (_wakeUps.Count > 0 && _wakeUps.Min.Due <= now)
+        {
+            var (_, workflowId) = _wakeUps.Min;
+            _wakeUps.Remove(_wakeUps.Min);
+            _wakeUpOf.Remove(workflowId);
+            // Replays up to its wait, which is due now: the timer fires or the signal wait times out.
+            Self.Tell(new ResumeWorkflow(workflowId));
+        }
+        ArmWakeTimer();
+    }
+
+    private void ArmWakeTimer()
+    {
+        if (_wakeUps.Count == 0)
+            return;
+        var due = _wakeUps.Min.Due;
+        if (_wakeTimerDue is { } armed && armed <= due)
+            return;
+        _wakeTimer?.Dispose();
+        _wakeTimerDue = due;
+        var self = Self;
+        var delay = due - _runtime.Clock.GetUtcNow();
+        var longest = TimeSpan.FromDays(30);
+        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > longest ? longest : delay;
+        _wakeTimer = _runtime.Clock.CreateTimer(_ => self.Tell(WakeDue.Instance), null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    protected override void PostStop()
+    {
+        _wakeTimer?.Dispose();
+        base.PostStop();
+    }
+
+    private sealed class WakeDue
+    {
+        public static WakeDue Instance { get; } = new();
+
+        private WakeDue() { }
     }
 
     private sealed class Entry(IActorRef supervisor, WorkflowRequests requests)

@@ -28,6 +28,13 @@ public sealed class JournalEventGoldenSpec
         ["RR"] = new RunResumed(At),
         ["RC"] = new RunCompleted("\"done\"", DateTimeOffset.MaxValue),
         ["RF"] = new RunFailed("step 'charge' (wf-1:4) failed: HttpRequestException: 503", DateTimeOffset.MinValue),
+        ["TS"] = new TimerStarted("wf-1:5", At.AddDays(90), At),
+        ["TF"] = new TimerFired("wf-1:5", At.AddDays(90)),
+        ["SR"] = new SignalReceived("decision", "{\"approved\":true,\"by\":\"Zoë\"}", At),
+        ["SW"] = new SignalWaitStarted("wf-1:6", "decision", At.AddDays(3), At),
+        ["SE"] = new SignalWaitEnded("wf-1:6", "{\"approved\":true,\"by\":\"Zoë\"}", false, At),
+        ["CR"] = new CancelRequested("customer changed their mind", At),
+        ["RX"] = new RunCancelled(null, At),
     };
 
     private static readonly JournalEventSerializer Serializer = new(null!);

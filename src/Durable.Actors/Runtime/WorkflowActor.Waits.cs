@@ -1,0 +1,289 @@
+using Akka.Actor;
+using Akka.Event;
+using Durable.Actors.Journal;
+
+namespace Durable.Actors.Runtime;
+
+// Durable waits: timers and signal waits take the next key of their scope like a step, journal when they end, and a
+// replay that finds them ended returns at once. Signals and cancellation come from outside, as requests.
+internal sealed partial class WorkflowActor
+{
+    /// <summary>The longest a .NET timer can be armed for; longer waits are re-armed.</summary>
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromDays(30);
+
+    private const int MaxSignalNameLength = 200;
+
+    private void OnBeginTimer(BeginTimer begin)
+    {
+        if (!IsCurrent(begin.RunId, begin.Reply))
+            return;
+        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
+        if (!MayWaitAt(key, signalName: null, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
+            return;
+        if (_journal.CancelRequested)
+        {
+            Write([], () => begin.Reply.TrySetCanceled());
+            return;
+        }
+        if (recorded is { EndedAt: not null })
+        {
+            Write([], () => begin.Reply.TrySetResult());
+            return;
+        }
+        var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null);
+        if (recorded is not null)
+            Write([], () => Await(wait, recorded.DueAt!.Value));
+        else
+        {
+            var wakeAt = begin.WakeAt ?? Now + begin.Delay!.Value;
+            Write([new TimerStarted(key, wakeAt, Now)], () => Await(wait, wakeAt));
+        }
+    }
+
+    private void OnBeginSignalWait(BeginSignalWait begin)
+    {
+        if (!IsCurrent(begin.RunId, begin.Reply))
+            return;
+        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
+        if (!MayWaitAt(key, begin.Name, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
+            return;
+        if (recorded is { EndedAt: not null })
+        {
+            Write([], () => begin.Reply.TrySetResult(new SignalOutcome(key, recorded.PayloadJson, recorded.TimedOut)));
+            return;
+        }
+        if (_journal.CancelRequested)
+        {
+            Write([], () => begin.Reply.TrySetCanceled());
+            return;
+        }
+        var wait = new PendingWait(key, begin.Scope, begin.Name, null, begin.Reply);
+        if (recorded is not null)
+            Write([], () => AwaitSignal(wait, recorded.DueAt));
+        else
+        {
+            var timeoutAt = begin.Timeout is { } timeout ? Now + timeout : (DateTimeOffset?)null;
+            Write([new SignalWaitStarted(key, begin.Name, timeoutAt, Now)], () => AwaitSignal(wait, timeoutAt));
+        }
+    }
+
+    /// <summary>Whether the code may wait at <paramref name="key"/>: nothing else is recorded there. Fails the wait as nondeterministic otherwise.</summary>
+    private bool MayWaitAt(string key, string? signalName, Action<Exception> fail, out WorkflowJournal.WaitEntry? recorded)
+    {
+        var requested = signalName is null ? "a timer" : $"a wait for signal '{signalName}'";
+        recorded = null;
+        if (_journal.TryGetWait(key, out var wait))
+        {
+            if (wait.SignalName == signalName)
+            {
+                recorded = wait;
+                return true;
+            }
+            Violate(key, wait.Kind, requested, fail);
+            return false;
+        }
+        if (_journal.TryGetStep(key, out var step))
+        {
+            Violate(key, step.StepId, requested, fail);
+            return false;
+        }
+        if (_journal.IsBranchKey(key))
+        {
+            Violate(key, "a parallel branch", requested, fail);
+            return false;
+        }
+        return true;
+    }
+
+    private void AwaitSignal(PendingWait wait, DateTimeOffset? timeoutAt)
+    {
+        if (_journal.NextSignal(wait.SignalName!) is { } payload)
+        {
+            EndSignalWait(wait, payload);
+            return;
+        }
+        if (timeoutAt is { } due)
+            Await(wait, due);
+        else
+            Await(wait, null);
+    }
+
+    /// <summary>
+    /// The run's code awaits <paramref name="wait"/> until <paramref name="dueAt"/> (null: until a signal). A wait of the
+    /// top-level code due later than the host keeps idle workflows puts the workflow away: its callers get
+    /// <see cref="WorkflowWaiting"/>, the run is let go, and the coordinator wakes the workflow when due.
+    /// </summary>
+    private void Await(PendingWait wait, DateTimeOffset? dueAt)
+    {
+        var run = _run!;
+        if (dueAt is { } due && due <= Now)
+        {
+            EndWaitOnTime(wait);
+            return;
+        }
+        run.Waits[wait.Key] = wait with { DueAt = dueAt };
+        if (wait.Scope.Length == 0 && _branches.Count == 0 && (dueAt is null || dueAt.Value - Now > _runtime.Settings.PassivateAfter))
+        {
+            PutAway(run, run.Waits[wait.Key]);
+            return;
+        }
+        ArmDue(run, wait.Key, dueAt);
+    }
+
+    private void ArmDue(ActiveRun run, string key, DateTimeOffset? dueAt)
+    {
+        if (dueAt is not { } due)
+            return;
+        var self = Self;
+        var message = new WaitDue(run.Id, key);
+        var delay = due - Now;
+        // A timer of the clock (tests move time); re-armed when the wait is longer than a .NET timer can be.
+        run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(message), null, delay < LongestTimer ? delay : LongestTimer, Timeout.InfiniteTimeSpan));
+    }
+
+    private void OnWaitDue(WaitDue due)
+    {
+        if (_run is not { } run || run.Id != due.RunId || !run.Waits.TryGetValue(due.Key, out var wait))
+            return;
+        if (wait.DueAt is { } at && at > Now)
+        {
+            ArmDue(run, wait.Key, at);
+            return;
+        }
+        EndWaitOnTime(wait);
+    }
+
+    /// <summary>A timer fires, or a signal wait times out.</summary>
+    private void EndWaitOnTime(PendingWait wait)
+    {
+        _run?.Waits.Remove(wait.Key);
+        if (wait.SignalName is null)
+            Write([new TimerFired(wait.Key, Now)], () => wait.Fired!.TrySetResult());
+        else
+            Write([new SignalWaitEnded(wait.Key, null, true, Now)], () => wait.Signalled!.TrySetResult(new SignalOutcome(wait.Key, null, true)));
+    }
+
+    private void EndSignalWait(PendingWait wait, string payload)
+    {
+        _run?.Waits.Remove(wait.Key);
+        Write([new SignalWaitEnded(wait.Key, payload, false, Now)], () => wait.Signalled!.TrySetResult(new SignalOutcome(wait.Key, payload, false)));
+    }
+
+    /// <summary>Lets the run go while it waits (see <see cref="Await"/>); nothing is written: the wait is journaled already.</summary>
+    private void PutAway(ActiveRun run, PendingWait wait)
+    {
+        var what = wait.SignalName is null
+            ? $"sleeping until {wait.DueAt:O}"
+            : $"waiting for signal '{wait.SignalName}'" + (wait.DueAt is { } due ? $" until {due:O}" : "");
+        _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
+        _run = null;
+        run.Abandon();
+        _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, what, wait.DueAt));
+        if (wait.DueAt is { } dueAt)
+            _coordinator.Tell(new WakeAt(_workflowId, dueAt));
+        Self.Tell(PassivateIfIdle.Instance);
+    }
+
+    private void OnSignal(WorkflowRequest request, SignalWorkflow signal)
+    {
+        if (!_journal.Exists)
+        {
+            _requests.Answer(request, new WorkflowNotFound(_workflowId));
+            return;
+        }
+        if (InvalidSignal(signal) is { } problem)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId, problem));
+            return;
+        }
+        if (_journal.IsFinal)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId,
+                $"workflow '{_workflowId}' has ended ({_journal.Status.ToString().ToUpperInvariant()}); signal '{signal.SignalName}' was not delivered"));
+            return;
+        }
+        var payload = signal.PayloadJson ?? "null";
+        Write([new SignalReceived(signal.SignalName, payload, Now)], () =>
+        {
+            _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
+            if (_run is { } run)
+            {
+                // The oldest wait for this name takes it (the journal holds it as consumed by that wait).
+                var waiting = run.Waits.Values.Where(w => w.SignalName == signal.SignalName).OrderBy(w => w.Key, StepKeys.Comparer).FirstOrDefault();
+                if (waiting is not null && _journal.NextSignal(signal.SignalName) is { } next)
+                    EndSignalWait(waiting, next);
+            }
+            else if (_journal.Status == WorkflowRunStatus.Running)
+            {
+                // Put away (or left by a crash): run it, and its wait consumes the signal.
+                JoinOrBeginRun(null);
+            }
+        });
+    }
+
+    private static string? InvalidSignal(SignalWorkflow signal)
+    {
+        if (string.IsNullOrWhiteSpace(signal.SignalName))
+            return "the signal name is empty";
+        if (signal.SignalName.Length > MaxSignalNameLength || signal.SignalName.Any(char.IsControl) || signal.SignalName.Trim() != signal.SignalName)
+            return $"the signal name '{signal.SignalName}' is not valid (at most {MaxSignalNameLength} characters, no control characters, no surrounding white space)";
+        if (signal.PayloadJson is { } payload)
+        {
+            try
+            {
+                using var _ = System.Text.Json.JsonDocument.Parse(payload);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                return $"the payload of signal '{signal.SignalName}' is not valid JSON: {e.Message}";
+            }
+        }
+        return null;
+    }
+
+    private void OnCancel(WorkflowRequest request, CancelWorkflow cancel)
+    {
+        if (!_journal.Exists)
+        {
+            _requests.Answer(request, new WorkflowNotFound(_workflowId));
+            return;
+        }
+        if (_journal.IsFinal)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId,
+                $"workflow '{_workflowId}' has already ended ({_journal.Status.ToString().ToUpperInvariant()}); nothing was changed"));
+            return;
+        }
+        if (_journal.CancelRequested)
+        {
+            _requests.Answer(request, new CancellationRequested(_workflowId));
+            return;
+        }
+        Write([new CancelRequested(cancel.Reason, Now)], () =>
+        {
+            _requests.Answer(request, new CancellationRequested(_workflowId));
+            if (_run is { } run)
+            {
+                // The token fires (on the pool), then every durable wait of the run throws.
+                run.CancelOnPool([.. run.Waits.Values]);
+                run.Waits.Clear();
+            }
+            else if (_journal.Status == WorkflowRunStatus.Failed)
+                Write([new RunCancelled(cancel.Reason, Now)], () => { });
+            else
+                // Put away or left by a crash: a run sees the cancellation, may clean up, and ends cancelled.
+                JoinOrBeginRun(null);
+        });
+    }
+
+    /// <summary>A durable wait the run's code awaits: a timer (<see cref="Fired"/>) or a signal wait (<see cref="Signalled"/>).</summary>
+    internal sealed record PendingWait(
+        string Key,
+        string Scope,
+        string? SignalName,
+        TaskCompletionSource? Fired,
+        TaskCompletionSource<SignalOutcome>? Signalled)
+    {
+        public DateTimeOffset? DueAt { get; init; }
+    }
+}

@@ -1,0 +1,91 @@
+using Akka.Actor;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>Cancellation from outside: the token fires, waits wake, cleanup steps run, the workflow ends CANCELLED.</summary>
+public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    private readonly StepCounter _counter = new();
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z"));
+
+    private WorkflowRegistry Registry() => new WorkflowRegistry()
+        .Add<string, string>("sleeping", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
+                await ctx.SleepAsync(TimeSpan.FromDays(7));
+                await ctx.StepAsync("ship", () => _counter.Ran("ship"));
+                return "shipped";
+            }
+            finally
+            {
+                if (ctx.CancellationToken.IsCancellationRequested)
+                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+            }
+        })
+        .Add<string, string>("busy", async (ctx, _) =>
+            await ctx.StepAsync("long-call", async ct =>
+            {
+                _counter.Ran("long-call");
+                await Task.Delay(Timeout.Infinite, ct);
+                return "never";
+            }));
+
+    [Fact]
+    public async Task SleepingWorkflow_Cancelled_WakesRunsItsCleanupStepAndEndsCancelled()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("order-1", "sleeping"), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("order-1", "customer changed their mind"), TestActor);
+
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await DurableWorkflows.GetStatusAsync(Sys, "order-1"))!.Status), RunTimeout);
+        Assert.Equal((1, 0, 1), (_counter["reserve"], _counter["ship"], _counter["release"]));
+        var status = (await DurableWorkflows.GetStatusAsync(Sys, "order-1"))!;
+        Assert.Equal("cancelled: customer changed their mind", status.Error);
+
+        // Cancelled is final: resume answers it, a second cancel is refused and changes nothing.
+        coordinator.Tell(new ResumeWorkflow("order-1"), TestActor);
+        Assert.Equal("customer changed their mind", (await ExpectMsgAsync<WorkflowCancelled>(RunTimeout)).Reason);
+        coordinator.Tell(new CancelWorkflow("order-1"), TestActor);
+        Assert.Contains("has already ended (CANCELLED)", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
+        Assert.Equal(1, _counter["release"]);
+    }
+
+    [Fact]
+    public async Task RunningStep_Cancelled_ItsBodySeesTheTokenAndTheWaiterGetsCancelled()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("busy-1", "busy"), TestActor);
+        await AwaitConditionAsync(() => Task.FromResult(_counter["long-call"] == 1), RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("busy-1"), TestActor);
+
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        Assert.Null((await ExpectMsgAsync<WorkflowCancelled>(RunTimeout)).Reason);
+        var step = Assert.Single((await DurableWorkflows.GetStatusAsync(Sys, "busy-1"))!.Steps);
+        Assert.Equal((StepStatus.Failed, 1), (step.Status, step.Attempts));
+    }
+
+    [Fact]
+    public async Task CancelUnknownOrCompletedWorkflow_IsRefused()
+    {
+        var coordinator = StartEngine(new WorkflowRegistry().Add<string, string>("quick", async (ctx, _) => await ctx.StepAsync("a", () => "a")));
+        coordinator.Tell(new StartWorkflow("quick-1", "quick"), TestActor);
+        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("nobody"), TestActor);
+        await ExpectMsgAsync<WorkflowNotFound>(RunTimeout);
+        coordinator.Tell(new CancelWorkflow("quick-1"), TestActor);
+
+        Assert.Contains("has already ended (COMPLETED); nothing was changed", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
+        Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(Sys, "quick-1"))!.Status);
+    }
+}

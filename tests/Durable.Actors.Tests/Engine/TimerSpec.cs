@@ -1,0 +1,138 @@
+using Akka.Actor;
+using Durable.Actors.Runtime;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>Durable timers, on a manual clock: time moves only when the test moves it.</summary>
+public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    private readonly StepCounter _counter = new();
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z"));
+
+    private WorkflowRegistry Sleeper(TimeSpan sleep) => new WorkflowRegistry().Add<string, string>("sleeper", async (ctx, _) =>
+    {
+        var before = await ctx.StepAsync("before", () => { _counter.Ran("before"); return "a"; });
+        await ctx.SleepAsync(sleep);
+        var after = await ctx.StepAsync("after", () => { _counter.Ran("after"); return "b"; });
+        return before + after;
+    });
+
+    private async Task<WorkflowStatus> StatusAsync(string id) => (await DurableWorkflows.GetStatusAsync(Sys, id))!;
+
+    [Fact]
+    public async Task SleepLongerThanPassivation_CallerHearsItWaits_TheHostWakesItWhenDue()
+    {
+        var coordinator = StartEngine(Sleeper(TimeSpan.FromHours(1)), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("nap-1", "sleeper"), TestActor);
+
+        var waiting = await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+        Assert.Equal(_clock.GetUtcNow() + TimeSpan.FromHours(1), waiting.Until);
+        Assert.StartsWith("sleeping until 2026-11-29T13:00:00", waiting.WaitingFor);
+        Assert.StartsWith("sleeping until", (await StatusAsync("nap-1")).WaitingFor);
+        // A sleeping workflow is a row, not an actor.
+        await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new CountWorkflowActors(), RunTimeout)), RunTimeout);
+
+        _clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(0, _counter["after"]);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("nap-1")).Status), RunTimeout);
+        Assert.Equal((1, 1), (_counter["before"], _counter["after"]));
+        coordinator.Tell(new ResumeWorkflow("nap-1"), TestActor);
+        Assert.Equal("ab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
+    }
+
+    [Fact]
+    public async Task ShortSleep_StaysInMemoryAndTheCallerGetsTheResult()
+    {
+        var coordinator = StartEngine(Sleeper(TimeSpan.FromSeconds(2)), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("nap-2", "sleeper"), TestActor);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        _clock.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal("ab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
+    }
+
+    [Fact]
+    public async Task SleepingWorkflow_HostStopsAndAnotherStartsAfterTheDueTime_TimerFiresOnceAtStart()
+    {
+        var (first, coordinator) = TestSupport.Engine.Start(Folder.Database, Sleeper(TimeSpan.FromDays(90)), clock: _clock,
+            extraHocon: "durable-actors.recover-on-start = off");
+        Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("nap-3", "sleeper"), RunTimeout));
+        await first.Terminate();
+
+        // Months later (longer than a .NET timer can wait), a new host starts on the same file.
+        var later = new ManualClock(_clock.GetUtcNow() + TimeSpan.FromDays(91));
+        var (second, _) = TestSupport.Engine.Start(Folder.Database, Sleeper(TimeSpan.FromDays(90)), clock: later);
+        try
+        {
+            await AwaitAssertAsync(async () =>
+                Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(second, "nap-3"))!.Status), RunTimeout);
+            Assert.Equal((1, 1), (_counter["before"], _counter["after"]));
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task NowAndNewGuid_AreRecordedAndReplayTheSame()
+    {
+        var values = new List<(DateTimeOffset, Guid)>();
+        var failOnce = true;
+        var registry = new WorkflowRegistry().Add<string, string>("clocked", async (ctx, _) =>
+        {
+            var now = await ctx.NowAsync();
+            var id = await ctx.NewGuidAsync();
+            lock (values)
+                values.Add((now, id));
+            if (failOnce)
+            {
+                failOnce = false;
+                throw new InvalidOperationException("fail after recording");
+            }
+            return id.ToString();
+        });
+        var coordinator = StartEngine(registry, clock: _clock);
+        coordinator.Tell(new StartWorkflow("clock-1", "clocked"), TestActor);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        _clock.Advance(TimeSpan.FromHours(5));
+
+        coordinator.Tell(new ResumeWorkflow("clock-1"), TestActor);
+
+        await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        Assert.Equal(2, values.Count);
+        Assert.Equal(values[0], values[1]);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-29T12:00:00Z"), values[0].Item1);
+    }
+
+    [Fact]
+    public async Task CodeAsksForAStepWhereATimerIsRecorded_FailsAsNondeterministic()
+    {
+        var version = 1;
+        var registry = new WorkflowRegistry().Add<string, string>("changing", async (ctx, _) =>
+        {
+            if (version == 1)
+                await ctx.SleepAsync(TimeSpan.FromHours(1));
+            else
+                await ctx.StepAsync("instead", () => "x");
+            return "done";
+        });
+        var coordinator = StartEngine(registry, clock: _clock);
+        coordinator.Tell(new StartWorkflow("nd-1", "changing"), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+
+        version = 2;
+        coordinator.Tell(new ResumeWorkflow("nd-1"), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("holds step 'a timer'", failed.Error);
+        Assert.Contains("'instead'", failed.Error);
+    }
+}
