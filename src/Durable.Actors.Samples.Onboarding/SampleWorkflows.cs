@@ -5,16 +5,18 @@ namespace Durable.Actors.Samples.Onboarding;
 /// <summary>The samples the CLI runs.</summary>
 public static class SampleWorkflows
 {
-    /// <summary>Registers <see cref="OnboardingWorkflow"/> and <see cref="ReportWorkflow"/> in <paramref name="registry"/>.</summary>
+    /// <summary>Registers <see cref="OnboardingWorkflow"/>, <see cref="ReportWorkflow"/> and <see cref="ApprovalWorkflow"/> in <paramref name="registry"/>.</summary>
     public static WorkflowRegistry Register(WorkflowRegistry registry, EffectsLog effects) => registry
         .Add(OnboardingWorkflow.TypeName, () => new OnboardingWorkflow(effects))
-        .Add(ReportWorkflow.TypeName, () => new ReportWorkflow(effects));
+        .Add(ReportWorkflow.TypeName, () => new ReportWorkflow(effects))
+        .Add(ApprovalWorkflow.TypeName, () => new ApprovalWorkflow(effects));
 
     /// <summary>The input a sample runs with when none is given, as JSON; null for types that are not samples.</summary>
     public static string? DefaultInput(string workflowType, JsonSerializerOptions json) => workflowType switch
     {
         OnboardingWorkflow.TypeName => JsonSerializer.Serialize(NewHire.Default, json),
         ReportWorkflow.TypeName => JsonSerializer.Serialize(ReportRequest.Default, json),
+        ApprovalWorkflow.TypeName => JsonSerializer.Serialize(ExpenseRequest.Default, json),
         _ => null,
     };
 }
