@@ -38,7 +38,7 @@ internal static class Commands
             throw new UsageException("a workflow id is given twice");
 
         var registry = Registry(database, request.EffectsLog);
-        Func<string, IWorkflowCommand> command = request.Start is var (type, input)
+        var command = request.Start is var (type, input)
             ? StartCommand(registry, type, input)
             : id => new ResumeWorkflow(id);
 

@@ -74,7 +74,7 @@ public sealed class CliSpec
         var completedBefore = before.GetProperty("steps").EnumerateArray()
             .Where(s => s.GetProperty("status").GetString() == "COMPLETED").Select(s => s.GetProperty("stepId").GetString()!).ToList();
         // Steps that must have completed before the N-th step started; a parallel sibling may or may not have.
-        string[] mustHaveCompleted = n switch { 1 => [], 2 or 3 => [Steps[0]], _ => Steps[..3] };
+        var mustHaveCompleted = n switch { 1 => [], 2 or 3 => [Steps[0]], _ => Steps[..3] };
         Assert.Superset(mustHaveCompleted.ToHashSet(), completedBefore.ToHashSet());
         Assert.DoesNotContain($"wf {crashedStep}", TestSupport.Cli.Effects(folder.Path));
         Assert.All(completedBefore, s => Assert.Single(TestSupport.Cli.Effects(folder.Path), $"wf {s}"));
