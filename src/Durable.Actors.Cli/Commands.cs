@@ -38,7 +38,7 @@ internal static class Commands
             throw new UsageException("a workflow id is given twice");
 
         var registry = Registry(database, request.EffectsLog);
-        Func<string, IWorkflowCommand> command = request.Start is var (type, input)
+        var command = request.Start is var (type, input)
             ? StartCommand(registry, type, input)
             : id => new ResumeWorkflow(id);
 
@@ -168,16 +168,16 @@ internal static class Commands
     }
 
     public static Task<int> StatusAsync(string workflowId, string database, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync(workflowId, database, cancellationToken, status =>
+        WithStatusAsync(workflowId, database, status =>
         {
             if (json)
                 Console.WriteLine(JsonSerializer.Serialize(StatusView.From(status), Pretty));
             else
                 Console.WriteLine(StatusLine(status));
-        });
+        }, cancellationToken);
 
     public static Task<int> HistoryAsync(string workflowId, string database, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync(workflowId, database, cancellationToken, status =>
+        WithStatusAsync(workflowId, database, status =>
         {
             if (json)
             {
@@ -194,7 +194,7 @@ internal static class Commands
                     Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? "-",
                 ]));
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
-        });
+        }, cancellationToken);
 
     public static Task<int> ListAsync(string database, bool json, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
@@ -219,7 +219,7 @@ internal static class Commands
         return ExitCodes.Completed;
     });
 
-    private static Task<int> WithStatusAsync(string workflowId, string database, CancellationToken cancellationToken, Action<WorkflowStatus> print) =>
+    private static Task<int> WithStatusAsync(string workflowId, string database, Action<WorkflowStatus> print, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
             var path = CheckDatabase(database, mustExist: true, workflowId, reading: true);

@@ -213,6 +213,7 @@ internal static class Bench
 /// <summary>Every run's figures, and their median, min and max with the ratio to the floor.</summary>
 internal sealed class Report(string synchronous, Sizes sizes)
 {
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
     private readonly Dictionary<string, List<double>> _figures = [];
 
     public void Add(string name, double value)
@@ -256,7 +257,7 @@ internal sealed class Report(string synchronous, Sizes sizes)
         cores = Environment.ProcessorCount,
         sizes,
         figures = _figures.ToDictionary(f => f.Key, f => new { median = Median(f.Key), min = f.Value.Min(), max = f.Value.Max(), runs = f.Value, ratio = Ratio(f.Key) }),
-    }, new JsonSerializerOptions { WriteIndented = true });
+    }, Indented);
 
     private static string Format(double value) => value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("0.##", CultureInfo.InvariantCulture);
 }

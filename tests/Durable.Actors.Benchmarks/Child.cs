@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Configuration;
@@ -47,14 +48,14 @@ internal static class Child
         switch (workload)
         {
             case "w1":
-                await Run(coordinator, new StartWorkflow("warmup", "warmup", steps.ToString()));
-                await Run(coordinator, new StartWorkflow("w1", "sequential", steps.ToString()));
+                await Run(coordinator, new StartWorkflow("warmup", "warmup", steps.ToString(CultureInfo.InvariantCulture)));
+                await Run(coordinator, new StartWorkflow("w1", "sequential", steps.ToString(CultureInfo.InvariantCulture)));
                 var sorted = stepMicroseconds.Order().ToArray();
                 result = new { meanUs = sorted.Average(), p50Us = Percentile(sorted, 0.50), p99Us = Percentile(sorted, 0.99) };
                 break;
             case "w2":
-                await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"warmup-{i}", "steps", steps.ToString())));
-                var w2 = await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w2-{i}", "steps", steps.ToString())));
+                await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"warmup-{i}", "steps", steps.ToString(CultureInfo.InvariantCulture))));
+                var w2 = await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w2-{i}", "steps", steps.ToString(CultureInfo.InvariantCulture))));
                 result = new { seconds = w2.TotalSeconds, stepsPerSecond = count * steps / w2.TotalSeconds, workflowsPerSecond = count / w2.TotalSeconds };
                 break;
             case "w3":
@@ -64,7 +65,7 @@ internal static class Child
                 break;
             case "w4-run":
                 // Killed by the parent once KILL-ME is printed; never finishes on its own.
-                await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w4-{i:0000}", "side-effects", steps.ToString())));
+                await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w4-{i:0000}", "side-effects", steps.ToString(CultureInfo.InvariantCulture))));
                 result = new { finished = true };
                 break;
             case "w4-recover":

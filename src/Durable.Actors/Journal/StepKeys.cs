@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Durable.Actors.Journal;
 
 /// <summary>Step keys: <c>workflowId:sequence</c>, where a branch's steps extend its reserved number (<c>wf:3.1</c>, <c>wf:3.2.1</c>).</summary>
@@ -9,7 +11,7 @@ internal static class StepKeys
     public static string Offset(string key, int offset)
     {
         var split = Math.Max(key.LastIndexOf(':'), key.LastIndexOf('.')) + 1;
-        return key[..split] + (int.Parse(key.AsSpan(split)) + offset);
+        return key[..split] + (int.Parse(key.AsSpan(split), CultureInfo.InvariantCulture) + offset);
     }
 
     /// <summary>Orders keys by their sequence numbers, so history reads in program order whatever the scheduling.</summary>

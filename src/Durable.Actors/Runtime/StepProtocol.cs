@@ -67,8 +67,8 @@ internal sealed record BeginParallel(
     string Scope,
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
-    CancellationToken BlockToken,
-    TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply);
+    TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply,
+    CancellationToken BlockToken);
 
 /// <summary>A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved key.</summary>
 internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion);

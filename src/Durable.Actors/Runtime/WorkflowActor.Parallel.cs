@@ -45,7 +45,7 @@ internal sealed partial class WorkflowActor
         Write([new BranchesReserved(keys[0], count, Now)], () => StartBranches(begin, keys));
     }
 
-    private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)
+    private void StartBranches(BeginParallel begin, List<string> keys)
     {
         var branches = new List<ParallelBranch>(keys.Count);
         for (var i = 0; i < keys.Count; i++)

@@ -227,7 +227,7 @@ internal sealed class WorkflowContext(
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, block.Token, started));
+        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, started, block.Token));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         ParallelBranch? firstFailure = null;
@@ -259,7 +259,7 @@ internal sealed class WorkflowContext(
         return completions.Select(c => (T)c.Result!).ToList();
     }
 
-    private static Exception Describe(ParallelBranch failed, int branches)
+    private static ParallelBranchFailedException Describe(ParallelBranch failed, int branches)
     {
         var error = failed.Completion.Task.Exception!.InnerException!;
         if (error is ParallelBranchFailedException nested)

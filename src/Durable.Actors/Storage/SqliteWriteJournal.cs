@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
@@ -22,6 +23,7 @@ namespace Durable.Actors.Storage;
 /// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
 /// every test reads what this writes through the plugin, so an upgrade that changes the layout fails them.
 /// </remarks>
+[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop disposes the writer and the queries.")]
 internal sealed class SqliteWriteJournal : SqlWriteJournal
 {
     private readonly JournalWriter _writer;

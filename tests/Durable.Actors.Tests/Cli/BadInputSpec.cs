@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -6,6 +7,7 @@ using Xunit;
 namespace Durable.Actors.Tests.Cli;
 
 /// <summary>A database with one completed workflow, made once by the real CLI and copied into each test's folder.</summary>
+[SuppressMessage("Design", "CA1001", Justification = "An xUnit fixture: IAsyncLifetime.DisposeAsync disposes the folder.")]
 public sealed class KnownDatabase : IAsyncLifetime
 {
     private readonly TempFolder _folder = new();

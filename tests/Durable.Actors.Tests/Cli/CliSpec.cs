@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -63,10 +64,10 @@ public sealed class CliSpec
         using var folder = new TempFolder();
         var baseline = await TestSupport.Cli.RunAsync(baselineFolder.Path, "start", "wf");
 
-        var crashed = await TestSupport.Cli.RunAsync(folder.Path, "crash-after", "wf", n.ToString());
+        var crashed = await TestSupport.Cli.RunAsync(folder.Path, "crash-after", "wf", n.ToString(CultureInfo.InvariantCulture));
 
         Assert.True(crashed.ExitCode is not (0 or 1 or 2), crashed.ToString());
-        var crashedStep = crashed.StderrLines.Single(l => l.StartsWith("crash-after: killing")).Split(' ')[7].TrimEnd(';');
+        var crashedStep = crashed.StderrLines.Single(l => l.StartsWith("crash-after: killing", StringComparison.Ordinal)).Split(' ')[7].TrimEnd(';');
         var before = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf", "--json")).Stdout).RootElement;
         Assert.Equal("RUNNING", before.GetProperty("status").GetString());
         var crashedStartedAt = before.GetProperty("steps").EnumerateArray()
@@ -74,7 +75,7 @@ public sealed class CliSpec
         var completedBefore = before.GetProperty("steps").EnumerateArray()
             .Where(s => s.GetProperty("status").GetString() == "COMPLETED").Select(s => s.GetProperty("stepId").GetString()!).ToList();
         // Steps that must have completed before the N-th step started; a parallel sibling may or may not have.
-        string[] mustHaveCompleted = n switch { 1 => [], 2 or 3 => [Steps[0]], _ => Steps[..3] };
+        var mustHaveCompleted = n switch { 1 => [], 2 or 3 => [Steps[0]], _ => Steps[..3] };
         Assert.Superset(mustHaveCompleted.ToHashSet(), completedBefore.ToHashSet());
         Assert.DoesNotContain($"wf {crashedStep}", TestSupport.Cli.Effects(folder.Path));
         Assert.All(completedBefore, s => Assert.Single(TestSupport.Cli.Effects(folder.Path), $"wf {s}"));
@@ -120,7 +121,7 @@ public sealed class CliSpec
             workflow.GetProperty("status").GetString(), workflow.GetProperty("stepCount").GetInt32()));
         Assert.StartsWith("welcome-EMP-", workflow.GetProperty("result").GetProperty("welcomeEmailId").GetString());
         Assert.Equal(["wf-3"], JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("workflowId").GetString()));
-        Assert.Contains(text.StdoutLines, l => l.StartsWith("wf-3") && l.Contains("COMPLETED"));
+        Assert.Contains(text.StdoutLines, l => l.StartsWith("wf-3", StringComparison.Ordinal) && l.Contains("COMPLETED"));
     }
 
     [Fact]

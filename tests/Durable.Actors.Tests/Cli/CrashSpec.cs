@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -18,7 +19,7 @@ public sealed class CrashSpec
     {
         using var folder = new TempFolder();
 
-        var crashed = await TestSupport.Cli.RunAsync(folder.Path, "crash-after", "long", n.ToString(), "--type", "report");
+        var crashed = await TestSupport.Cli.RunAsync(folder.Path, "crash-after", "long", n.ToString(CultureInfo.InvariantCulture), "--type", "report");
         var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "long", "--stale-timeout", "0s");
 
         Assert.True(crashed.ExitCode is not (0 or 1 or 2), crashed.ToString());
@@ -45,9 +46,9 @@ public sealed class CrashSpec
         Assert.Contains(results, r => r.ExitCode == 0);
         Assert.All(results, r => Assert.True(
             r.ExitCode == 0 && r.StdoutLines[^1] == "workflow shared completed: 385"
-            || r.ExitCode == 1 && r.StdoutLines[^1].StartsWith("workflow shared failed: workflow 'shared'"),
+            || r.ExitCode == 1 && r.StdoutLines[^1].StartsWith("workflow shared failed: workflow 'shared'", StringComparison.Ordinal),
             r.ToString()));
-        Assert.Equal(Sections.Select(s => $"shared {s}"), TestSupport.Cli.Effects(folder.Path).Order(StringComparer.Ordinal).OrderBy(l => int.Parse(l.Split('-')[^1])));
+        Assert.Equal(Sections.Select(s => $"shared {s}"), TestSupport.Cli.Effects(folder.Path).Order(StringComparer.Ordinal).OrderBy(l => int.Parse(l.Split('-')[^1], CultureInfo.InvariantCulture)));
         var history = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "shared", "--json")).Stdout).RootElement;
         Assert.Equal("COMPLETED", history.GetProperty("status").GetString());
         Assert.Equal(Enumerable.Range(1, 10).Select(i => $"shared:{i}"), history.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("key").GetString()));

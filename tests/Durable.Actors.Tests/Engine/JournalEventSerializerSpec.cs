@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Serialization;
 using Durable.Actors.Journal;
 using Durable.Actors.Tests.TestSupport;
@@ -10,7 +11,7 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
 {
     public static TheoryData<object> Events => new()
     {
-        new WorkflowStarted("onboarding", "{\"name\":\"Ada\"}", DateTimeOffset.Parse("2026-11-25T10:00:00.1234567+01:00")),
+        new WorkflowStarted("onboarding", "{\"name\":\"Ada\"}", DateTimeOffset.Parse("2026-11-25T10:00:00.1234567+01:00", CultureInfo.InvariantCulture)),
         new StepStarted("wf-1:3", "provision-access", 2, DateTimeOffset.UnixEpoch),
         new StepCompleted("wf-1:3", "[\"email\",\"chat\"]", DateTimeOffset.MaxValue),
         new StepFailed("wf-1:3", "InvalidOperationException: no", DateTimeOffset.MinValue),

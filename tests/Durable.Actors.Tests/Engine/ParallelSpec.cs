@@ -12,7 +12,7 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
     private static async Task JitterAsync(CancellationToken ct) => await Task.Delay(Random.Shared.Next(0, 4), ct);
 
     /// <summary>A top step, three branches (one with a loop, one with a conditional and a nested block), a last step.</summary>
-    private WorkflowRegistry Shapes() => new WorkflowRegistry().Add<string, string>("shapes", async (ctx, _) =>
+    private static WorkflowRegistry Shapes() => new WorkflowRegistry().Add<string, string>("shapes", async (ctx, _) =>
     {
         var seed = await ctx.StepAsync("seed", () => 7);
         var (a, b, c) = await ctx.ParallelAsync(

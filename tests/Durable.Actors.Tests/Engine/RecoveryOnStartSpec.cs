@@ -9,6 +9,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class RecoveryOnStartSpec : TestKit, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private static readonly string[] WorkflowIds = ["a", "b", "c", "done"];
     private readonly TempFolder _folder = new();
     private readonly StepCounter _counter = new();
     private volatile bool _hang = true;
@@ -49,8 +50,8 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
             }, Timeout);
 
             Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
-            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} first"]));
-            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} second"]));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} first"]));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} second"]));
             Assert.All(await DurableWorkflows.ListAsync(second), s => Assert.Equal(s.WorkflowId == "done" ? "10" : "11", s.ResultJson));
         }
         finally
@@ -117,7 +118,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
             }, Timeout);
 
             Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
-            Assert.All(new[] { "a", "b", "c", "done" }, id => Assert.Equal(1, _counter[$"{id} second"]));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} second"]));
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -9,7 +10,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private readonly StepCounter _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-25T12:00:00Z"));
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-25T12:00:00Z", CultureInfo.InvariantCulture));
 
     private static readonly RetryPolicy Policy = new()
     {

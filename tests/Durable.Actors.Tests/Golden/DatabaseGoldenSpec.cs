@@ -24,6 +24,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
 
     // The generating engine ran on this clock, so the recorded times are known.
     private static readonly DateTimeOffset GeneratedAt = new(2026, 11, 25, 9, 0, 0, TimeSpan.Zero);
+    private static readonly string[] GrantedAccounts = ["email", "chat"];
 
     private readonly TempFolder _folder = new();
     private readonly StepCounter _counter = new();
@@ -40,7 +41,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
                     branch => branch.StepAsync("laptop", () => Ran("laptop", new Laptop("L-1", 1299.99m))),
                     async branch =>
                     {
-                        var granted = await branch.StepAsync("grant", () => Ran("grant", new[] { "email", "chat" }));
+                        var granted = await branch.StepAsync("grant", () => Ran("grant", GrantedAccounts));
                         return (granted, await branch.StepAsync("notify", () => Ran("notify", granted.Length)));
                     });
                 var welcomed = await ctx.StepAsync("welcome", () => Ran("welcome", true));

@@ -31,7 +31,7 @@ public static class JournalRows
         rows.First(r => r.Manifest == "SS" && r.Json.Contains($"\"key\":\"{key}\"", StringComparison.Ordinal)
                         || r.Manifest == "CS" && r.Json.Contains($"\"started\":{{\"key\":\"{key}\"", StringComparison.Ordinal)).SequenceNr;
 
-    private static IReadOnlyList<string> CompletedKeys(Row row)
+    private static List<string> CompletedKeys(Row row)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(row.Json);
         return row.Manifest == "SC"
