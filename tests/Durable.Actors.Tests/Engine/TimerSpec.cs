@@ -10,7 +10,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private readonly StepCounter _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z"));
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private WorkflowRegistry Sleeper(TimeSpan sleep) => new WorkflowRegistry().Add<string, string>("sleeper", async (ctx, _) =>
     {
@@ -109,7 +109,7 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal(2, values.Count);
         Assert.Equal(values[0], values[1]);
-        Assert.Equal(DateTimeOffset.Parse("2026-11-29T12:00:00Z"), values[0].Item1);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture), values[0].Item1);
     }
 
     [Fact]
