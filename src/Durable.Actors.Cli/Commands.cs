@@ -100,6 +100,63 @@ internal static class Commands
         }
     }
 
+    /// <summary>Delivers a signal (durable before it says so), then runs the workflow on until it ends or waits.</summary>
+    public static Task<int> SignalAsync(string workflowId, string signalName, string? payload, string databasePath, string? effectsLog, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            if (payload is not null)
+            {
+                try
+                {
+                    using var _ = JsonDocument.Parse(payload);
+                }
+                catch (JsonException e)
+                {
+                    throw new UsageException($"--payload is not valid JSON: {e.Message}");
+                }
+            }
+            return await SendThenRunOnAsync(workflowId, databasePath, effectsLog, new SignalWorkflow(workflowId, signalName, payload), reply => reply switch
+            {
+                SignalDelivered => $"signal '{signalName}' delivered to workflow {workflowId}",
+                WorkflowRejected rejected => throw new UsageException($"signal '{signalName}' was not delivered: {rejected.Reason}"),
+                _ => null,
+            }, cancellationToken);
+        });
+
+    /// <summary>Cancels a workflow (durable before it says so), then runs it on until it ends (its cleanup steps run).</summary>
+    public static Task<int> CancelAsync(string workflowId, string? reason, string databasePath, string? effectsLog, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            var exitCode = await SendThenRunOnAsync(workflowId, databasePath, effectsLog, new CancelWorkflow(workflowId, reason), reply => reply switch
+            {
+                CancellationRequested => $"cancellation of workflow {workflowId} requested",
+                WorkflowRejected rejected => throw new UsageException($"workflow '{workflowId}' was not cancelled: {rejected.Reason}"),
+                _ => null,
+            }, cancellationToken);
+            // What was asked for happened: the workflow ended cancelled.
+            return exitCode == ExitCodes.Cancelled ? ExitCodes.Completed : exitCode;
+        });
+
+    private static async Task<int> SendThenRunOnAsync(
+        string workflowId, string databasePath, string? effectsLog, IWorkflowCommand command, Func<object, string?> acknowledged, CancellationToken cancellationToken)
+    {
+        var database = CheckDatabase(databasePath, mustExist: true, workflowId, reading: true);
+        var registry = Registry(database, effectsLog);
+        await using var host = CliHost.Create(database);
+        var before = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
+            ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{database}'");
+        var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
+        var reply = await coordinator.Ask<object>(command, cancellationToken);
+        if (reply is WorkflowNotFound)
+            throw new UsageException($"unknown workflow '{workflowId}' in database '{database}'");
+        Console.WriteLine(acknowledged(reply) ?? throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
+        // A running workflow runs on (the engine started its run already: this joins it, or reads how it ended). A
+        // failed one is left for `resume`.
+        if (before.Status != WorkflowRunStatus.Running)
+            return ExitCodes.Completed;
+        return await RunAllAsync(coordinator, [new ResumeWorkflow(workflowId)], database, cancellationToken);
+    }
+
     /// <summary>The workflow types the CLI runs, for its help.</summary>
     public static IReadOnlyCollection<string> WorkflowTypes() =>
         SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")).WorkflowTypes;
@@ -119,6 +176,14 @@ internal static class Commands
                 case WorkflowFailed failed:
                     Console.WriteLine($"workflow {failed.WorkflowId} failed: {failed.Error}");
                     exitCode = Math.Max(exitCode, ExitCodes.Failed);
+                    break;
+                case WorkflowWaiting waiting:
+                    Console.WriteLine($"{waiting.WorkflowId} waiting: {waiting.WaitingFor}");
+                    exitCode = Math.Max(exitCode, ExitCodes.Waiting);
+                    break;
+                case WorkflowCancelled cancelled:
+                    Console.WriteLine($"workflow {cancelled.WorkflowId} cancelled" + (cancelled.Reason is { } reason ? $": {reason}" : ""));
+                    exitCode = Math.Max(exitCode, ExitCodes.Cancelled);
                     break;
                 case WorkflowRejected rejected:
                     throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
@@ -268,12 +333,14 @@ internal static class Commands
     private static string StatusLine(WorkflowStatus s) =>
         $"workflow {s.WorkflowId} ({s.WorkflowType}) {WorkflowStatusName(s.Status)}, {s.Steps.Count} steps, started {Time(s.StartedAt)}" +
         (s.EndedAt is { } end ? $", ended {Time(end)}" : "") +
-        (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status == WorkflowRunStatus.Failed ? $": {s.Error}" : "");
+        (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
+        (s.WaitingFor is { } waiting ? $"; {waiting}" : "");
 
     internal static string WorkflowStatusName(WorkflowRunStatus status) => status switch
     {
         WorkflowRunStatus.Running => "RUNNING",
         WorkflowRunStatus.Completed => "COMPLETED",
+        WorkflowRunStatus.Cancelled => "CANCELLED",
         _ => "FAILED",
     };
 
@@ -301,20 +368,20 @@ internal static class Commands
 
     private sealed record StatusView(
         string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
-        int StepCount)
+        int StepCount, string? WaitingFor)
     {
         public static StatusView From(WorkflowStatus s) =>
-            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count);
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor);
     }
 
     private sealed record HistoryView(
         string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
-        int StepCount, IReadOnlyList<StepView> Steps)
+        int StepCount, string? WaitingFor, IReadOnlyList<StepView> Steps)
     {
         public static HistoryView From(WorkflowStatus s)
         {
             var w = StatusView.From(s);
-            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, s.Steps.Select(StepView.From).ToList());
+            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, w.WaitingFor, s.Steps.Select(StepView.From).ToList());
         }
     }
 

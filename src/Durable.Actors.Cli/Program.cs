@@ -46,9 +46,20 @@ history.SetAction((r, ct) => Commands.HistoryAsync(r.GetValue(historyId)!, r.Get
 var list = new Command("list", "List every workflow with its status") { db, json };
 list.SetAction((r, ct) => Commands.ListAsync(r.GetValue(db)!, r.GetValue(json), ct));
 
+var signalId = WorkflowId();
+var signalName = new Argument<string>("signalName") { Description = "The signal's name, as the workflow waits for it (the approval sample waits for 'decision')" };
+var payload = new Option<string?>("--payload") { Description = "The signal's payload as JSON, e.g. {\"approved\": true, \"by\": \"grace\"}" };
+var signal = new Command("signal", "Deliver a signal to a workflow (durable before this says so), then run it on until it ends or waits") { signalId, signalName, payload, db, effects };
+signal.SetAction((r, ct) => Commands.SignalAsync(r.GetValue(signalId)!, r.GetValue(signalName)!, r.GetValue(payload), r.GetValue(db)!, r.GetValue(effects), ct));
+
+var cancelId = WorkflowId();
+var reason = new Option<string?>("--reason") { Description = "Why, kept with the record" };
+var cancel = new Command("cancel", "Cancel a workflow: it wakes, runs its cleanup steps and ends CANCELLED") { cancelId, reason, db, effects };
+cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetValue(reason), r.GetValue(db)!, r.GetValue(effects), ct));
+
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, recover, status, history, list,
+    start, resume, crashAfter, recover, signal, cancel, status, history, list,
 };
 
 var parsed = root.Parse(args);

@@ -134,7 +134,7 @@ public sealed class CliSpec
         var history = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "wf-4", "--json")).Stdout).RootElement;
         var listed = Assert.Single(JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "list", "--json")).Stdout).RootElement.EnumerateArray().ToList());
 
-        string[] workflowFields = ["workflowId", "workflowType", "status", "startedAt", "endedAt", "result", "error", "stepCount"];
+        string[] workflowFields = ["workflowId", "workflowType", "status", "startedAt", "endedAt", "result", "error", "stepCount", "waitingFor"];
         Assert.Equal(workflowFields, status.EnumerateObject().Select(p => p.Name));
         Assert.Equal(workflowFields, listed.EnumerateObject().Select(p => p.Name));
         Assert.Equal([.. workflowFields, "steps"], history.EnumerateObject().Select(p => p.Name));

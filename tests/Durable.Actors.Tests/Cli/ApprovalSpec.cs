@@ -1,0 +1,69 @@
+using System.Text.Json;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cli;
+
+/// <summary>The approval sample through the CLI: a workflow that waits for a person, across separate processes.</summary>
+public sealed class ApprovalSpec
+{
+    private const string Approve = """{"approved": true, "by": "grace"}""";
+
+    [Fact]
+    public async Task Start_WaitsForTheDecision_ExitsThreeAndASignalInAnotherProcessFinishesIt()
+    {
+        using var folder = new TempFolder();
+
+        var started = await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-1", "--type", "approval");
+
+        Assert.True(started.ExitCode == 3, started.ToString());
+        Assert.StartsWith("exp-1 waiting: waiting for signal 'decision' until ", started.StdoutLines[^1]);
+        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-1", "--json")).Stdout).RootElement;
+        Assert.Equal("RUNNING", status.GetProperty("status").GetString());
+        Assert.StartsWith("waiting for signal 'decision'", status.GetProperty("waitingFor").GetString());
+
+        // No host runs between the two commands: the signal is made durable by the signal command's own host.
+        var signalled = await TestSupport.Cli.RunAsync(folder.Path, "signal", "exp-1", "decision", "--payload", Approve);
+
+        Assert.True(signalled.ExitCode == 0, signalled.ToString());
+        Assert.Contains("signal 'decision' delivered to workflow exp-1", signalled.StdoutLines);
+        Assert.StartsWith("workflow exp-1 completed: \"paid 120.50 to Ada Lovelace, approved by grace\"", signalled.StdoutLines[^1]);
+        Assert.Equal(["exp-1 submit-expense", "exp-1 pay"], TestSupport.Cli.Effects(folder.Path));
+    }
+
+    [Fact]
+    public async Task Cancel_WaitingWorkflow_EndsCancelledAndASecondCancelIsRefused()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-2", "--type", "approval");
+
+        var cancelled = await TestSupport.Cli.RunAsync(folder.Path, "cancel", "exp-2", "--reason", "duplicate claim");
+
+        Assert.True(cancelled.ExitCode == 0, cancelled.ToString());
+        Assert.Equal("workflow exp-2 cancelled: duplicate claim", cancelled.StdoutLines[^1]);
+        var status = await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-2");
+        Assert.Contains("CANCELLED", status.Stdout);
+        var again = await TestSupport.Cli.RunAsync(folder.Path, "cancel", "exp-2");
+        Assert.True(again.ExitCode == 2, again.ToString());
+        Assert.Equal("error: workflow 'exp-2' was not cancelled: workflow 'exp-2' has already ended (CANCELLED); nothing was changed", Assert.Single(again.StderrLines));
+        Assert.Equal(["exp-2 submit-expense"], TestSupport.Cli.Effects(folder.Path));
+    }
+
+    [Theory]
+    [InlineData("unknown workflow 'nobody'", "signal", "nobody", "decision")]
+    [InlineData("--payload is not valid JSON", "signal", "exp-3", "decision", "--payload", "{\"approved\": ")]
+    [InlineData("the signal name ' decision' is not valid", "signal", "exp-3", " decision")]
+    [InlineData("unknown workflow 'nobody'", "cancel", "nobody")]
+    public async Task BadSignalOrCancel_ExitsTwoWithOneLineAndChangesNothing(string expected, params string[] args)
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-3", "--type", "approval");
+        var before = TestSupport.Cli.Dump(folder.Database);
+
+        var run = await TestSupport.Cli.RunAsync(folder.Path, args);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains(expected, Assert.Single(run.StderrLines));
+        Assert.Equal(before, TestSupport.Cli.Dump(folder.Database));
+    }
+}
