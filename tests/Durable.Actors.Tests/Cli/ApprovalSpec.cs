@@ -66,4 +66,27 @@ public sealed class ApprovalSpec
         Assert.Contains(expected, Assert.Single(run.StderrLines));
         Assert.Equal(before, TestSupport.Cli.Dump(folder.Database));
     }
+
+    [Fact]
+    public async Task HostKilledWhileTheWorkflowWaits_ResumeTimesTheWaitOutOnceAndRunsNoStepTwice()
+    {
+        using var folder = new TempFolder();
+        // A 3 s timeout, shorter than passivate-after: the host keeps the waiting run in memory, and is killed there.
+        using var process = TestSupport.Cli.Start(folder.Path, "start", "exp-9", "--type", "approval",
+            "--input", """{"amount": 5, "submitter": "Zoë", "timeout": "00:00:03"}""");
+        _ = process.StandardError.ReadToEndAsync();
+        while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("exp-9:1 submit-expense executed", StringComparison.Ordinal))
+        {
+        }
+        process.Kill();
+        await process.WaitForExitAsync();
+        // Killed while it waited: the wait had not timed out yet.
+        Assert.Equal(["exp-9 submit-expense"], TestSupport.Cli.Effects(folder.Path));
+
+        var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "exp-9");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("workflow exp-9 completed: \"escalated\"", resumed.StdoutLines[^1]);
+        Assert.Equal(["exp-9 submit-expense", "exp-9 escalate"], TestSupport.Cli.Effects(folder.Path));
+    }
 }
