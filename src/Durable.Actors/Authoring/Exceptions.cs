@@ -132,6 +132,27 @@ public sealed class StepResultTooLargeException : DurableActorsException
     }
 }
 
+/// <summary>A child workflow failed, was cancelled, or could not be started; its parent gets this from <c>RunChildAsync</c>.</summary>
+public sealed class ChildWorkflowFailedException : DurableActorsException
+{
+    internal ChildWorkflowFailedException(string childId, string childType, string outcome, string error)
+        : base($"Child workflow '{childId}' ({childType}) {outcome}: {error}")
+    {
+        ChildId = childId;
+        Outcome = outcome;
+        ChildError = error;
+    }
+
+    /// <summary>The child's workflow id.</summary>
+    public string ChildId { get; }
+
+    /// <summary>How it ended: <c>failed</c>, <c>was cancelled</c> or <c>was not started</c>.</summary>
+    public string Outcome { get; }
+
+    /// <summary>The child's recorded error, or why it was not started.</summary>
+    public string ChildError { get; }
+}
+
 /// <summary>A signal's payload does not read as the type its wait asked for; the signal was consumed by that wait.</summary>
 public sealed class SignalPayloadException : DurableActorsException
 {

@@ -5,7 +5,12 @@ namespace Durable.Actors.Journal;
 // Bound to JournalEventSerializer in hocon/durable-actors.conf.
 internal interface IJournalEvent;
 
-internal sealed record WorkflowStarted(string WorkflowType, string InputJson, DateTimeOffset At) : IJournalEvent;
+// ParentId: the workflow that started this one as its child (absent for others), told when this one ends.
+internal sealed record WorkflowStarted(
+    string WorkflowType,
+    string InputJson,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ParentId = null) : IJournalEvent;
 
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;

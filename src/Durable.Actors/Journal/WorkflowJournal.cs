@@ -15,6 +15,9 @@ internal sealed class WorkflowJournal
 
     public bool Exists => WorkflowType is not null;
     public string? WorkflowType { get; private set; }
+
+    /// <summary>The workflow that started this one as a child, if one did.</summary>
+    public string? ParentId { get; private set; }
     public string InputJson { get; private set; } = "null";
     public DateTimeOffset StartedAt { get; private set; }
     public DateTimeOffset? EndedAt { get; private set; }
@@ -51,6 +54,7 @@ internal sealed class WorkflowJournal
         switch (e)
         {
             case WorkflowStarted s:
+                ParentId = s.ParentId;
                 WorkflowType = s.WorkflowType;
                 InputJson = s.InputJson;
                 StartedAt = s.At;
@@ -187,9 +191,7 @@ internal sealed class WorkflowJournal
 
         public string Kind => SignalName is null ? "a timer" : $"a wait for signal '{SignalName}'";
 
-        public string Describe() => SignalName is null
-            ? $"sleeping until {DueAt:O}"
-            : $"waiting for signal '{SignalName}'" + (DueAt is { } due ? $" until {due:O}" : "");
+        public string Describe() => ChildSignals.Describe(SignalName, DueAt);
     }
 
     internal sealed class StepEntry(string key, string stepId)

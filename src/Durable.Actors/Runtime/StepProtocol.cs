@@ -44,6 +44,22 @@ internal sealed record WaitDue(int RunId, string Key);
 /// <summary>Tells the coordinator to wake a put-away workflow at <paramref name="DueAt"/>.</summary>
 internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 
+/// <summary>Starts <paramref name="WorkflowId"/> as a child of <paramref name="ParentId"/>; replies <see cref="ChildWorkflowStarted"/> once the start is durable (or it existed).</summary>
+internal sealed record StartChildWorkflow(string WorkflowId, string WorkflowType, string InputJson, string ParentId) : IWorkflowCommand;
+
+internal sealed record ChildWorkflowStarted(string WorkflowId);
+
+/// <summary>Tells parent <paramref name="WorkflowId"/> how its child <paramref name="ChildId"/> ended (<see cref="ChildOutcome"/> as JSON), as the signal its wait takes.</summary>
+internal sealed record ChildWorkflowEnded(string WorkflowId, string ChildId, string OutcomeJson) : IWorkflowCommand;
+
+/// <summary>Asks child <paramref name="WorkflowId"/> to tell its parent how it ended, if it has (a parent that waits again after a crash).</summary>
+internal sealed record ReportToParent(string WorkflowId) : IWorkflowCommand;
+
+internal sealed record ReportedToParent(string WorkflowId);
+
+/// <summary>How a child workflow ended, as its parent receives it.</summary>
+internal sealed record ChildOutcome(string Status, string? ResultJson, string? Error);
+
 /// <summary>A workflow actor with nothing to do asks its coordinator to stop it and forget it.</summary>
 internal sealed record Passivate(string WorkflowId);
 

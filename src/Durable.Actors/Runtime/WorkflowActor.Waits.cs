@@ -102,6 +102,9 @@ internal sealed partial class WorkflowActor
             EndSignalWait(wait, payload);
             return;
         }
+        // A child that ended while nobody recorded it here (a crash between its end and its message) tells again.
+        if (ChildSignals.ChildOf(wait.SignalName) is { } child)
+            _coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
         if (timeoutAt is { } due)
             Await(wait, due);
         else
@@ -109,8 +112,9 @@ internal sealed partial class WorkflowActor
     }
 
     /// <summary>
-    /// The run's code awaits <paramref name="wait"/> until <paramref name="dueAt"/> (null: until a signal). A wait of the
-    /// top-level code due later than the host keeps idle workflows puts the workflow away: its callers get
+    /// The run's code awaits <paramref name="wait"/> until <paramref name="dueAt"/> (null: until a signal or a child). A
+    /// wait of the top-level code due later than the host keeps idle workflows (passivate-after) puts the workflow away
+    /// at once; a wait with no due time, once it has lasted that long. Its callers then get
     /// <see cref="WorkflowWaiting"/>, the run is let go, and the coordinator wakes the workflow when due.
     /// </summary>
     private void Await(PendingWait wait, DateTimeOffset? dueAt)
@@ -122,13 +126,31 @@ internal sealed partial class WorkflowActor
             return;
         }
         run.Waits[wait.Key] = wait with { DueAt = dueAt };
-        if (wait.Scope.Length == 0 && _branches.Count == 0 && (dueAt is null || dueAt.Value - Now > _runtime.Settings.PassivateAfter))
+        if (dueAt is null)
+        {
+            // Idle time, like passivation: Akka's scheduler, not the workflow clock.
+            var check = new PutAwayIfStillWaiting(run.Id, wait.Key);
+            Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
+            return;
+        }
+        if (MayPutAway(wait) && dueAt.Value - Now > _runtime.Settings.PassivateAfter)
         {
             PutAway(run, run.Waits[wait.Key]);
             return;
         }
         ArmDue(run, wait.Key, dueAt);
     }
+
+    /// <summary>Only a wait of the top-level code with no branch running: then nothing else of the run goes on.</summary>
+    private bool MayPutAway(PendingWait wait) => wait.Scope.Length == 0 && _branches.Count == 0;
+
+    private void OnPutAwayIfStillWaiting(PutAwayIfStillWaiting check)
+    {
+        if (_run is { } run && run.Id == check.RunId && run.Waits.TryGetValue(check.Key, out var wait) && MayPutAway(wait))
+            PutAway(run, wait);
+    }
+
+    private sealed record PutAwayIfStillWaiting(int RunId, string Key);
 
     private void ArmDue(ActiveRun run, string key, DateTimeOffset? dueAt)
     {
@@ -172,9 +194,7 @@ internal sealed partial class WorkflowActor
     /// <summary>Lets the run go while it waits (see <see cref="Await"/>); nothing is written: the wait is journaled already.</summary>
     private void PutAway(ActiveRun run, PendingWait wait)
     {
-        var what = wait.SignalName is null
-            ? $"sleeping until {wait.DueAt:O}"
-            : $"waiting for signal '{wait.SignalName}'" + (wait.DueAt is { } due ? $" until {due:O}" : "");
+        var what = ChildSignals.Describe(wait.SignalName, wait.DueAt);
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
         run.Abandon();
@@ -202,7 +222,20 @@ internal sealed partial class WorkflowActor
                 $"workflow '{_workflowId}' has ended ({_journal.Status.ToString().ToUpperInvariant()}); signal '{signal.SignalName}' was not delivered"));
             return;
         }
-        var payload = signal.PayloadJson ?? "null";
+        DeliverSignal(request, signal.SignalName, signal.PayloadJson ?? "null");
+    }
+
+    /// <summary>Makes the signal durable, answers the sender, and hands it to a wait (or runs a put-away workflow on).</summary>
+    private void DeliverSignal(WorkflowRequest request, string name, string payload)
+    {
+        if (!_journal.Exists || _journal.IsFinal)
+        {
+            _requests.Answer(request, _journal.Exists
+                ? new WorkflowRejected(_workflowId, $"workflow '{_workflowId}' has ended ({_journal.Status.ToString().ToUpperInvariant()}); signal '{name}' was not delivered")
+                : new WorkflowNotFound(_workflowId));
+            return;
+        }
+        var signal = new SignalWorkflow(_workflowId, name, payload);
         Write([new SignalReceived(signal.SignalName, payload, Now)], () =>
         {
             _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
@@ -225,6 +258,8 @@ internal sealed partial class WorkflowActor
     {
         if (string.IsNullOrWhiteSpace(signal.SignalName))
             return "the signal name is empty";
+        if (signal.SignalName.StartsWith('$'))
+            return $"the signal name '{signal.SignalName}' is not valid: names starting with '$' are the engine's own";
         if (signal.SignalName.Length > MaxSignalNameLength || signal.SignalName.Any(char.IsControl) || signal.SignalName.Trim() != signal.SignalName)
             return $"the signal name '{signal.SignalName}' is not valid (at most {MaxSignalNameLength} characters, no control characters, no surrounding white space)";
         if (signal.PayloadJson is { } payload)
@@ -274,6 +309,43 @@ internal sealed partial class WorkflowActor
                 // Put away or left by a crash: a run sees the cancellation, may clean up, and ends cancelled.
                 JoinOrBeginRun(null);
         });
+    }
+
+    private void OnStartChild(WorkflowRequest request, StartChildWorkflow start)
+    {
+        if (_journal.Exists)
+        {
+            _requests.Answer(request, new ChildWorkflowStarted(_workflowId));
+            return;
+        }
+        if (!_runtime.Registry.TryGet(start.WorkflowType, out var definition))
+        {
+            var known = string.Join(", ", _runtime.Registry.WorkflowTypes.Order(StringComparer.Ordinal));
+            _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown workflow type '{start.WorkflowType}' (registered: {known})"));
+            return;
+        }
+        if (definition.ValidateInput(start.InputJson, _runtime.Registry.JsonOptions) is { } inputError)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
+            return;
+        }
+        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId), _ =>
+        {
+            _requests.Answer(request, new ChildWorkflowStarted(_workflowId));
+            JoinOrBeginRun(null);
+        });
+    }
+
+    /// <summary>A child that ended (completed, failed, cancelled) tells its parent, as the signal the parent's wait takes.</summary>
+    private void ReportToParentIfEnded()
+    {
+        if (_journal.ParentId is not { } parent || _run is not null
+            || _journal.Status is not (WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled))
+            return;
+        var outcome = new ChildOutcome(_journal.Status.ToString().ToUpperInvariant(), _journal.ResultJson,
+            _journal.Status == WorkflowRunStatus.Completed ? null : _journal.Error);
+        var json = System.Text.Json.JsonSerializer.Serialize(outcome, _runtime.Registry.JsonOptions);
+        _coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
     }
 
     /// <summary>A durable wait the run's code awaits: a timer (<see cref="Fired"/>) or a signal wait (<see cref="Signalled"/>).</summary>

@@ -14,8 +14,11 @@ namespace Durable.Actors.Runtime;
 /// step bodies wait in <see cref="WorkflowRequests"/>, which outlives the actor: after a failure stopped it, the next
 /// incarnation writes those completions, takes the requests up again, and the run carries on.
 /// </summary>
-internal sealed partial class WorkflowActor : UntypedPersistentActor
+internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimers
 {
+    /// <summary>Akka's timers of this actor (idle time); the workflow clock's timers are the run's.</summary>
+    public ITimerScheduler Timers { get; set; } = null!;
+
     public const string PersistenceIdPrefix = "workflow-";
 
     private readonly string _workflowId;
@@ -107,6 +110,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
             case WaitDue due:
                 OnWaitDue(due);
                 break;
+            case PutAwayIfStillWaiting check:
+                OnPutAwayIfStillWaiting(check);
+                break;
             case ReceiveTimeout or PassivateIfIdle:
                 // Nothing to do for a while: the coordinator stops this actor unless a request came in meanwhile.
                 if (IsIdle)
@@ -152,6 +158,16 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
                 break;
             case SignalWorkflow signal:
                 OnSignal(request, signal);
+                break;
+            case StartChildWorkflow start:
+                OnStartChild(request, start);
+                break;
+            case ChildWorkflowEnded ended:
+                DeliverSignal(request, ChildSignals.For(ended.ChildId), ended.OutcomeJson);
+                break;
+            case ReportToParent:
+                ReportToParentIfEnded();
+                _requests.Answer(request, new ReportedToParent(_workflowId));
                 break;
             case CancelWorkflow cancel:
                 OnCancel(request, cancel);
@@ -291,6 +307,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor
         _run = null;
         _requests.AnswerClaimed(reply);
         run.Dispose();
+        ReportToParentIfEnded();
         if (_runtime.Settings.PassivateAfter == TimeSpan.Zero)
             Self.Tell(PassivateIfIdle.Instance);
     }

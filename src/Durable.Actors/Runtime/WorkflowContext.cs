@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
+using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
 
@@ -211,6 +212,47 @@ internal sealed class WorkflowContext(
         {
             throw new SignalPayloadException(workflowId, outcome.Key, signalName, typeof(T), e);
         }
+    }
+
+    /// <summary>Children started by this context so far: the default child ids count them in call order.</summary>
+    private int _children;
+
+    public async Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
+        var id = childId ?? $"{workflowId}/{scope}{++_children}";
+        var json = runtime.Registry.JsonOptions;
+        var inputJson = JsonSerializer.Serialize(input, json);
+        // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
+        await StepAsync($"start-child:{id}", async ct =>
+        {
+            var reply = await runtime.Coordinator.Ask<object>(new StartChildWorkflow(id, workflowType, inputJson, workflowId), ct).ConfigureAwait(false);
+            return reply switch
+            {
+                ChildWorkflowStarted => id,
+                WorkflowRejected rejected => throw new ChildWorkflowFailedException(id, workflowType, "was not started", rejected.Reason),
+                _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to the start of child workflow '{id}'."),
+            };
+        }, RetryPolicy.None).ConfigureAwait(false);
+
+        SignalResult<ChildOutcome> ended;
+        try
+        {
+            ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancelRequested.IsCancellationRequested)
+        {
+            // Cancelling a parent cancels its children (idempotent: a replay may ask again).
+            runtime.Coordinator.Tell(new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled"), ActorRefs.Nobody);
+            throw;
+        }
+        var outcome = ended.Payload!;
+        return outcome.Status switch
+        {
+            "COMPLETED" => JsonSerializer.Deserialize<TResult>(outcome.ResultJson ?? "null", json)!,
+            "CANCELLED" => throw new ChildWorkflowFailedException(id, workflowType, "was cancelled", outcome.Error ?? "cancelled"),
+            _ => throw new ChildWorkflowFailedException(id, workflowType, "failed", outcome.Error ?? "failed"),
+        };
     }
 
     public Task<DateTimeOffset> NowAsync() => StepAsync("durable.now", _ => Task.FromResult(runtime.Clock.GetUtcNow()), RetryPolicy.None);

@@ -33,6 +33,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     public WorkflowCoordinatorActor(WorkflowRuntime runtime)
     {
         _runtime = runtime;
+        runtime.Coordinator = Self;
 
         Receive<IWorkflowCommand>(command =>
         {

@@ -15,6 +15,9 @@ internal sealed record WorkflowRuntime(
 {
     private int _observerFailed;
 
+    /// <summary>The host's coordinator, which starts child workflows and carries messages between workflows; set once when it starts.</summary>
+    public Akka.Actor.IActorRef Coordinator { get; set; } = Akka.Actor.ActorRefs.Nobody;
+
     /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
     public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
 

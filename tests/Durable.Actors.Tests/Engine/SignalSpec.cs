@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Durable.Actors.Tests.Engine;
 
 /// <summary>Signals: durable before they are acknowledged, buffered until a wait takes them, each consumed once, in order.</summary>
-public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output)
+public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 500ms")
 {
     public sealed record Decision(bool Approved, string By);
 

@@ -19,7 +19,7 @@ public sealed class JournalEventGoldenSpec
     /// <summary>One event of each type, by its manifest.</summary>
     private static readonly Dictionary<string, IJournalEvent> Events = new()
     {
-        ["WS"] = new WorkflowStarted("onboarding", "{\"name\":\"Zoë\",\"tags\":[\"a\",\"<b>\"]}", At),
+        ["WS"] = new WorkflowStarted("onboarding", "{\"name\":\"Zoë\",\"tags\":[\"a\",\"<b>\"]}", At, "wf-0"),
         ["BR"] = new BranchesReserved("wf-1:2", 3, At),
         ["SS"] = Started,
         ["SC"] = Completed,

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Akka.Actor;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>Child workflows: started once (a step), awaited durably (a signal the child sends when it ends).</summary>
+public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 500ms")
+{
+    private readonly StepCounter _counter = new();
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
+    private bool _failParentAfterChild = true;
+
+    private WorkflowRegistry Registry() => new WorkflowRegistry()
+        .Add<int, int>("square", async (ctx, n) => await ctx.StepAsync("square", () => { _counter.Ran("square"); return n * n; }))
+        .Add<int, int>("approved-square", async (ctx, n) =>
+        {
+            var approval = await ctx.WaitForSignalAsync<bool>("approve");
+            return approval.Payload ? await ctx.StepAsync("square", () => { _counter.Ran("square"); return n * n; }) : -1;
+        })
+        .Add<int, int>("failing", async (ctx, _) => await ctx.StepAsync<int>("boom", () => throw new InvalidOperationException("card declined"), RetryPolicy.None))
+        .Add<string, int>("parent", async (ctx, childType) =>
+        {
+            var a = await ctx.RunChildAsync<int, int>(childType, 3);
+            await ctx.StepAsync("after", () => _counter.Ran("after"));
+            return a + 1;
+        })
+        .Add<string, int>("parent-failing-once", async (ctx, _) =>
+        {
+            var a = await ctx.RunChildAsync<int, int>("square", 4);
+            if (_failParentAfterChild)
+            {
+                _failParentAfterChild = false;
+                throw new InvalidOperationException("parent fails after its child completed");
+            }
+            return a;
+        });
+
+    private async Task<WorkflowStatus?> StatusAsync(string id) => await DurableWorkflows.GetStatusAsync(Sys, id);
+
+    [Fact]
+    public async Task RunChild_ReturnsTheChildsResult_ChildIdDerivedFromTheParent()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("p-1", "parent", "\"square\""), TestActor);
+
+        Assert.Equal(10, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
+        var child = (await StatusAsync("p-1/1"))!;
+        Assert.Equal((WorkflowRunStatus.Completed, "9"), (child.Status, child.ResultJson));
+        Assert.Equal((1, 1), (_counter["square"], _counter["after"]));
+    }
+
+    [Fact]
+    public async Task ChildWaitsLong_ParentIsPutAway_ChildEndingWakesTheParent()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("p-2", "parent", "\"approved-square\""), TestActor);
+        var waiting = await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+        Assert.Equal("waiting for child workflow 'p-2/1'", waiting.WaitingFor);
+
+        coordinator.Tell(new SignalWorkflow("p-2/1", "approve", "true"), TestActor);
+        await ExpectMsgAsync<SignalDelivered>(RunTimeout);
+
+        await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("p-2"))!.Status), RunTimeout);
+        Assert.Equal("10", (await StatusAsync("p-2"))!.ResultJson);
+    }
+
+    [Fact]
+    public async Task ChildFails_ParentFailsNamingTheChild()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("p-3", "parent", "\"failing\""), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("Child workflow 'p-3/1' (failing) failed", failed.Error);
+        Assert.Contains("card declined", failed.Error);
+        Assert.Equal(0, _counter["after"]);
+    }
+
+    [Fact]
+    public async Task ParentResumedAfterItsChildCompleted_ReattachesAndNeverStartsASecondChild()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("p-4", "parent-failing-once"), TestActor);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+
+        coordinator.Tell(new ResumeWorkflow("p-4"), TestActor);
+
+        Assert.Equal(16, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
+        Assert.Equal(1, _counter["square"]);
+    }
+
+    [Fact]
+    public async Task ParentCancelled_ItsWaitingChildIsCancelledToo()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("p-5", "parent", "\"approved-square\""), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("p-5", "not needed"), TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-5"))!.Status);
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-5/1"))!.Status);
+        }, RunTimeout);
+        Assert.Equal(0, _counter["square"]);
+    }
+
+    [Fact]
+    public async Task ChildOfAnUnknownType_ParentFailsNamingTheChildAndWhy()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("p-6", "parent", "\"no-such-type\""), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("Child workflow 'p-6/1' (no-such-type) was not started: unknown workflow type 'no-such-type'", failed.Error);
+        Assert.Null(await StatusAsync("p-6/1"));
+    }
+}
