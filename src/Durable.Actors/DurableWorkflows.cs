@@ -60,7 +60,17 @@ public static class DurableWorkflows
         // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
         // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
-        return system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
+        var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
+        WorkflowClient.Register(system, coordinator, registry);
+        return coordinator;
+    }
+
+    /// <summary>The typed client of the engine started in <paramref name="system"/>: start workflows and get handles on them.</summary>
+    /// <exception cref="InvalidOperationException">The engine was not started in this system.</exception>
+    public static WorkflowClient Client(ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return WorkflowClient.Of(system);
     }
 
     /// <summary>Reads one workflow's status and step records from the journal (Akka.Persistence.Query); null when the id is unknown.</summary>

@@ -202,3 +202,62 @@ public sealed class StepResultUnreadableException : DurableActorsException
     /// <summary>The result type the code asks for now.</summary>
     public Type RequestedType { get; }
 }
+
+/// <summary>A workflow's last run failed (<see cref="WorkflowHandle{TResult}.GetResultAsync"/>); resume it to try again.</summary>
+public sealed class WorkflowFailedException : DurableActorsException
+{
+    internal WorkflowFailedException(string workflowId, string error)
+        : base($"Workflow '{workflowId}' failed: {error}")
+    {
+        WorkflowId = workflowId;
+        Error = error;
+    }
+
+    /// <summary>The workflow.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>The recorded error.</summary>
+    public string Error { get; }
+}
+
+/// <summary>A workflow was cancelled (<see cref="CancelWorkflow"/>).</summary>
+public sealed class WorkflowCancelledException : DurableActorsException
+{
+    internal WorkflowCancelledException(string workflowId, string? reason)
+        : base($"Workflow '{workflowId}' was cancelled" + (reason is null ? "." : $": {reason}"))
+    {
+        WorkflowId = workflowId;
+        Reason = reason;
+    }
+
+    /// <summary>The workflow.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>The reason given with the cancellation.</summary>
+    public string? Reason { get; }
+}
+
+/// <summary>No workflow has this id.</summary>
+public sealed class WorkflowNotFoundException : DurableActorsException
+{
+    internal WorkflowNotFoundException(string workflowId) : base($"No workflow has the id '{workflowId}'.") => WorkflowId = workflowId;
+
+    /// <summary>The id asked for.</summary>
+    public string WorkflowId { get; }
+}
+
+/// <summary>A request was refused and changed nothing: an unknown type, input of the wrong shape, an invalid id or signal, an ended workflow.</summary>
+public sealed class WorkflowRejectedException : DurableActorsException
+{
+    internal WorkflowRejectedException(string workflowId, string reason) : base($"Workflow '{workflowId}': {reason}")
+    {
+        WorkflowId = workflowId;
+        Reason = reason;
+    }
+
+    /// <summary>The workflow.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>What was wrong.</summary>
+    public string Reason { get; }
+}

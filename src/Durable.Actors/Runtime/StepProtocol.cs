@@ -44,10 +44,24 @@ internal sealed record WaitDue(int RunId, string Key);
 /// <summary>Tells the coordinator to wake a put-away workflow at <paramref name="DueAt"/>.</summary>
 internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 
-/// <summary>Starts <paramref name="WorkflowId"/> as a child of <paramref name="ParentId"/>; replies <see cref="ChildWorkflowStarted"/> once the start is durable (or it existed).</summary>
-internal sealed record StartChildWorkflow(string WorkflowId, string WorkflowType, string InputJson, string ParentId) : IWorkflowCommand;
+/// <summary>
+/// Starts <paramref name="WorkflowId"/> (as a child of <paramref name="ParentId"/> when given) and replies
+/// <see cref="WorkflowBegun"/> once the start is durable, or at once when it existed; the run goes on without a caller.
+/// </summary>
+internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId) : IWorkflowCommand;
 
-internal sealed record ChildWorkflowStarted(string WorkflowId);
+/// <summary>Asks the coordinator to reply once <paramref name="WorkflowId"/> has ended (completed, failed, cancelled), without running it.</summary>
+internal sealed record WatchWorkflow(string WorkflowId);
+
+/// <summary>Asks a workflow's actor how it stands: <see cref="WorkflowEnded"/> when it ended, else <see cref="StillRunning"/>.</summary>
+internal sealed record ReportEnd(string WorkflowId) : IWorkflowCommand;
+
+/// <summary>A workflow ended: <paramref name="Reply"/> is its final reply (completed, failed, cancelled, not found).</summary>
+internal sealed record WorkflowEnded(string WorkflowId, object Reply);
+
+internal sealed record StillRunning(string WorkflowId);
+
+internal sealed record WorkflowBegun(string WorkflowId);
 
 /// <summary>Tells parent <paramref name="WorkflowId"/> how its child <paramref name="ChildId"/> ended (<see cref="ChildOutcome"/> as JSON), as the signal its wait takes.</summary>
 internal sealed record ChildWorkflowEnded(string WorkflowId, string ChildId, string OutcomeJson) : IWorkflowCommand;

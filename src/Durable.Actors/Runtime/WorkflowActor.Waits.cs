@@ -311,11 +311,11 @@ internal sealed partial class WorkflowActor
         });
     }
 
-    private void OnStartChild(WorkflowRequest request, StartChildWorkflow start)
+    private void OnStartChild(WorkflowRequest request, BeginWorkflow start)
     {
         if (_journal.Exists)
         {
-            _requests.Answer(request, new ChildWorkflowStarted(_workflowId));
+            _requests.Answer(request, new WorkflowBegun(_workflowId));
             return;
         }
         if (!_runtime.Registry.TryGet(start.WorkflowType, out var definition))
@@ -331,7 +331,7 @@ internal sealed partial class WorkflowActor
         }
         PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId), _ =>
         {
-            _requests.Answer(request, new ChildWorkflowStarted(_workflowId));
+            _requests.Answer(request, new WorkflowBegun(_workflowId));
             JoinOrBeginRun(null);
         });
     }

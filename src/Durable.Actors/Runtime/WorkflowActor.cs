@@ -159,7 +159,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case SignalWorkflow signal:
                 OnSignal(request, signal);
                 break;
-            case StartChildWorkflow start:
+            case BeginWorkflow start:
                 OnStartChild(request, start);
                 break;
             case ChildWorkflowEnded ended:
@@ -168,6 +168,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case ReportToParent:
                 ReportToParentIfEnded();
                 _requests.Answer(request, new ReportedToParent(_workflowId));
+                break;
+            case ReportEnd:
+                _requests.Answer(request, _journal.Exists && _journal.Status == WorkflowRunStatus.Running
+                    ? new StillRunning(_workflowId)
+                    : new WorkflowEnded(_workflowId, EndReply()));
                 break;
             case CancelWorkflow cancel:
                 OnCancel(request, cancel);
@@ -247,6 +252,13 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     private WorkflowCompleted Completed(string resultJson) => new(_workflowId, resultJson) { JsonOptions = _runtime.Registry.JsonOptions };
 
+    /// <summary>How the workflow stands when it is not running: its final reply, its last failure, or not found.</summary>
+    private object EndReply() => !_journal.Exists
+        ? new WorkflowNotFound(_workflowId)
+        : _journal.Status == WorkflowRunStatus.Failed
+            ? new WorkflowFailed(_workflowId, _journal.Error ?? "failed")
+            : FinalReply();
+
     /// <summary>The reply to a request for a workflow that ended for good.</summary>
     private object FinalReply() => _journal.Status == WorkflowRunStatus.Cancelled
         ? new WorkflowCancelled(_workflowId, _journal.CancelReason)
@@ -308,6 +320,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         _requests.AnswerClaimed(reply);
         run.Dispose();
         ReportToParentIfEnded();
+        _coordinator.Tell(new WorkflowEnded(_workflowId, reply));
         if (_runtime.Settings.PassivateAfter == TimeSpan.Zero)
             Self.Tell(PassivateIfIdle.Instance);
     }

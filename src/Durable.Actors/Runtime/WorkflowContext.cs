@@ -226,10 +226,10 @@ internal sealed class WorkflowContext(
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
         await StepAsync($"start-child:{id}", async ct =>
         {
-            var reply = await runtime.Coordinator.Ask<object>(new StartChildWorkflow(id, workflowType, inputJson, workflowId), ct).ConfigureAwait(false);
+            var reply = await runtime.Coordinator.Ask<object>(new BeginWorkflow(id, workflowType, inputJson, workflowId), ct).ConfigureAwait(false);
             return reply switch
             {
-                ChildWorkflowStarted => id,
+                WorkflowBegun => id,
                 WorkflowRejected rejected => throw new ChildWorkflowFailedException(id, workflowType, "was not started", rejected.Reason),
                 _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to the start of child workflow '{id}'."),
             };

@@ -67,6 +67,10 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WorkflowWaiting>(w => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor));
         Receive<WorkflowCancelled>(c => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId));
         Receive<WakeAt>(OnWakeAt);
+        Receive<WatchWorkflow>(OnWatch);
+        Receive<WorkflowEnded>(OnWorkflowEnded);
+        Receive<StillRunning>(_ => { });
+        Receive<WorkflowBegun>(_ => { });
         Receive<WakeDue>(_ => OnWakeDue());
     }
 
@@ -198,6 +202,28 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     {
         _wakeTimer?.Dispose();
         base.PostStop();
+    }
+
+    // Callers waiting for a workflow's end (WorkflowClient handles), by workflow id. Kept here, not by the workflow's
+    // actor, so that a workflow that waits for days is still put away and passivated.
+    private readonly Dictionary<string, List<IActorRef>> _watchers = new(StringComparer.Ordinal);
+
+    private void OnWatch(WatchWorkflow watch)
+    {
+        if (!_watchers.TryGetValue(watch.WorkflowId, out var watchers))
+            _watchers[watch.WorkflowId] = watchers = [];
+        watchers.Add(Sender);
+        // The workflow may have ended already: its actor says how it stands (the answer comes back here).
+        Self.Tell(new ReportEnd(watch.WorkflowId));
+    }
+
+    private void OnWorkflowEnded(WorkflowEnded ended)
+    {
+        // A run that ends while it still runs on (a put-away workflow is not ended): only ends answer watchers.
+        if (ended.Reply is WorkflowWaiting || !_watchers.Remove(ended.WorkflowId, out var watchers))
+            return;
+        foreach (var watcher in watchers)
+            watcher.Tell(ended.Reply);
     }
 
     private sealed class WakeDue

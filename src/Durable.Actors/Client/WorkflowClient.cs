@@ -1,0 +1,149 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Akka.Actor;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors;
+
+/// <summary>
+/// Starts workflows and gets handles on them, for application code: typed inputs and results, no message matching.
+/// Get it with <see cref="DurableWorkflows.Client"/> once the engine started (actor code and tests may keep using the
+/// messages).
+/// </summary>
+/// <example>
+/// <code>
+/// var client = DurableWorkflows.Client(system);
+/// var handle = await client.StartAsync&lt;ExpenseRequest, string&gt;("approval", "exp-1", request);   // returns once durable
+/// await handle.SignalAsync("decision", new ExpenseDecision(true, "grace"));
+/// var outcome = await handle.GetResultAsync();
+/// </code>
+/// </example>
+public sealed class WorkflowClient
+{
+    private static readonly ConditionalWeakTable<ActorSystem, WorkflowClient> Clients = [];
+
+    private readonly IActorRef _coordinator;
+
+    private WorkflowClient(IActorRef coordinator, WorkflowRegistry registry)
+    {
+        _coordinator = coordinator;
+        Registry = registry;
+    }
+
+    internal WorkflowRegistry Registry { get; }
+
+    internal JsonSerializerOptions Json => Registry.JsonOptions;
+
+    internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry) =>
+        Clients.AddOrUpdate(system, new WorkflowClient(coordinator, registry));
+
+    internal static WorkflowClient Of(ActorSystem system) => Clients.TryGetValue(system, out var client)
+        ? client
+        : throw new InvalidOperationException("The workflow engine was not started in this ActorSystem: call DurableWorkflows.Start (or WithDurableWorkflows) first.");
+
+    /// <summary>Starts workflow <paramref name="workflowId"/>, or finds it if it exists, and returns once its start is durable.</summary>
+    /// <typeparam name="TInput">The workflow's input.</typeparam>
+    /// <typeparam name="TResult">The workflow's result.</typeparam>
+    /// <param name="workflowType">A registered workflow type.</param>
+    /// <param name="workflowId">The workflow's id, unique in the database. An existing id keeps its recorded type and input.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="cancellationToken">Stops waiting for the start (the start may still happen).</param>
+    /// <exception cref="WorkflowRejectedException">Nothing was started: unknown type, input of the wrong shape, invalid id.</exception>
+    public async Task<WorkflowHandle<TResult>> StartAsync<TInput, TResult>(
+        string workflowType, string workflowId, TInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
+        var inputJson = JsonSerializer.Serialize(input, Json);
+        var reply = await _coordinator.Ask<object>(new BeginWorkflow(workflowId, workflowType, inputJson, null), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            WorkflowBegun => new WorkflowHandle<TResult>(this, workflowId),
+            WorkflowRejected rejected => throw new WorkflowRejectedException(rejected.WorkflowId, rejected.Reason),
+            _ => throw Unexpected(reply),
+        };
+    }
+
+    /// <summary>A handle on an existing workflow (nothing is checked until it is used).</summary>
+    public WorkflowHandle<TResult> GetHandle<TResult>(string workflowId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
+        return new WorkflowHandle<TResult>(this, workflowId);
+    }
+
+    internal Task<object> AskAsync(object message, CancellationToken cancellationToken) =>
+        _coordinator.Ask<object>(message, cancellationToken);
+
+    internal static InvalidOperationException Unexpected(object reply) => new($"Unexpected reply {reply.GetType().Name}.");
+}
+
+/// <summary>A workflow, typed by its result: await it, signal it, cancel it, read its status.</summary>
+/// <typeparam name="TResult">The workflow's result.</typeparam>
+public sealed class WorkflowHandle<TResult>
+{
+    private readonly WorkflowClient _client;
+
+    internal WorkflowHandle(WorkflowClient client, string workflowId)
+    {
+        _client = client;
+        WorkflowId = workflowId;
+    }
+
+    /// <summary>The workflow's id.</summary>
+    public string WorkflowId { get; }
+
+    /// <summary>
+    /// Waits until the workflow ends and returns its result, however long it waits for timers, signals or children
+    /// (the wait is kept by the host, not by the workflow, which may be put away meanwhile). It runs nothing itself.
+    /// </summary>
+    /// <exception cref="WorkflowFailedException">The workflow's last run failed (resume it to try again).</exception>
+    /// <exception cref="WorkflowCancelledException">The workflow was cancelled.</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task<TResult> GetResultAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new WatchWorkflow(WorkflowId), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            WorkflowCompleted completed => JsonSerializer.Deserialize<TResult>(completed.ResultJson, _client.Json)!,
+            WorkflowFailed failed => throw new WorkflowFailedException(WorkflowId, failed.Error),
+            WorkflowCancelled cancelled => throw new WorkflowCancelledException(WorkflowId, cancelled.Reason),
+            WorkflowNotFound => throw new WorkflowNotFoundException(WorkflowId),
+            _ => throw WorkflowClient.Unexpected(reply),
+        };
+    }
+
+    /// <summary>Sends the signal <paramref name="signalName"/>; returns once it is durable.</summary>
+    /// <exception cref="WorkflowRejectedException">The workflow has ended, or the name is not valid.</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task SignalAsync<TPayload>(string signalName, TPayload payload, CancellationToken cancellationToken = default)
+    {
+        var json = JsonSerializer.Serialize(payload, _client.Json);
+        var reply = await _client.AskAsync(new SignalWorkflow(WorkflowId, signalName, json), cancellationToken).ConfigureAwait(false);
+        Expect<SignalDelivered>(reply);
+    }
+
+    /// <summary>Cancels the workflow; returns once the request is durable (await <see cref="GetResultAsync"/> for its end).</summary>
+    /// <exception cref="WorkflowRejectedException">The workflow has already ended.</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task CancelAsync(string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new CancelWorkflow(WorkflowId, reason), cancellationToken).ConfigureAwait(false);
+        Expect<CancellationRequested>(reply);
+    }
+
+    /// <summary>The workflow's status and step records.</summary>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task<WorkflowStatus> GetStatusAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new GetWorkflowStatus(WorkflowId), cancellationToken).ConfigureAwait(false);
+        return Expect<WorkflowStatus>(reply);
+    }
+
+    private T Expect<T>(object reply) => reply switch
+    {
+        T expected => expected,
+        WorkflowRejected rejected => throw new WorkflowRejectedException(WorkflowId, rejected.Reason),
+        WorkflowNotFound => throw new WorkflowNotFoundException(WorkflowId),
+        _ => throw WorkflowClient.Unexpected(reply),
+    };
+}

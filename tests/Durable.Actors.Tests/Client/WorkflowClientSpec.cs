@@ -1,0 +1,85 @@
+using System.Globalization;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Client;
+
+/// <summary>The typed client: start returns once durable, the handle awaits the typed result, signals, cancels, reads the status.</summary>
+public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 500ms")
+{
+    public sealed record Expense(decimal Amount, string By);
+
+    public sealed record Decision(bool Approved, string By);
+
+    private readonly StepCounter _counter = new();
+    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
+    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private WorkflowClient Client() => DurableWorkflows.Client(Sys);
+
+    private WorkflowRegistry Registry() => new WorkflowRegistry()
+        .Add<Expense, string>("approval", async (ctx, expense) =>
+        {
+            await ctx.StepAsync("submit", () => _counter.Ran("submit"));
+            var decision = await ctx.WaitForSignalAsync<Decision>("decision", TimeSpan.FromDays(3));
+            return decision.Received && decision.Payload!.Approved ? $"paid {expense.Amount.ToString(CultureInfo.InvariantCulture)}" : "not paid";
+        })
+        .Add<int, int>("gated", async (ctx, n) => await ctx.StepAsync("wait-for-gate", async _ =>
+        {
+            _counter.Ran("gated");
+            await _gate.Task;
+            return n * 2;
+        }))
+        .Add<int, int>("failing", async (ctx, _) => await ctx.StepAsync<int>("boom", () => throw new InvalidOperationException("card declined"), RetryPolicy.None));
+
+    [Fact]
+    public async Task StartAsync_ReturnsOnceTheStartIsDurable_TheHandleAwaitsTheTypedResult()
+    {
+        StartEngine(Registry(), clock: _clock);
+
+        var handle = await Client().StartAsync<int, int>("gated", "g-1", 21);
+
+        // The run goes on without the caller: the step is still running.
+        Assert.Equal(WorkflowRunStatus.Running, (await handle.GetStatusAsync()).Status);
+        var result = handle.GetResultAsync();
+        _gate.SetResult();
+        Assert.Equal(42, await result.WaitAsync(RunTimeout));
+        // Asking again reads the end; nothing runs again.
+        Assert.Equal(42, await Client().GetHandle<int>("g-1").GetResultAsync().WaitAsync(RunTimeout));
+        Assert.Equal(1, _counter["gated"]);
+    }
+
+    [Fact]
+    public async Task WorkflowWaitsForASignal_ResultAwaitedWhileItIsPutAway_SignalFinishesIt()
+    {
+        StartEngine(Registry(), clock: _clock);
+        var handle = await Client().StartAsync<Expense, string>("approval", "exp-1", new Expense(120.5m, "ada"));
+        var result = handle.GetResultAsync();
+        await AwaitAssertAsync(async () => Assert.StartsWith("waiting for signal 'decision'", (await handle.GetStatusAsync()).WaitingFor), RunTimeout);
+
+        await handle.SignalAsync("decision", new Decision(true, "grace"));
+
+        Assert.Equal("paid 120.5", await result.WaitAsync(RunTimeout));
+        Assert.Equal(1, _counter["submit"]);
+    }
+
+    [Fact]
+    public async Task FailedCancelledUnknownAndRejected_ArriveAsTypedExceptions()
+    {
+        StartEngine(Registry(), clock: _clock);
+
+        var failing = await Client().StartAsync<int, int>("failing", "f-1", 1);
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => failing.GetResultAsync().WaitAsync(RunTimeout));
+        Assert.Contains("card declined", failed.Error);
+
+        var waiting = await Client().StartAsync<Expense, string>("approval", "exp-2", new Expense(5m, "ada"));
+        await waiting.CancelAsync("duplicate");
+        Assert.Equal("duplicate", (await Assert.ThrowsAsync<WorkflowCancelledException>(() => waiting.GetResultAsync().WaitAsync(RunTimeout))).Reason);
+        await Assert.ThrowsAsync<WorkflowRejectedException>(() => waiting.CancelAsync());
+
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => Client().GetHandle<int>("nobody").GetResultAsync().WaitAsync(RunTimeout));
+        var rejected = await Assert.ThrowsAsync<WorkflowRejectedException>(() => Client().StartAsync<int, int>("no-such-type", "x-1", 1));
+        Assert.Contains("unknown workflow type 'no-such-type'", rejected.Reason);
+    }
+}
