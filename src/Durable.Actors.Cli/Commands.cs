@@ -100,6 +100,39 @@ internal static class Commands
         }
     }
 
+    /// <summary>
+    /// Hosts the engine until SIGINT or SIGTERM: resumes the unfinished workflows, fires their timers when due, and runs
+    /// on the ones that signals or cancellations wake. On stop, steps still running are left to recovery.
+    /// </summary>
+    public static Task<int> ServeAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            var database = CheckDatabase(databasePath, mustExist: false, workflowId: null, reading: false);
+            var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
+            var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
+            await using var host = CliHost.Create(database, staleTimeout, busyTimeout, serve: true);
+            DurableWorkflows.Start(host.System, Registry(database, effectsLog), new ConsoleObserver(crashAfter: null));
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void Stop(System.Runtime.InteropServices.PosixSignalContext signal)
+            {
+                // Handled here: the host stops in order instead of the runtime ending the process.
+                signal.Cancel = true;
+                stop.Cancel();
+            }
+            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
+            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            Console.WriteLine($"serving {database}; stop with Ctrl+C or SIGTERM");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            Console.WriteLine("stopping: steps still running are left to recovery");
+            return ExitCodes.Completed;
+        });
+
     /// <summary>Delivers a signal (durable before it says so), then runs the workflow on until it ends or waits.</summary>
     public static Task<int> SignalAsync(string workflowId, string signalName, string? payload, string databasePath, string? effectsLog, CancellationToken cancellationToken) =>
         GuardAsync(async () =>

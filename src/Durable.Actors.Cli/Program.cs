@@ -57,9 +57,12 @@ var reason = new Option<string?>("--reason") { Description = "Why, kept with the
 var cancel = new Command("cancel", "Cancel a workflow: it wakes, runs its cleanup steps and ends CANCELLED") { cancelId, reason, db, effects };
 cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetValue(reason), r.GetValue(db)!, r.GetValue(effects), ct));
 
+var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout };
+serve.SetAction((r, ct) => Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
+
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, recover, signal, cancel, status, history, list,
+    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list,
 };
 
 var parsed = root.Parse(args);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -88,5 +89,32 @@ public sealed class ApprovalSpec
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Equal("workflow exp-9 completed: \"escalated\"", resumed.StdoutLines[^1]);
         Assert.Equal(["exp-9 submit-expense", "exp-9 escalate"], TestSupport.Cli.Effects(folder.Path));
+    }
+
+    [Fact]
+    public async Task Serve_WakesAWorkflowWhoseWaitComesDue_AndStopsOnSigterm()
+    {
+        using var folder = new TempFolder();
+        var started = await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-7", "--type", "approval",
+            "--input", """{"amount": 5, "submitter": "Zoë", "timeout": "00:00:08"}""");
+        Assert.True(started.ExitCode == 3, started.ToString());
+
+        using var serve = TestSupport.Cli.Start(folder.Path, "serve");
+        var stderr = serve.StandardError.ReadToEndAsync();
+        Assert.StartsWith("serving ", await serve.StandardOutput.ReadLineAsync());
+        var rest = serve.StandardOutput.ReadToEndAsync();
+
+        // The decision never comes: the host that serves times the wait out when it is due.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!TestSupport.Cli.Effects(folder.Path).Contains("exp-7 escalate") && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", serve.Id.ToString(CultureInfo.InvariantCulture)]))
+            await term.WaitForExitAsync();
+        await serve.WaitForExitAsync();
+
+        Assert.True(serve.ExitCode == 0, $"exit {serve.ExitCode}\n{await rest}\n{await stderr}");
+        Assert.Contains("stopping: steps still running are left to recovery", await rest);
+        Assert.Equal(["exp-7 submit-expense", "exp-7 escalate"], TestSupport.Cli.Effects(folder.Path));
+        Assert.Contains("COMPLETED", (await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-7")).Stdout);
     }
 }
