@@ -56,6 +56,9 @@ public interface IWorkflowContext
     /// <summary>A new GUID, recorded on first run so that a replay sees the same value.</summary>
     Task<Guid> NewGuidAsync();
 
+    /// <summary>A random number from <paramref name="minValue"/> (inclusive) to <paramref name="maxValue"/> (exclusive), recorded on first run so that a replay sees the same value.</summary>
+    Task<int> RandomAsync(int minValue, int maxValue);
+
     /// <summary>Runs <paramref name="body"/> as a durable step, or returns its recorded result if it already completed.</summary>
     /// <typeparam name="T">The step's result; it must round-trip through System.Text.Json.</typeparam>
     /// <param name="stepId">A name for the step, kept with its record; the same code must ask for the same id in the same place.</param>

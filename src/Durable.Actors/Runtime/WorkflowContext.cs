@@ -257,6 +257,12 @@ internal sealed class WorkflowContext(
 
     public Task<DateTimeOffset> NowAsync() => StepAsync("durable.now", _ => Task.FromResult(runtime.Clock.GetUtcNow()), RetryPolicy.None);
 
+    public Task<int> RandomAsync(int minValue, int maxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minValue, maxValue);
+        return StepAsync("durable.random", _ => Task.FromResult(Random.Shared.Next(minValue, maxValue)), RetryPolicy.None);
+    }
+
     public Task<Guid> NewGuidAsync() => StepAsync("durable.new-guid", _ => Task.FromResult(Guid.NewGuid()), RetryPolicy.None);
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)

@@ -123,4 +123,31 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         Assert.Contains("Child workflow 'p-6/1' (no-such-type) was not started: unknown workflow type 'no-such-type'", failed.Error);
         Assert.Null(await StatusAsync("p-6/1"));
     }
+
+    [Fact]
+    public async Task HostStopsWhileTheChildRuns_NextHostReattachesTheParentAndStartsNoSecondChild()
+    {
+        const string hocon = "durable-actors.passivate-after = 500ms";
+        var (first, coordinator) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: _clock, extraHocon: hocon + "\ndurable-actors.recover-on-start = off");
+        coordinator.Tell(new StartWorkflow("p-7", "parent", "\"approved-square\""), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+        await first.Terminate();
+
+        // The next host recovers both; the child gets its signal and ends; the parent hears it and completes.
+        var (second, next) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: _clock, extraHocon: hocon);
+        try
+        {
+            next.Tell(new SignalWorkflow("p-7/1", "approve", "true"), TestActor);
+            await ExpectMsgAsync<SignalDelivered>(RunTimeout);
+            await AwaitAssertAsync(async () =>
+                Assert.Equal("10", (await DurableWorkflows.GetStatusAsync(second, "p-7"))!.ResultJson), RunTimeout);
+            Assert.Equal(1, _counter["square"]);
+            var parent = (await DurableWorkflows.GetStatusAsync(second, "p-7"))!;
+            Assert.Equal(1, parent.Steps.Single(s => s.StepId == "start-child:p-7/1").Attempts);
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
 }

@@ -82,16 +82,17 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
     }
 
     [Fact]
-    public async Task NowAndNewGuid_AreRecordedAndReplayTheSame()
+    public async Task NowNewGuidAndRandom_AreRecordedAndReplayTheSame()
     {
-        var values = new List<(DateTimeOffset, Guid)>();
+        var values = new List<(DateTimeOffset, Guid, int)>();
         var failOnce = true;
         var registry = new WorkflowRegistry().Add<string, string>("clocked", async (ctx, _) =>
         {
             var now = await ctx.NowAsync();
             var id = await ctx.NewGuidAsync();
+            var dice = await ctx.RandomAsync(1, 1_000_000);
             lock (values)
-                values.Add((now, id));
+                values.Add((now, id, dice));
             if (failOnce)
             {
                 failOnce = false;
