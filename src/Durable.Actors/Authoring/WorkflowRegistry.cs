@@ -22,7 +22,13 @@ public sealed class WorkflowRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         ArgumentNullException.ThrowIfNull(factory);
-        if (!_definitions.TryAdd(workflowType, new WorkflowDefinition<TInput, TResult>(factory)))
+        return Add(workflowType, () => new WorkflowInstance<TInput, TResult>(factory(), null));
+    }
+
+    /// <summary>Registers a workflow type whose instances come with a scope disposed when their run ends (dependency injection).</summary>
+    internal WorkflowRegistry Add<TInput, TResult>(string workflowType, Func<WorkflowInstance<TInput, TResult>> create)
+    {
+        if (!_definitions.TryAdd(workflowType, new WorkflowDefinition<TInput, TResult>(create)))
             throw new ArgumentException($"A workflow type named '{workflowType}' is already registered.", nameof(workflowType));
         return this;
     }

@@ -30,8 +30,11 @@ public static class AkkaHostingExtensions
         // Filled at start from the system's final configuration, which may set durable-actors keys of its own.
         builder.AddSetup(PersistencePlugins.ToSetup());
         RouteAkkaLogsToLoggerFactory(builder);
-        builder.WithActors((system, registry) =>
-            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer)));
+        builder.WithActors((system, registry, resolver) =>
+        {
+            options.AddFromServices(resolver.GetService<IServiceProvider>());
+            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer));
+        });
         return builder;
     }
 

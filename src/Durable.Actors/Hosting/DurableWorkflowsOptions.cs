@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Akka.Configuration;
+using Durable.Actors.Runtime;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Durable.Actors;
 
@@ -9,6 +11,47 @@ public sealed class DurableWorkflowsOptions
 {
     /// <summary>The workflow types this host runs.</summary>
     public WorkflowRegistry Workflows { get; } = new();
+
+    private readonly List<Action<IServiceProvider>> _fromServices = [];
+
+    /// <summary>
+    /// Registers <typeparamref name="TWorkflow"/> under <paramref name="workflowType"/>, made for each run in a
+    /// dependency-injection scope of its own: its constructor's dependencies come from the host's services (scoped
+    /// ones live as long as the run), and the scope is disposed when the run ends. <typeparamref name="TWorkflow"/>
+    /// itself need not be registered.
+    /// </summary>
+    /// <typeparam name="TWorkflow">The workflow class.</typeparam>
+    /// <typeparam name="TInput">Its input.</typeparam>
+    /// <typeparam name="TResult">Its result.</typeparam>
+    /// <param name="workflowType">The name used by <see cref="StartWorkflow"/> and recorded in the journal.</param>
+    /// <returns>These options.</returns>
+    public DurableWorkflowsOptions AddWorkflow<TWorkflow, TInput, TResult>(string workflowType)
+        where TWorkflow : class, IWorkflow<TInput, TResult>
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
+        _fromServices.Add(services => Workflows.Add(workflowType, () =>
+        {
+            var scope = services.GetRequiredService<IServiceScopeFactory>().CreateScope();
+            try
+            {
+                return new WorkflowInstance<TInput, TResult>(ActivatorUtilities.CreateInstance<TWorkflow>(scope.ServiceProvider), scope);
+            }
+            catch
+            {
+                scope.Dispose();
+                throw;
+            }
+        }));
+        return this;
+    }
+
+    /// <summary>Adds the workflow types registered with <see cref="AddWorkflow{TWorkflow, TInput, TResult}"/>, once the host's services exist.</summary>
+    internal void AddFromServices(IServiceProvider services)
+    {
+        foreach (var add in _fromServices)
+            add(services);
+        _fromServices.Clear();
+    }
 
     /// <summary>Told about every step; optional.</summary>
     public IWorkflowObserver? Observer { get; set; }

@@ -13,9 +13,12 @@ internal interface IWorkflowDefinition
     Task<string> RunAsync(IWorkflowContext context, string inputJson, JsonSerializerOptions json);
 }
 
-internal sealed class WorkflowDefinition<TInput, TResult>(Func<IWorkflow<TInput, TResult>> factory) : IWorkflowDefinition
+/// <summary>A workflow instance for one run, and the dependency-injection scope to dispose when the run ends (if any).</summary>
+internal readonly record struct WorkflowInstance<TInput, TResult>(IWorkflow<TInput, TResult> Workflow, IDisposable? Scope);
+
+internal sealed class WorkflowDefinition<TInput, TResult>(Func<WorkflowInstance<TInput, TResult>> create) : IWorkflowDefinition
 {
-    private readonly Lazy<bool> _acceptsNull = new(() => AcceptsNull(factory));
+    private readonly Lazy<bool> _acceptsNull = new(() => AcceptsNull(create));
 
     public string? ValidateInput(string inputJson, JsonSerializerOptions json)
     {
@@ -47,13 +50,15 @@ internal sealed class WorkflowDefinition<TInput, TResult>(Func<IWorkflow<TInput,
     /// whose <c>RunAsync</c> parameter is annotated <c>?</c>. A parameter typed by a type parameter of a generic workflow
     /// class has no annotation to read at run time: it accepts null.
     /// </summary>
-    private static bool AcceptsNull(Func<IWorkflow<TInput, TResult>> factory)
+    private static bool AcceptsNull(Func<WorkflowInstance<TInput, TResult>> create)
     {
         if (typeof(TInput).IsValueType)
             return Nullable.GetUnderlyingType(typeof(TInput)) is not null;
         try
         {
-            var map = factory().GetType().GetInterfaceMap(typeof(IWorkflow<TInput, TResult>));
+            var instance = create();
+            using var scope = instance.Scope;
+            var map = instance.Workflow.GetType().GetInterfaceMap(typeof(IWorkflow<TInput, TResult>));
             var method = map.TargetMethods[Array.FindIndex(map.InterfaceMethods, m => m.Name == nameof(IWorkflow<TInput, TResult>.RunAsync))];
             if (method.DeclaringType is { IsGenericType: true } declaring
                 && MethodBase.GetMethodFromHandle(method.MethodHandle, declaring.GetGenericTypeDefinition().TypeHandle) is { } open
@@ -71,7 +76,15 @@ internal sealed class WorkflowDefinition<TInput, TResult>(Func<IWorkflow<TInput,
     public async Task<string> RunAsync(IWorkflowContext context, string inputJson, JsonSerializerOptions json)
     {
         var input = JsonSerializer.Deserialize<TInput>(inputJson, json)!;
-        var result = await factory().RunAsync(context, input).ConfigureAwait(false);
-        return JsonSerializer.Serialize(result, json);
+        var instance = create();
+        try
+        {
+            var result = await instance.Workflow.RunAsync(context, input).ConfigureAwait(false);
+            return JsonSerializer.Serialize(result, json);
+        }
+        finally
+        {
+            instance.Scope?.Dispose();
+        }
     }
 }

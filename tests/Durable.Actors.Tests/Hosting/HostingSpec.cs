@@ -135,4 +135,61 @@ public sealed class HostingSpec
 
         private readonly string _marker = marker;
     }
+
+    public sealed class Greeter
+    {
+        private readonly string _greeting = "hello";
+
+        public string Greet(string name) => $"{_greeting}, {name}";
+    }
+
+    public sealed class RunScope : IDisposable
+    {
+        private static int _disposed;
+
+        private readonly string _mark = "!";
+
+        public static int Disposed => Volatile.Read(ref _disposed);
+
+        public string Mark => _mark;
+
+        public void Dispose() => Interlocked.Increment(ref _disposed);
+    }
+
+    public sealed class GreetingWorkflow(Greeter greeter, RunScope scope) : IWorkflow<string, string>
+    {
+        public Task<string> RunAsync(IWorkflowContext context, string input) =>
+            context.StepAsync("greet", () => greeter.Greet(input) + scope.Mark);
+    }
+
+    [Fact]
+    public async Task AddWorkflow_ResolvesItsDependenciesPerRunInAScopeDisposedWhenTheRunEnds()
+    {
+        using var folder = new TempFolder();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<Greeter>();
+        builder.Services.AddScoped<RunScope>();
+        builder.Services.AddAkka("hosted-di", (akka, _) => akka.WithDurableWorkflows(options =>
+        {
+            options.DatabasePath = folder.File("di.db");
+            options.AddWorkflow<GreetingWorkflow, string, string>("greeting");
+        }));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            var disposedBefore = RunScope.Disposed;
+
+            var handle = await DurableWorkflows.Client(system).StartAsync<string, string>("greeting", "di-1", "ada");
+
+            Assert.Equal("hello, ada!", await handle.GetResultAsync().WaitAsync(Timeout));
+            // The run's scope (and the scoped service in it) was disposed when the run ended.
+            Assert.Equal(disposedBefore + 1, RunScope.Disposed);
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
 }
