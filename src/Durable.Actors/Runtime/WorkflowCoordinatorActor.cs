@@ -55,17 +55,19 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<PendingWorkflowsFound>(found =>
         {
             _log.Info("Recovering {0} unfinished workflows", found.WorkflowIds.Count);
+            // Through the wake-up queue, due now: at most MaxWakingUp of them run their recovery at once.
+            var now = _runtime.Clock.GetUtcNow();
             foreach (var id in found.WorkflowIds)
-                Self.Tell(new ResumeWorkflow(id));
+                OnWakeAt(new WakeAt(id, now));
         });
         Receive<Status.Failure>(failure => _log.Error(failure.Cause, "Could not find unfinished workflows to recover"));
-        // Replies to the coordinator's own recovery requests.
-        Receive<WorkflowCompleted>(c => _log.Info("Recovered workflow [{0}] completed", c.WorkflowId));
-        Receive<WorkflowFailed>(f => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error));
-        Receive<WorkflowRejected>(r => _log.Warning("Recovered workflow [{0}] was rejected: {1}", r.WorkflowId, r.Reason));
-        Receive<WorkflowNotFound>(_ => { });
-        Receive<WorkflowWaiting>(w => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor));
-        Receive<WorkflowCancelled>(c => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId));
+        // Replies to the coordinator's own requests (recovery and wake-ups): each lets the next due workflow wake.
+        Receive<WorkflowCompleted>(c => Woke(c.WorkflowId, () => _log.Info("Recovered workflow [{0}] completed", c.WorkflowId)));
+        Receive<WorkflowFailed>(f => Woke(f.WorkflowId, () => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error)));
+        Receive<WorkflowRejected>(r => Woke(r.WorkflowId, () => _log.Warning("Recovered workflow [{0}] was rejected: {1}", r.WorkflowId, r.Reason)));
+        Receive<WorkflowNotFound>(n => Woke(n.WorkflowId, () => { }));
+        Receive<WorkflowWaiting>(w => Woke(w.WorkflowId, () => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor)));
+        Receive<WorkflowCancelled>(c => Woke(c.WorkflowId, () => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId)));
         Receive<WakeAt>(OnWakeAt);
         Receive<WatchWorkflow>(OnWatch);
         Receive<WorkflowEnded>(OnWorkflowEnded);
@@ -167,19 +169,34 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         ArmWakeTimer();
     }
 
+    /// <summary>How many due workflows run their wake-up (recovery, replay up to the due wait) at once: no thundering herd.</summary>
+    private const int MaxWakingUp = 64;
+
+    private readonly HashSet<string> _wakingUp = new(StringComparer.Ordinal);
+
     private void OnWakeDue()
     {
         _wakeTimerDue = null;
         var now = _runtime.Clock.GetUtcNow();
-        while (_wakeUps.Count > 0 && _wakeUps.Min.Due <= now)
+        while (_wakeUps.Count > 0 && _wakeUps.Min.Due <= now && _wakingUp.Count < MaxWakingUp)
         {
             var (_, workflowId) = _wakeUps.Min;
             _wakeUps.Remove(_wakeUps.Min);
             _wakeUpOf.Remove(workflowId);
-            // Replays up to its wait, which is due now: the timer fires or the signal wait times out.
+            // Replays up to its wait, which is due now: the timer fires or the signal wait times out. In due order.
+            _wakingUp.Add(workflowId);
             Self.Tell(new ResumeWorkflow(workflowId));
         }
-        ArmWakeTimer();
+        if (_wakingUp.Count < MaxWakingUp)
+            ArmWakeTimer();
+    }
+
+    /// <summary>A reply to the coordinator's own request: when it was a wake-up, the next due workflow may wake.</summary>
+    private void Woke(string workflowId, Action log)
+    {
+        log();
+        if (_wakingUp.Remove(workflowId))
+            OnWakeDue();
     }
 
     private void ArmWakeTimer()
