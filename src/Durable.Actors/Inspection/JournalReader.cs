@@ -231,7 +231,11 @@ internal static class JournalReader
                 () => JournalQueries.Events(settings.ConnectionString, settings.BusyTimeout, persistenceId), cancellationToken)
                 .ConfigureAwait(false);
             foreach (var e in events)
-                journal.Apply((IJournalEvent)system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest));
+            {
+                journal.Apply(e.Identifier == JournalEventSerializer.Id
+                    ? JournalEventSerializer.Read(e.Message, e.Manifest)
+                    : (IJournalEvent)system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest));
+            }
             return journal;
         }
         await ReadJournal(system).CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)

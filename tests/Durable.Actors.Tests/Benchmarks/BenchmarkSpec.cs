@@ -22,6 +22,8 @@ public sealed class BenchmarkSpec
                  })
             start.ArgumentList.Add(arg);
 
+        // W5 waits for idle workflows to passivate: a short passivate-after keeps this test fast.
+        start.Environment["DURABLE_BENCH_HOCON"] = "durable-actors.passivate-after = 200ms";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
