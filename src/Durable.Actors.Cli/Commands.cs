@@ -294,28 +294,59 @@ internal static class Commands
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
         }, cancellationToken);
 
-    public static Task<int> ListAsync(string database, bool json, CancellationToken cancellationToken) => GuardAsync(async () =>
-    {
-        var path = CheckDatabase(database, mustExist: false, workflowId: null, reading: true);
-        IReadOnlyList<WorkflowStatus> statuses = [];
-        if (File.Exists(path))
+    /// <summary>One page of workflows, newest first; the cursor of the next page ends it (on stderr with <c>--json</c>).</summary>
+    public static Task<int> ListAsync(
+        string database, bool json, int limit, string? statusText, string? type, string? after, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
         {
-            await using var host = CliHost.Create(path);
-            statuses = await DurableWorkflows.ListAsync(host.System, cancellationToken);
-        }
-
-        if (json)
-            Console.WriteLine(JsonSerializer.Serialize(statuses.Select(StatusView.From), Pretty));
-        else if (statuses.Count == 0)
-            Console.WriteLine("no workflows");
-        else
-            PrintTable(["WORKFLOW", "TYPE", "STATUS", "STEPS", "STARTED", "ENDED"], statuses.Select(s => new[]
+            WorkflowRunStatus? status = null;
+            if (statusText is not null)
             {
-                s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.Steps.Count.ToString(CultureInfo.InvariantCulture),
-                Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-",
-            }));
-        return ExitCodes.Completed;
-    });
+                if (!WorkflowIndex.TryParseStatus(statusText, out var parsed))
+                    throw new UsageException(
+                        $"unknown status '{statusText}' (expected {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText))})");
+                status = parsed;
+            }
+            var query = new WorkflowQuery { Status = status, Type = type, Limit = limit, After = after };
+            try
+            {
+                JournalReader.Validate(query);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                throw new UsageException($"--limit must be from 1 to {WorkflowQuery.MaxLimit}, not {limit}");
+            }
+            catch (ArgumentException)
+            {
+                throw new UsageException($"--after '{after}' is not a cursor printed by list");
+            }
+
+            var path = CheckDatabase(database, mustExist: false, workflowId: null, reading: true);
+            var page = new WorkflowPage([], null);
+            IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
+            if (File.Exists(path))
+            {
+                await using var host = CliHost.Create(path);
+                page = await DurableWorkflows.ListAsync(host.System, query, cancellationToken);
+                if (json)
+                    results = await JournalReader.GetResultsAsync(
+                        host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
+            }
+
+            if (json)
+                Console.WriteLine(JsonSerializer.Serialize(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId))), Pretty));
+            else if (page.Items.Count == 0)
+                Console.WriteLine(after is null ? "no workflows" : "no more workflows");
+            else
+                PrintTable(["WORKFLOW", "TYPE", "STATUS", "STEPS", "STARTED", "ENDED"], page.Items.Select(s => new[]
+                {
+                    s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StepCount.ToString(CultureInfo.InvariantCulture),
+                    Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-",
+                }));
+            if (page.NextCursor is { } cursor)
+                (json ? Console.Error : Console.Out).WriteLine($"next page: --after {cursor}");
+            return ExitCodes.Completed;
+        });
 
     private static Task<int> WithStatusAsync(string workflowId, string database, Action<WorkflowStatus> print, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
@@ -405,6 +436,10 @@ internal static class Commands
     {
         public static StatusView From(WorkflowStatus s) =>
             new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor);
+
+        // The index does not keep what a workflow waits for: `status` says it.
+        public static StatusView From(WorkflowSummary s, string? resultJson) =>
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(resultJson), s.Error, s.StepCount, null);
     }
 
     private sealed record HistoryView(

@@ -43,8 +43,13 @@ var historyId = WorkflowId();
 var history = new Command("history", "Show every step of a workflow: key, step id, status, attempts, times, result") { historyId, db, json };
 history.SetAction((r, ct) => Commands.HistoryAsync(r.GetValue(historyId)!, r.GetValue(db)!, r.GetValue(json), ct));
 
-var list = new Command("list", "List every workflow with its status") { db, json };
-list.SetAction((r, ct) => Commands.ListAsync(r.GetValue(db)!, r.GetValue(json), ct));
+var limit = new Option<int>("--limit") { Description = "At most this many workflows (1 to 1000)", DefaultValueFactory = _ => 50 };
+var listStatus = new Option<string?>("--status") { Description = "Only workflows with this status: running, completed or failed" };
+var listType = new Option<string?>("--type") { Description = "Only workflows of this type" };
+var after = new Option<string?>("--after") { Description = "The cursor printed at the end of the previous page: list the page after it" };
+var list = new Command("list", "List workflows with their status, newest first, one page at a time") { db, json, limit, listStatus, listType, after };
+list.SetAction((r, ct) => Commands.ListAsync(
+    r.GetValue(db)!, r.GetValue(json), r.GetValue(limit), r.GetValue(listStatus), r.GetValue(listType), r.GetValue(after), ct));
 
 var signalId = WorkflowId();
 var signalName = new Argument<string>("signalName") { Description = "The signal's name, as the workflow waits for it (the approval sample waits for 'decision')" };

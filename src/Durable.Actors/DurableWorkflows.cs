@@ -73,7 +73,11 @@ public static class DurableWorkflows
         return WorkflowClient.Of(system);
     }
 
-    /// <summary>Reads one workflow's status and step records from the journal (Akka.Persistence.Query); null when the id is unknown.</summary>
+    /// <summary>Reads one workflow's status and step records from the journal; null when the id is unknown.</summary>
+    /// <remarks>
+    /// On the engine's own SQLite journal it reads that workflow's rows only, with one indexed query; on another
+    /// journal plugin, through Akka.Persistence.Query.
+    /// </remarks>
     public static Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken = default) =>
         JournalReader.GetStatusAsync(system, workflowId, cancellationToken);
 
@@ -81,7 +85,23 @@ public static class DurableWorkflows
     public static Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
         JournalReader.GetPendingAsync(system, cancellationToken);
 
-    /// <summary>Reads every workflow's status from the journal (Akka.Persistence.Query), ordered by id.</summary>
+    /// <summary>Reads every workflow's status with all its steps, ordered by id.</summary>
+    /// <remarks>
+    /// Reads every workflow's events: its cost grows with the whole journal. To list workflows, use
+    /// <see cref="ListAsync(ActorSystem, WorkflowQuery, CancellationToken)"/>, which reads one page of the workflow index.
+    /// </remarks>
     public static Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
-        JournalReader.ListAsync(system, cancellationToken);
+        JournalReader.ListAllAsync(system, cancellationToken);
+
+    /// <summary>One page of workflows, newest first, filtered by <paramref name="query"/>; its cursor reads the next page.</summary>
+    /// <remarks>
+    /// On the engine's own SQLite journal it reads the workflow index, a table written in the same transaction as the
+    /// events it reflects, so it is never out of date, even after a crash (a database without it gets it built from
+    /// the journal first). On another journal plugin there is no index: every workflow's events are read through
+    /// Akka.Persistence.Query and folded, then filtered and paged in memory, so the cost grows with the whole journal.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">The limit is not from 1 to <see cref="WorkflowQuery.MaxLimit"/>.</exception>
+    /// <exception cref="ArgumentException"><see cref="WorkflowQuery.After"/> is not a cursor this method returned.</exception>
+    public static Task<WorkflowPage> ListAsync(ActorSystem system, WorkflowQuery query, CancellationToken cancellationToken = default) =>
+        JournalReader.ListAsync(system, query, cancellationToken);
 }

@@ -8,7 +8,8 @@ using Microsoft.Data.Sqlite;
 namespace Durable.Actors.Benchmarks;
 
 internal sealed record Sizes(
-    int FloorCommits, int FloorRows, int W1Steps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt);
+    int FloorCommits, int FloorRows, int W1Steps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
+    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps);
 
 internal static class Bench
 {
@@ -47,6 +48,34 @@ internal static class Bench
             report.Add("W4 workflows completed", w4.Completed);
             report.Add("W4 steps missing in started workflows", w4.Missing);
             report.Add("W4 peak RSS (MiB)", w4.PeakRss);
+
+            // W5 and W6 fill a database of W5-workflows workflows (minutes at full size): in the first run only.
+            if (run > 1)
+                continue;
+            var w5Database = Fresh(dir, $"w5-{run}.db");
+            var w5 = await ChildAsync("w5", w5Database, synchronous, sizes.W5Workflows, sizes.W5Batch, killAt: sizes.W5Baseline);
+            report.Add("W5 workflows/s", w5.Result("workflowsPerSecond"));
+            report.Add($"W5 managed heap after full GC, after {sizes.W5Baseline:N0}, idle actors passivated (MiB)", w5.Result("heapAtBaselineMiB"));
+            report.Add($"W5 managed heap after full GC, after {sizes.W5Workflows:N0}, idle actors passivated (MiB)", w5.Result("heapAtEndMiB"));
+            report.Add("W5 managed heap growth (MiB)", w5.Result("heapGrowthMiB"));
+            report.Add($"W5 managed heap at once after {sizes.W5Baseline:N0}, actors not yet passivated (MiB)",
+                w5.Result("busyHeapAtBaselineMiB"));
+            report.Add($"W5 managed heap at once after {sizes.W5Workflows:N0}, actors not yet passivated (MiB)", w5.Result("busyHeapAtEndMiB"));
+            report.Add($"W5 RSS after {sizes.W5Baseline:N0} (MiB)", w5.Result("rssAtBaselineMiB"));
+            report.Add($"W5 RSS after {sizes.W5Workflows:N0} (MiB)", w5.Result("rssAtEndMiB"));
+            report.Add("W5 RSS growth (%)", w5.Result("rssGrowthPercent"));
+            report.Add("W5 peak RSS (MiB)", w5.PeakRss);
+
+            var w6 = await ChildAsync("w6", w5Database, synchronous, 0, sizes.W6LongSteps);
+            report.Add("W6 newest 50 (ms)", w6.Result("newest50Ms"));
+            report.Add("W6 50 filtered by status (ms)", w6.Result("failed50Ms"));
+            report.Add("W6 second page of 50 (ms)", w6.Result("secondPageMs"));
+            report.Add("W6 status of one workflow with its steps (ms)", w6.Result("statusMs"));
+            report.Add($"W6 status of a {sizes.W6LongSteps:N0}-step workflow (ms)", w6.Result("longStatusMs"));
+            var (list, startup) = await CliTimesAsync(w5Database);
+            report.Add("W6 CLI list --limit 50 (ms)", list);
+            report.Add("W6 CLI start-up, --help (ms)", startup);
+            report.Add("W6 CLI list minus start-up (ms)", list - startup);
         }
         return report;
     }
@@ -152,9 +181,41 @@ internal static class Bench
         return Process.Start(start)!;
     }
 
-    private static async Task<ChildResult> ChildAsync(string workload, string database, string synchronous, int count, int steps)
+    /// <summary>The CLI's <c>list --limit 50</c> on <paramref name="database"/> and its <c>--help</c>, from spawn to exit: medians of 3 after one unmeasured run each.</summary>
+    private static async Task<(double ListMs, double StartupMs)> CliTimesAsync(string database)
     {
-        using var process = Spawn(workload, database, synchronous, count, steps);
+        var cli = Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Cli.dll");
+        async Task<double> MedianMs(params string[] args)
+        {
+            var times = new List<double>();
+            for (var i = 0; i < 4; i++)
+            {
+                var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+                start.ArgumentList.Add(cli);
+                foreach (var arg in args)
+                    start.ArgumentList.Add(arg);
+                var started = Stopwatch.GetTimestamp();
+                using var process = Process.Start(start)!;
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                await process.WaitForExitAsync();
+                var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                if (process.ExitCode != 0)
+                    throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited with {process.ExitCode}: {await stderr}");
+                await stdout;
+                if (i > 0)
+                    times.Add(ms);
+            }
+            times.Sort();
+            return times[times.Count / 2];
+        }
+
+        return (await MedianMs("list", "--limit", "50", "--db", database), await MedianMs("--help"));
+    }
+
+    private static async Task<ChildResult> ChildAsync(string workload, string database, string synchronous, int count, int steps, int killAt = 0)
+    {
+        using var process = Spawn(workload, database, synchronous, count, steps, killAt: killAt);
         var result = await ReadResultAsync(process, workload);
         await process.WaitForExitAsync();
         return result;
@@ -234,6 +295,12 @@ internal sealed class Report(string synchronous, Sizes sizes)
         "W1 per step mean (µs)" or "W1 per step p50 (µs)" or "W1 per step p99 (µs)" =>
             $"{Median(name) / Median("F0 commit latency mean (µs)"):0.00} × one raw commit",
         "W2 steps/s" => $"{Median(name) / Median("F0 rows/s, 100 rows per transaction") * 100:0.0} % of raw batched rows/s",
+        "W5 managed heap growth (MiB)" => "target ≤ 20 MiB",
+        "W5 RSS growth (%)" => "target ≤ 20 %",
+        "W6 newest 50 (ms)" or "W6 50 filtered by status (ms)" => "target ≤ 20 ms",
+        "W6 status of one workflow with its steps (ms)" => "target ≤ 5 ms",
+        "W6 CLI list minus start-up (ms)" => "target ≤ 1,500 ms",
+        _ when name.StartsWith("W6 status of a ", StringComparison.Ordinal) => "target ≤ 50 ms",
         _ => null,
     };
 
@@ -242,7 +309,7 @@ internal sealed class Report(string synchronous, Sizes sizes)
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Durable.Actors benchmark, synchronous={synchronous}, {_figures.First().Value.Count} runs, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd}");
-        text.AppendLine("| figure | median | min | max | ratio to the floor |");
+        text.AppendLine("| figure | median | min | max | ratio to the floor, or target |");
         text.AppendLine("|---|---:|---:|---:|---|");
         foreach (var (name, values) in _figures)
             text.AppendLine(CultureInfo.InvariantCulture,

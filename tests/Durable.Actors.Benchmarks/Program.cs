@@ -16,6 +16,10 @@ var w3Workflows = new Option<int>("--w3-workflows") { DefaultValueFactory = _ =>
 var w4Workflows = new Option<int>("--w4-workflows") { DefaultValueFactory = _ => 1000 };
 var w4Steps = new Option<int>("--w4-steps") { DefaultValueFactory = _ => 10 };
 var w4KillAt = new Option<int>("--w4-kill-at") { Description = "Kill the W4 process once this many side-effect lines are written", DefaultValueFactory = _ => 5000 };
+var w5Workflows = new Option<int>("--w5-workflows") { Description = "W5: two-step workflows to run (W6 inspects the database they leave)", DefaultValueFactory = _ => 100_000 };
+var w5Batch = new Option<int>("--w5-batch") { Description = "W5: workflows started at a time", DefaultValueFactory = _ => 1000 };
+var w5Baseline = new Option<int>("--w5-baseline") { Description = "W5: memory is compared with what the host held after this many workflows (a multiple of --w5-batch)", DefaultValueFactory = _ => 5000 };
+var w6LongSteps = new Option<int>("--w6-long-steps") { Description = "W6: steps of the long workflow whose status is read", DefaultValueFactory = _ => 5000 };
 var child = new Option<string?>("--child") { Hidden = true };
 var db = new Option<string?>("--db") { Hidden = true };
 var count = new Option<int>("--count") { Hidden = true };
@@ -26,7 +30,7 @@ var killAt = new Option<int>("--kill-at") { Hidden = true };
 var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
 {
     synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
-    child, db, count, steps, effects, killAt,
+    w5Workflows, w5Batch, w5Baseline, w6LongSteps, child, db, count, steps, effects, killAt,
 };
 root.SetAction(async (r, ct) =>
 {
@@ -41,10 +45,16 @@ root.SetAction(async (r, ct) =>
         return await Child.RunAsync(workload, r.GetValue(db)!, mode, r.GetValue(count), r.GetValue(steps), r.GetValue(effects), r.GetValue(killAt));
 
     var sizes = new Sizes(r.GetValue(floorCommits), r.GetValue(floorRows), r.GetValue(w1Steps), r.GetValue(w2Workflows), r.GetValue(w2Steps),
-        r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt));
+        r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt),
+        r.GetValue(w5Workflows), r.GetValue(w5Batch), r.GetValue(w5Baseline), r.GetValue(w6LongSteps));
     if (sizes.W4KillAt >= sizes.W4Workflows * sizes.W4Steps)
     {
         Console.Error.WriteLine("error: --w4-kill-at must be below --w4-workflows × --w4-steps");
+        return 2;
+    }
+    if (sizes.W5Batch < 1 || sizes.W5Baseline % sizes.W5Batch != 0 || sizes.W5Baseline < sizes.W5Batch || sizes.W5Baseline >= sizes.W5Workflows)
+    {
+        Console.Error.WriteLine("error: --w5-baseline must be a multiple of --w5-batch, below --w5-workflows");
         return 2;
     }
     var report = await Bench.RunAsync(Path.GetFullPath(r.GetValue(dir)!), mode, Math.Max(1, r.GetValue(runs)), sizes);

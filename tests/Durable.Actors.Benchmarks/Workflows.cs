@@ -120,3 +120,15 @@ public sealed class StartBarrier(int count)
         return _all.Task;
     }
 }
+
+/// <summary>W5 and W6: two steps; the second fails (no retry) when the input is odd, so that the database holds failed workflows too.</summary>
+public sealed class TwoStepWorkflow : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int input)
+    {
+        var first = await context.StepAsync("first", () => new Payload(input, "first"));
+        var second = await context.StepAsync("second",
+            () => input % 2 == 1 ? throw new InvalidOperationException($"failed on purpose ({input})") : new Payload(input, "second"), RetryPolicy.None);
+        return first.I + second.I;
+    }
+}

@@ -10,49 +10,191 @@ using Durable.Actors.Storage;
 
 namespace Durable.Actors.Inspection;
 
-/// <summary>Folds workflows' journal events read through the read journal, the one source of truth for status and history.</summary>
+/// <summary>
+/// Reads workflows from the journal, the one source of truth for status and history. On the engine's own SQLite
+/// journal one workflow's events are read with one indexed query and listing reads the workflow index; on another
+/// journal plugin both go through Akka.Persistence.Query.
+/// </summary>
 internal static class JournalReader
 {
     public static async Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
     {
-        var journal = await ReadAsync(system, ReadJournal(system), WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken)
-            .ConfigureAwait(false);
+        var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
         return journal.Exists ? journal.ToStatus(workflowId) : null;
     }
 
     /// <summary>The type and input a workflow was first started with; null when the id is unknown.</summary>
     public static async Task<(string WorkflowType, string InputJson)?> GetRecordedStartAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
     {
-        var journal = await ReadAsync(system, ReadJournal(system), WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken)
-            .ConfigureAwait(false);
+        var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
         return journal.Exists ? (journal.WorkflowType!, journal.InputJson) : null;
     }
 
-    public static async Task<IReadOnlyList<WorkflowStatus>> ListAsync(ActorSystem system, CancellationToken cancellationToken)
+    /// <summary>Every workflow with its steps, ordered by id: one read per workflow.</summary>
+    public static async Task<IReadOnlyList<WorkflowStatus>> ListAllAsync(ActorSystem system, CancellationToken cancellationToken)
     {
-        var readJournal = ReadJournal(system);
-        var ids = await readJournal.CurrentPersistenceIds()
-            .Where(id => id.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
-            .RunWith(Sink.Seq<string>(), system.Materializer())
-            .WaitAsync(cancellationToken)
-            .ConfigureAwait(false);
+        IEnumerable<string> ids;
+        if (EngineJournal(system) is { } settings)
+        {
+            ids = await Task.Run(() =>
+            {
+                using var connection = OpenIndex(settings);
+                return WorkflowIndexStore.All(connection).Select(r => r.WorkflowId).ToList();
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            ids = (await ReadJournal(system).CurrentPersistenceIds()
+                .Where(id => id.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
+                .RunWith(Sink.Seq<string>(), system.Materializer())
+                .WaitAsync(cancellationToken)
+                .ConfigureAwait(false)).Select(id => id[WorkflowActor.PersistenceIdPrefix.Length..]);
+        }
 
         var statuses = new List<WorkflowStatus>();
-        foreach (var persistenceId in ids.Order(StringComparer.Ordinal))
+        foreach (var id in ids.Order(StringComparer.Ordinal))
         {
-            var journal = await ReadAsync(system, readJournal, persistenceId, cancellationToken).ConfigureAwait(false);
-            if (journal.Exists)
-                statuses.Add(journal.ToStatus(persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]));
+            if (await GetStatusAsync(system, id, cancellationToken).ConfigureAwait(false) is { } status)
+                statuses.Add(status);
         }
         return statuses;
+    }
+
+    /// <summary>The recorded result of each completed workflow of <paramref name="workflowIds"/>: on the engine's journal, its last row only.</summary>
+    public static async Task<IReadOnlyDictionary<string, string>> GetResultsAsync(
+        ActorSystem system, IEnumerable<string> workflowIds, CancellationToken cancellationToken)
+    {
+        var results = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (EngineJournal(system) is { } settings)
+        {
+            var ids = workflowIds.ToList();
+            var last = await Task.Run(
+                () => JournalQueries.LastEvents(settings.ConnectionString, settings.BusyTimeout, ids.Select(id => WorkflowActor.PersistenceIdPrefix + id)),
+                cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (last[i] is { } e && system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest) is RunCompleted completed)
+                    results[ids[i]] = completed.ResultJson;
+            }
+            return results;
+        }
+        foreach (var id in workflowIds)
+        {
+            if (await GetStatusAsync(system, id, cancellationToken).ConfigureAwait(false) is { ResultJson: { } result })
+                results[id] = result;
+        }
+        return results;
+    }
+
+    /// <summary>Throws when <paramref name="query"/> cannot be run: a limit out of range, a cursor that is not one.</summary>
+    public static (long StartedTicks, string WorkflowId)? Validate(WorkflowQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > WorkflowQuery.MaxLimit)
+            throw new ArgumentOutOfRangeException(nameof(query), query.Limit, $"The limit must be from 1 to {WorkflowQuery.MaxLimit}, not {query.Limit}.");
+        if (query.After is null)
+            return null;
+        if (!WorkflowCursor.TryDecode(query.After, out var position))
+            throw new ArgumentException($"'{query.After}' is not a cursor of a workflow list (pass a page's NextCursor as it is).", nameof(query));
+        return position;
+    }
+
+    /// <summary>One page of the workflow index, newest first.</summary>
+    public static async Task<WorkflowPage> ListAsync(ActorSystem system, WorkflowQuery query, CancellationToken cancellationToken)
+    {
+        var after = Validate(query);
+        var status = query.Status is { } s ? WorkflowIndex.StatusText(s) : null;
+        List<WorkflowIndexRow> rows;
+        bool more;
+        if (EngineJournal(system) is { } settings)
+        {
+            (rows, more) = await Task.Run(() =>
+            {
+                using var connection = OpenIndex(settings);
+                var page = WorkflowIndexStore.Page(connection, status, query.Type, after, query.Limit, out var hasMore);
+                return (page, hasMore);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Another journal plugin has no index: every workflow's events are folded through the same fold, then
+            // filtered and paged here. Correct, and as slow as reading the whole journal.
+            var all = new List<WorkflowIndexRow>();
+            var readJournal = ReadJournal(system);
+            var ids = await readJournal.CurrentPersistenceIds()
+                .Where(id => id.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
+                .RunWith(Sink.Seq<string>(), system.Materializer())
+                .WaitAsync(cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var persistenceId in ids)
+            {
+                var workflowId = persistenceId[WorkflowActor.PersistenceIdPrefix.Length..];
+                WorkflowIndexRow? row = null;
+                await readJournal.CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
+                    .RunForeach(envelope => row = WorkflowIndex.Apply(row, workflowId, (IJournalEvent)envelope.Event), system.Materializer())
+                    .WaitAsync(cancellationToken)
+                    .ConfigureAwait(false);
+                if (row is not null && (status is null || row.Status == status) && (query.Type is null || row.WorkflowType == query.Type)
+                    && (after is not var (ticks, id) || row.CreatedAt.UtcTicks < ticks
+                        || row.CreatedAt.UtcTicks == ticks && string.CompareOrdinal(row.WorkflowId, id) < 0))
+                    all.Add(row);
+            }
+            all.Sort((a, b) => b.CreatedAt.UtcTicks != a.CreatedAt.UtcTicks
+                ? b.CreatedAt.UtcTicks.CompareTo(a.CreatedAt.UtcTicks)
+                : string.CompareOrdinal(b.WorkflowId, a.WorkflowId));
+            more = all.Count > query.Limit;
+            rows = all.Take(query.Limit).ToList();
+        }
+
+        var items = rows.Select(Summary).ToList();
+        return new WorkflowPage(items, more ? WorkflowCursor.Encode(items[^1].StartedAt, items[^1].WorkflowId) : null);
+    }
+
+    private static WorkflowSummary Summary(WorkflowIndexRow row) => new(
+        row.WorkflowId,
+        row.WorkflowType,
+        WorkflowIndex.TryParseStatus(row.Status, out var status)
+            ? status
+            : throw new InvalidOperationException(
+                $"Workflow '{row.WorkflowId}' has status '{row.Status}' in the workflow index, unknown to this version: was it written by a newer Durable.Actors?"),
+        row.CreatedAt,
+        row.UpdatedAt,
+        row.EndedAt,
+        row.Error,
+        row.StepCount,
+        row.CompletedSteps,
+        row.FailedAttempts);
+
+    /// <summary>A connection to the engine's journal with its index, built first when the database has none (an older database read before any host started on it).</summary>
+    private static Microsoft.Data.Sqlite.SqliteConnection OpenIndex(DurableSettings settings)
+    {
+        var connection = SqliteDatabase.Open(settings.ConnectionString, $"PRAGMA busy_timeout={(long)settings.BusyTimeout.TotalMilliseconds};");
+        try
+        {
+            WorkflowIndexStore.EnsureBuilt(connection);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The settings when the engine's own SQLite journal (and its query plugin) is in use; null for another plugin.</summary>
+    private static DurableSettings? EngineJournal(ActorSystem system)
+    {
+        var settings = PersistencePlugins.Bind(system);
+        return settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath
+            ? settings
+            : null;
     }
 
     /// <summary>Workflows started and neither completed nor failed, found from their tagged lifecycle events alone.</summary>
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
-        var settings = PersistencePlugins.Bind(system);
-        if (settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath)
+        if (EngineJournal(system) is { } settings)
         {
             // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
             // waits for its sequence actor and costs a host start that recovers many workflows most of its time.
@@ -79,10 +221,24 @@ internal static class JournalReader
     private static SqlReadJournal ReadJournal(ActorSystem system) =>
         PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(PersistencePlugins.Bind(system).QueryPluginId);
 
-    private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, SqlReadJournal readJournal, string persistenceId, CancellationToken cancellationToken)
+    /// <summary>One workflow's events folded: on the engine's journal only its rows, read with one indexed query.</summary>
+    private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, string persistenceId, CancellationToken cancellationToken)
     {
         var journal = new WorkflowJournal();
-        await readJournal.CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
+        if (EngineJournal(system) is { } settings)
+        {
+            var events = await Task.Run(
+                () => JournalQueries.Events(settings.ConnectionString, settings.BusyTimeout, persistenceId), cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var e in events)
+            {
+                journal.Apply(e.Identifier == JournalEventSerializer.Id
+                    ? JournalEventSerializer.Read(e.Message, e.Manifest)
+                    : (IJournalEvent)system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest));
+            }
+            return journal;
+        }
+        await ReadJournal(system).CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
             .RunForeach(envelope => journal.Apply((IJournalEvent)envelope.Event), system.Materializer())
             .WaitAsync(cancellationToken)
             .ConfigureAwait(false);

@@ -13,7 +13,10 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
 
     public JournalEventSerializer(ExtendedActorSystem system) : base(system) { }
 
-    public override int Identifier => 4711;
+    /// <summary>The serializer id stored with every event it writes (the journal's <c>identifier</c> column).</summary>
+    public const int Id = 4711;
+
+    public override int Identifier => Id;
 
     public override string Manifest(object o) => o switch
     {
@@ -38,7 +41,10 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
 
     public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest) => manifest switch
+    public override object FromBinary(byte[] bytes, string manifest) => Read(bytes, manifest);
+
+    /// <summary>The event stored as <paramref name="bytes"/> with <paramref name="manifest"/>, without an ActorSystem.</summary>
+    public static IJournalEvent Read(byte[] bytes, string manifest) => manifest switch
     {
         "WS" => Read<WorkflowStarted>(bytes),
         "BR" => Read<BranchesReserved>(bytes),

@@ -15,18 +15,25 @@ internal static class StepKeys
     }
 
     /// <summary>Orders keys by their sequence numbers, so history reads in program order whatever the scheduling.</summary>
-    public static IComparer<string> Comparer { get; } = Comparer<string>.Create((a, b) =>
+    public static IComparer<string> Comparer { get; } = Comparer<string>.Create((a, b) => CompareSequences(Sequence(a!), Sequence(b!)));
+
+    /// <summary>
+    /// Orders the sequences of keys (<see cref="Sequence"/>): sorting by a key's sequence parsed once, rather than with
+    /// <see cref="Comparer"/>, which parses both keys at every comparison (a 5,000-step status spent most of its time there).
+    /// </summary>
+    public static IComparer<int[]> SequenceComparer { get; } = Comparer<int[]>.Create((x, y) => CompareSequences(x!, y!));
+
+    private static int CompareSequences(int[] x, int[] y)
     {
-        var x = Sequence(a);
-        var y = Sequence(b);
         for (var i = 0; i < Math.Min(x.Length, y.Length); i++)
         {
             if (x[i] != y[i])
                 return x[i].CompareTo(y[i]);
         }
         return x.Length.CompareTo(y.Length);
-    });
+    }
 
-    private static int[] Sequence(string key) =>
+    /// <summary>The sequence numbers of a key: <c>wf:3.2.1</c> is [3, 2, 1].</summary>
+    public static int[] Sequence(string key) =>
         key[(key.LastIndexOf(':') + 1)..].Split('.').Select(int.Parse).ToArray();
 }

@@ -172,7 +172,7 @@ internal sealed class WorkflowJournal
         EndedAt,
         ResultJson,
         Error,
-        _steps.Values.OrderBy(s => s.Key, StepKeys.Comparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList())
+        _steps.Values.OrderBy(s => StepKeys.Sequence(s.Key), StepKeys.SequenceComparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList())
     {
         WaitingFor = WaitingFor(),
     };

@@ -46,6 +46,22 @@ internal sealed class JournalQueries : IDisposable
         return reader.HighestSequenceNr(persistenceId, 0);
     }
 
+    /// <summary>Every event of <paramref name="persistenceId"/> in order, on a connection of its own (pooled).</summary>
+    public static List<StoredEvent> Events(string connectionString, TimeSpan busyTimeout, string persistenceId)
+    {
+        using var reader = Reader.Open(connectionString, busyTimeout);
+        return reader.Events(persistenceId, 0, long.MaxValue, long.MaxValue);
+    }
+
+    /// <summary>The last event of each persistence id (null for none), on one connection of its own.</summary>
+    public static List<StoredEvent?> LastEvents(string connectionString, TimeSpan busyTimeout, IEnumerable<string> persistenceIds)
+    {
+        using var reader = Reader.Open(connectionString, busyTimeout);
+        return persistenceIds.Select(id => reader.HighestSequenceNr(id, 0) is var highest and > 0
+            ? reader.Events(id, highest, highest, 1).Cast<StoredEvent?>().FirstOrDefault()
+            : null).ToList();
+    }
+
     public Task<long> HighestSequenceNrAsync(string persistenceId, long fromSequenceNr) =>
         Enqueue(reader => reader.HighestSequenceNr(persistenceId, fromSequenceNr));
 

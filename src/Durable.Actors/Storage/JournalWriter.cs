@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Durable.Actors.Journal;
 using SQLitePCL;
 
 namespace Durable.Actors.Storage;
@@ -14,9 +15,13 @@ namespace Durable.Actors.Storage;
 /// </summary>
 internal sealed class JournalWriter : IDisposable
 {
-    /// <summary>One journal row in Akka.Persistence.Sql's layout, with the tags that go to its tag table.</summary>
+    /// <summary>
+    /// One journal row in Akka.Persistence.Sql's layout, with the tags that go to its tag table and the change its
+    /// event makes to the workflow index (applied in the same transaction).
+    /// </summary>
     public sealed record Row(
-        string PersistenceId, long SequenceNr, long Created, byte[] Message, string Manifest, int Identifier, string WriterUuid, string[] Tags);
+        string PersistenceId, long SequenceNr, long Created, byte[] Message, string Manifest, int Identifier, string WriterUuid, string[] Tags,
+        WorkflowIndexChange? Index = null);
 
     private sealed class Write(IReadOnlyList<Row> rows)
     {
@@ -192,6 +197,9 @@ internal sealed class JournalWriter : IDisposable
         private readonly sqlite3_stmt _insert;
         private readonly sqlite3_stmt _insertReturningOrdering;
         private readonly sqlite3_stmt _insertTag;
+        private readonly sqlite3_stmt _indexInsert;
+        private readonly sqlite3_stmt _indexCounts;
+        private readonly sqlite3_stmt _indexStatus;
         private readonly sqlite3_stmt _begin;
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
@@ -209,14 +217,30 @@ internal sealed class JournalWriter : IDisposable
             _insert = Prepare(insert);
             _insertReturningOrdering = Prepare(insert + " RETURNING ordering");
             _insertTag = Prepare("INSERT INTO tags (ordering_id, tag, sequence_nr, persistence_id) VALUES (?1, ?2, ?3, ?4)");
+            _indexInsert = Prepare(WorkflowIndexStore.InsertSql);
+            _indexCounts = Prepare(WorkflowIndexStore.CountsSql);
+            _indexStatus = Prepare(WorkflowIndexStore.StatusSql);
             _begin = Prepare("BEGIN IMMEDIATE");
             _commit = Prepare("COMMIT");
             _rollback = Prepare("ROLLBACK");
         }
 
         // Not pooled: after a failure the connection is closed for good, never handed out again mid-transaction.
-        public static Statements Open(string connectionString, string pragmas, string databasePath) =>
-            new(SqliteDatabase.Open(connectionString, pragmas, pooling: false), databasePath);
+        public static Statements Open(string connectionString, string pragmas, string databasePath)
+        {
+            var connection = SqliteDatabase.Open(connectionString, pragmas, pooling: false);
+            try
+            {
+                // Normally built when the host started (SqliteDatabase.Prepare); the statements need the table.
+                WorkflowIndexStore.EnsureBuilt(connection);
+                return new Statements(connection, databasePath);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
 
         public SqliteConnection Connection { get; }
 
@@ -249,22 +273,58 @@ internal sealed class JournalWriter : IDisposable
                 if (!tagged)
                 {
                     Run(insert);
-                    continue;
                 }
-                var rc = raw.sqlite3_step(insert);
-                if (rc != raw.SQLITE_ROW)
-                    Fail(insert, rc);
-                var ordering = raw.sqlite3_column_int64(insert, 0);
-                Run(insert);
-                foreach (var tag in row.Tags)
+                else
                 {
-                    Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 1, ordering));
-                    Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 2, tag));
-                    Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 3, row.SequenceNr));
-                    Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 4, row.PersistenceId));
-                    Run(_insertTag);
+                    var rc = raw.sqlite3_step(insert);
+                    if (rc != raw.SQLITE_ROW)
+                        Fail(insert, rc);
+                    var ordering = raw.sqlite3_column_int64(insert, 0);
+                    Run(insert);
+                    foreach (var tag in row.Tags)
+                    {
+                        Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 1, ordering));
+                        Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 2, tag));
+                        Bind(_insertTag, raw.sqlite3_bind_int64(_insertTag, 3, row.SequenceNr));
+                        Bind(_insertTag, raw.sqlite3_bind_text(_insertTag, 4, row.PersistenceId));
+                        Run(_insertTag);
+                    }
                 }
+                if (row.Index is { } change)
+                    Apply(change);
             }
+        }
+
+        /// <summary>Applies an event's change to its workflow's index row (see <see cref="WorkflowIndexStore"/>).</summary>
+        private void Apply(WorkflowIndexChange change)
+        {
+            if (change.Started is { } started)
+            {
+                Bind(_indexInsert, raw.sqlite3_bind_text(_indexInsert, 1, change.WorkflowId));
+                Bind(_indexInsert, raw.sqlite3_bind_text(_indexInsert, 2, started.WorkflowType));
+                Bind(_indexInsert, raw.sqlite3_bind_text(_indexInsert, 3, WorkflowIndex.StatusText(WorkflowRunStatus.Running)));
+                Bind(_indexInsert, raw.sqlite3_bind_int64(_indexInsert, 4, WorkflowIndexStore.Ticks(started.At)));
+                Run(_indexInsert);
+                return;
+            }
+            Bind(_indexCounts, raw.sqlite3_bind_text(_indexCounts, 1, change.WorkflowId));
+            Bind(_indexCounts, raw.sqlite3_bind_int64(_indexCounts, 2, WorkflowIndexStore.Ticks(change.At)));
+            Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 3, change.NewSteps));
+            Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 4, change.CompletedSteps));
+            Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 5, change.FailedAttempts));
+            Run(_indexCounts);
+            if (change.Status is null)
+                return;
+            Bind(_indexStatus, raw.sqlite3_bind_text(_indexStatus, 1, change.WorkflowId));
+            Bind(_indexStatus, raw.sqlite3_bind_text(_indexStatus, 2, change.Status));
+            Bind(_indexStatus, change.EndedAt is { } ended
+                ? raw.sqlite3_bind_int64(_indexStatus, 3, WorkflowIndexStore.Ticks(ended))
+                : raw.sqlite3_bind_null(_indexStatus, 3));
+            Bind(_indexStatus, raw.sqlite3_bind_int(_indexStatus, 4, change.SetsError ? 1 : 0));
+            Bind(_indexStatus, change.Error is { } error
+                ? raw.sqlite3_bind_text(_indexStatus, 5, error)
+                : raw.sqlite3_bind_null(_indexStatus, 5));
+            Run(_indexStatus);
         }
 
         /// <summary>Steps <paramref name="statement"/> to its end and resets it for the next use.</summary>

@@ -176,7 +176,8 @@ internal static class SqliteDatabase
 
     /// <summary>
     /// Creates the folder and file if needed, turns on WAL (a property of the file that persists), and creates the
-    /// journal tables when the engine's own journal is used.
+    /// journal tables and the workflow index (built from the journal when the database has none) when the engine's own
+    /// journal is used.
     /// </summary>
     /// <exception cref="DatabaseUnavailableException">
     /// The file is not a SQLite database, cannot be created or opened, or is another application's database (it has
@@ -221,6 +222,9 @@ internal static class SqliteDatabase
                 command.ExecuteNonQuery();
                 transaction.Commit();
             }
+            // The workflow index: a database written before it existed, or whose index was dropped, gets it built here.
+            if (settings.JournalPluginId == PersistencePlugins.JournalPath)
+                WorkflowIndexStore.EnsureBuilt(connection);
         }
         catch (SqliteException e)
         {

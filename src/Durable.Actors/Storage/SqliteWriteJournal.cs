@@ -9,6 +9,8 @@ using Akka.Persistence.Sql.Journal;
 using Akka.Serialization;
 using Akka.Util;
 using Durable.Actors.Configuration;
+using Durable.Actors.Journal;
+using Durable.Actors.Runtime;
 
 namespace Durable.Actors.Storage;
 
@@ -17,7 +19,9 @@ namespace Durable.Actors.Storage;
 /// of every workflow actor that arrive while a commit is under way share the next transaction: group commit) and a
 /// recovering actor's two reads through <see cref="JournalQueries"/>, both prepared statements on the plugin's own
 /// <c>journal</c> and <c>tags</c> tables in its layout (the engine creates them: <see cref="SqliteDatabase"/>). The
-/// plugin still serves the read journal (queries by tag and by persistence id) and deletes.
+/// plugin still serves the read journal (queries by tag and by persistence id) and deletes. Each workflow event's
+/// change to the workflow index (<see cref="WorkflowIndex"/>) is computed here, from the event object, and committed
+/// with the event.
 /// </summary>
 /// <remarks>
 /// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
@@ -130,6 +134,13 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
             manifest,
             serializer.Identifier,
             _writerUuid,
-            tags);
+            tags,
+            IndexChange(persistent.PersistenceId, payload));
     }
+
+    /// <summary>What a workflow's event changes in the workflow index, written in the same transaction as the event.</summary>
+    private static WorkflowIndexChange? IndexChange(string persistenceId, object payload) =>
+        payload is IJournalEvent e && persistenceId.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal)
+            ? WorkflowIndex.Change(persistenceId[WorkflowActor.PersistenceIdPrefix.Length..], e)
+            : null;
 }

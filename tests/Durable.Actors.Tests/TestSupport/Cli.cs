@@ -69,7 +69,8 @@ public static class Cli
         {
             dump.AppendLine(table);
             using var select = connection.CreateCommand();
-            select.CommandText = $"SELECT * FROM \"{table}\" ORDER BY rowid";
+            // By the first two columns, not rowid: the workflow index is a WITHOUT ROWID table.
+            select.CommandText = $"SELECT * FROM \"{table}\" ORDER BY 1, 2";
             using var reader = select.ExecuteReader();
             while (reader.Read())
             {

@@ -1,0 +1,148 @@
+namespace Durable.Actors.Journal;
+
+/// <summary>
+/// One workflow's row of the workflow index: what <c>list</c> shows, kept beside the journal so that listing never
+/// reads a workflow's events. <see cref="Status"/> is text (<see cref="WorkflowIndex.StatusText"/>) so that statuses
+/// added later need no change of the stored format. <c>WakeAt</c> is reserved for timers and signal timeouts (when a
+/// waiting workflow is due); always null today.
+/// </summary>
+internal sealed record WorkflowIndexRow(
+    string WorkflowId,
+    string WorkflowType,
+    string Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? EndedAt,
+    string? Error,
+    int StepCount,
+    int CompletedSteps,
+    int FailedAttempts,
+    DateTimeOffset? WakeAt = null);
+
+/// <summary>
+/// What one journal event changes in its workflow's index row, expressed so that the journal's writer can apply it
+/// with SQL without reading the row first (counts are increments, the status and its end are set together).
+/// </summary>
+/// <param name="WorkflowId">The workflow whose row changes.</param>
+/// <param name="At">The event's time: the row's <c>updated_at</c>.</param>
+internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
+{
+    /// <summary>Set by a workflow's first event: the row is created from it.</summary>
+    public WorkflowStarted? Started { get; init; }
+
+    /// <summary>The new status, with <see cref="EndedAt"/>; null leaves both as they are.</summary>
+    public string? Status { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    /// <summary>Whether <see cref="Error"/> replaces the row's error (null clears it).</summary>
+    public bool SetsError { get; init; }
+
+    public string? Error { get; init; }
+
+    /// <summary>Steps started for the first time (attempt 1): the workflow's step count grows by this.</summary>
+    public int NewSteps { get; init; }
+
+    public int CompletedSteps { get; init; }
+
+    public int FailedAttempts { get; init; }
+
+    /// <summary>The row after this change; <paramref name="row"/> is the row before it (null before the workflow's first event).</summary>
+    public WorkflowIndexRow? ApplyTo(WorkflowIndexRow? row)
+    {
+        if (Started is { } s)
+            return new WorkflowIndexRow(WorkflowId, s.WorkflowType, WorkflowIndex.StatusText(WorkflowRunStatus.Running), s.At, s.At, null, null, 0, 0, 0);
+        if (row is null)
+            return null;
+        row = row with
+        {
+            UpdatedAt = At,
+            StepCount = row.StepCount + NewSteps,
+            CompletedSteps = row.CompletedSteps + CompletedSteps,
+            FailedAttempts = row.FailedAttempts + FailedAttempts,
+        };
+        if (Status is not null)
+            row = row with { Status = Status, EndedAt = EndedAt };
+        if (SetsError)
+            row = row with { Error = Error };
+        return row;
+    }
+}
+
+/// <summary>
+/// The fold of the workflow index: from one journal event, the change to its workflow's row. The one place that knows
+/// how events map to index columns: the journal's writer applies these changes in the transaction that writes the
+/// events (so the index is never out of date, even after a crash), and a rebuild folds every stored event through the
+/// same code. It follows <see cref="WorkflowJournal"/>: the status and error it gives are those <c>status</c> shows.
+/// A new event type adds a case here (a cancellation, a timer that sets <see cref="WorkflowIndexRow.WakeAt"/>).
+/// </summary>
+/// <remarks>
+/// Counts are cheap increments: <c>step_count</c> (distinct steps: first attempts started), <c>completed_steps</c>
+/// and <c>failed_attempts</c> (every failed attempt, retries and zombies included: a failed step that completes later
+/// stays counted, as history shows it).
+/// </remarks>
+internal static class WorkflowIndex
+{
+    /// <summary>The longest error the index keeps; a longer one is cut, and <c>status</c> shows it whole.</summary>
+    public const int MaxErrorLength = 2000;
+
+    /// <summary>The stored text of a status: its name in lower case (<c>running</c>, <c>completed</c>, <c>failed</c>).</summary>
+    public static string StatusText(WorkflowRunStatus status) => status switch
+    {
+        WorkflowRunStatus.Running => "running",
+        WorkflowRunStatus.Completed => "completed",
+        WorkflowRunStatus.Failed => "failed",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The status of a stored text; false for a text no status of this version has.</summary>
+    public static bool TryParseStatus(string text, out WorkflowRunStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<WorkflowRunStatus>())
+        {
+            if (string.Equals(StatusText(candidate), text, StringComparison.OrdinalIgnoreCase))
+            {
+                status = candidate;
+                return true;
+            }
+        }
+        status = default;
+        return false;
+    }
+
+    /// <summary>The error as the index keeps it: whole up to <see cref="MaxErrorLength"/> characters, cut with an ellipsis beyond.</summary>
+    public static string Summarize(string error) => error.Length <= MaxErrorLength ? error : error[..(MaxErrorLength - 1)] + "…";
+
+    /// <summary>The change <paramref name="e"/> makes to workflow <paramref name="workflowId"/>'s row; null for none.</summary>
+    public static WorkflowIndexChange? Change(string workflowId, IJournalEvent e) => e switch
+    {
+        WorkflowStarted s => new WorkflowIndexChange(workflowId, s.At) { Started = s },
+        BranchesReserved r => new WorkflowIndexChange(workflowId, r.At),
+        // A run that starts a step is running, whatever the previous run ended with (as WorkflowJournal has it).
+        StepStarted s => Running(workflowId, s.At) with { NewSteps = s.Attempt == 1 ? 1 : 0 },
+        StepCompleted c => new WorkflowIndexChange(workflowId, c.At) { CompletedSteps = 1 },
+        StepsCompletedThenStarted a => Running(workflowId, a.Started.At) with
+        {
+            NewSteps = a.Started.Attempt == 1 ? 1 : 0,
+            CompletedSteps = a.Completed.Count,
+        },
+        StepFailed f => new WorkflowIndexChange(workflowId, f.At) { FailedAttempts = 1 },
+        RunResumed r => Running(workflowId, r.At),
+        RunCompleted c => new WorkflowIndexChange(workflowId, c.At)
+        {
+            Status = StatusText(WorkflowRunStatus.Completed), EndedAt = c.At, SetsError = true, Error = null,
+        },
+        RunFailed f => new WorkflowIndexChange(workflowId, f.At)
+        {
+            Status = StatusText(WorkflowRunStatus.Failed), EndedAt = f.At, SetsError = true, Error = Summarize(f.Error),
+        },
+        _ => null,
+    };
+
+    /// <summary>The row after <paramref name="e"/>: the fold, in memory (rebuilds and journals without the index use it).</summary>
+    public static WorkflowIndexRow? Apply(WorkflowIndexRow? row, string workflowId, IJournalEvent e) =>
+        Change(workflowId, e) is { } change ? change.ApplyTo(row) : row;
+
+    private static WorkflowIndexChange Running(string workflowId, DateTimeOffset at) =>
+        new(workflowId, at) { Status = StatusText(WorkflowRunStatus.Running), EndedAt = null };
+}
