@@ -190,6 +190,24 @@ internal static class JournalReader
             : null;
     }
 
+    /// <summary>
+    /// What a starting host recovers: every running workflow, with when it is due. On the engine's journal, from the
+    /// index: a workflow whose top-level code waits is due when its wait is (never by time for a signal or a child, which
+    /// wake it themselves), the others now. On another journal plugin, every running workflow now.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string WorkflowId, DateTimeOffset? WakeAt)>> GetRecoveryAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        if (EngineJournal(system) is { } settings)
+        {
+            return await Task.Run(() =>
+            {
+                using var connection = OpenIndex(settings);
+                return WorkflowIndexStore.Running(connection);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        return (await GetPendingAsync(system, cancellationToken).ConfigureAwait(false)).Select(id => (id, (DateTimeOffset?)null)).ToList();
+    }
+
     /// <summary>Workflows started and neither completed nor failed, found from their tagged lifecycle events alone.</summary>
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {

@@ -3,8 +3,10 @@ namespace Durable.Actors.Journal;
 /// <summary>
 /// One workflow's row of the workflow index: what <c>list</c> shows, kept beside the journal so that listing never
 /// reads a workflow's events. <see cref="Status"/> is text (<see cref="WorkflowIndex.StatusText"/>) so that statuses
-/// added later need no change of the stored format. <c>WakeAt</c> is reserved for timers and signal timeouts (when a
-/// waiting workflow is due); always null today.
+/// added later need no change of the stored format. <c>WakeAt</c>: when the wait of the workflow's top-level code is
+/// due (a timer, a signal wait's timeout; <see cref="WorkflowIndex.NoDueTime"/> for a wait only a signal or a child
+/// ends), null when it does not wait: a host starting on the database resumes the running workflows whose
+/// <c>WakeAt</c> is null and wakes the others when due.
 /// </summary>
 internal sealed record WorkflowIndexRow(
     string WorkflowId,
@@ -47,6 +49,11 @@ internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
 
     public int FailedAttempts { get; init; }
 
+    /// <summary>Whether <see cref="WakeAt"/> replaces the row's <c>wake_at</c> (null clears it).</summary>
+    public bool SetsWakeAt { get; init; }
+
+    public DateTimeOffset? WakeAt { get; init; }
+
     /// <summary>The row after this change; <paramref name="row"/> is the row before it (null before the workflow's first event).</summary>
     public WorkflowIndexRow? ApplyTo(WorkflowIndexRow? row)
     {
@@ -65,6 +72,8 @@ internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
             row = row with { Status = Status, EndedAt = EndedAt };
         if (SetsError)
             row = row with { Error = Error };
+        if (SetsWakeAt)
+            row = row with { WakeAt = WakeAt };
         return row;
     }
 }
@@ -136,8 +145,27 @@ internal static class WorkflowIndex
         {
             Status = StatusText(WorkflowRunStatus.Failed), EndedAt = f.At, SetsError = true, Error = Summarize(f.Error),
         },
+        RunCancelled c => new WorkflowIndexChange(workflowId, c.At)
+        {
+            Status = StatusText(WorkflowRunStatus.Cancelled), EndedAt = c.At, SetsError = true,
+            Error = c.Reason is null ? "cancelled" : Summarize($"cancelled: {c.Reason}"), SetsWakeAt = true,
+        },
+        // Only waits of the top-level code: while it waits nothing else of the workflow runs (a wait in a branch
+        // leaves the workflow to be resumed at start, as any running one).
+        TimerStarted t when IsTopLevel(t.Key) => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true, WakeAt = t.WakeAt },
+        SignalWaitStarted w when IsTopLevel(w.Key) => new WorkflowIndexChange(workflowId, w.At) { SetsWakeAt = true, WakeAt = w.TimeoutAt ?? NoDueTime },
+        // The wait ended, or something will wake the workflow at once: a host starting now must resume it.
+        TimerFired t => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true },
+        SignalWaitEnded w => new WorkflowIndexChange(workflowId, w.At) { SetsWakeAt = true },
+        SignalReceived s => new WorkflowIndexChange(workflowId, s.At) { SetsWakeAt = true },
+        CancelRequested c => new WorkflowIndexChange(workflowId, c.At) { SetsWakeAt = true },
         _ => null,
     };
+
+    /// <summary>The <c>wake_at</c> of a workflow whose wait has no due time (a signal without timeout, a child): never woken by time.</summary>
+    public static DateTimeOffset NoDueTime { get; } = DateTimeOffset.MaxValue;
+
+    private static bool IsTopLevel(string key) => key.IndexOf('.', key.LastIndexOf(':') + 1) < 0;
 
     /// <summary>The row after <paramref name="e"/>: the fold, in memory (rebuilds and journals without the index use it).</summary>
     public static WorkflowIndexRow? Apply(WorkflowIndexRow? row, string workflowId, IJournalEvent e) =>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
 using Durable.Actors.Inspection;
+using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
 
@@ -54,11 +55,16 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<Terminated>(OnSupervisorTerminated);
         Receive<PendingWorkflowsFound>(found =>
         {
-            _log.Info("Recovering {0} unfinished workflows", found.WorkflowIds.Count);
-            // Through the wake-up queue, due now: at most MaxWakingUp of them run their recovery at once.
             var now = _runtime.Clock.GetUtcNow();
-            foreach (var id in found.WorkflowIds)
-                OnWakeAt(new WakeAt(id, now));
+            var waiting = found.Workflows.Count(w => w.WakeAt is not null);
+            _log.Info("Recovering {0} unfinished workflows ({1} of them wait: woken when due)", found.Workflows.Count, waiting);
+            // Through the wake-up queue: at most MaxWakingUp of them run their recovery at once, in due order. One
+            // that waits for a signal or a child only is woken by it, not by time.
+            foreach (var (id, wakeAt) in found.Workflows)
+            {
+                if (wakeAt != WorkflowIndex.NoDueTime)
+                    OnWakeAt(new WakeAt(id, wakeAt ?? now));
+            }
         });
         Receive<Status.Failure>(failure => _log.Error(failure.Cause, "Could not find unfinished workflows to recover"));
         // Replies to the coordinator's own requests (recovery and wake-ups): each lets the next due workflow wake.
@@ -79,7 +85,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     protected override void PreStart()
     {
         if (_runtime.Settings.RecoverOnStart)
-            JournalReader.GetPendingAsync(Context.System, CancellationToken.None)
+            JournalReader.GetRecoveryAsync(Context.System, CancellationToken.None)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new PendingWorkflowsFound(t.Result) : new Status.Failure(t.Exception!.GetBaseException()),
                     TaskScheduler.Default)
                 .PipeTo(Self);
@@ -210,9 +216,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _wakeTimerDue = due;
         var self = Self;
         var delay = due - _runtime.Clock.GetUtcNow();
+        if (delay <= TimeSpan.Zero)
+        {
+            self.Tell(WakeDue.Instance);
+            return;
+        }
         var longest = TimeSpan.FromDays(30);
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > longest ? longest : delay;
-        _wakeTimer = _runtime.Clock.CreateTimer(_ => self.Tell(WakeDue.Instance), null, delay, Timeout.InfiniteTimeSpan);
+        _wakeTimer = _runtime.Clock.CreateTimer(_ => self.Tell(WakeDue.Instance), null, delay > longest ? longest : delay, Timeout.InfiniteTimeSpan);
     }
 
     protected override void PostStop()
@@ -266,5 +276,5 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _ => null,
     };
 
-    private sealed record PendingWorkflowsFound(IReadOnlyList<string> WorkflowIds);
+    private sealed record PendingWorkflowsFound(IReadOnlyList<(string WorkflowId, DateTimeOffset? WakeAt)> Workflows);
 }

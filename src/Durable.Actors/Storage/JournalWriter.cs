@@ -200,6 +200,7 @@ internal sealed class JournalWriter : IDisposable
         private readonly sqlite3_stmt _indexInsert;
         private readonly sqlite3_stmt _indexCounts;
         private readonly sqlite3_stmt _indexStatus;
+        private readonly sqlite3_stmt _indexWakeAt;
         private readonly sqlite3_stmt _begin;
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
@@ -220,6 +221,7 @@ internal sealed class JournalWriter : IDisposable
             _indexInsert = Prepare(WorkflowIndexStore.InsertSql);
             _indexCounts = Prepare(WorkflowIndexStore.CountsSql);
             _indexStatus = Prepare(WorkflowIndexStore.StatusSql);
+            _indexWakeAt = Prepare(WorkflowIndexStore.WakeAtSql);
             _begin = Prepare("BEGIN IMMEDIATE");
             _commit = Prepare("COMMIT");
             _rollback = Prepare("ROLLBACK");
@@ -313,6 +315,14 @@ internal sealed class JournalWriter : IDisposable
             Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 4, change.CompletedSteps));
             Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 5, change.FailedAttempts));
             Run(_indexCounts);
+            if (change.SetsWakeAt)
+            {
+                Bind(_indexWakeAt, raw.sqlite3_bind_text(_indexWakeAt, 1, change.WorkflowId));
+                Bind(_indexWakeAt, change.WakeAt is { } wake
+                    ? raw.sqlite3_bind_int64(_indexWakeAt, 2, WorkflowIndexStore.Ticks(wake))
+                    : raw.sqlite3_bind_null(_indexWakeAt, 2));
+                Run(_indexWakeAt);
+            }
             if (change.Status is null)
                 return;
             Bind(_indexStatus, raw.sqlite3_bind_text(_indexStatus, 1, change.WorkflowId));

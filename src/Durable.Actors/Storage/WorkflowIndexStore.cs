@@ -62,6 +62,21 @@ internal static class WorkflowIndexStore
         WHERE workflow_id = ?1 AND (status IS NOT ?2 OR ended_at IS NOT ?3 OR (?4 AND error IS NOT ?5))
         """;
 
+    public const string WakeAtSql = "UPDATE workflow_index SET wake_at = ?2 WHERE workflow_id = ?1 AND wake_at IS NOT ?2";
+
+    /// <summary>The running workflows, with when each is due (null: resume it now).</summary>
+    public static List<(string WorkflowId, DateTimeOffset? WakeAt)> Running(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT workflow_id, wake_at FROM workflow_index WHERE status = $status";
+        command.Parameters.AddWithValue("$status", WorkflowIndex.StatusText(WorkflowRunStatus.Running));
+        var running = new List<(string, DateTimeOffset?)>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            running.Add((reader.GetString(0), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1))));
+        return running;
+    }
+
     private const string Columns =
         "workflow_id, workflow_type, status, created_at, updated_at, ended_at, error, step_count, completed_steps, failed_attempts, wake_at";
 

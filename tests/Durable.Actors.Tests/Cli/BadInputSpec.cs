@@ -45,7 +45,7 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
     [InlineData("Cannot create the database folder", "start", "new", "--db", "notes.txt/inside/new.db")]
     [InlineData("does not exist", "resume", "known", "--db", "missing.db")]
     [InlineData("Unrecognized command or argument 'frobnicate'", "frobnicate")]
-    [InlineData("unknown status 'done' (expected running, completed, failed)", "list", "--status", "done")]
+    [InlineData("unknown status 'done' (expected running, completed, failed, cancelled)", "list", "--status", "done")]
     [InlineData("--after 'yesterday' is not a cursor printed by list", "list", "--after", "yesterday")]
     [InlineData("--after 'c1.bm90LWEtY3Vyc29y' is not a cursor printed by list", "list", "--after", "c1.bm90LWEtY3Vyc29y", "--json")]
     [InlineData("--limit must be from 1 to 1000, not 0", "list", "--limit", "0")]

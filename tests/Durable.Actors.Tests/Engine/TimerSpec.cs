@@ -136,4 +136,43 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Contains("holds step 'a timer'", failed.Error);
         Assert.Contains("'instead'", failed.Error);
     }
+
+    [Fact]
+    public async Task HostStartsOnWaitingWorkflows_RecoversNoneBeforeItsDueTime_AndSignalOnlyWaitsNotByTime()
+    {
+        var observer = new RecordingObserver();
+        var registry = Sleeper(TimeSpan.FromHours(1)).Add<string, string>("approval", async (ctx, _) =>
+        {
+            await ctx.StepAsync("submit", () => _counter.Ran("submit"));
+            var decision = await ctx.WaitForSignalAsync<bool>("decision");
+            return decision.Payload ? "yes" : "no";
+        });
+        var (first, coordinator) = TestSupport.Engine.Start(Folder.Database, registry, clock: _clock, extraHocon: "durable-actors.recover-on-start = off");
+        Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("nap-5", "sleeper"), RunTimeout));
+        Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("ask-5", "approval"), RunTimeout));
+        await first.Terminate();
+
+        var (second, next) = TestSupport.Engine.Start(Folder.Database, registry, observer, clock: _clock);
+        try
+        {
+            // Nothing is due: the new host replays neither workflow (the index says when each is due).
+            next.Tell(new GetWorkflowStatus("nobody"), TestActor);
+            await ExpectMsgAsync<WorkflowNotFound>(RunTimeout);
+            Assert.Empty(observer.Reports);
+
+            _clock.Advance(TimeSpan.FromHours(1));
+
+            await AwaitAssertAsync(async () =>
+                Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(second, "nap-5"))!.Status), RunTimeout);
+            Assert.DoesNotContain(observer.Reports, r => r.WorkflowId == "ask-5");
+            next.Tell(new SignalWorkflow("ask-5", "decision", "true"), TestActor);
+            await ExpectMsgAsync<SignalDelivered>(RunTimeout);
+            await AwaitAssertAsync(async () =>
+                Assert.Equal("\"yes\"", (await DurableWorkflows.GetStatusAsync(second, "ask-5"))!.ResultJson), RunTimeout);
+        }
+        finally
+        {
+            await second.Terminate();
+        }
+    }
 }
