@@ -117,4 +117,53 @@ public sealed class ApprovalSpec
         Assert.Equal(["exp-7 submit-expense", "exp-7 escalate"], TestSupport.Cli.Effects(folder.Path));
         Assert.Contains("COMPLETED", (await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-7")).Stdout);
     }
+
+    [Fact]
+    public async Task SignalProcessKilledRightAfterTheAcknowledgement_ResumeConsumesTheSignalOnce()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-10", "--type", "approval");
+
+        // Killed (SIGKILL) as soon as it says the signal is durable: before or while its run consumes it.
+        using (var signal = TestSupport.Cli.Start(folder.Path, "signal", "exp-10", "decision", "--payload", Approve))
+        {
+            _ = signal.StandardError.ReadToEndAsync();
+            while (await signal.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("signal 'decision' delivered", StringComparison.Ordinal))
+            {
+            }
+            signal.Kill();
+            await signal.WaitForExitAsync();
+        }
+        var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "exp-10", "--stale-timeout", "0s");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.StartsWith("workflow exp-10 completed: \"paid", resumed.StdoutLines[^1]);
+        Assert.Equal(["exp-10 submit-expense", "exp-10 pay"], TestSupport.Cli.Effects(folder.Path));
+        // Consumed once: the workflow took the pay branch once and ended.
+        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-10", "--json")).Stdout).RootElement;
+        Assert.Equal("COMPLETED", status.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task CancelProcessKilledRightAfterTheAcknowledgement_ResumeEndsTheWorkflowCancelled()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-11", "--type", "approval");
+
+        using (var cancel = TestSupport.Cli.Start(folder.Path, "cancel", "exp-11", "--reason", "killed mid-way"))
+        {
+            _ = cancel.StandardError.ReadToEndAsync();
+            while (await cancel.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("cancellation of workflow exp-11 requested", StringComparison.Ordinal))
+            {
+            }
+            cancel.Kill();
+            await cancel.WaitForExitAsync();
+        }
+        var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "exp-11", "--stale-timeout", "0s");
+
+        Assert.True(resumed.ExitCode == 4, resumed.ToString());
+        Assert.Equal("workflow exp-11 cancelled: killed mid-way", resumed.StdoutLines[^1]);
+        Assert.Contains("CANCELLED", (await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-11")).Stdout);
+        Assert.Equal(["exp-11 submit-expense"], TestSupport.Cli.Effects(folder.Path));
+    }
 }
