@@ -18,6 +18,7 @@ internal sealed record DurableSettings(
     RetryPolicy DefaultRetry,
     long MaxStepResultSize,
     TimeSpan PassivateAfter,
+    int MaxIdleWorkflows,
     string JournalPluginId,
     string SnapshotPluginId,
     string QueryPluginId,
@@ -34,6 +35,10 @@ internal sealed record DurableSettings(
     private static TimeSpan NotNegative(TimeSpan value, string key) => value >= TimeSpan.Zero
         ? value
         : throw new ConfigurationException($"{Section}.{key} must not be negative.");
+
+    private static int NotNegativeInt(int value, string key) => value >= 0
+        ? value
+        : throw new ConfigurationException($"{Section}.{key} must not be negative, not {value}.");
 
     private static int Positive(int value, string key) => value >= 1
         ? value
@@ -107,6 +112,7 @@ internal sealed record DurableSettings(
             },
             ReadMaxStepResultSize(c),
             NotNegative(c.GetTimeSpan("passivate-after"), "passivate-after"),
+            NotNegativeInt(c.GetInt("max-idle-workflows"), "max-idle-workflows"),
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
             c.GetString("query-plugin"),

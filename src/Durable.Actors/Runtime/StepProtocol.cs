@@ -74,6 +74,9 @@ internal sealed record ReportedToParent(string WorkflowId);
 /// <summary>How a child workflow ended, as its parent receives it.</summary>
 internal sealed record ChildOutcome(string Status, string? ResultJson, string? Error);
 
+/// <summary>A workflow actor has nothing to do: the coordinator may ask it to passivate before passivate-after when too many are idle.</summary>
+internal sealed record BecameIdle(string WorkflowId);
+
 /// <summary>A workflow actor with nothing to do asks its coordinator to stop it and forget it.</summary>
 internal sealed record Passivate(string WorkflowId);
 

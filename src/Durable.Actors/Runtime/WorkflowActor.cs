@@ -184,6 +184,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         // A request for an id that does not exist (or a rejected start) leaves nothing behind.
         if (!_journal.Exists)
             Self.Tell(PassivateIfIdle.Instance);
+        else if (IsIdle)
+            _coordinator.Tell(new BecameIdle(_workflowId));
     }
 
     private void OnStart(WorkflowRequest request, StartWorkflow start)
@@ -321,6 +323,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         run.Dispose();
         ReportToParentIfEnded();
         _coordinator.Tell(new WorkflowEnded(_workflowId, reply));
+        if (IsIdle)
+            _coordinator.Tell(new BecameIdle(_workflowId));
         if (_runtime.Settings.PassivateAfter == TimeSpan.Zero)
             Self.Tell(PassivateIfIdle.Instance);
     }
@@ -328,7 +332,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     /// <summary>No run, no branch, and nothing waiting: the actor may stop and be recovered on the next request.</summary>
     private bool IsIdle => _run is null && _branches.Count == 0 && !_requests.HasWaiting;
 
-    private sealed class PassivateIfIdle
+    /// <summary>Asks the actor to passivate now if it is idle (itself, or the coordinator when too many idle workflows are in memory).</summary>
+    internal sealed class PassivateIfIdle
     {
         public static PassivateIfIdle Instance { get; } = new();
 

@@ -44,6 +44,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 return;
             }
             var entry = GetOrCreate(command.WorkflowId);
+            Busy(command.WorkflowId);
             var request = entry.Requests.Add(Sender, command);
             if (entry.Passivating)
                 _runtime.Hooks.RequestBuffered?.Invoke(command.WorkflowId);
@@ -51,6 +52,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 entry.Supervisor.Tell(request);
         });
         Receive<Passivate>(OnPassivate);
+        Receive<BecameIdle>(OnBecameIdle);
         Receive<CountWorkflowActors>(_ => Sender.Tell(_workflows.Count));
         Receive<Terminated>(OnSupervisorTerminated);
         Receive<PendingWorkflowsFound>(found =>
@@ -126,6 +128,33 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     private long _incarnations;
 
+    // Idle workflow actors, longest idle first, capped at max-idle-workflows: the coordinator asks the longest idle to
+    // passivate; it does only if it still is idle (the actor decides, so no run is ever stopped by this).
+    private readonly LinkedList<string> _idleOrder = new();
+    private readonly Dictionary<string, LinkedListNode<string>> _idle = new(StringComparer.Ordinal);
+
+    private void OnBecameIdle(BecameIdle idle)
+    {
+        var cap = _runtime.Settings.MaxIdleWorkflows;
+        if (cap == 0 || !_workflows.TryGetValue(idle.WorkflowId, out var entry) || entry.Passivating)
+            return;
+        Busy(idle.WorkflowId);
+        _idle[idle.WorkflowId] = _idleOrder.AddLast(idle.WorkflowId);
+        while (_idle.Count > cap)
+        {
+            var longest = _idleOrder.First!.Value;
+            Busy(longest);
+            if (_workflows.TryGetValue(longest, out var evicted) && !evicted.Passivating)
+                evicted.Supervisor.Tell(WorkflowActor.PassivateIfIdle.Instance);
+        }
+    }
+
+    private void Busy(string workflowId)
+    {
+        if (_idle.Remove(workflowId, out var node))
+            _idleOrder.Remove(node);
+    }
+
     private void OnPassivate(Passivate passivate)
     {
         if (!_workflows.TryGetValue(passivate.WorkflowId, out var entry) || entry.Passivating || entry.Requests.HasWaiting)
@@ -140,6 +169,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (!_bySupervisor.Remove(terminated.ActorRef, out var workflowId) || !_workflows.TryGetValue(workflowId, out var entry))
             return;
         _workflows.Remove(workflowId);
+        Busy(workflowId);
         var requests = entry.Requests;
         if (entry.Passivating)
         {

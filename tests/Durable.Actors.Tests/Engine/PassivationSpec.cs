@@ -93,3 +93,24 @@ public sealed class PassivationSpec(ITestOutputHelper output) : EngineSpec(outpu
         await AwaitNoWorkflowActorsAsync(coordinator);
     }
 }
+
+/// <summary>A cap on idle workflow actors: past it, the longest idle passivate before passivate-after.</summary>
+public sealed class IdleCapSpec(ITestOutputHelper output)
+    : EngineSpec(output, "durable-actors.passivate-after = 1h\ndurable-actors.max-idle-workflows = 2")
+{
+    [Fact]
+    public async Task ManyFinishedWorkflows_OnlyTheCapStaysInMemory_AndTheOthersAnswerAfterRecovery()
+    {
+        var coordinator = StartEngine(new WorkflowRegistry().Add<int, int>("double", async (ctx, n) => await ctx.StepAsync("double", () => n * 2)));
+
+        for (var i = 0; i < 6; i++)
+        {
+            coordinator.Tell(new StartWorkflow($"cap-{i}", "double", i.ToString(System.Globalization.CultureInfo.InvariantCulture)), TestActor);
+            await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        }
+
+        await AwaitAssertAsync(async () => Assert.Equal(2, await coordinator.Ask<int>(new CountWorkflowActors(), RunTimeout)), RunTimeout);
+        coordinator.Tell(new StartWorkflow("cap-0", "double", "0"), TestActor);
+        Assert.Equal(0, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
+    }
+}
