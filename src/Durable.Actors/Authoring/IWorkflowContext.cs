@@ -40,15 +40,17 @@ public interface IWorkflowContext
     /// <summary>
     /// Starts the child workflow <paramref name="childId"/> of type <paramref name="workflowType"/> and waits durably for
     /// its result. The start is a step: a replay re-attaches to the same child and never starts two. A child that ends
-    /// while this workflow is put away (or its host is down) wakes it. Cancelling this workflow cancels the child.
+    /// while this workflow is put away (or its host is down) wakes it. Cancelling this workflow cancels the child,
+    /// unless <paramref name="cancelWithParent"/> is false: then the child goes on alone and this workflow stops waiting.
     /// </summary>
     /// <typeparam name="TInput">The child's input.</typeparam>
     /// <typeparam name="TResult">The child's result.</typeparam>
     /// <param name="workflowType">A type registered in this host's registry.</param>
     /// <param name="input">The child's input.</param>
     /// <param name="childId">The child's id; null derives one from this workflow's id and the call's place (<c>order-7/1</c>, <c>order-7/3.1</c>).</param>
+    /// <param name="cancelWithParent">Whether cancelling this workflow cancels the child (the default) or abandons it.</param>
     /// <returns>The child's result. Throws <see cref="ChildWorkflowFailedException"/> naming the child when it failed, was cancelled or could not be started.</returns>
-    Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null);
+    Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true);
 
     /// <summary>The current time, recorded on first run so that a replay sees the same value.</summary>
     Task<DateTimeOffset> NowAsync();

@@ -24,8 +24,11 @@ public sealed class WorkflowClient
 
     private readonly IActorRef _coordinator;
 
-    private WorkflowClient(IActorRef coordinator, WorkflowRegistry registry)
+    private readonly ActorSystem _system;
+
+    private WorkflowClient(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry)
     {
+        _system = system;
         _coordinator = coordinator;
         Registry = registry;
     }
@@ -35,7 +38,7 @@ public sealed class WorkflowClient
     internal JsonSerializerOptions Json => Registry.JsonOptions;
 
     internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry) =>
-        Clients.AddOrUpdate(system, new WorkflowClient(coordinator, registry));
+        Clients.AddOrUpdate(system, new WorkflowClient(system, coordinator, registry));
 
     internal static WorkflowClient Of(ActorSystem system) => Clients.TryGetValue(system, out var client)
         ? client
@@ -74,6 +77,10 @@ public sealed class WorkflowClient
     internal Task<object> AskAsync(object message, CancellationToken cancellationToken) =>
         _coordinator.Ask<object>(message, cancellationToken);
 
+    /// <summary>The workflow's status read from the journal (whoever wrote it), or null for an unknown id.</summary>
+    internal Task<WorkflowStatus?> StatusAsync(string workflowId, CancellationToken cancellationToken) =>
+        DurableWorkflows.GetStatusAsync(_system, workflowId, cancellationToken);
+
     internal static InvalidOperationException Unexpected(object reply) => new($"Unexpected reply {reply.GetType().Name}.");
 }
 
@@ -101,7 +108,7 @@ public sealed class WorkflowHandle<TResult>
     /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
     public async Task<TResult> GetResultAsync(CancellationToken cancellationToken = default)
     {
-        var reply = await _client.AskAsync(new WatchWorkflow(WorkflowId), cancellationToken).ConfigureAwait(false);
+        var reply = await EndAsync(cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             WorkflowCompleted completed => JsonSerializer.Deserialize<TResult>(completed.ResultJson, _client.Json)!,
@@ -111,6 +118,41 @@ public sealed class WorkflowHandle<TResult>
             _ => throw WorkflowClient.Unexpected(reply),
         };
     }
+
+    /// <summary>
+    /// The workflow's end: told by this host's coordinator when a run here ends it, or read from the journal, which a
+    /// host in another process on the same database writes (looked at every second while the wait lasts).
+    /// </summary>
+    private async Task<object> EndAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watched = _client.AskAsync(new WatchWorkflow(WorkflowId), stop.Token);
+        try
+        {
+            while (true)
+            {
+                var tick = Task.Delay(EndPollInterval, stop.Token);
+                if (await Task.WhenAny(watched, tick).ConfigureAwait(false) == watched)
+                    return await watched.ConfigureAwait(false);
+                await tick.ConfigureAwait(false);
+                var status = await _client.StatusAsync(WorkflowId, stop.Token).ConfigureAwait(false);
+                if (status is { Status: not WorkflowRunStatus.Running } ended)
+                    return ended.Status switch
+                    {
+                        WorkflowRunStatus.Completed => new WorkflowCompleted(WorkflowId, ended.ResultJson!),
+                        WorkflowRunStatus.Cancelled => new WorkflowCancelled(WorkflowId, ended.Error),
+                        _ => new WorkflowFailed(WorkflowId, ended.Error ?? "failed"),
+                    };
+            }
+        }
+        finally
+        {
+            // The watch (or the polling) is not needed any more.
+            await stop.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan EndPollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Sends the signal <paramref name="signalName"/>; returns once it is durable.</summary>
     /// <exception cref="WorkflowRejectedException">The workflow has ended, or the name is not valid.</exception>

@@ -217,7 +217,7 @@ internal sealed class WorkflowContext(
     /// <summary>Children started by this context so far: the default child ids count them in call order.</summary>
     private int _children;
 
-    public async Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null)
+    public async Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         var id = childId ?? $"{workflowId}/{scope}{++_children}";
@@ -240,9 +240,9 @@ internal sealed class WorkflowContext(
         {
             ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (cancelRequested.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancelRequested.IsCancellationRequested && cancelWithParent)
         {
-            // Cancelling a parent cancels its children (idempotent: a replay may ask again).
+            // Cancelling a parent cancels its children (idempotent: a replay may ask again); an abandoned child goes on.
             runtime.Coordinator.Tell(new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled"), ActorRefs.Nobody);
             throw;
         }

@@ -166,4 +166,28 @@ public sealed class ApprovalSpec
         Assert.Contains("CANCELLED", (await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-11")).Stdout);
         Assert.Equal(["exp-11 submit-expense"], TestSupport.Cli.Effects(folder.Path));
     }
+
+    [Fact]
+    public async Task SignalAndCancelFromOtherProcesses_WhileServeHostsTheWorkflows()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-20", "exp-21", "--type", "approval");
+        using var serve = TestSupport.Cli.Start(folder.Path, "serve");
+        var stderr = serve.StandardError.ReadToEndAsync();
+        Assert.StartsWith("serving ", await serve.StandardOutput.ReadLineAsync());
+        var rest = serve.StandardOutput.ReadToEndAsync();
+
+        var signalled = await TestSupport.Cli.RunAsync(folder.Path, "signal", "exp-20", "decision", "--payload", Approve);
+        var cancelled = await TestSupport.Cli.RunAsync(folder.Path, "cancel", "exp-21");
+
+        using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", serve.Id.ToString(CultureInfo.InvariantCulture)]))
+            await term.WaitForExitAsync();
+        await serve.WaitForExitAsync();
+        Assert.True(serve.ExitCode == 0, $"exit {serve.ExitCode}\n{await rest}\n{await stderr}");
+        Assert.True(signalled.ExitCode == 0, signalled.ToString());
+        Assert.StartsWith("workflow exp-20 completed: \"paid", signalled.StdoutLines[^1]);
+        Assert.True(cancelled.ExitCode == 0, cancelled.ToString());
+        Assert.Equal("workflow exp-21 cancelled", cancelled.StdoutLines[^1]);
+        Assert.Equal(["exp-20 pay", "exp-20 submit-expense", "exp-21 submit-expense"], TestSupport.Cli.Effects(folder.Path).Order());
+    }
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Globalization;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -81,5 +82,27 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         await Assert.ThrowsAsync<WorkflowNotFoundException>(() => Client().GetHandle<int>("nobody").GetResultAsync().WaitAsync(RunTimeout));
         var rejected = await Assert.ThrowsAsync<WorkflowRejectedException>(() => Client().StartAsync<int, int>("no-such-type", "x-1", 1));
         Assert.Contains("unknown workflow type 'no-such-type'", rejected.Reason);
+    }
+
+    [Fact]
+    public async Task WorkflowRunByAnotherHost_TheHandleSeesItsEndInTheJournal()
+    {
+        StartEngine(Registry(), clock: _clock);
+        var (other, otherCoordinator) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: _clock,
+            extraHocon: "durable-actors.recover-on-start = off");
+        try
+        {
+            // The other host (another process, in production) starts and finishes the workflow.
+            Assert.IsType<WorkflowWaiting>(await otherCoordinator.Ask<object>(
+                new StartWorkflow("exp-3", "approval", """{"amount": 9, "by": "ada"}"""), RunTimeout));
+            var result = Client().GetHandle<string>("exp-3").GetResultAsync();
+            otherCoordinator.Tell(new SignalWorkflow("exp-3", "decision", """{"approved": true, "by": "grace"}"""));
+
+            Assert.Equal("paid 9", await result.WaitAsync(RunTimeout));
+        }
+        finally
+        {
+            await other.Terminate();
+        }
     }
 }
