@@ -5,11 +5,12 @@ namespace Durable.Actors.Samples.Onboarding;
 /// <summary>The samples the CLI runs.</summary>
 public static class SampleWorkflows
 {
-    /// <summary>Registers <see cref="OnboardingWorkflow"/>, <see cref="ReportWorkflow"/> and <see cref="ApprovalWorkflow"/> in <paramref name="registry"/>.</summary>
+    /// <summary>Registers the samples (onboarding, report, approval, report-batch) in <paramref name="registry"/>.</summary>
     public static WorkflowRegistry Register(WorkflowRegistry registry, EffectsLog effects) => registry
         .Add(OnboardingWorkflow.TypeName, () => new OnboardingWorkflow(effects))
         .Add(ReportWorkflow.TypeName, () => new ReportWorkflow(effects))
-        .Add(ApprovalWorkflow.TypeName, () => new ApprovalWorkflow(effects));
+        .Add(ApprovalWorkflow.TypeName, () => new ApprovalWorkflow(effects))
+        .Add(ReportBatchWorkflow.TypeName, () => new ReportBatchWorkflow());
 
     /// <summary>The input a sample runs with when none is given, as JSON; null for types that are not samples.</summary>
     public static string? DefaultInput(string workflowType, JsonSerializerOptions json) => workflowType switch
@@ -17,6 +18,7 @@ public static class SampleWorkflows
         OnboardingWorkflow.TypeName => JsonSerializer.Serialize(NewHire.Default, json),
         ReportWorkflow.TypeName => JsonSerializer.Serialize(ReportRequest.Default, json),
         ApprovalWorkflow.TypeName => JsonSerializer.Serialize(ExpenseRequest.Default, json),
+        ReportBatchWorkflow.TypeName => JsonSerializer.Serialize(ReportBatchRequest.Default, json),
         _ => null,
     };
 }

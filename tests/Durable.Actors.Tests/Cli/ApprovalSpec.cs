@@ -191,3 +191,36 @@ public sealed class ApprovalSpec
         Assert.Equal(["exp-20 pay", "exp-20 submit-expense", "exp-21 submit-expense"], TestSupport.Cli.Effects(folder.Path).Order());
     }
 }
+
+/// <summary>Child workflows through the CLI: the report-batch sample, killed while a child runs.</summary>
+public sealed class ReportBatchSpec
+{
+    [Fact]
+    public async Task KilledWhileAChildRuns_ResumeReattachesAndStartsNoChildTwice()
+    {
+        using var folder = new TempFolder();
+        const string input = """{"reports": 3, "report": {"sections": 5, "workMilliseconds": 30}}""";
+        using (var run = TestSupport.Cli.Start(folder.Path, "start", "batch-1", "--type", "report-batch", "--input", input))
+        {
+            _ = run.StandardError.ReadToEndAsync();
+            // The second child is part way through when the process is killed.
+            while (await run.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("batch-1/2:2 section-2 executed", StringComparison.Ordinal))
+            {
+            }
+            run.Kill();
+            await run.WaitForExitAsync();
+        }
+
+        var resumed = await TestSupport.Cli.RunAsync(folder.Path, "resume", "batch-1", "--stale-timeout", "0s");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("workflow batch-1 completed: 165", resumed.StdoutLines[^1]);
+        var list = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "list", "--type", "report", "--json")).Stdout).RootElement;
+        Assert.Equal(["batch-1/1", "batch-1/2", "batch-1/3"], list.EnumerateArray().Select(w => w.GetProperty("workflowId").GetString()).Order());
+        var effects = TestSupport.Cli.Effects(folder.Path).GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
+        // The first child's sections and the second's first two ran once; only the section in flight may run twice.
+        Assert.All(Enumerable.Range(1, 5), s => Assert.Equal(1, effects[$"batch-1/1 section-{s}"]));
+        Assert.Equal((1, 1), (effects["batch-1/2 section-1"], effects["batch-1/2 section-2"]));
+        Assert.All(Enumerable.Range(3, 3), s => Assert.InRange(effects[$"batch-1/2 section-{s}"], 1, 2));
+    }
+}
