@@ -52,6 +52,18 @@ public interface IWorkflowContext
     /// <returns>The child's result. Throws <see cref="ChildWorkflowFailedException"/> naming the child when it failed, was cancelled or could not be started.</returns>
     Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true);
 
+    /// <summary>
+    /// Starts a child workflow like <see cref="RunChildAsync{TInput, TResult}"/> and returns at once with a handle whose
+    /// <see cref="ChildWorkflow{TResult}.GetResultAsync"/> waits for it, so that the workflow can do other work first.
+    /// </summary>
+    /// <typeparam name="TInput">The child's input.</typeparam>
+    /// <typeparam name="TResult">The child's result.</typeparam>
+    /// <param name="workflowType">A type registered in this host's registry.</param>
+    /// <param name="input">The child's input.</param>
+    /// <param name="childId">The child's id; null derives one from this workflow's id and the call's place.</param>
+    /// <param name="cancelWithParent">Whether cancelling this workflow (while it waits for the child) cancels the child.</param>
+    Task<ChildWorkflow<TResult>> StartChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true);
+
     /// <summary>The current time, recorded on first run so that a replay sees the same value.</summary>
     Task<DateTimeOffset> NowAsync();
 

@@ -219,10 +219,15 @@ internal sealed class WorkflowContext(
 
     public async Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true)
     {
+        var child = await StartChildAsync<TInput, TResult>(workflowType, input, childId, cancelWithParent).ConfigureAwait(false);
+        return await child.GetResultAsync().ConfigureAwait(false);
+    }
+
+    public async Task<ChildWorkflow<TResult>> StartChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         var id = childId ?? $"{workflowId}/{scope}{++_children}";
-        var json = runtime.Registry.JsonOptions;
-        var inputJson = JsonSerializer.Serialize(input, json);
+        var inputJson = JsonSerializer.Serialize(input, runtime.Registry.JsonOptions);
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
         await StepAsync($"start-child:{id}", async ct =>
         {
@@ -234,7 +239,12 @@ internal sealed class WorkflowContext(
                 _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to the start of child workflow '{id}'."),
             };
         }, RetryPolicy.None).ConfigureAwait(false);
+        return new ChildWorkflow<TResult>(id, () => AwaitChildAsync<TResult>(id, workflowType, cancelWithParent));
+    }
 
+    /// <summary>Waits durably for the child's end, as for the signal it sends when it ends.</summary>
+    private async Task<TResult> AwaitChildAsync<TResult>(string id, string workflowType, bool cancelWithParent)
+    {
         SignalResult<ChildOutcome> ended;
         try
         {
@@ -249,7 +259,7 @@ internal sealed class WorkflowContext(
         var outcome = ended.Payload!;
         return outcome.Status switch
         {
-            "COMPLETED" => JsonSerializer.Deserialize<TResult>(outcome.ResultJson ?? "null", json)!,
+            "COMPLETED" => JsonSerializer.Deserialize<TResult>(outcome.ResultJson ?? "null", runtime.Registry.JsonOptions)!,
             "CANCELLED" => throw new ChildWorkflowFailedException(id, workflowType, "was cancelled", outcome.Error ?? "cancelled"),
             _ => throw new ChildWorkflowFailedException(id, workflowType, "failed", outcome.Error ?? "failed"),
         };

@@ -27,6 +27,13 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             await ctx.StepAsync("after", () => _counter.Ran("after"));
             return a + 1;
         })
+        .Add<string, int>("fan-out", async (ctx, _) =>
+        {
+            var first = await ctx.StartChildAsync<int, int>("square", 2);
+            var second = await ctx.StartChildAsync<int, int>("square", 5);
+            await ctx.StepAsync("meanwhile", () => _counter.Ran("meanwhile"));
+            return await first.GetResultAsync() + await second.GetResultAsync();
+        })
         .Add<string, int>("parent-failing-once", async (ctx, _) =>
         {
             var a = await ctx.RunChildAsync<int, int>("square", 4);
@@ -149,5 +156,17 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         {
             await second.Terminate();
         }
+    }
+
+    [Fact]
+    public async Task StartChild_ThenOtherWork_ThenTheResults()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+
+        coordinator.Tell(new StartWorkflow("p-8", "fan-out"), TestActor);
+
+        Assert.Equal(29, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
+        Assert.Equal((2, 1), (_counter["square"], _counter["meanwhile"]));
+        Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("p-8/2"))!.Status);
     }
 }
