@@ -119,6 +119,8 @@ internal static class Bench
             report.Add("W7 RSS once all asleep, actors passivated (MiB)", w7.Result("rssAsIsMiB"));
             report.Add("W7 RSS once all asleep, after full GC (MiB)", w7.Result("rssMiB"));
             report.Add("W7 managed heap once all asleep, after full GC (MiB)", w7.Result("heapMiB"));
+            report.Add("W7 memory committed by the GC once all asleep (MiB)", w7.Result("gcCommittedAsIsMiB"));
+            report.Add("W7 memory committed by the GC after full GC (MiB)", w7.Result("gcCommittedMiB"));
             report.Add("W7 peak RSS (MiB)", w7.PeakRss);
             var restart = await ChildAsync("w7-restart", w7Database, synchronous, 0, 0);
             report.Add("W7 new host: runtime start to Main (ms)", restart.Result("runtimeStartMs"));

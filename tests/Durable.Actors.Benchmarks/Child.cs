@@ -203,8 +203,18 @@ internal static class Child
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         await Task.Delay(_asleep);
         var rssAsIs = RssMiB();
+        var committedAsIs = GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0);
         var (heap, rss) = Memory();
-        return new { seconds, workflowsPerSecond = count / seconds, rssAsIsMiB = rssAsIs, heapMiB = heap, rssMiB = rss };
+        return new
+        {
+            seconds,
+            workflowsPerSecond = count / seconds,
+            rssAsIsMiB = rssAsIs,
+            gcCommittedAsIsMiB = committedAsIs,
+            heapMiB = heap,
+            rssMiB = rss,
+            gcCommittedMiB = GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0),
+        };
     }
 
     /// <summary>
