@@ -9,7 +9,13 @@ namespace Durable.Actors.Benchmarks;
 
 internal sealed record Sizes(
     int FloorCommits, int FloorRows, int W1Steps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
-    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps);
+    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, IReadOnlySet<string>? Only)
+{
+    /// <summary>The workloads <c>--only</c> may name; W6 reads the database W5 leaves, so it runs with W5.</summary>
+    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9"];
+
+    public bool Runs(string workload) => Only is null || Only.Contains(workload);
+}
 
 internal static class Bench
 {
@@ -20,25 +26,49 @@ internal static class Bench
         for (var run = 1; run <= runs; run++)
         {
             Console.Error.WriteLine($"run {run} of {runs} (synchronous={synchronous})");
+            await RunWorkloadsAsync(dir, synchronous, sizes, report, run);
+        }
+        return report;
+    }
+
+    /// <summary>W7–W9 start batches of this many workflows at once.</summary>
+    private const int Batch = 1000;
+
+    private static async Task RunWorkloadsAsync(string dir, string synchronous, Sizes sizes, Report report, int run)
+    {
+        if (sizes.Runs("f0"))
+        {
             var floor = Floor(Fresh(dir, $"floor-{run}.db"), synchronous, sizes.FloorCommits, sizes.FloorRows);
             report.Add("F0 commit latency mean (µs)", floor.CommitMeanUs);
             report.Add("F0 commit latency p99 (µs)", floor.CommitP99Us);
             report.Add("F0 rows/s, 100 rows per transaction", floor.BatchedRowsPerSecond);
+        }
+        if (sizes.Runs("w1"))
+        {
 
             var w1 = await ChildAsync("w1", Fresh(dir, $"w1-{run}.db"), synchronous, 0, sizes.W1Steps);
             report.Add("W1 per step mean (µs)", w1.Result("meanUs"));
             report.Add("W1 per step p50 (µs)", w1.Result("p50Us"));
             report.Add("W1 per step p99 (µs)", w1.Result("p99Us"));
             report.Add("W1 peak RSS (MiB)", w1.PeakRss);
+        }
+        if (sizes.Runs("w2"))
+        {
 
             var w2 = await ChildAsync("w2", Fresh(dir, $"w2-{run}.db"), synchronous, sizes.W2Workflows, sizes.W2Steps);
             report.Add("W2 steps/s", w2.Result("stepsPerSecond"));
             report.Add("W2 workflows/s", w2.Result("workflowsPerSecond"));
             report.Add("W2 peak RSS (MiB)", w2.PeakRss);
+        }
+        if (sizes.Runs("w3"))
+        {
 
             var w3 = await ChildAsync("w3", Fresh(dir, $"w3-{run}.db"), synchronous, sizes.W3Workflows, 0);
             report.Add("W3 workflows/s", w3.Result("workflowsPerSecond"));
             report.Add("W3 peak RSS (MiB)", w3.PeakRss);
+        }
+        if (sizes.Runs("w4"))
+        {
 
             var w4 = await RecoveryAsync(dir, run, synchronous, sizes);
             report.Add("W4 spawn to all complete (s)", w4.Seconds);
@@ -48,10 +78,12 @@ internal static class Bench
             report.Add("W4 workflows completed", w4.Completed);
             report.Add("W4 steps missing in started workflows", w4.Missing);
             report.Add("W4 peak RSS (MiB)", w4.PeakRss);
+        }
 
-            // W5 and W6 fill a database of W5-workflows workflows (minutes at full size): in the first run only.
-            if (run > 1)
-                continue;
+        // W5 and W6 fill a database of W5-workflows workflows (minutes at full size), W7 one of W7-workflows sleepers:
+        // in the first run only.
+        if (run == 1 && (sizes.Runs("w5") || sizes.Runs("w6")))
+        {
             var w5Database = Fresh(dir, $"w5-{run}.db");
             var w5 = await ChildAsync("w5", w5Database, synchronous, sizes.W5Workflows, sizes.W5Batch, killAt: sizes.W5Baseline);
             report.Add("W5 workflows/s", w5.Result("workflowsPerSecond"));
@@ -77,7 +109,54 @@ internal static class Bench
             report.Add("W6 CLI start-up, --help (ms)", startup);
             report.Add("W6 CLI list minus start-up (ms)", list - startup);
         }
-        return report;
+
+        if (run == 1 && sizes.Runs("w7"))
+        {
+            var w7Database = Fresh(dir, $"w7-{run}.db");
+            var w7 = await ChildAsync("w7", w7Database, synchronous, sizes.W7Workflows, Batch);
+            report.Add("W7 start of all sleepers (s)", w7.Result("seconds"));
+            report.Add("W7 sleepers started per second", w7.Result("workflowsPerSecond"));
+            report.Add("W7 RSS once all asleep, actors passivated (MiB)", w7.Result("rssAsIsMiB"));
+            report.Add("W7 RSS once all asleep, after full GC (MiB)", w7.Result("rssMiB"));
+            report.Add("W7 managed heap once all asleep, after full GC (MiB)", w7.Result("heapMiB"));
+            report.Add("W7 memory committed by the GC once all asleep (MiB)", w7.Result("gcCommittedAsIsMiB"));
+            report.Add("W7 memory committed by the GC after full GC (MiB)", w7.Result("gcCommittedMiB"));
+            report.Add("W7 peak RSS (MiB)", w7.PeakRss);
+            var restart = await ChildAsync("w7-restart", w7Database, synchronous, 0, 0);
+            report.Add("W7 new host: runtime start to Main (ms)", restart.Result("runtimeStartMs"));
+            report.Add("W7 new host: process start to first answer (ms)", restart.Result("firstAnswerMs"));
+            report.Add("W7 new host: process start to a new workflow completed (ms)", restart.Result("newWorkflowMs"));
+            report.Add("W7 new host RSS once settled (MiB)", restart.Result("rssAsIsMiB"));
+            report.Add("W7 new host RSS once settled, after full GC (MiB)", restart.Result("rssMiB"));
+            report.Add("W7 new host managed heap once settled, after full GC (MiB)", restart.Result("heapMiB"));
+            report.Add("W7 new host CPU until settled (s)", restart.Result("cpuSeconds"));
+            report.Add("W7 new host peak RSS (MiB)", restart.PeakRss);
+        }
+
+        if (sizes.Runs("w8"))
+        {
+            var w8 = await ChildAsync("w8", Fresh(dir, $"w8-{run}.db"), synchronous, sizes.W8Workflows, Batch);
+            report.Add("W8 start of all (s)", w8.Result("startSeconds"));
+            report.Add("W8 due time after the first start (s)", w8.Result("dueAfterFirstStartSeconds"));
+            report.Add("W8 workflows put away while they slept", w8.Result("putAway"));
+            report.Add("W8 due time to first completed (s)", w8.Result("firstSeconds"));
+            report.Add("W8 due time to all completed (s)", w8.Result("seconds"));
+            report.Add("W8 wake-ups per second", w8.Result("wakeUpsPerSecond"));
+            report.Add("W8 CPU per wake-up (ms)", w8.Result("cpuMsPerWakeUp"));
+            report.Add("W8 workflows completed in the index", w8.Result("completedListed"));
+            report.Add("W8 peak RSS (MiB)", w8.PeakRss);
+        }
+
+        if (sizes.Runs("w9"))
+        {
+            var w9 = await ChildAsync("w9", Fresh(dir, $"w9-{run}.db"), synchronous, sizes.W9Signals, 0);
+            report.Add("W9 signal to step completed p50 (ms)", w9.Result("p50Ms"));
+            report.Add("W9 signal to step completed p99 (ms)", w9.Result("p99Ms"));
+            report.Add("W9 signal to step completed mean (ms)", w9.Result("meanMs"));
+            report.Add("W9 signal to step body p50 (ms)", w9.Result("bodyP50Ms"));
+            report.Add("W9 signal to step body p99 (ms)", w9.Result("bodyP99Ms"));
+            report.Add("W9 peak RSS (MiB)", w9.PeakRss);
+        }
     }
 
     private static string Fresh(string dir, string name)
@@ -292,6 +371,8 @@ internal sealed class Report(string synchronous, Sizes sizes)
 
     private string? Ratio(string name) => name switch
     {
+        _ when name.StartsWith("W1 per step", StringComparison.Ordinal) && !_figures.ContainsKey("F0 commit latency mean (µs)") => null,
+        "W2 steps/s" when !_figures.ContainsKey("F0 rows/s, 100 rows per transaction") => null,
         "W1 per step mean (µs)" or "W1 per step p50 (µs)" or "W1 per step p99 (µs)" =>
             $"{Median(name) / Median("F0 commit latency mean (µs)"):0.00} × one raw commit",
         "W2 steps/s" => $"{Median(name) / Median("F0 rows/s, 100 rows per transaction") * 100:0.0} % of raw batched rows/s",
@@ -301,6 +382,11 @@ internal sealed class Report(string synchronous, Sizes sizes)
         "W6 status of one workflow with its steps (ms)" => "target ≤ 5 ms",
         "W6 CLI list minus start-up (ms)" => "target ≤ 1,500 ms",
         _ when name.StartsWith("W6 status of a ", StringComparison.Ordinal) => "target ≤ 50 ms",
+        "W7 RSS once all asleep, actors passivated (MiB)" => "target ≤ 250 MiB",
+        "W7 new host: process start to first answer (ms)" => "target ≤ 1,000 ms",
+        "W7 new host RSS once settled (MiB)" => "target ≤ 150 MiB",
+        "W8 due time to all completed (s)" => "target ≤ 5 s",
+        "W9 signal to step completed p50 (ms)" => "target ≤ 3 ms under FULL",
         _ => null,
     };
 

@@ -9,7 +9,8 @@ namespace Durable.Actors.Benchmarks;
 /// <summary>
 /// One workload in its own process; prints one line <c>RESULT {json}</c>. W1 to W3 are measured after one unmeasured
 /// round of the same size on the same database (the JIT's warm-up: a host runs for longer than one burst); W4 is
-/// measured cold, from the spawn of a fresh process.
+/// measured cold, from the spawn of a fresh process, and so is W7's new host. W7 to W9 run no warm-up round but W9's
+/// 100 unmeasured signals.
 /// </summary>
 internal static class Child
 {
@@ -17,8 +18,12 @@ internal static class Child
 
     public static async Task<int> RunAsync(string workload, string database, string synchronous, int count, int steps, string? effects, int killAt)
     {
+        var entered = DateTime.UtcNow;
         var spawned = Process.GetCurrentProcess().StartTime.ToUniversalTime();
-        var recover = workload == "w4-recover";
+        var recover = workload is "w4-recover" or "w7-restart";
+        // W9 signals workflows that wait in memory: a wait with no timeout is put away after passivate-after of
+        // idleness (5 s by default), so W9 keeps them longer than its signals take, whatever DURABLE_BENCH_HOCON says.
+        var keepInMemory = workload == "w9" ? "durable-actors.passivate-after = 120s" : "";
         var config = ConfigurationFactory.ParseString($$"""
             durable-actors.database-path = "{{database.Replace("\\", "\\\\")}}"
             durable-actors.sqlite.synchronous = {{synchronous}}
@@ -27,6 +32,7 @@ internal static class Child
             akka.stdout-loglevel = OFF
             akka.log-dead-letters = off
             {{Environment.GetEnvironmentVariable("DURABLE_BENCH_HOCON")}}
+            {{keepInMemory}}
             """);
         var stepMicroseconds = new List<double>();
         var warmupMicroseconds = new List<double>();
@@ -36,7 +42,12 @@ internal static class Child
             .Add("sequential", () => new SequentialWorkflow(stepMicroseconds))
             .Add("steps", () => new StepsWorkflow())
             .Add("onboarding-shape", () => new OnboardingShapeWorkflow())
-            .Add("two-step", () => new TwoStepWorkflow());
+            .Add("two-step", () => new TwoStepWorkflow())
+            .Add("sleeper", () => new SleeperWorkflow())
+            .Add("storm", () => new StormWorkflow());
+        var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
+        var observer = new BenchObserver();
         if (sideEffects is not null)
         {
             var allStarted = workload == "w4-run" ? new StartBarrier(count) : null;
@@ -44,7 +55,11 @@ internal static class Child
         }
 
         using var system = ActorSystem.Create("bench", DurableWorkflows.CreateSetup(config));
-        var coordinator = DurableWorkflows.Start(system, registry);
+        var coordinator = DurableWorkflows.Start(system, registry, observer);
+        var passivateAfter = system.Settings.Config.GetTimeSpan("durable-actors.passivate-after");
+        _settle = passivateAfter + TimeSpan.FromSeconds(2);
+        // W7: passivate-after and 1 s (or passivate-after, if shorter) later, the idle actors have stopped.
+        _asleep = passivateAfter + Min(TimeSpan.FromSeconds(1), passivateAfter);
         object result;
         switch (workload)
         {
@@ -76,12 +91,24 @@ internal static class Child
                 result = new { recovered = pending.Count, secondsSinceSpawn = (DateTime.UtcNow - spawned).TotalSeconds };
                 break;
             case "w5":
-                _settle = system.Settings.Config.GetTimeSpan("durable-actors.passivate-after") + TimeSpan.FromSeconds(2);
                 // --steps carries the batch size and --kill-at the baseline count (the child's options are generic).
                 result = await RetainedMemoryAsync(coordinator, count, batch: steps, baseline: killAt);
                 break;
             case "w6":
                 result = await InspectAsync(system, coordinator, longSteps: steps);
+                break;
+            case "w7":
+                // --steps carries the batch size.
+                result = await SleepersAsync(coordinator, count, batch: steps);
+                break;
+            case "w7-restart":
+                result = await RestartAsync(coordinator, spawned, entered);
+                break;
+            case "w8":
+                result = await TimerStormAsync(system, coordinator, observer, count, batch: steps);
+                break;
+            case "w9":
+                result = await SignalRoundTripsAsync(system, observer, signalBodies, count);
                 break;
             default:
                 Console.Error.WriteLine($"error: unknown workload '{workload}'");
@@ -138,6 +165,10 @@ internal static class Child
     // actors passivate, so what a host holds is measured once they have.
     private static TimeSpan _settle = TimeSpan.FromSeconds(7);
 
+    private static TimeSpan _asleep = TimeSpan.FromSeconds(6);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     private static async Task<(double HeapMiB, double RssMiB)> SettledMemoryAsync()
     {
         await Task.Delay(_settle);
@@ -151,6 +182,216 @@ internal static class Child
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         using var process = Process.GetCurrentProcess();
         return (GC.GetTotalMemory(forceFullCollection: false) / (1024.0 * 1024.0), process.WorkingSet64 / (1024.0 * 1024.0));
+    }
+
+    /// <summary>
+    /// W7: <paramref name="count"/> workflows, <paramref name="batch"/> started at a time, each one step then a sleep of an
+    /// hour (each start is answered <see cref="WorkflowWaiting"/> once the workflow is put away); the host's memory once
+    /// their actors have passivated: RSS as it is, then the managed heap and the RSS after a full compacting GC.
+    /// </summary>
+    private static async Task<object> SleepersAsync(IActorRef coordinator, int count, int batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var done = 0; done < count; done += batch)
+        {
+            var size = Math.Min(batch, count - done);
+            var replies = await Task.WhenAll(Enumerable.Range(done, size).Select(i =>
+                coordinator.Ask<object>(new StartWorkflow($"w7-{i:000000}", "sleeper", i.ToString(CultureInfo.InvariantCulture)), Timeout)));
+            if (replies.FirstOrDefault(r => r is not WorkflowWaiting) is { } other)
+                throw new InvalidOperationException($"A sleeper was not put away: {other}");
+        }
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await Task.Delay(_asleep);
+        var rssAsIs = RssMiB();
+        var committedAsIs = GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0);
+        var (heap, rss) = Memory();
+        return new
+        {
+            seconds,
+            workflowsPerSecond = count / seconds,
+            rssAsIsMiB = rssAsIs,
+            gcCommittedAsIsMiB = committedAsIs,
+            heapMiB = heap,
+            rssMiB = rss,
+            gcCommittedMiB = GC.GetGCMemoryInfo().TotalCommittedBytes / (1024.0 * 1024.0),
+        };
+    }
+
+    /// <summary>
+    /// W7, a new host on the sleepers' database (recover-on-start on): from the process's start to the answer to its
+    /// first request (the status of a sleeper, through the coordinator) and to a new one-step workflow's completion;
+    /// then its memory once settled (passivate-after and 1 s later), and the CPU it used until then.
+    /// </summary>
+    private static async Task<object> RestartAsync(IActorRef coordinator, DateTime spawned, DateTime entered)
+    {
+        var status = await coordinator.Ask<object>(new GetWorkflowStatus("w7-000000"), Timeout);
+        var firstAnswerMs = (DateTime.UtcNow - spawned).TotalMilliseconds;
+        if (status is not WorkflowStatus { WaitingFor: not null })
+            throw new InvalidOperationException($"w7-000000 is not asleep: {status}");
+        await Run(coordinator, new StartWorkflow("w7-new", "steps", "1"));
+        var newWorkflowMs = (DateTime.UtcNow - spawned).TotalMilliseconds;
+        await Task.Delay(_asleep);
+        var rssAsIs = RssMiB();
+        var (heap, rss) = Memory();
+        using var process = Process.GetCurrentProcess();
+        return new
+        {
+            runtimeStartMs = (entered - spawned).TotalMilliseconds,
+            firstAnswerMs,
+            newWorkflowMs,
+            rssAsIsMiB = rssAsIs,
+            heapMiB = heap,
+            rssMiB = rss,
+            cpuSeconds = process.TotalProcessorTime.TotalSeconds,
+        };
+    }
+
+    /// <summary>
+    /// W8: <paramref name="count"/> workflows, <paramref name="batch"/> started at a time, all sleeping until one instant
+    /// chosen before the first start: passivate-after, 1 s and 0.6 ms per workflow later (so that the starts fit and
+    /// every wait is longer than passivate-after: each start is answered <see cref="WorkflowWaiting"/>, the workflow put
+    /// away); the time from that instant to the last <c>done</c> step's Executed report (its completion rides with the
+    /// run's end), and the CPU the process used meanwhile. The workflow index is read afterwards to count them completed.
+    /// </summary>
+    private static async Task<object> TimerStormAsync(ActorSystem system, IActorRef coordinator, BenchObserver observer, int count, int batch)
+    {
+        var passivateAfter = system.Settings.Config.GetTimeSpan("durable-actors.passivate-after");
+        var first = DateTimeOffset.UtcNow;
+        var due = first + passivateAfter + TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(0.6 * count);
+        var gate = new Lock();
+        var completed = 0;
+        DateTimeOffset firstDone = DateTimeOffset.MaxValue, lastDone = DateTimeOffset.MinValue;
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        observer.Handler = report =>
+        {
+            if (report is not { Kind: StepReportKind.Executed, StepId: "done" })
+                return;
+            var now = DateTimeOffset.UtcNow;
+            lock (gate)
+            {
+                firstDone = now < firstDone ? now : firstDone;
+                lastDone = now > lastDone ? now : lastDone;
+                if (++completed == count)
+                    all.TrySetResult();
+            }
+        };
+
+        var input = JsonSerializer.Serialize(due);
+        int putAway = 0, inMemory = 0;
+        for (var done = 0; done < count; done += batch)
+        {
+            var size = Math.Min(batch, count - done);
+            var replies = await Task.WhenAll(Enumerable.Range(done, size).Select(i =>
+                coordinator.Ask<object>(new StartWorkflow($"w8-{i:000000}", "storm", input), Timeout)));
+            putAway += replies.Count(r => r is WorkflowWaiting);
+            inMemory += replies.Count(r => r is WorkflowCompleted);
+            if (replies.FirstOrDefault(r => r is not (WorkflowWaiting or WorkflowCompleted)) is { } other)
+                throw new InvalidOperationException($"A storm workflow did not start: {other}");
+        }
+        var startSeconds = (DateTimeOffset.UtcNow - first).TotalSeconds;
+        var marginSeconds = (due - DateTimeOffset.UtcNow).TotalSeconds;
+        if (due > DateTimeOffset.UtcNow)
+            await Task.Delay(due - DateTimeOffset.UtcNow);
+        var cpuAtDue = CpuSeconds();
+        await all.Task.WaitAsync(Timeout);
+        var cpu = CpuSeconds() - cpuAtDue;
+
+        var listed = 0;
+        string? after = null;
+        do
+        {
+            var page = await DurableWorkflows.ListAsync(system,
+                new WorkflowQuery { Status = WorkflowRunStatus.Completed, Type = "storm", Limit = WorkflowQuery.MaxLimit, After = after });
+            listed += page.Items.Count;
+            after = page.NextCursor;
+        }
+        while (after is not null);
+
+        var seconds = (lastDone - due).TotalSeconds;
+        return new
+        {
+            startSeconds,
+            dueAfterFirstStartSeconds = (due - first).TotalSeconds,
+            marginSeconds,
+            putAway,
+            inMemory,
+            firstSeconds = (firstDone - due).TotalSeconds,
+            seconds,
+            wakeUpsPerSecond = count / seconds,
+            cpuMsPerWakeUp = cpu * 1000 / count,
+            completedListed = listed,
+        };
+    }
+
+    /// <summary>
+    /// W9: <paramref name="count"/> workflows (after 100 unmeasured ones, the JIT's warm-up) wait in memory for the
+    /// signal <c>go</c>; one at a time, the signal is sent through a handle and timed from just before it is sent to
+    /// the body of the step after the wait and to that step's Executed report (its completion is durable, with the
+    /// run's end).
+    /// </summary>
+    private static async Task<object> SignalRoundTripsAsync(
+        ActorSystem system, BenchObserver observer, System.Collections.Concurrent.ConcurrentDictionary<string, long> bodies, int count)
+    {
+        var warmup = Math.Min(100, count);
+        var ids = Enumerable.Range(0, warmup).Select(i => $"w9-warmup-{i:0000}").Concat(Enumerable.Range(0, count).Select(i => $"w9-{i:000000}")).ToList();
+        var executed = ids.ToDictionary(id => id, _ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously), StringComparer.Ordinal);
+        observer.Handler = report =>
+        {
+            if (report is { Kind: StepReportKind.Executed, StepId: "after" } && executed.TryGetValue(report.WorkflowId, out var done))
+                done.TrySetResult(Stopwatch.GetTimestamp());
+        };
+        var client = DurableWorkflows.Client(system);
+        var handles = await Task.WhenAll(ids.Select(id => client.StartAsync<int, int>("signalled", id, 0)));
+
+        // Every one waits (its status says what for) before the first signal.
+        var deadline = Stopwatch.GetTimestamp() + (long)(Timeout.TotalSeconds * Stopwatch.Frequency);
+        foreach (var id in ids)
+        {
+            while ((await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor is null)
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                    throw new TimeoutException($"{id} does not wait for its signal.");
+                await Task.Delay(10);
+            }
+        }
+
+        var toCompleted = new List<double>(count);
+        var toBody = new List<double>(count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var delivered = handles[i].SignalAsync("go", i);
+            var done = await executed[ids[i]].Task.WaitAsync(Timeout);
+            await delivered;
+            if (i < warmup)
+                continue;
+            toCompleted.Add((done - started) * 1000.0 / Stopwatch.Frequency);
+            toBody.Add((bodies[ids[i]] - started) * 1000.0 / Stopwatch.Frequency);
+        }
+        await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
+
+        var completedSorted = toCompleted.Order().ToArray();
+        var bodySorted = toBody.Order().ToArray();
+        return new
+        {
+            p50Ms = Percentile(completedSorted, 0.50),
+            p99Ms = Percentile(completedSorted, 0.99),
+            meanMs = completedSorted.Average(),
+            bodyP50Ms = Percentile(bodySorted, 0.50),
+            bodyP99Ms = Percentile(bodySorted, 0.99),
+        };
+    }
+
+    private static double RssMiB()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.WorkingSet64 / (1024.0 * 1024.0);
+    }
+
+    private static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
     }
 
     /// <summary>

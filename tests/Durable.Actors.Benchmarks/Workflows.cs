@@ -132,3 +132,47 @@ public sealed class TwoStepWorkflow : IWorkflow<int, int>
         return first.I + second.I;
     }
 }
+
+/// <summary>W7: one step, then sleeps an hour: longer than passivate-after, so the workflow is put away (a row, not an actor).</summary>
+public sealed class SleeperWorkflow : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int input)
+    {
+        var first = await context.StepAsync("first", () => new Payload(input, "first"));
+        await context.SleepAsync(TimeSpan.FromHours(1));
+        return first.I;
+    }
+}
+
+/// <summary>W8: one step, a sleep until the instant every workflow of the storm shares, then the step <c>done</c>.</summary>
+public sealed class StormWorkflow : IWorkflow<DateTimeOffset, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, DateTimeOffset due)
+    {
+        await context.StepAsync("first", () => new Payload(0, "first"));
+        await context.SleepUntilAsync(due);
+        return (await context.StepAsync("done", () => new Payload(1, "done"))).I;
+    }
+}
+
+/// <summary>W9: waits for the signal <c>go</c> (no timeout), then runs the step <c>after</c>, which tells <paramref name="bodyRan"/>.</summary>
+public sealed class SignalledWorkflow(Action<string> bodyRan) : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int input)
+    {
+        var go = await context.WaitForSignalAsync<int>("go");
+        return await context.StepAsync("after", () =>
+        {
+            bodyRan(context.WorkflowId);
+            return go.Payload + input;
+        });
+    }
+}
+
+/// <summary>Hands every step report to <see cref="Handler"/>, once set.</summary>
+public sealed class BenchObserver : IWorkflowObserver
+{
+    public Action<StepReport>? Handler { get; set; }
+
+    public void OnStep(StepReport report) => Handler?.Invoke(report);
+}

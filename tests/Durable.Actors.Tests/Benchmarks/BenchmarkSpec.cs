@@ -19,10 +19,11 @@ public sealed class BenchmarkSpec
                      "--floor-commits", "20", "--floor-rows", "500", "--w1-steps", "10", "--w2-workflows", "4", "--w2-steps", "3",
                      "--w3-workflows", "4", "--w4-workflows", "4", "--w4-steps", "5", "--w4-kill-at", "6",
                      "--w5-workflows", "30", "--w5-batch", "10", "--w5-baseline", "10", "--w6-long-steps", "20",
+                     "--w7-workflows", "20", "--w8-workflows", "20", "--w9-signals", "10",
                  })
             start.ArgumentList.Add(arg);
 
-        // W5 waits for idle workflows to passivate: a short passivate-after keeps this test fast.
+        // W5, W7 and W8 wait for idle workflows to passivate: a short passivate-after keeps this test fast.
         start.Environment["DURABLE_BENCH_HOCON"] = "durable-actors.passivate-after = 200ms";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -40,12 +41,18 @@ public sealed class BenchmarkSpec
             "W2 steps/s", "W3 workflows/s", "W4 spawn to all complete (s)", "W4 steps missing in started workflows", "W4 workflows completed", "W1 peak RSS (MiB)", "W4 peak RSS (MiB)",
             "W5 managed heap growth (MiB)", "W5 RSS growth (%)", "W6 newest 50 (ms)", "W6 50 filtered by status (ms)",
             "W6 status of one workflow with its steps (ms)", "W6 status of a 20-step workflow (ms)", "W6 CLI list minus start-up (ms)",
+            "W7 RSS once all asleep, actors passivated (MiB)", "W7 managed heap once all asleep, after full GC (MiB)",
+            "W7 new host: process start to first answer (ms)", "W7 new host RSS once settled (MiB)", "W8 due time to all completed (s)",
+            "W8 CPU per wake-up (ms)", "W9 signal to step completed p50 (ms)", "W9 signal to step completed p99 (ms)",
         ];
         Assert.All(expected, name => Assert.True(figures.TryGetProperty(name, out _), $"missing {name}"));
         Assert.Equal(0, figures.GetProperty("W4 steps missing in started workflows").GetProperty("median").GetDouble());
         Assert.Equal(0, figures.GetProperty("W4 workflows with more than one step run twice").GetProperty("median").GetDouble());
         Assert.All(figures.EnumerateObject().Where(f => f.Name is not ("W5 managed heap growth (MiB)" or "W5 RSS growth (%)" or "W6 CLI list minus start-up (ms)")),
             f => Assert.True(f.Value.GetProperty("median").GetDouble() >= 0, f.Name));
+        Assert.Equal(20, figures.GetProperty("W8 workflows completed in the index").GetProperty("median").GetDouble());
+        Assert.Equal(20, figures.GetProperty("W8 workflows put away while they slept").GetProperty("median").GetDouble());
         Assert.Contains("target ≤ 20 ms", table);
+        Assert.Contains("target ≤ 5 s", table);
     }
 }
