@@ -168,6 +168,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case ReportToParent:
                 ReportToParentIfEnded();
                 _requests.Answer(request, new ReportedToParent(_workflowId));
+                // A parent waits for this child: a child left running by a crash (or put away) runs on, so that it ends.
+                if (_journal.Exists && _journal.Status == WorkflowRunStatus.Running)
+                    JoinOrBeginRun(null);
                 break;
             case ReportEnd:
                 _requests.Answer(request, _journal.Exists && _journal.Status == WorkflowRunStatus.Running
