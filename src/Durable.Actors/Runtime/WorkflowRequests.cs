@@ -81,16 +81,6 @@ internal sealed class WorkflowRequests
         }
     }
 
-    /// <summary>Whether requests wait for a reply.</summary>
-    public bool HasRequests
-    {
-        get
-        {
-            lock (_gate)
-                return _requests.Count > 0;
-        }
-    }
-
     /// <summary>Whether completions or steps started here are left for a next actor of this workflow.</summary>
     public bool HasLeftovers
     {
