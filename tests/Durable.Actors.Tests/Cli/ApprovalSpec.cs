@@ -72,9 +72,9 @@ public sealed class ApprovalSpec
     public async Task HostKilledWhileTheWorkflowWaits_ResumeTimesTheWaitOutOnceAndRunsNoStepTwice()
     {
         using var folder = new TempFolder();
-        // A 3 s timeout, shorter than passivate-after: the host keeps the waiting run in memory, and is killed there.
+        // A 4.5 s timeout, shorter than passivate-after (5 s): the host keeps the waiting run in memory, and is killed there.
         using var process = TestSupport.Cli.Start(folder.Path, "start", "exp-9", "--type", "approval",
-            "--input", """{"amount": 5, "submitter": "Zoë", "timeout": "00:00:03"}""");
+            "--input", """{"amount": 5, "submitter": "Zoë", "timeout": "00:00:04.5"}""");
         _ = process.StandardError.ReadToEndAsync();
         while (await process.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("exp-9:1 submit-expense executed", StringComparison.Ordinal))
         {
