@@ -20,14 +20,15 @@ internal sealed partial class WorkflowActor
         var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
         if (!MayWaitAt(key, signalName: null, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
             return;
-        if (_journal.CancelRequested)
-        {
-            Write([], () => begin.Reply.TrySetCanceled());
-            return;
-        }
+        // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
         if (recorded is { EndedAt: not null })
         {
             Write([], () => begin.Reply.TrySetResult());
+            return;
+        }
+        if (_journal.CancelRequested)
+        {
+            Write([], () => begin.Reply.TrySetCanceled());
             return;
         }
         var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null);

@@ -88,4 +88,40 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         Assert.Contains("has already ended (COMPLETED); nothing was changed", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
         Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(Sys, "quick-1"))!.Status);
     }
+
+    [Fact]
+    public async Task CancelledWhilePutAwayAfterATimerFired_TheReplayPassesTheTimerAndTheCleanupRuns()
+    {
+        var observer = new RecordingObserver();
+        var coordinator = StartEngine(new WorkflowRegistry().Add<string, string>("nap-then-wait", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.SleepAsync(TimeSpan.FromSeconds(1));
+                await ctx.StepAsync("after-nap", () => _counter.Ran("after-nap"));
+                await ctx.SleepAsync(TimeSpan.FromDays(1));
+                return "went";
+            }
+            finally
+            {
+                if (ctx.CancellationToken.IsCancellationRequested)
+                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+            }
+        }), observer, _clock);
+        coordinator.Tell(new StartWorkflow("nap-1", "nap-then-wait"), TestActor);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        // Put away while it sleeps for a day: the cancellation runs it again from the top.
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("nap-1"), TestActor);
+
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await DurableWorkflows.GetStatusAsync(Sys, "nap-1"))!.Status), RunTimeout);
+        Assert.Equal((1, 1), (_counter["after-nap"], _counter["release"]));
+        // The timer that had fired replayed as fired: the step after it replayed too.
+        Assert.Contains(observer.Reports, r => r is { StepId: "after-nap", Kind: StepReportKind.Replayed });
+        Assert.DoesNotContain("not deterministic", (await DurableWorkflows.GetStatusAsync(Sys, "nap-1"))!.Error);
+    }
 }
