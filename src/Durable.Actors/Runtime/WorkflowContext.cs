@@ -46,21 +46,31 @@ internal sealed class WorkflowContext(
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
-        var bodyToken = cancellationToken;
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // A step that starts after the workflow was cancelled is a cleanup step: it runs, with a token that fires
-            // only when the actor stops. In a branch whose block was cancelled it does not start.
-            if (scope.Length > 0 || !cancelRequested.IsCancellationRequested)
-                cancellationToken.ThrowIfCancellationRequested();
-            runToken.ThrowIfCancellationRequested();
-            bodyToken = runToken;
-        }
+        // A branch whose block was cancelled (a sibling failed) starts no step.
+        if (cancellationToken.IsCancellationRequested && !cancelRequested.IsCancellationRequested)
+            cancellationToken.ThrowIfCancellationRequested();
+        runToken.ThrowIfCancellationRequested();
         var policy = retry ?? runtime.Settings.DefaultRetry;
 
         var decided = NewReply<StepDecision>();
         workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
+
+        // After the workflow was cancelled, recorded steps still replay (the run follows its record), a new step at
+        // the top level is a cleanup step: it runs, with a token that fires only when the actor stops; a new step in
+        // a branch does not run.
+        var bodyToken = cancellationToken;
+        if (decision is ExecuteStep execute && cancelRequested.IsCancellationRequested)
+        {
+            if (scope.Length > 0)
+            {
+                var cancelled = new OperationCanceledException($"Workflow '{workflowId}' was cancelled before step '{stepId}' ({execute.Key}) started.", cancellationToken);
+                runtime.Report(new StepReport(workflowId, execute.Key, stepId, execute.Attempt, StepReportKind.Failed, ErrorText.Of(cancelled)));
+                await RecordFailureAsync(execute.Key, stepId, cancelled, ErrorText.Of(cancelled)).ConfigureAwait(false);
+                throw cancelled;
+            }
+            bodyToken = runToken;
+        }
 
         for (var attemptsInRun = 1; ; attemptsInRun++)
         {
@@ -280,7 +290,11 @@ internal sealed class WorkflowContext(
         ArgumentNullException.ThrowIfNull(branches);
         if (branches.Count == 0)
             return [];
-        cancellationToken.ThrowIfCancellationRequested();
+        // After the workflow was cancelled a top-level block still reserves its keys (a replay must take the same
+        // keys as the run that recorded it, so that cleanup steps after it get theirs); its branches start no step.
+        if (scope.Length > 0 || !cancelRequested.IsCancellationRequested)
+            cancellationToken.ThrowIfCancellationRequested();
+        runToken.ThrowIfCancellationRequested();
 
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();

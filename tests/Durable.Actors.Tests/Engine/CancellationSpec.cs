@@ -124,4 +124,39 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         Assert.Contains(observer.Reports, r => r is { StepId: "after-nap", Kind: StepReportKind.Replayed });
         Assert.DoesNotContain("not deterministic", (await DurableWorkflows.GetStatusAsync(Sys, "nap-1"))!.Error);
     }
+
+    [Fact]
+    public async Task CancelledWhilePutAwayAfterAParallelBlock_CleanupStepsTakeTheirOwnKeysAndItEndsCancelled()
+    {
+        var coordinator = StartEngine(new WorkflowRegistry().Add<string, string>("block-then-nap", async (ctx, _) =>
+        {
+            try
+            {
+                await ctx.ParallelAsync(
+                    branch => branch.StepAsync("left", () => _counter.Ran("left")),
+                    branch => branch.StepAsync("right", () => _counter.Ran("right")));
+                await ctx.SleepAsync(TimeSpan.FromDays(1));
+                return "done";
+            }
+            finally
+            {
+                if (ctx.CancellationToken.IsCancellationRequested)
+                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+            }
+        }), clock: _clock);
+        coordinator.Tell(new StartWorkflow("block-1", "block-then-nap"), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("block-1"), TestActor);
+
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        await AwaitAssertAsync(async () =>
+        {
+            var st = (await DurableWorkflows.GetStatusAsync(Sys, "block-1"))!;
+            Assert.True(st.Status == WorkflowRunStatus.Cancelled, st.Error);
+        }, RunTimeout);
+        Assert.Equal((1, 1, 1), (_counter["left"], _counter["right"], _counter["release"]));
+        var release = (await DurableWorkflows.GetStatusAsync(Sys, "block-1"))!.Steps.Single(s => s.StepId == "release");
+        Assert.Equal(("block-1:4", StepStatus.Completed), (release.Key, release.Status));
+    }
 }
