@@ -3,6 +3,14 @@ namespace Durable.Actors;
 /// <summary>Type names as C# writes them (<c>System.Collections.Generic.List&lt;Shop.Order&gt;</c>), for records and errors.</summary>
 internal static class TypeNames
 {
+    /// <summary>The name of <typeparamref name="T"/>, built once per type: a step's completion records it on the hot path.</summary>
+    public static string For<T>() => Cached<T>.Name;
+
+    private static class Cached<T>
+    {
+        public static readonly string Name = Of(typeof(T));
+    }
+
     public static string Of(Type type)
     {
         if (Nullable.GetUnderlyingType(type) is { } underlying)

@@ -9,11 +9,7 @@ namespace Durable.Actors.Runtime;
 /// completion with its next record (the next step's IN_PROGRESS, a parallel block's reservation, the run's end) in one
 /// atomic write: so a completion is durable no later than the next record of its context, whichever thread asks.
 /// </summary>
-internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType)
-{
-    /// <summary>When the body returned (<see cref="System.Diagnostics.Stopwatch"/> ticks): the idle flush writes it on its own after a while.</summary>
-    public long ReturnedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
-}
+internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType);
 
 /// <summary>Asks for the next step key in <paramref name="Scope"/> and what to do with the step there.</summary>
 internal sealed record BeginStep(int RunId, string Scope, string StepId, TaskCompletionSource<StepDecision> Reply);

@@ -160,7 +160,7 @@ internal sealed class WorkflowContext(
         // Written with the next record the actor makes, in one atomic write: a crash before it re-runs the step,
         // exactly as a crash before a COMPLETED record of its own would. It is handed over before this context asks
         // for anything else, so it can never be written after this context's next record.
-        var completion = new PendingCompletion(key, stepId, attempt, resultJson, TypeNames.Of(typeof(T)));
+        var completion = new PendingCompletion(key, stepId, attempt, resultJson, TypeNames.For<T>());
         requests.AddCompletion(completion);
         _lastCompletion = completion;
         _ = FlushIfIdleAsync(completion);
