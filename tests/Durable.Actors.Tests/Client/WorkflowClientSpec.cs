@@ -96,7 +96,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
             Assert.IsType<WorkflowWaiting>(await otherCoordinator.Ask<object>(
                 new StartWorkflow("exp-3", "approval", """{"amount": 9, "by": "ada"}"""), RunTimeout));
             var result = Client().GetHandle<string>("exp-3").GetResultAsync();
-            otherCoordinator.Tell(new SignalWorkflow("exp-3", "decision", """{"approved": true, "by": "grace"}"""));
+            otherCoordinator.Tell(new SignalWorkflow("exp-3", "decision", """{"approved": true, "by": "grace"}"""), ActorRefs.NoSender);
 
             Assert.Equal("paid 9", await result.WaitAsync(RunTimeout));
         }

@@ -53,7 +53,7 @@ public sealed class ParallelCrashSpec
             },
         };
         var (first, coordinator) = TestSupport.Engine.Start(folder.Database, registry, observer);
-        coordinator.Tell(new StartWorkflow("par-1", "two-branches"));
+        coordinator.Tell(new StartWorkflow("par-1", "two-branches"), ActorRefs.NoSender);
         // right-1's COMPLETED record is written on its own once the branch waits outside steps.
         await Task.WhenAll(halfWay.Task, leftDone.Task, rightOneRecorded.Task).WaitAsync(Timeout);
         await first.Terminate();

@@ -29,7 +29,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
         var done = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("done", "two-steps", "0"), Timeout);
         Assert.Equal(10, done.GetResult<int>());
         foreach (var id in new[] { "a", "b", "c" })
-            coordinator.Tell(new StartWorkflow(id, "two-steps", "1"));
+            coordinator.Tell(new StartWorkflow(id, "two-steps", "1"), ActorRefs.NoSender);
         await AwaitConditionAsync(() => Task.FromResult(_counter.Total == 5), Timeout);
         await first.Terminate();
         _hang = false;

@@ -88,7 +88,7 @@ public sealed class ReplaySpec
             },
         };
         var (first, firstCoordinator) = TestSupport.Engine.Start(folder.Database, Registry(counter), observer);
-        firstCoordinator.Tell(new StartWorkflow("wf", Type, "3"));
+        firstCoordinator.Tell(new StartWorkflow("wf", Type, "3"), ActorRefs.NoSender);
         await executedK.Task.WaitAsync(Timeout);
         if (k < StepCount)
             await startedNext.Task.WaitAsync(Timeout);

@@ -33,7 +33,7 @@ public sealed class ZombieSpec : IDisposable
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new RecordingObserver { OnReport = r => { if (r is { Kind: StepReportKind.Starting, StepId: "charge" }) started.TrySetResult(); } };
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), observer);
-        coordinator.Tell(new StartWorkflow("zombie", "hanging"));
+        coordinator.Tell(new StartWorkflow("zombie", "hanging"), ActorRefs.NoSender);
         await started.Task.WaitAsync(Timeout);
         await system.Terminate();
         _hang = false;

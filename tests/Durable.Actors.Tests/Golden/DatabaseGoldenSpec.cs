@@ -170,7 +170,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
             await coordinator.Ask<WorkflowFailed>(new StartWorkflow("flaky-1", "flaky", "\"flaky\""), timeout);
             Volatile.Write(ref flakyFails, false);
             await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("flaky-1"), timeout);
-            coordinator.Tell(new StartWorkflow("waiting-1", "waiting", "\"one\""));
+            coordinator.Tell(new StartWorkflow("waiting-1", "waiting", "\"one\""), ActorRefs.NoSender);
             await secondStarted.Task.WaitAsync(timeout);
         }
         finally
