@@ -46,6 +46,12 @@ internal sealed class WorkflowJournal
     /// <summary>The number of branches of the parallel block whose first branch key is <paramref name="key"/>.</summary>
     public bool TryGetBlock(string key, out int branches) => _blocks.TryGetValue(key, out branches);
 
+    /// <summary>The keys of the recorded durable waits (timers and signal waits).</summary>
+    public IEnumerable<string> WaitKeys() => _waits.Keys;
+
+    /// <summary>The first keys of the recorded parallel blocks.</summary>
+    public IEnumerable<string> BlockKeys() => _blocks.Keys;
+
     /// <summary>Whether <paramref name="key"/> was reserved for a branch of a parallel block.</summary>
     public bool IsBranchKey(string key) => _branchKeys.Contains(key);
 
