@@ -25,6 +25,9 @@ internal static class Commands
 {
     private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>The check's report names its verdicts and statuses (<c>"Incompatible"</c>), so that scripts need no table of numbers.</summary>
+    private static readonly JsonSerializerOptions CheckJson = new(Pretty) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         var database = request.Start is null
@@ -249,7 +252,7 @@ internal static class Commands
                     report.Workflows,
                     report.Divergences,
                     report.Patches,
-                }, Pretty));
+                }, CheckJson));
             else
                 PrintCheck(report, all);
             return report.AllCompatible ? ExitCodes.Completed : ExitCodes.Failed;
