@@ -100,7 +100,9 @@ public static class WorkflowReplayChecker
             result = Result(ReplayVerdict.Incompatible, divergence.Detail, divergence.Group) with { Key = divergence.Key };
         else if (running.IsCompleted)
         {
-            var ending = running.IsCompletedSuccessfully ? "the code returns" : $"the code throws {ErrorText.Of(running.Exception!.GetBaseException())}";
+            var ending = running.IsCompletedSuccessfully ? "the code returns"
+                : running.IsCanceled ? "the code throws OperationCanceledException"
+                : $"the code throws {ErrorText.Of(running.Exception!.GetBaseException())}";
             result = run.FirstUnasked() is var (key, what)
                 ? Result(ReplayVerdict.Incompatible, $"{ending} without asking for {what} recorded at {key}",
                     $"{type} at key {key[(id.Length + 1)..]}: {ending} without asking for the recorded {what}") with { Key = key }
