@@ -144,4 +144,24 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Equal(1, counter["audited-b"]);
         Assert.Equal(2, counter["audit-summary"]);
     }
+
+    [Fact]
+    public async Task PatchedAsync_InAChildWorkflow_IsDecidedAndRecordedInTheChildsOwnJournal()
+    {
+        var registry = new WorkflowRegistry()
+            .Add<int, int>("child", async (ctx, n) => await ctx.PatchedAsync("triple")
+                ? await ctx.StepAsync("triple", () => n * 3)
+                : await ctx.StepAsync("double", () => n * 2))
+            .Add<int, int>("parent", async (ctx, n) => await ctx.RunChildAsync<int, int>("child", n));
+        var coordinator = StartEngine(registry);
+
+        coordinator.Tell(new StartWorkflow("p-1", "parent", "7"), TestActor);
+
+        var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
+        Assert.Equal(21, completed.GetResult<int>());
+        var child = (await DurableWorkflows.GetStatusAsync(Sys, "p-1/1"))!;
+        Assert.Equal(["durable.patch:triple", "triple"], child.Steps.Select(s => s.StepId));
+        var parent = (await DurableWorkflows.GetStatusAsync(Sys, "p-1"))!;
+        Assert.DoesNotContain(parent.Steps, s => s.StepId.StartsWith("durable.patch:", StringComparison.Ordinal));
+    }
 }
