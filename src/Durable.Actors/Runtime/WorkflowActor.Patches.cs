@@ -9,7 +9,7 @@ internal sealed partial class WorkflowActor
     /// <summary>Reserves the next <paramref name="count"/> keys of <paramref name="scope"/>, stepping over recorded patch markers first.</summary>
     private int ReserveKeys(string scope, int count)
     {
-        while (_journal.TryGetStep(StepKeys.Of(_workflowId, scope, _run!.Peek(scope)), out var step) && PatchMarkers.IsMarker(step.StepId))
+        while (_journal.HasPatchMarkers && _journal.TryGetStep(StepKeys.Of(_workflowId, scope, _run!.Peek(scope)), out var step) && PatchMarkers.IsMarker(step.StepId))
             _run.Reserve(scope, 1);
         return _run!.Reserve(scope, count);
     }
