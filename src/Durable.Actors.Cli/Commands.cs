@@ -25,6 +25,9 @@ internal static class Commands
 {
     private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>The check's report names its verdicts and statuses (<c>"Incompatible"</c>), so that scripts need no table of numbers.</summary>
+    private static readonly JsonSerializerOptions CheckJson = new(Pretty) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         var database = request.Start is null
@@ -227,6 +230,73 @@ internal static class Commands
             }
         }
         return exitCode;
+    }
+
+    /// <summary>
+    /// Replays the database's unfinished workflows (all with <paramref name="all"/>) against the samples' current code,
+    /// read-only and running no step body: exit 0 when every one is compatible, 1 when some are not.
+    /// </summary>
+    public static Task<int> CheckAsync(string databasePath, bool all, bool json, CancellationToken cancellationToken) =>
+        GuardAsync(async () =>
+        {
+            // Not CheckDatabase: even its read-only connections would create or rewrite -wal/-shm. The checker checks
+            // the file itself, without changing a byte.
+            var database = Path.GetFullPath(databasePath);
+            var report = await WorkflowReplayChecker.CheckAsync(database, Registry(database, effectsLog: null),
+                new ReplayCheckOptions { IncludeFinished = all }, cancellationToken);
+            if (json)
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    report.Database,
+                    report.AllCompatible,
+                    report.Workflows,
+                    report.Divergences,
+                    report.Patches,
+                }, CheckJson));
+            else
+                PrintCheck(report, all);
+            return report.AllCompatible ? ExitCodes.Completed : ExitCodes.Failed;
+        });
+
+    private static void PrintCheck(ReplayCheckReport report, bool all)
+    {
+        var which = all ? "workflows" : "unfinished workflows";
+        if (report.Workflows.Count == 0)
+        {
+            Console.WriteLine($"no {which} to check in {report.Database}{(all ? "" : " (--all checks finished ones too)")}");
+            return;
+        }
+        var compatible = report.Workflows.Count(w => w.IsCompatible);
+        Console.WriteLine($"checked {report.Workflows.Count} {which} against the current code: {compatible} compatible, {report.Workflows.Count - compatible} not");
+        foreach (var w in report.Workflows)
+        {
+            var type = w.WorkflowType.Length == 0 ? "" : $" ({w.WorkflowType}, {WorkflowStatusName(w.Status)})";
+            var verdict = w.Verdict switch
+            {
+                ReplayVerdict.Compatible => "compatible",
+                ReplayVerdict.Incompatible => "INCOMPATIBLE",
+                ReplayVerdict.TypeNotRegistered => "TYPE NOT REGISTERED",
+                ReplayVerdict.InputUnreadable => "INPUT UNREADABLE",
+                _ => "JOURNAL UNREADABLE",
+            };
+            Console.WriteLine($"{w.WorkflowId}{type} {verdict}: {w.Detail}");
+            foreach (var note in w.Notes)
+                Console.WriteLine($"  note: {note}");
+        }
+        if (report.Divergences.Count > 0)
+        {
+            Console.WriteLine("divergences:");
+            foreach (var group in report.Divergences)
+                Console.WriteLine($"  {group.WorkflowIds.Count} × {group.Divergence}: {string.Join(", ", group.WorkflowIds)}");
+        }
+        if (report.Patches.Count > 0)
+        {
+            Console.WriteLine("patches:");
+            foreach (var patch in report.Patches)
+                Console.WriteLine(patch.OldPath.Count == 0
+                    ? $"  {patch.PatchId}: no unfinished workflow needs the old path ({patch.NewPath.Count} took the new one): the old branch can be deleted"
+                    : $"  {patch.PatchId}: {patch.OldPath.Count} unfinished workflows still need the old path ({string.Join(", ", patch.OldPath)}); {patch.NewPath.Count} took the new one");
+        }
     }
 
     private static WorkflowRegistry Registry(string database, string? effectsLog) =>

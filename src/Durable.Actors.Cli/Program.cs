@@ -65,9 +65,13 @@ cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetVal
 var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout };
 serve.SetAction((r, ct) => Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
 
+var all = new Option<bool>("--all") { Description = "Check every workflow, not only the unfinished ones" };
+var check = new Command("check", "Replay the unfinished workflows against the current code, read-only, running no step: exit 0 all compatible, 1 some not") { db, all, json };
+check.SetAction((r, ct) => Commands.CheckAsync(r.GetValue(db)!, r.GetValue(all), r.GetValue(json), ct));
+
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list,
+    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list, check,
 };
 
 var parsed = root.Parse(args);

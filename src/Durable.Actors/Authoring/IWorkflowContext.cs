@@ -89,6 +89,23 @@ public interface IWorkflowContext
     /// </remarks>
     Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null);
 
+    /// <summary>
+    /// Whether this workflow takes the new path of the code change named <paramref name="patchId"/>:
+    /// <c>if (await ctx.PatchedAsync("charge-before-ship")) { new code } else { old code }</c>.
+    /// </summary>
+    /// <param name="patchId">The change's name, unique in the workflow type; never reuse one for another change.</param>
+    /// <returns>
+    /// Decided at the call's place in the sequence of this context: true when a patch marker of this id is recorded
+    /// there (the run that recorded it took the new path); false when anything else is recorded there (a workflow
+    /// started on the old code: it keeps the old path, and the call takes no sequence number); true when nothing is
+    /// recorded there yet (a run going forward: the marker is recorded, and takes a sequence number).
+    /// </returns>
+    /// <remarks>
+    /// A recorded marker that the code no longer asks for is stepped over, so a patch is removed by deleting the call
+    /// and the old branch once no unfinished workflow needs the old path (<see cref="WorkflowReplayChecker"/> counts them).
+    /// </remarks>
+    Task<bool> PatchedAsync(string patchId);
+
     /// <summary>Runs <paramref name="branches"/> in parallel, each with its own branch context, and returns their results in order.</summary>
     /// <typeparam name="T">The branches' result.</typeparam>
     /// <param name="branches">The branches; each may run any number of steps, conditionals, loops and nested parallel blocks.</param>

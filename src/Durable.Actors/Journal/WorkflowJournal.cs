@@ -46,6 +46,15 @@ internal sealed class WorkflowJournal
     /// <summary>The number of branches of the parallel block whose first branch key is <paramref name="key"/>.</summary>
     public bool TryGetBlock(string key, out int branches) => _blocks.TryGetValue(key, out branches);
 
+    /// <summary>Whether a patch marker is recorded (<see cref="PatchMarkers"/>): only then may a key have to be stepped over.</summary>
+    public bool HasPatchMarkers { get; private set; }
+
+    /// <summary>The keys of the recorded durable waits (timers and signal waits).</summary>
+    public IEnumerable<string> WaitKeys() => _waits.Keys;
+
+    /// <summary>The first keys of the recorded parallel blocks.</summary>
+    public IEnumerable<string> BlockKeys() => _blocks.Keys;
+
     /// <summary>Whether <paramref name="key"/> was reserved for a branch of a parallel block.</summary>
     public bool IsBranchKey(string key) => _branchKeys.Contains(key);
 
@@ -70,6 +79,7 @@ internal sealed class WorkflowJournal
                 {
                     step = new StepEntry(s.Key, s.StepId);
                     _steps.Add(s.Key, step);
+                    HasPatchMarkers |= PatchMarkers.IsMarker(s.StepId);
                 }
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;

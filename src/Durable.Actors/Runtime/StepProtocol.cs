@@ -23,6 +23,9 @@ internal sealed record DecideStepAgain(int RunId, string Key, string StepId, Tas
 /// </summary>
 internal sealed record WriteCompletions(TaskCompletionSource? Reply);
 
+/// <summary>Asks which path the code change <paramref name="PatchId"/> takes at the next key of <paramref name="Scope"/> (see <see cref="IWorkflowContext.PatchedAsync"/>).</summary>
+internal sealed record BeginPatch(int RunId, string Scope, string PatchId, TaskCompletionSource<bool> Reply);
+
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
 /// <summary>Asks for a durable timer at the next key of <paramref name="Scope"/>: at <paramref name="WakeAt"/>, or after <paramref name="Delay"/>.</summary>

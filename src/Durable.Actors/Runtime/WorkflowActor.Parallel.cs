@@ -16,7 +16,7 @@ internal sealed partial class WorkflowActor
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
         var count = begin.Branches.Count;
-        var keys = Enumerable.Range(_run!.Reserve(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
+        var keys = Enumerable.Range(ReserveKeys(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
         var block = $"a parallel block of {count} branches";
         void Fail(Exception e) => Write([], () => begin.Reply.TrySetException(e));
 

@@ -19,7 +19,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
+        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
         DecideStep(key, begin.StepId, begin.Reply);
     }
 

@@ -17,7 +17,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
+        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
         if (!MayWaitAt(key, signalName: null, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
             return;
         // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
@@ -45,7 +45,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, _run!.Reserve(begin.Scope, 1));
+        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
         if (!MayWaitAt(key, begin.Name, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
             return;
         if (recorded is { EndedAt: not null })

@@ -101,6 +101,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case JournalChecked check:
                 OnJournalChecked(check);
                 break;
+            case BeginPatch patch:
+                OnBeginPatch(patch);
+                break;
             case BeginTimer timer:
                 OnBeginTimer(timer);
                 break;
@@ -516,6 +519,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         /// <summary>Steps this run waits on (an IN_PROGRESS record of another host), reported once each.</summary>
         public HashSet<string> Waiting { get; } = new(StringComparer.Ordinal);
         public WorkflowNondeterminismException? Violation { get; set; }
+
+        /// <summary>The sequence number the next reservation in <paramref name="scope"/> gets.</summary>
+        public int Peek(string scope) => _sequences.GetValueOrDefault(scope) + 1;
 
         /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers in <paramref name="scope"/>; returns the first.</summary>
         public int Reserve(string scope, int count)

@@ -275,6 +275,15 @@ internal sealed class WorkflowContext(
         };
     }
 
+    public async Task<bool> PatchedAsync(string patchId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(patchId);
+        runToken.ThrowIfCancellationRequested();
+        var decided = NewReply<bool>();
+        workflowActor.Tell(new BeginPatch(runId, scope, patchId, decided));
+        return await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
+    }
+
     public Task<DateTimeOffset> NowAsync() => StepAsync("durable.now", _ => Task.FromResult(runtime.Clock.GetUtcNow()), RetryPolicy.None);
 
     public Task<int> RandomAsync(int minValue, int maxValue)
