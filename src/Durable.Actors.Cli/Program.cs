@@ -65,9 +65,18 @@ cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetVal
 var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout };
 serve.SetAction((r, ct) => Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
 
+var urls = new Option<string>("--urls")
+{
+    Description = "Where to listen, separated by ';'. Any address other than loopback (127.0.0.1, ::1, localhost) needs --token",
+    DefaultValueFactory = _ => "http://127.0.0.1:5080",
+};
+var token = new Option<string?>("--token") { Description = "An access token the browser must present once (open the address with ?token=...)" };
+var dashboard = new Command("dashboard", "Serve the web dashboard for the database, with the engine running on it (as serve does) so that its actions work") { db, urls, token, effects, staleTimeout, busyTimeout };
+dashboard.SetAction((r, ct) => DashboardCommand.RunAsync(r.GetValue(db)!, r.GetValue(urls)!, r.GetValue(token), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
+
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list,
+    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list, dashboard,
 };
 
 var parsed = root.Parse(args);
