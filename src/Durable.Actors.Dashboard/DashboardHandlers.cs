@@ -172,7 +172,8 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         context.Response.ContentType = "text/html; charset=utf-8";
         headers.CacheControl = "no-store";
         headers.XContentTypeOptions = "nosniff";
-        headers["Referrer-Policy"] = "no-referrer";
+        // same-origin, not no-referrer: with no-referrer a form's POST carries "Origin: null", which the check refuses.
+        headers["Referrer-Policy"] = "same-origin";
         headers.XFrameOptions = "DENY";
         headers.ContentSecurityPolicy =
             $"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; img-src data:";

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Durable.Actors.Inspection;
 
@@ -13,7 +14,8 @@ internal sealed record Outcome(bool Succeeded, string Message);
 /// <summary>The dashboard's pages, rendered on the server; every value goes through <see cref="Html.Text(string?)"/> or <see cref="Html.Attr"/>.</summary>
 internal static class Pages
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // Relaxed escaping keeps < and > readable: the text is HTML-encoded when written, as every value is.
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static string List(PageContext page, WorkflowQuery query, WorkflowPage result, IReadOnlyDictionary<WorkflowRunStatus, long>? counts)
     {
@@ -23,12 +25,13 @@ internal static class Pages
         html.Raw("<nav class=\"counts\" aria-label=\"Counts by status\">");
         if (counts is not null)
         {
-            html.Raw("<a").Attr("href", ListUrl(page, query with { Status = null, After = null })).Attr("class", query.Status is null ? "count current" : "count")
+            html.Raw("<a").Attr("href", ListUrl(page, new WorkflowQuery())).Attr("class", query.Status is null && query.Type is null && query.IdPrefix is null ? "count current" : "count")
                 .Raw(">all <b data-count=\"all\">").Text(counts.Values.Sum()).Raw("</b></a>");
             foreach (var status in Enum.GetValues<WorkflowRunStatus>())
             {
-                html.Raw("<a").Attr("href", ListUrl(page, query with { Status = status, After = null }))
-                    .Attr("class", (query.Status == status ? "count current " : "count ") + StatusClass(status))
+                // The counts are of every workflow, so their links drop the other filters: the list then holds that many.
+                html.Raw("<a").Attr("href", ListUrl(page, new WorkflowQuery { Status = status }))
+                    .Attr("class", (query.Status == status && query.Type is null && query.IdPrefix is null ? "count current " : "count ") + StatusClass(status))
                     .Raw(">").Text(StatusName(status).ToLowerInvariant()).Raw(" <b").Attr("data-count", StatusName(status).ToLowerInvariant()).Raw(">")
                     .Text(counts.GetValueOrDefault(status)).Raw("</b></a>");
             }
