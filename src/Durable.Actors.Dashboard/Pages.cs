@@ -174,16 +174,30 @@ internal static class Pages
             html.Raw("<p class=\"empty\">No step has started yet.</p></section>");
             return;
         }
-        var span = timeline.To - timeline.From;
         html.Raw("<div class=\"axis\"><span class=\"lane-label\"></span><div class=\"track\">");
-        for (var i = 0; i <= 4; i++)
+        var ticks = new List<double> { 0, 25, 50, 75, 100 };
+        foreach (var gap in timeline.Segments.Where(g => g.Shortened))
         {
-            html.Raw("<span class=\"tick\"").Attr("style", $"left:{Html.Percent(i * 25)}").Raw(">+").Text(Duration(span * (i / 4.0))).Raw("</span>");
+            var left = timeline.Position(gap.From);
+            var right = timeline.Position(gap.To);
+            ticks.RemoveAll(t => t > left - 6 && t < right + 6);
+            html.Raw("<span class=\"tick gap-label\"").Attr("style", $"left:{Html.Percent((left + right) / 2)}")
+                .Attr("title", $"{Duration(gap.To - gap.From)} without activity, shortened on this axis").Raw(">⋯ ").Text(Duration(gap.To - gap.From)).Raw(" ⋯</span>");
+        }
+        foreach (var tick in ticks)
+        {
+            html.Raw("<span class=\"tick\"").Attr("style", $"left:{Html.Percent(tick)}")
+                .Raw(">+").Text(Duration(timeline.TimeAt(tick) - timeline.From)).Raw("</span>");
         }
         html.Raw("</div></div>");
         foreach (var lane in timeline.Lanes)
         {
             html.Raw("<div class=\"lane\"").Attr("data-lane", lane.Name).Raw("><span class=\"lane-label\">").Text(lane.Name).Raw("</span><div class=\"track\">");
+            foreach (var gap in timeline.Segments.Where(g => g.Shortened))
+            {
+                var left = timeline.Position(gap.From);
+                html.Raw("<span class=\"gap\"").Attr("style", $"left:{Html.Percent(left)};width:{Html.Percent(timeline.Position(gap.To) - left)}").Raw("></span>");
+            }
             for (var r = 1; r < timeline.RunStarts.Count; r++)
             {
                 html.Raw("<span class=\"run-start\"").Attr("style", $"left:{Html.Percent(timeline.Position(timeline.RunStarts[r]))}")
@@ -210,7 +224,8 @@ internal static class Pages
         }
         html.Raw("<p class=\"legend\"><span class=\"bar completed\">completed</span> <span class=\"bar failed\">failed attempt</span> " +
             "<span class=\"bar crashed\">cut short by a crash</span> <span class=\"bar running\">running</span> " +
-            "<span class=\"bar completed replayed\">↻ replayed in a later run</span> <span class=\"run-key\"></span> a run started (resume)</p>");
+            "<span class=\"bar completed replayed\">↻ replayed in a later run</span> <span class=\"run-key\"></span> a run started (resume) " +
+            "<span class=\"gap-key\"></span> idle time, shortened</p>");
         html.Raw("</section>");
     }
 
@@ -357,7 +372,9 @@ internal static class Pages
         .bar.failed{background:var(--fail)}.bar.crashed{background:repeating-linear-gradient(45deg,#b3261e,#b3261e 5px,#d9736b 5px,#d9736b 10px)}
         .bar.running{background:var(--run)}.bar.unfinished{background:#8a96a3}.bar.replayed{outline:2px dashed #0b3d1c;outline-offset:-2px}
         .legend{font-size:.75rem;color:var(--muted);margin:.6rem 0 0}.legend .bar{position:static;display:inline-block;margin-right:.4rem}
-        .run-start{position:absolute;top:0;bottom:0;border-left:2px dotted #222b36}.run-key{display:inline-block;width:0;height:1rem;border-left:2px dotted #222b36;vertical-align:middle}
+        .gap{position:absolute;top:0;bottom:0;background:repeating-linear-gradient(90deg,#eef1f4,#eef1f4 3px,#fff 3px,#fff 6px)}.tick.gap-label{transform:translateX(-50%)}
+        .run-start{position:absolute;top:0;bottom:0;border-left:2px dotted #222b36}.gap-key{display:inline-block;width:1.2rem;height:.9rem;vertical-align:middle;background:repeating-linear-gradient(90deg,#dfe4ea,#dfe4ea 3px,#fff 3px,#fff 6px)}
+        .run-key{display:inline-block;width:0;height:1rem;border-left:2px dotted #222b36;vertical-align:middle}
         details summary{cursor:pointer;color:var(--run)}details.failure summary{color:var(--fail)}.empty,.message{color:var(--muted)}
         """;
 

@@ -9,8 +9,16 @@ internal sealed record TimelineBar(StepRecord Step, int Attempt, DateTimeOffset 
 /// <summary>A row of the timeline: the top-level code ("main") or one branch of a parallel block (its key's scope, e.g. <c>2</c>, <c>3.1</c>).</summary>
 internal sealed record TimelineLane(string Name, int[] Sequence, IReadOnlyList<TimelineBar> Bars);
 
-/// <summary>The timeline of a workflow: every step attempt on one time axis, a row per branch.</summary>
-internal sealed record Timeline(DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TimelineLane> Lanes, IReadOnlyList<DateTimeOffset> RunStarts)
+/// <summary>A stretch of the time axis: real time shown at its scale, or a long idle gap shown shortened (<see cref="Shortened"/>).</summary>
+internal sealed record TimelineSegment(DateTimeOffset From, DateTimeOffset To, double DisplayFrom, double DisplayWidth, bool Shortened);
+
+/// <summary>
+/// The timeline of a workflow: every step attempt on one time axis, a row per branch. Idle gaps much longer than the
+/// activity around them (a wait of days, a resume the next morning) are shortened and marked, so that the steps stay
+/// readable; everything else is at one scale.
+/// </summary>
+internal sealed record Timeline(
+    DateTimeOffset From, DateTimeOffset To, IReadOnlyList<TimelineLane> Lanes, IReadOnlyList<DateTimeOffset> RunStarts, IReadOnlyList<TimelineSegment> Segments)
 {
     public static Timeline Of(WorkflowDetail detail, DateTimeOffset now)
     {
@@ -50,10 +58,61 @@ internal sealed record Timeline(DateTimeOffset From, DateTimeOffset To, IReadOnl
             .Select(g => new TimelineLane(g.Key.Length == 0 ? "main" : "branch " + g.Key, g.First().Scope, g.Select(b => b.Bar).ToList()))
             .OrderBy(l => l.Sequence, StepKeys.SequenceComparer)
             .ToList();
-        return new Timeline(from, to, lanes, detail.RunStarts);
+        var spans = bars.Select(b => (b.Bar.Start, b.Bar.End)).Concat(detail.RunStarts.Select(r => (r, r))).Append((from, from)).Append((to, to));
+        return new Timeline(from, to, lanes, detail.RunStarts, Axis(spans));
     }
 
+    /// <summary>The axis: busy stretches (overlapping spans merged) at their real length, and the gaps between them, shortened when long.</summary>
+    private static List<TimelineSegment> Axis(IEnumerable<(DateTimeOffset Start, DateTimeOffset End)> spans)
+    {
+        var merged = new List<(DateTimeOffset Start, DateTimeOffset End)>();
+        foreach (var (start, end) in spans.OrderBy(s => s.Start))
+        {
+            if (merged.Count > 0 && start <= merged[^1].End)
+                merged[^1] = (merged[^1].Start, end > merged[^1].End ? end : merged[^1].End);
+            else
+                merged.Add((start, end));
+        }
+        var busy = merged.Sum(m => (m.End - m.Start).TotalMilliseconds);
+        var total = (merged[^1].End - merged[0].Start).TotalMilliseconds;
+        // A gap is shortened to a tenth of the busy time when it is more than a third of the whole; then the steps
+        // keep most of the width whatever the wait between them.
+        var shortened = Math.Max(busy / 10, 0.5);
+        var segments = new List<TimelineSegment>();
+        var at = 0.0;
+        for (var i = 0; i < merged.Count; i++)
+        {
+            var (start, end) = merged[i];
+            var width = (end - start).TotalMilliseconds;
+            segments.Add(new TimelineSegment(start, end, at, width, false));
+            at += width;
+            if (i + 1 == merged.Count)
+                break;
+            var gap = (merged[i + 1].Start - end).TotalMilliseconds;
+            var shorten = gap > total / 3 && gap > shortened * 2;
+            segments.Add(new TimelineSegment(end, merged[i + 1].Start, at, shorten ? shortened : gap, shorten));
+            at += shorten ? shortened : gap;
+        }
+        return segments;
+    }
+
+    private double DisplayTotal => Math.Max(Segments[^1].DisplayFrom + Segments[^1].DisplayWidth, 0.001);
+
     /// <summary>Where <paramref name="time"/> falls on the axis, from 0 to 100.</summary>
-    public double Position(DateTimeOffset time) =>
-        Math.Clamp((time - From).TotalMilliseconds / (To - From).TotalMilliseconds * 100, 0, 100);
+    public double Position(DateTimeOffset time)
+    {
+        var segment = Segments.LastOrDefault(s => s.From <= time) ?? Segments[0];
+        var length = (segment.To - segment.From).TotalMilliseconds;
+        var into = length <= 0 ? 0 : Math.Clamp((time - segment.From).TotalMilliseconds / length, 0, 1) * segment.DisplayWidth;
+        return Math.Clamp((segment.DisplayFrom + into) / DisplayTotal * 100, 0, 100);
+    }
+
+    /// <summary>Where a display position (0 to 100) falls in time: the inverse of <see cref="Position"/> outside shortened gaps.</summary>
+    public DateTimeOffset TimeAt(double position)
+    {
+        var display = position / 100 * DisplayTotal;
+        var segment = Segments.LastOrDefault(s => s.DisplayFrom <= display) ?? Segments[0];
+        var fraction = segment.DisplayWidth <= 0 ? 0 : Math.Clamp((display - segment.DisplayFrom) / segment.DisplayWidth, 0, 1);
+        return segment.From + (segment.To - segment.From) * fraction;
+    }
 }
