@@ -82,6 +82,7 @@ internal static class Pages
     {
         var s = detail.Status;
         var running = s.Status == WorkflowRunStatus.Running;
+        var timeline = Timeline.Of(detail, now);
         var html = new Html();
         Head(html, page, s.WorkflowId, running ? WorkflowUrl(page, s.WorkflowId) : null, outcome);
 
@@ -98,7 +99,7 @@ internal static class Pages
             Fact(html, "Ended", Time(ended));
             Fact(html, "Duration", Duration(ended - s.StartedAt));
         }
-        Fact(html, "Runs", detail.RunStarts.Count.ToString(CultureInfo.InvariantCulture));
+        Fact(html, "Runs", timeline.RunStarts.Count.ToString(CultureInfo.InvariantCulture));
         if (detail.ParentId is { } parent)
         {
             html.Raw("<dt>Parent</dt><dd><a").Attr("href", WorkflowUrl(page, parent)).Raw(">").Text(parent).Raw("</a></dd>");
@@ -112,7 +113,7 @@ internal static class Pages
         if (!page.ReadOnly)
             Actions(html, page, s);
 
-        TimelineSection(html, Timeline.Of(detail, now));
+        TimelineSection(html, timeline);
 
         html.Raw("<section class=\"data\">");
         if (s.Error is not null)

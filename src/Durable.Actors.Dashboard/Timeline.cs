@@ -24,6 +24,7 @@ internal sealed record Timeline(
     {
         var status = detail.Status;
         var running = status.Status == WorkflowRunStatus.Running;
+        var runStarts = KnownRunStarts(detail);
         var bars = new List<(int[] Scope, TimelineBar Bar)>();
         foreach (var step in status.Steps)
         {
@@ -39,7 +40,7 @@ internal sealed record Timeline(
             {
                 var end = step.EndedAt ?? (running ? now : status.EndedAt ?? now);
                 var replayed = step.Status == StepStatus.Completed && step.EndedAt is { } completed
-                    ? detail.RunStarts.Count(r => r > completed)
+                    ? runStarts.Count(r => r > completed)
                     : 0;
                 var kind = step.Status == StepStatus.Completed ? "completed" : running ? "running" : "unfinished";
                 bars.Add((scope, new TimelineBar(step, step.Attempts, step.StartedAt, end, kind, replayed, null)));
@@ -58,8 +59,27 @@ internal sealed record Timeline(
             .Select(g => new TimelineLane(g.Key.Length == 0 ? "main" : "branch " + g.Key, g.First().Scope, g.Select(b => b.Bar).ToList()))
             .OrderBy(l => l.Sequence, StepKeys.SequenceComparer)
             .ToList();
-        var spans = bars.Select(b => (b.Bar.Start, b.Bar.End)).Concat(detail.RunStarts.Select(r => (r, r))).Append((from, from)).Append((to, to));
-        return new Timeline(from, to, lanes, detail.RunStarts, Axis(spans));
+        var spans = bars.Select(b => (b.Bar.Start, b.Bar.End)).Concat(runStarts.Select(r => (r, r))).Append((from, from)).Append((to, to));
+        return new Timeline(from, to, lanes, runStarts, Axis(spans));
+    }
+
+    /// <summary>
+    /// When each run started, as far as the journal tells: the start and each resume of a failed workflow are recorded;
+    /// a run that carried on a workflow left running by a crash records nothing of its own, but it marks the attempts
+    /// the crash cut short as stale when it reaches them, so such a run is placed there (one per second at most: the
+    /// zombies of one crash are found together). A run woken from a wait leaves no trace and is not shown.
+    /// </summary>
+    private static List<DateTimeOffset> KnownRunStarts(WorkflowDetail detail)
+    {
+        var runs = detail.RunStarts.ToList();
+        var found = detail.Status.Steps.SelectMany(s => s.Failures).Where(f => WorkflowJournal.IsStale(f.Error)).Select(f => f.At).Order();
+        foreach (var at in found)
+        {
+            if (!runs.Any(r => Math.Abs((r - at).TotalSeconds) < 1))
+                runs.Add(at);
+        }
+        runs.Sort();
+        return runs;
     }
 
     /// <summary>The axis: busy stretches (overlapping spans merged) at their real length, and the gaps between them, shortened when long.</summary>

@@ -38,6 +38,32 @@ public sealed class TimelineSpec
     }
 
     [Fact]
+    public void Of_ARunThatCarriedOnAfterACrash_IsPlacedWhereItFoundTheCutShortAttemptsAndMarksTheStepsBeforeAsReplayed()
+    {
+        var foundAt = T0.AddSeconds(5);
+        const string stale = "stale: IN_PROGRESS for 4.9s, left by a process that has ended";
+        var detail = new WorkflowDetail(
+            new WorkflowStatus("wf-2", "onboarding", WorkflowRunStatus.Completed, T0, foundAt.AddMilliseconds(200), "1", null,
+            [
+                new StepRecord("wf-2:1", "create", StepStatus.Completed, 1, T0, T0.AddMilliseconds(10), "1", null, []),
+                new StepRecord("wf-2:2.1", "laptop", StepStatus.Completed, 2, foundAt, foundAt.AddMilliseconds(100), "1", null,
+                    [new StepFailure(1, T0.AddMilliseconds(11), foundAt, stale)]),
+                new StepRecord("wf-2:3.1", "access", StepStatus.Completed, 2, foundAt.AddMilliseconds(2), foundAt.AddMilliseconds(100), "1", null,
+                    [new StepFailure(1, T0.AddMilliseconds(11), foundAt.AddMilliseconds(2), stale)]),
+            ]),
+            "null",
+            [T0],
+            null);
+
+        var timeline = Timeline.Of(detail, foundAt.AddSeconds(1));
+
+        Assert.Equal([T0, foundAt], timeline.RunStarts);
+        Assert.Equal(1, timeline.Lanes[0].Bars.Single().ReplayedRuns);
+        Assert.Equal(["crashed", "completed"], timeline.Lanes[1].Bars.Select(b => b.Kind));
+        Assert.Equal(0, timeline.Lanes[1].Bars[1].ReplayedRuns);
+    }
+
+    [Fact]
     public void Of_ParallelBranches_PutsEachOnItsOwnLaneAfterTheMainOne()
     {
         var detail = new WorkflowDetail(
