@@ -12,8 +12,11 @@ namespace Durable.Actors.Dashboard;
 /// <summary>The dashboard's requests: the list, a workflow, and the actions on it.</summary>
 internal sealed class DashboardHandlers(DurableDashboardOptions options, string basePath)
 {
-    // An action waits this long for its reply before saying it is under way: a resume replies only when the run ends or waits.
-    private static readonly TimeSpan ActionWait = TimeSpan.FromSeconds(3);
+    // A resume replies only when the run ends or waits: the page waits this long, then says it is under way.
+    private static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(3);
+
+    // A cancellation or a signal replies once it is durable: a wait this long means a journal in trouble.
+    private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(15);
 
     private readonly DashboardSecurity _security = new(options);
 
@@ -110,7 +113,8 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
 
     private static async Task<Outcome> SendAsync(ActorSystem system, object command, string id)
     {
-        using var wait = new CancellationTokenSource(ActionWait);
+        var timeout = command is ResumeWorkflow ? ResumeWait : DurableWait;
+        using var wait = new CancellationTokenSource(timeout);
         object reply;
         try
         {
@@ -120,7 +124,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         {
             return command is ResumeWorkflow
                 ? new Outcome(true, $"Workflow '{id}' resumed: it is running (this page follows it).")
-                : new Outcome(false, $"No answer from the engine within {ActionWait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: the request may still take effect.");
+                : new Outcome(false, $"No answer from the engine within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: the request may still take effect.");
         }
         return reply switch
         {
