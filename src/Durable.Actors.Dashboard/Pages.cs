@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Durable.Actors.Inspection;
+using Durable.Actors.Journal;
 
 namespace Durable.Actors.Dashboard;
 
@@ -64,7 +65,7 @@ internal static class Pages
                 Badge(html, w.Status);
                 html.Raw("</td><td>").Text(Time(w.StartedAt)).Raw("</td><td>").Text(w.EndedAt is { } e ? Time(e) : "").Raw("</td><td class=\"num\">")
                     .Text(w.CompletedSteps).Raw(" / ").Text(w.StepCount).Raw("</td><td class=\"num\">").Text(w.FailedAttempts).Raw("</td><td class=\"error\">")
-                    .Text(w.Error is { Length: > 160 } long_ ? long_[..160] + "…" : w.Error).Raw("</td></tr>");
+                    .Text(w.Error is { Length: > 160 } error ? error[..160] + "…" : w.Error).Raw("</td></tr>");
             }
             html.Raw("</tbody></table>");
         }
@@ -255,15 +256,13 @@ internal static class Pages
             foreach (var failure in step.Failures)
             {
                 html.Raw("<details class=\"failure\"").Attr("id", $"failure-{step.Key}-{failure.Attempt}").Raw("><summary>attempt ").Text(failure.Attempt)
-                    .Raw(WorkflowJournalIsStale(failure.Error) ? " cut short by a crash" : " failed").Raw(" at ").Text(Time(failure.At))
+                    .Raw(WorkflowJournal.IsStale(failure.Error) ? " cut short by a crash" : " failed").Raw(" at ").Text(Time(failure.At))
                     .Raw("</summary><pre class=\"error\">").Text(failure.Error).Raw("</pre></details>");
             }
             html.Raw("</td></tr>");
         }
         html.Raw("</tbody></table></section>");
     }
-
-    private static bool WorkflowJournalIsStale(string error) => Journal.WorkflowJournal.IsStale(error);
 
     private static void Fact(Html html, string name, string value) => html.Raw("<dt>").Text(name).Raw("</dt><dd>").Text(value).Raw("</dd>");
 

@@ -264,10 +264,12 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
-    public async Task CliDashboard_WithAToken_RefusesABrowserWithoutItAndServesOneThatGaveItOnce()
+    public async Task CliDashboard_WithAToken_RefusesABrowserWithoutItAndServesOneThatGaveItOnceWithWorkingActions()
     {
         var started = await CliProcess.RunAsync(_folder.Path, "start", "wf-1", "--db", _folder.Database);
         Assert.Equal(0, started.ExitCode);
+        var waiting = await CliProcess.RunAsync(_folder.Path, "start", "exp-1", "--type", "approval", "--db", _folder.Database);
+        Assert.Equal(3, waiting.ExitCode);
         using var process = CliProcess.Start(_folder.Path, "dashboard", "--db", _folder.Database, "--urls", "http://127.0.0.1:0", "--token", "open-sesame-42");
         try
         {
@@ -285,6 +287,13 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
             await page.GetByRole(AriaRole.Link, new() { Name = "wf-1" }).ClickAsync();
             await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
             await Expect(page.Locator(".timeline .track .bar")).ToHaveCountAsync(4);
+
+            // The command runs the engine on the file, so the actions work: cancel the approval waiting for its signal.
+            await page.GotoAsync(url + "/workflow?id=exp-1");
+            await Expect(page.Locator("dd.waiting")).ToContainTextAsync("waiting for signal 'decision'");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+            await Expect(page.Locator("[role=status]")).ToContainTextAsync("Cancellation of workflow 'exp-1' requested");
+            await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("CANCELLED");
         }
         finally
         {
