@@ -299,7 +299,7 @@ internal static class Commands
         }
     }
 
-    private static WorkflowRegistry Registry(string database, string? effectsLog) =>
+    internal static WorkflowRegistry Registry(string database, string? effectsLog) =>
         SampleWorkflows.Register(new WorkflowRegistry(),
             new EffectsLog(effectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log")));
 
@@ -309,7 +309,7 @@ internal static class Commands
     /// that reads one (<paramref name="reading"/>), and another application's database for a command that would add
     /// the journal to it, unless <paramref name="allowForeign"/>.
     /// </summary>
-    private static string CheckDatabase(string path, bool mustExist, string? workflowId, bool reading, bool allowForeign = false)
+    internal static string CheckDatabase(string path, bool mustExist, string? workflowId, bool reading, bool allowForeign = false)
     {
         var database = Path.GetFullPath(path);
         SqliteDatabase.EnsureSqliteOrAbsent(database);
@@ -451,7 +451,7 @@ internal static class Commands
         return id => new StartWorkflow(id, type, json);
     }
 
-    private static async Task<int> GuardAsync(Func<Task<int>> command)
+    internal static async Task<int> GuardAsync(Func<Task<int>> command)
     {
         try
         {

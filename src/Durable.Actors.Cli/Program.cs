@@ -69,9 +69,18 @@ var all = new Option<bool>("--all") { Description = "Check every workflow, not o
 var check = new Command("check", "Replay the unfinished workflows against the current code, read-only, running no step: exit 0 all compatible, 1 some not") { db, all, json };
 check.SetAction((r, ct) => Commands.CheckAsync(r.GetValue(db)!, r.GetValue(all), r.GetValue(json), ct));
 
+var urls = new Option<string>("--urls")
+{
+    Description = "Where to listen, separated by ';'. Any address other than loopback (127.0.0.1, ::1, localhost) needs --token",
+    DefaultValueFactory = _ => "http://127.0.0.1:5080",
+};
+var token = new Option<string?>("--token") { Description = "An access token the browser must present once (open the address with ?token=...)" };
+var dashboard = new Command("dashboard", "Serve the web dashboard for the database, with the engine running on it (as serve does) so that its actions work") { db, urls, token, effects, staleTimeout, busyTimeout };
+dashboard.SetAction((r, ct) => DashboardCommand.RunAsync(r.GetValue(db)!, r.GetValue(urls)!, r.GetValue(token), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
+
 var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQLite. Runs the onboarding sample.")
 {
-    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list, check,
+    start, resume, crashAfter, recover, serve, signal, cancel, status, history, list, check, dashboard,
 };
 
 var parsed = root.Parse(args);

@@ -111,7 +111,7 @@ internal static class JournalReader
             (rows, more) = await Task.Run(() =>
             {
                 using var connection = OpenIndex(settings);
-                var page = WorkflowIndexStore.Page(connection, status, query.Type, after, query.Limit, out var hasMore);
+                var page = WorkflowIndexStore.Page(connection, status, query.Type, query.IdPrefix, after, query.Limit, out var hasMore);
                 return (page, hasMore);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -135,6 +135,7 @@ internal static class JournalReader
                     .WaitAsync(cancellationToken)
                     .ConfigureAwait(false);
                 if (row is not null && (status is null || row.Status == status) && (query.Type is null || row.WorkflowType == query.Type)
+                    && (string.IsNullOrEmpty(query.IdPrefix) || row.WorkflowId.StartsWith(query.IdPrefix, StringComparison.Ordinal))
                     && (after is not var (ticks, id) || row.CreatedAt.UtcTicks < ticks
                         || row.CreatedAt.UtcTicks == ticks && string.CompareOrdinal(row.WorkflowId, id) < 0))
                     all.Add(row);
@@ -148,6 +149,32 @@ internal static class JournalReader
 
         var items = rows.Select(Summary).ToList();
         return new WorkflowPage(items, more ? WorkflowCursor.Encode(items[^1].StartedAt, items[^1].WorkflowId) : null);
+    }
+
+    /// <summary>How many workflows have each status, from the workflow index; null on another journal plugin (no index).</summary>
+    public static async Task<IReadOnlyDictionary<WorkflowRunStatus, long>?> CountByStatusAsync(ActorSystem system, CancellationToken cancellationToken)
+    {
+        if (EngineJournal(system) is not { } settings)
+            return null;
+        var counts = await Task.Run(() =>
+        {
+            using var connection = OpenIndex(settings);
+            return WorkflowIndexStore.CountByStatus(connection);
+        }, cancellationToken).ConfigureAwait(false);
+        var result = new Dictionary<WorkflowRunStatus, long>();
+        foreach (var (text, count) in counts)
+        {
+            if (WorkflowIndex.TryParseStatus(text, out var status))
+                result[status] = count;
+        }
+        return result;
+    }
+
+    /// <summary>One workflow's status with what the status leaves out: its input and when each of its runs started; null when the id is unknown.</summary>
+    public static async Task<WorkflowDetail?> GetDetailAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
+        return journal.Exists ? new WorkflowDetail(journal.ToStatus(workflowId), journal.InputJson, journal.RunStarts.ToList(), journal.ParentId) : null;
     }
 
     private static WorkflowSummary Summary(WorkflowIndexRow row) => new(
@@ -263,3 +290,6 @@ internal static class JournalReader
         return journal;
     }
 }
+
+/// <summary>A workflow's status with its input, when each run started (every step completed before a run's start replays in it) and its parent.</summary>
+internal sealed record WorkflowDetail(WorkflowStatus Status, string InputJson, IReadOnlyList<DateTimeOffset> RunStarts, string? ParentId);

@@ -27,6 +27,9 @@ public sealed record WorkflowQuery
     /// <summary>Only workflows of this registered type (exact match); null for any.</summary>
     public string? Type { get; init; }
 
+    /// <summary>Only workflows whose id starts with this text (ordinal, case-sensitive); null or empty for any.</summary>
+    public string? IdPrefix { get; init; }
+
     /// <summary>At most this many workflows, from 1 to <see cref="MaxLimit"/>; <see cref="DefaultLimit"/> by default.</summary>
     public int Limit { get; init; } = DefaultLimit;
 

@@ -20,6 +20,9 @@ internal sealed class WorkflowJournal
     public string? ParentId { get; private set; }
     public string InputJson { get; private set; } = "null";
     public DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>When each run started: the first start, then every resume.</summary>
+    public List<DateTimeOffset> RunStarts { get; } = [];
     public DateTimeOffset? EndedAt { get; private set; }
     public WorkflowRunStatus Status { get; private set; }
     public string? ResultJson { get; private set; }
@@ -67,6 +70,7 @@ internal sealed class WorkflowJournal
                 WorkflowType = s.WorkflowType;
                 InputJson = s.InputJson;
                 StartedAt = s.At;
+                RunStarts.Add(s.At);
                 Status = WorkflowRunStatus.Running;
                 break;
             case BranchesReserved r:
@@ -114,6 +118,7 @@ internal sealed class WorkflowJournal
                 failed.Failures.Add(new StepFailure(failed.Attempts, failed.StartedAt, f.At, f.Error));
                 break;
             case RunResumed r:
+                RunStarts.Add(r.At);
                 Status = WorkflowRunStatus.Running;
                 EndedAt = null;
                 break;

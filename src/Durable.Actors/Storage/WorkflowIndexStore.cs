@@ -168,7 +168,7 @@ internal static class WorkflowIndexStore
 
     /// <summary>One page, newest first (by creation, then id); <paramref name="more"/> tells whether rows follow it.</summary>
     public static List<WorkflowIndexRow> Page(
-        SqliteConnection connection, string? status, string? workflowType, (long CreatedTicks, string WorkflowId)? after, int limit, out bool more)
+        SqliteConnection connection, string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, out bool more)
     {
         using var command = connection.CreateCommand();
         var where = new List<string>();
@@ -181,6 +181,19 @@ internal static class WorkflowIndexStore
         {
             where.Add("workflow_type = $type");
             command.Parameters.AddWithValue("$type", workflowType);
+        }
+        if (!string.IsNullOrEmpty(idPrefix))
+        {
+            // A range on the primary key rather than LIKE, which ignores case and would not use the key; substr keeps it
+            // exact where the range is wider (a prefix ending in a char that PrefixEnd cannot bump).
+            where.Add("workflow_id >= $prefix AND substr(workflow_id, 1, $prefixLength) = $prefix");
+            command.Parameters.AddWithValue("$prefixLength", idPrefix.EnumerateRunes().Count());
+            command.Parameters.AddWithValue("$prefix", idPrefix);
+            if (PrefixEnd(idPrefix) is { } end)
+            {
+                where.Add("workflow_id < $prefixEnd");
+                command.Parameters.AddWithValue("$prefixEnd", end);
+            }
         }
         if (after is var (created, id))
         {
@@ -203,6 +216,31 @@ internal static class WorkflowIndexStore
         if (more)
             rows.RemoveAt(limit);
         return rows;
+    }
+
+    /// <summary>The smallest text greater than every text starting with <paramref name="prefix"/>; null when there is none.</summary>
+    internal static string? PrefixEnd(string prefix)
+    {
+        // SQLite compares TEXT by its UTF-8 bytes (BINARY), which orders as UTF-16 code points do except for
+        // surrogates: bump the last char that is not the highest of the BMP, and keep only what precedes it.
+        for (var i = prefix.Length - 1; i >= 0; i--)
+        {
+            if (prefix[i] < '\uD7FF')
+                return prefix[..i] + (char)(prefix[i] + 1);
+        }
+        return null;
+    }
+
+    /// <summary>How many workflows have each status.</summary>
+    public static Dictionary<string, long> CountByStatus(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT status, COUNT(*) FROM workflow_index GROUP BY status";
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
     }
 
     /// <summary>Every row, in no particular order (tests compare it with a rebuild).</summary>

@@ -224,4 +224,39 @@ public sealed class WorkflowIndexSpec : IDisposable
             await system.Terminate();
         }
     }
+
+    [Fact]
+    public async Task ListAsync_WithAnIdPrefix_ListsOnlyTheIdsStartingWithItExactlyNewestFirst()
+    {
+        var clock = new ManualClock(T0);
+        var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(() => false), clock: clock);
+        try
+        {
+            string[] ids = ["team-a-1", "team-a-2", "team-ab", "team-b-1", "Team-a-9", "50%-off", "50x-off", "z\uD7FF-1", "z\uD7FFa", "z\uE000"];
+            foreach (var id in ids)
+            {
+                Assert.IsType<WorkflowCompleted>(await Ask(coordinator, new StartWorkflow(id, "sequence", "1")));
+                clock.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            async Task<string[]> List(string? prefix, int limit = 50) =>
+                (await DurableWorkflows.ListAsync(system, new WorkflowQuery { IdPrefix = prefix, Limit = limit })).Items.Select(w => w.WorkflowId).ToArray();
+
+            Assert.Equal(["team-ab", "team-a-2", "team-a-1"], await List("team-a"));
+            Assert.Equal(["team-a-2", "team-a-1"], await List("team-a-"));
+            Assert.Equal(["Team-a-9"], await List("Team"));
+            Assert.Equal(["50%-off"], await List("50%"));
+            Assert.Equal(["z\uD7FFa", "z\uD7FF-1"], await List("z\uD7FF"));
+            Assert.Empty(await List("team-c"));
+            Assert.Equal(ids.Length, (await List(null)).Length);
+            Assert.Equal(ids.Length, (await List("")).Length);
+            var page = await DurableWorkflows.ListAsync(system, new WorkflowQuery { IdPrefix = "team-", Limit = 2 });
+            var rest = await DurableWorkflows.ListAsync(system, new WorkflowQuery { IdPrefix = "team-", Limit = 2, After = page.NextCursor });
+            Assert.Equal(["team-b-1", "team-ab", "team-a-2", "team-a-1"], page.Items.Concat(rest.Items).Select(w => w.WorkflowId));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
 }

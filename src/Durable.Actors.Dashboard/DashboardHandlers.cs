@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Akka.Actor;
+using Durable.Actors.Inspection;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Durable.Actors.Dashboard;
+
+/// <summary>The dashboard's requests: the list, a workflow, and the actions on it.</summary>
+internal sealed class DashboardHandlers(DurableDashboardOptions options, string basePath)
+{
+    // A resume replies only when the run ends or waits: the page waits this long, then says it is under way.
+    private static readonly TimeSpan ResumeWait = TimeSpan.FromSeconds(3);
+
+    // A cancellation or a signal replies once it is durable: a wait this long means a journal in trouble.
+    private static readonly TimeSpan DurableWait = TimeSpan.FromSeconds(15);
+
+    private readonly DashboardSecurity _security = new(options);
+
+    public Task ListAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        var request = context.Request.Query;
+        WorkflowRunStatus? status = null;
+        var statusText = request["status"].ToString();
+        if (statusText.Length > 0)
+        {
+            if (!Enum.TryParse<WorkflowRunStatus>(statusText, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(statusText, out _))
+                return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Unknown status '{statusText}': use running, completed, failed or cancelled."));
+            status = parsed;
+        }
+        var query = new WorkflowQuery
+        {
+            Status = status,
+            Type = Blank(request["type"].ToString()),
+            IdPrefix = Blank(request["prefix"].ToString()),
+            After = Blank(request["after"].ToString()),
+            Limit = options.PageSize,
+        };
+        WorkflowPage result;
+        try
+        {
+            result = await DurableWorkflows.ListAsync(system, query, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", e.Message));
+        }
+        var counts = await JournalReader.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
+        return (StatusCodes.Status200OK, Pages.List(page, query, result, counts));
+    });
+
+    public Task WorkflowAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        var id = context.Request.Query["id"].ToString();
+        if (id.Length == 0)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "Which workflow? The address needs ?id=<workflow id>."));
+        return await WorkflowPageAsync(context, page, system, id, outcome: null).ConfigureAwait(false);
+    });
+
+    public Task ActionAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        if (!context.Request.HasFormContentType)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "An action is a form POST."));
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        if (_security.CheckPost(context, form) is { } refused)
+            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", refused));
+        if (options.ReadOnly)
+            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", "This dashboard is read-only."));
+        var id = form["id"].ToString();
+        if (id.Length == 0)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "The form names no workflow (field id)."));
+        var action = context.Request.RouteValues["action"] as string;
+        object command;
+        switch (action)
+        {
+            case "resume":
+                command = new ResumeWorkflow(id);
+                break;
+            case "cancel":
+                command = new CancelWorkflow(id, Blank(form["reason"].ToString()));
+                break;
+            case "signal":
+                var name = form["signal"].ToString().Trim();
+                if (name.Length == 0)
+                    return await WorkflowPageAsync(context, page, system, id, new Outcome(false, "The signal was not sent: give its name.")).ConfigureAwait(false);
+                var payload = Blank(form["payload"].ToString());
+                if (payload is not null)
+                {
+                    try
+                    {
+                        using var _ = JsonDocument.Parse(payload);
+                    }
+                    catch (JsonException e)
+                    {
+                        return await WorkflowPageAsync(context, page, system, id, new Outcome(false, $"The signal was not sent: the payload is not valid JSON ({e.Message})."))
+                            .ConfigureAwait(false);
+                    }
+                }
+                command = new SignalWorkflow(id, name, payload);
+                break;
+            default:
+                return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel or signal."));
+        }
+
+        if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
+            return (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."));
+        var outcome = await SendAsync(system, command, id).ConfigureAwait(false);
+        return await WorkflowPageAsync(context, page, system, id, outcome).ConfigureAwait(false);
+    });
+
+    private static async Task<Outcome> SendAsync(ActorSystem system, object command, string id)
+    {
+        var timeout = command is ResumeWorkflow ? ResumeWait : DurableWait;
+        using var wait = new CancellationTokenSource(timeout);
+        object reply;
+        try
+        {
+            reply = await WorkflowClient.Of(system).AskAsync(command, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            return command is ResumeWorkflow
+                ? new Outcome(true, $"Workflow '{id}' resumed: it is running (this page follows it).")
+                : new Outcome(false, $"No answer from the engine within {timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: the request may still take effect.");
+        }
+        return reply switch
+        {
+            WorkflowCompleted => new Outcome(true, $"Workflow '{id}' resumed and completed."),
+            WorkflowFailed failed => new Outcome(false, $"Workflow '{id}' resumed and failed again: {failed.Error}"),
+            WorkflowWaiting waiting => new Outcome(true, $"Workflow '{id}' resumed and waits: {waiting.WaitingFor}."),
+            WorkflowCancelled => new Outcome(true, $"Workflow '{id}' is cancelled."),
+            CancellationRequested => new Outcome(true, $"Cancellation of workflow '{id}' requested: it runs its cleanup and ends CANCELLED."),
+            SignalDelivered delivered => new Outcome(true, $"Signal '{delivered.SignalName}' delivered to workflow '{id}'."),
+            WorkflowRejected rejected => new Outcome(false, $"Refused: {rejected.Reason}"),
+            WorkflowNotFound => new Outcome(false, $"There is no workflow '{id}'."),
+            _ => new Outcome(false, $"Unexpected answer from the engine: {reply.GetType().Name}."),
+        };
+    }
+
+    private static async Task<(int, string)> WorkflowPageAsync(HttpContext context, PageContext page, ActorSystem system, string id, Outcome? outcome)
+    {
+        var detail = await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false);
+        return detail is null
+            ? (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."))
+            : (StatusCodes.Status200OK, Pages.Workflow(page, detail, DateTimeOffset.UtcNow, outcome));
+    }
+
+    /// <summary>Checks access, renders the page, then writes it with its security headers and the time it took (Server-Timing).</summary>
+    private async Task ServeAsync(HttpContext context, Func<PageContext, ActorSystem, Task<(int Status, string Html)>> render)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
+        var page = new PageContext(context.Request.PathBase + basePath, nonce, "", options.ReadOnly);
+        int status;
+        string body;
+        if (_security.Authorize(context) is var (denied, message))
+        {
+            (status, body) = (denied, Pages.Message(page, denied == StatusCodes.Status401Unauthorized ? "Access token required" : "Forbidden", message));
+        }
+        else if (HttpMethods.IsGet(context.Request.Method) && _security.TokenInQuery(context, out var clean))
+        {
+            context.Response.Redirect(clean);
+            return;
+        }
+        else
+        {
+            page = page with { FormToken = _security.FormToken(context) };
+            var system = context.RequestServices.GetRequiredService<ActorSystem>();
+            (status, body) = await render(page, system).ConfigureAwait(false);
+        }
+        var headers = context.Response.Headers;
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        headers.CacheControl = "no-store";
+        headers.XContentTypeOptions = "nosniff";
+        // same-origin, not no-referrer: with no-referrer a form's POST carries "Origin: null", which the check refuses.
+        headers["Referrer-Policy"] = "same-origin";
+        headers.XFrameOptions = "DENY";
+        headers.ContentSecurityPolicy =
+            $"default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-{nonce}'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; img-src data:";
+        headers["Server-Timing"] = "app;dur=" + Stopwatch.GetElapsedTime(started).TotalMilliseconds.ToString("0.0", CultureInfo.InvariantCulture);
+        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string? Blank(string value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}

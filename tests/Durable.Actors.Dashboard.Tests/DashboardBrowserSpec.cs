@@ -1,0 +1,327 @@
+using Durable.Actors.Dashboard.Tests.TestSupport;
+using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Tests.TestSupport;
+using Microsoft.Playwright;
+using Xunit;
+using CliProcess = Durable.Actors.Tests.TestSupport.Cli;
+using static Microsoft.Playwright.Assertions;
+
+namespace Durable.Actors.Dashboard.Tests;
+
+/// <summary>The dashboard in a real headless Chromium, over an app that hosts the engine with Akka.Hosting.</summary>
+[Collection(BrowserGroup.Name)]
+public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    static DashboardBrowserSpec() => SetDefaultExpectTimeout(30_000);
+
+    [Fact]
+    public async Task List_FilteredByStatusTypeAndIdPrefix_ShowsTheMatchingWorkflowsNewestFirstWithCounts()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("broken", async (ctx, _) =>
+            await ctx.StepAsync<string>("call-api", () => throw new InvalidOperationException("the API said no"), RetryPolicy.None)),
+            options => options.PageSize = 3);
+        foreach (var id in new[] { "team-a-1", "team-a-2", "team-b-1" })
+        {
+            await host.Client.StartAsync<NewHire, OnboardingResult>(OnboardingWorkflow.TypeName, id, NewHire.Default);
+            await host.WaitForAsync(id, s => s.Status == WorkflowRunStatus.Completed);
+        }
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-1", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-1", s => s.WaitingFor is not null);
+        await host.Client.StartAsync<string, string>("broken", "broken-1", "x");
+        await host.WaitForAsync("broken-1", s => s.Status == WorkflowRunStatus.Failed);
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(host.Url);
+
+        var rows = page.Locator("table.workflows tbody tr");
+        await Expect(rows).ToHaveCountAsync(3);
+        Assert.Equal(["broken-1", "expense-1", "team-b-1"], await RowIdsAsync(page));
+        await Expect(page.Locator("[data-count=all]")).ToHaveTextAsync("5");
+        await Expect(page.Locator("[data-count=running]")).ToHaveTextAsync("1");
+        await Expect(page.Locator("[data-count=completed]")).ToHaveTextAsync("3");
+        await Expect(page.Locator("[data-count=failed]")).ToHaveTextAsync("1");
+        await Expect(page.Locator("tr[data-workflow=broken-1] td.error")).ToContainTextAsync("the API said no");
+        await BrowserFixture.ScreenshotAsync(page, "list");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "next page »" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(2);
+        Assert.Equal(["team-a-2", "team-a-1"], await RowIdsAsync(page));
+
+        await page.GotoAsync(host.Url);
+        await page.Locator("select[name=status]").SelectOptionAsync("completed");
+        await page.Locator("input[name=prefix]").FillAsync("team-a");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("status=completed.*prefix=team-a"));
+        await Expect(rows).ToHaveCountAsync(2);
+        Assert.Equal(["team-a-2", "team-a-1"], await RowIdsAsync(page));
+        await BrowserFixture.ScreenshotAsync(page, "list-filtered");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "clear" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(host.Url);
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.Locator("input[name=type]").FillAsync("approval");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        Assert.Equal(["expense-1"], await RowIdsAsync(page));
+
+        await page.Locator("a.count.failed").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
+        Assert.Equal(["broken-1"], await RowIdsAsync(page));
+    }
+
+    [Fact]
+    public async Task WorkflowPage_Onboarding_ShowsEveryStepOnTheTimelineInOrderWithTheParallelBranchesOnTheirOwnRows()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<NewHire, OnboardingResult>(OnboardingWorkflow.TypeName, "onboard-1", NewHire.Default);
+        await host.WaitForAsync("onboard-1", s => s.Status == WorkflowRunStatus.Completed);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.Url);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "onboard-1" }).ClickAsync();
+
+        await Expect(page.Locator("h1")).ToContainTextAsync("onboard-1");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        var lanes = page.Locator(".timeline .lane");
+        await Expect(lanes).ToHaveCountAsync(3);
+        Assert.Equal(["main", "branch 2", "branch 3"], await lanes.EvaluateAllAsync<string[]>("ls => ls.map(l => l.dataset.lane)"));
+        Assert.Equal(["create-employee", "send-welcome-email"], await BarStepsAsync(page, "main"));
+        Assert.Equal(["provision-laptop"], await BarStepsAsync(page, "branch 2"));
+        Assert.Equal(["provision-access"], await BarStepsAsync(page, "branch 3"));
+
+        // In time: the employee first, both provisioning branches after it (at once, on their own rows), the email last.
+        var create = await BoxAsync(page, "create-employee");
+        var laptop = await BoxAsync(page, "provision-laptop");
+        var access = await BoxAsync(page, "provision-access");
+        var email = await BoxAsync(page, "send-welcome-email");
+        Assert.True(create.X + create.Width <= laptop.X + 1 && create.X + create.Width <= access.X + 1, "the provisioning steps start after create-employee ends");
+        Assert.True(laptop.X + laptop.Width <= email.X + 1 && access.X + access.Width <= email.X + 1, "the welcome email starts after both provisioning steps end");
+        Assert.True(laptop.Y > create.Y && access.Y > laptop.Y, "each branch has its own row under the main one");
+        Assert.True(laptop.X < access.X + access.Width && access.X < laptop.X + laptop.Width, "the branches overlap in time");
+
+        var laptopRow = page.Locator("section.steps tr", new() { Has = page.Locator("td", new() { HasTextString = "provision-laptop" }) });
+        await Expect(laptopRow.Locator("details pre")).Not.ToBeVisibleAsync();
+        await laptopRow.Locator("details summary").ClickAsync();
+        await Expect(laptopRow.Locator("details pre")).ToContainTextAsync("LAPTOP-");
+        await Expect(page.Locator("#input")).ToContainTextAsync("Ada Lovelace");
+        await Expect(page.Locator("#result")).ToContainTextAsync("welcomeEmailId");
+        await BrowserFixture.ScreenshotAsync(page, "workflow-onboarding");
+    }
+
+    [Fact]
+    public async Task Resume_AFailedWorkflowWhoseCauseWasFixed_CompletesAndShowsTheRetriesAndTheReplayedStep()
+    {
+        var failing = true;
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("charge", async (ctx, card) =>
+        {
+            var order = await ctx.StepAsync("reserve-stock", () => "reserved");
+            var payment = await ctx.StepAsync("charge-card", () => Volatile.Read(ref failing)
+                ? throw new InvalidOperationException($"card {card} declined")
+                : "charged", new RetryPolicy { MaxAttempts = 2, InitialDelay = TimeSpan.FromMilliseconds(10), Jitter = 0 });
+            return order + ", " + payment;
+        }));
+        await host.Client.StartAsync<string, string>("charge", "order-7", "4242");
+        await host.WaitForAsync("order-7", s => s.Status == WorkflowRunStatus.Failed);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.WorkflowUrl("order-7"));
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("FAILED");
+        await Expect(page.Locator("#error")).ToContainTextAsync("card 4242 declined");
+        await Expect(page.Locator(".bar[data-step=charge-card][data-kind=failed]")).ToHaveCountAsync(2);
+        Volatile.Write(ref failing, false);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Workflow 'order-7' resumed");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        await Expect(page.Locator("#result")).ToContainTextAsync("reserved, charged");
+        await Expect(page.Locator(".bar[data-step=reserve-stock].replayed")).ToHaveCountAsync(1);
+        await Expect(page.Locator(".bar[data-step=charge-card][data-kind=completed]")).ToHaveAttributeAsync("data-attempt", "3");
+        await Expect(page.Locator(".bar[data-step=charge-card][data-kind=failed]")).ToHaveCountAsync(2);
+        await Expect(page.Locator(".lane[data-lane=main] .run-start")).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(page, "workflow-resumed");
+    }
+
+    [Fact]
+    public async Task Cancel_AWorkflowWaitingForASignal_AsksForConfirmationAndEndsItCancelled()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-c", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-c", s => s.WaitingFor is not null);
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.WorkflowUrl("expense-c"));
+        await Expect(page.Locator("dd.waiting")).ToContainTextAsync("waiting for signal 'decision'");
+
+        await page.Locator("input[name=reason]").FillAsync("duplicate claim");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Cancellation of workflow 'expense-c' requested");
+        Assert.Equal(["Cancel workflow 'expense-c'? Its cleanup steps run and it ends CANCELLED."], confirmations);
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("CANCELLED");
+        var status = await host.WaitForAsync("expense-c", s => s.Status == WorkflowRunStatus.Cancelled);
+        Assert.Contains("duplicate claim", status.Error, StringComparison.Ordinal);
+        await BrowserFixture.ScreenshotAsync(page, "workflow-cancelled");
+    }
+
+    [Fact]
+    public async Task Signal_FromTheForm_RefusesBadJsonThenDeliversAndThePageFollowsTheRunToItsEnd()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-s", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-s", s => s.WaitingFor is not null);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.WorkflowUrl("expense-s"));
+
+        await page.Locator("input[name=signal]").FillAsync("decision");
+        await page.Locator("textarea[name=payload]").FillAsync("{\"approved\": true,");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send signal" }).ClickAsync();
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("the payload is not valid JSON");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("RUNNING");
+
+        await page.Locator("input[name=signal]").FillAsync("decision");
+        await page.Locator("textarea[name=payload]").FillAsync("{\"approved\": true, \"by\": \"grace\"}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send signal" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Signal 'decision' delivered to workflow 'expense-s'");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        await Expect(page.Locator("#result")).ToContainTextAsync("approved by grace");
+    }
+
+    [Fact]
+    public async Task LiveRefresh_WhileAWorkflowRuns_ThePageShowsItsEndWithoutReloading()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-l", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-l", s => s.WaitingFor is not null);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(host.WorkflowUrl("expense-l"));
+        await Expect(page.Locator("h1 .live")).ToBeVisibleAsync();
+        await page.EvaluateAsync("() => window.sameDocument = true");
+
+        await host.Client.GetHandle<string>("expense-l").SignalAsync("decision", new ExpenseDecision(false, "linus"));
+
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        await Expect(page.Locator("#result")).ToContainTextAsync("rejected");
+        await Expect(page.Locator("h1 .live")).ToHaveCountAsync(0);
+        Assert.True(await page.EvaluateAsync<bool>("() => window.sameDocument === true"), "the page updated in place, without a reload");
+    }
+
+    [Fact]
+    public async Task Values_WithMarkup_AreShownAsTextAndNeverRun()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r
+            .Add<string, string>("markup", async (ctx, _) =>
+                await ctx.StepAsync("render", () => "<script>window.injected = 1</script><b>bold</b>"))
+            .Add<string, string>("markup-failing", async (ctx, _) =>
+                await ctx.StepAsync<string>("<i>step</i>", () => throw new InvalidOperationException("<img src=x onerror=\"window.injected = 2\">"), RetryPolicy.None)));
+        const string markupId = "x<script>window.injected=3</script>";
+        await host.Client.StartAsync<string, string>("markup", markupId, "<svg onload=\"window.injected = 4\">");
+        await host.WaitForAsync(markupId, s => s.Status == WorkflowRunStatus.Completed);
+        await host.Client.StartAsync<string, string>("markup-failing", "y\"><img src=x onerror=window.injected=5>", "x");
+        await host.WaitForAsync("y\"><img src=x onerror=window.injected=5>", s => s.Status == WorkflowRunStatus.Failed);
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(host.Url);
+        await Expect(page.GetByRole(AriaRole.Link, new() { Name = markupId })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = markupId }).ClickAsync();
+        await Expect(page.Locator("h1")).ToContainTextAsync(markupId);
+        await page.Locator("section.steps details summary").First.ClickAsync();
+        await Expect(page.Locator("section.steps details pre").First).ToContainTextAsync("<script>window.injected = 1</script><b>bold</b>");
+        await Expect(page.Locator("#input")).ToContainTextAsync("<svg onload=");
+        Assert.Equal(1, await page.EvaluateAsync<int>("() => document.scripts.length"));
+        Assert.Equal(0, await page.Locator("main b, main svg, main img").CountAsync());
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.injected"));
+
+        await page.GotoAsync(host.WorkflowUrl("y\"><img src=x onerror=window.injected=5>"));
+        await Expect(page.Locator("#error")).ToContainTextAsync("<img src=x onerror=\"window.injected = 2\">");
+        await Expect(page.Locator(".bar[data-kind=failed]")).ToContainTextAsync("<i>step</i>");
+        Assert.Equal(0, await page.Locator("main img, main i").CountAsync());
+        Assert.Null(await page.EvaluateAsync<int?>("() => window.injected"));
+    }
+
+    [Fact]
+    public async Task UnknownWorkflowAndBadFilters_AreAnswered404And400Pages()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        var page = await browser.NewPageAsync();
+
+        var missing = await page.GotoAsync(host.WorkflowUrl("no-such-workflow"));
+        Assert.Equal(404, missing!.Status);
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Workflow not found");
+        await Expect(page.Locator("p.message")).ToHaveTextAsync("There is no workflow 'no-such-workflow' in this database.");
+
+        var badStatus = await page.GotoAsync(host.Url + "?status=sleeping");
+        Assert.Equal(400, badStatus!.Status);
+        await Expect(page.Locator("p.message")).ToContainTextAsync("Unknown status 'sleeping'");
+
+        var badCursor = await page.GotoAsync(host.Url + "?after=nonsense");
+        Assert.Equal(400, badCursor!.Status);
+        await Expect(page.Locator("p.message")).ToContainTextAsync("'nonsense' is not a cursor");
+        await BrowserFixture.ScreenshotAsync(page, "bad-cursor");
+    }
+
+    [Fact]
+    public async Task CliDashboard_WithAToken_RefusesABrowserWithoutItAndServesOneThatGaveItOnceWithWorkingActions()
+    {
+        var started = await CliProcess.RunAsync(_folder.Path, "start", "wf-1", "--db", _folder.Database);
+        Assert.Equal(0, started.ExitCode);
+        var waiting = await CliProcess.RunAsync(_folder.Path, "start", "exp-1", "--type", "approval", "--db", _folder.Database);
+        Assert.Equal(3, waiting.ExitCode);
+        using var process = CliProcess.Start(_folder.Path, "dashboard", "--db", _folder.Database, "--urls", "http://127.0.0.1:0", "--token", "open-sesame-42");
+        try
+        {
+            var url = await ReadUrlAsync(process);
+            var page = await browser.NewPageAsync();
+
+            var refused = await page.GotoAsync(url);
+            Assert.Equal(401, refused!.Status);
+            await Expect(page.Locator("p.message")).ToContainTextAsync("An access token is required");
+            Assert.Equal(401, (await page.GotoAsync(url + "?token=wrong-token"))!.Status);
+
+            var opened = await page.GotoAsync(url + "?token=open-sesame-42");
+            Assert.Equal(200, opened!.Status);
+            Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
+            await page.GetByRole(AriaRole.Link, new() { Name = "wf-1" }).ClickAsync();
+            await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+            await Expect(page.Locator(".timeline .track .bar")).ToHaveCountAsync(4);
+
+            // The command runs the engine on the file, so the actions work: cancel the approval waiting for its signal.
+            await page.GotoAsync(url + "/workflow?id=exp-1");
+            await Expect(page.Locator("dd.waiting")).ToContainTextAsync("waiting for signal 'decision'");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+            await Expect(page.Locator("[role=status]")).ToContainTextAsync("Cancellation of workflow 'exp-1' requested");
+            await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("CANCELLED");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<string> ReadUrlAsync(System.Diagnostics.Process process)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            var at = line.IndexOf("http://", StringComparison.Ordinal);
+            if (at >= 0)
+                return line[at..].Split(' ')[0];
+        }
+        throw new InvalidOperationException($"the dashboard command printed no address: {await process.StandardError.ReadToEndAsync()}");
+    }
+
+    private static Task<string[]> RowIdsAsync(IPage page) =>
+        page.Locator("table.workflows tbody tr").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.workflow)");
+
+    private static Task<string[]> BarStepsAsync(IPage page, string lane) =>
+        page.Locator($".lane[data-lane='{lane}'] .bar").EvaluateAllAsync<string[]>("bars => bars.map(b => b.dataset.step)");
+
+    private static async Task<LocatorBoundingBoxResult> BoxAsync(IPage page, string step) =>
+        (await page.Locator($".bar[data-step='{step}']").BoundingBoxAsync())!;
+
+    public void Dispose() => _folder.Dispose();
+}

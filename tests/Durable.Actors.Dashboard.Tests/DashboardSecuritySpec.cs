@@ -1,0 +1,101 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Durable.Actors.Dashboard.Tests.TestSupport;
+using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Tests.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Xunit;
+using CliProcess = Durable.Actors.Tests.TestSupport.Cli;
+
+namespace Durable.Actors.Dashboard.Tests;
+
+/// <summary>The dashboard's rules that need no browser: cross-site POSTs, the CLI's token rule, mapping without the engine.</summary>
+public sealed partial class DashboardSecuritySpec : IDisposable
+{
+    private readonly TempFolder _folder = new();
+
+    [Fact]
+    public async Task Action_SentByAnotherSiteOrWithoutThePagesToken_IsRefusedAndChangesNothing()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-x", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-x", s => s.WaitingFor is not null);
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() });
+        var page = await http.GetStringAsync(host.WorkflowUrl("expense-x"));
+        var token = FormToken().Match(page).Groups[1].Value;
+        Assert.NotEmpty(token);
+        var cancelUrl = host.Url + "/workflow/cancel";
+        HttpRequestMessage Cancel(string? csrf) => new(HttpMethod.Post, cancelUrl)
+        {
+            Content = new FormUrlEncodedContent(csrf is null ? [new("id", "expense-x")] : [new("id", "expense-x"), new("csrf", csrf)]),
+        };
+
+        var noToken = await http.SendAsync(Cancel(null));
+        var wrongToken = await http.SendAsync(Cancel(new string('0', token.Length)));
+        var otherOrigin = Cancel(token);
+        otherOrigin.Headers.Add("Origin", "http://evil.example");
+        var fromOtherOrigin = await http.SendAsync(otherOrigin);
+        var crossSite = Cancel(token);
+        crossSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        var fromCrossSite = await http.SendAsync(crossSite);
+        var get = await http.GetAsync(cancelUrl + "?id=expense-x");
+
+        Assert.Equal(HttpStatusCode.Forbidden, noToken.StatusCode);
+        Assert.Contains("the form&#x27;s token is missing or stale", await noToken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, wrongToken.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, fromOtherOrigin.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, fromCrossSite.StatusCode);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(WorkflowRunStatus.Running, (await DurableWorkflows.GetStatusAsync(host.System, "expense-x"))!.Status);
+
+        // The same request from the page itself is accepted: the checks above refused the origin or the token, not the action.
+        var sameOrigin = Cancel(token);
+        sameOrigin.Headers.Add("Origin", host.BaseAddress);
+        sameOrigin.Headers.Add("Sec-Fetch-Site", "same-origin");
+        var accepted = await http.SendAsync(sameOrigin);
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        await host.WaitForAsync("expense-x", s => s.Status == WorkflowRunStatus.Cancelled);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:5080")]
+    [InlineData("http://127.0.0.1:5080;http://192.168.1.10:5080")]
+    [InlineData("http://*:5080")]
+    [InlineData("http://[::]:5080")]
+    public async Task CliDashboard_ListeningBeyondLoopbackWithoutAToken_FailsAtStartWithOneLine(string urls)
+    {
+        var result = await CliProcess.RunAsync(_folder.Path, "dashboard", "--db", _folder.Database, "--urls", urls);
+
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("error: --urls '", line, StringComparison.Ordinal);
+        Assert.Contains("give --token <secret>", line, StringComparison.Ordinal);
+        Assert.False(File.Exists(_folder.Database), "nothing was created");
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:5080", "is not an address such as")]
+    [InlineData("ftp://127.0.0.1:21", "is not an address such as")]
+    public async Task CliDashboard_MalformedUrls_FailsWithOneLine(string urls, string expected)
+    {
+        var result = await CliProcess.RunAsync(_folder.Path, "dashboard", "--db", _folder.Database, "--urls", urls);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, Assert.Single(result.StderrLines), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Map_InAnAppWithoutTheEngine_ThrowsNamingTheMissingCall()
+    {
+        var app = WebApplication.CreateSlimBuilder().Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.MapDurableWorkflowsDashboard());
+
+        Assert.Contains("WithDurableWorkflows", error.Message, StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex("name=\"csrf\" value=\"([0-9A-F]+)\"")]
+    private static partial Regex FormToken();
+
+    public void Dispose() => _folder.Dispose();
+}
