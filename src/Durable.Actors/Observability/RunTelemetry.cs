@@ -84,13 +84,22 @@ internal sealed class RunTelemetry : IDisposable
         }
         Gauges.Unparked(WorkflowId);
         Move(WorkflowPhase.Running);
+        if (resumed && Logger is { } logger)
+        {
+            using var _ = logger.BeginScope(Scope);
+            WorkflowLog.RunBegan(logger, WorkflowId, WorkflowType);
+        }
+    }
+
+    /// <summary>The start of the workflow whose first run this is is durable: counted and logged.</summary>
+    public void Journaled()
+    {
+        if (Telemetry.WorkflowsStarted.Enabled)
+            Telemetry.WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(Telemetry.Tags.WorkflowType, WorkflowType));
         if (Logger is { } logger)
         {
             using var _ = logger.BeginScope(Scope);
-            if (resumed)
-                WorkflowLog.RunBegan(logger, WorkflowId, WorkflowType);
-            else
-                WorkflowLog.WorkflowStarted(logger, WorkflowId, WorkflowType);
+            WorkflowLog.WorkflowStarted(logger, WorkflowId, WorkflowType);
         }
     }
 

@@ -169,12 +169,6 @@ internal static class Telemetry
         }
     }
 
-    public static void CountStarted(string workflowType)
-    {
-        if (WorkflowsStarted.Enabled)
-            WorkflowsStarted.Add(1, new KeyValuePair<string, object?>(Tags.WorkflowType, workflowType));
-    }
-
     /// <summary>A transaction of the journal's group commit, begun at <paramref name="startedTimestamp"/>, committed <paramref name="writes"/> writes.</summary>
     public static void Committed(long startedTimestamp, int writes)
     {

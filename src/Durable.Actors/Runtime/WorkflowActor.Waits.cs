@@ -338,7 +338,7 @@ internal sealed partial class WorkflowActor
         _firstRun = RunTelemetry.First(_workflowId, start.WorkflowType, start.TraceParent, _runtime.Logger);
         PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent), _ =>
         {
-            Telemetry.CountStarted(start.WorkflowType);
+            _firstRun?.Journaled();
             _requests.Answer(request, new WorkflowBegun(_workflowId));
             JoinOrBeginRun(null);
         });

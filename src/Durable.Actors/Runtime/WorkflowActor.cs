@@ -223,7 +223,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         _firstRun = RunTelemetry.First(_workflowId, start.WorkflowType, start.TraceParent, _runtime.Logger);
         PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now, TraceParent: _firstRun.TraceParent ?? start.TraceParent), _ =>
         {
-            Telemetry.CountStarted(start.WorkflowType);
+            _firstRun?.Journaled();
             JoinOrBeginRun(request);
         });
     }

@@ -8,7 +8,10 @@ using Xunit;
 
 namespace Durable.Actors.Tests.Observability;
 
-/// <summary>Logs of a workflow in an Akka.Hosting application: through its ILoggerFactory, structured, with the workflow id in scope.</summary>
+/// <summary>
+/// Logs, traces and metrics of a workflow in an Akka.Hosting application: logs through its ILoggerFactory,
+/// structured, with the workflow id in scope and the trace of the step that wrote them.
+/// </summary>
 public sealed class LoggingSpec
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -20,16 +23,20 @@ public sealed class LoggingSpec
     public async Task WithDurableWorkflows_InAGenericHost_LogsTheWorkflowsStartAndEndOnceAndItsStepsAndCodeWithTheWorkflowIdInScope()
     {
         using var folder = new TempFolder();
+        using var telemetry = new TelemetryCollector();
+        var id = $"log-{Guid.NewGuid():N}";
+        var type = $"logged-{Guid.NewGuid():N}";
         var logs = new CollectingLoggerProvider();
         ILogger? codeLogger = null;
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Debug);
         builder.Logging.AddProvider(logs);
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Services.AddAkka("logged", (akka, _) => akka.WithDurableWorkflows(options =>
         {
             options.DatabasePath = folder.Database;
-            options.Workflows.Add<string, string>("logged", async (ctx, text) =>
+            options.Workflows.Add<string, string>(type, async (ctx, text) =>
             {
                 var a = await ctx.StepAsync("one", () => text);
                 var b = await ctx.StepAsync("two", () =>
@@ -46,7 +53,7 @@ public sealed class LoggingSpec
         try
         {
             var coordinator = await host.Services.GetRequiredService<IRequiredActor<WorkflowCoordinator>>().GetAsync();
-            var reply = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("log-1", "logged", "\"x\""), Timeout);
+            var reply = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow(id, type, "\"x\""), Timeout);
             Assert.Equal("xxx", reply.GetResult<string>());
         }
         finally
@@ -57,20 +64,30 @@ public sealed class LoggingSpec
         var engine = logs.Entries.Where(e => e.Category == "Durable.Actors.Workflows").ToList();
         var information = engine.Where(e => e.Level >= LogLevel.Information).ToList();
         Assert.Equal(["WorkflowStarted", "WorkflowCompleted"], information.Select(e => e.EventName));
-        Assert.All(information, e => Assert.Equal("log-1", e.Values["WorkflowId"]));
-        Assert.All(information, e => Assert.Equal("logged", e.Values["WorkflowType"]));
-        Assert.Equal("Workflow log-1 (logged) started", information[0].Message);
+        Assert.All(information, e => Assert.Equal(id, e.Values["WorkflowId"]));
+        Assert.All(information, e => Assert.Equal(type, e.Values["WorkflowType"]));
+        Assert.Equal($"Workflow {id} ({type}) started", information[0].Message);
 
         // Steps log once each, at Debug, with their id as a value and the workflow in scope.
         var steps = engine.Where(e => e.EventName == "StepExecuted").ToList();
         Assert.Equal(["one", "two", "three"], steps.Select(e => e.Values["StepId"]));
         Assert.All(steps, e => Assert.Equal(LogLevel.Debug, e.Level));
-        Assert.All(steps, e => Assert.Equal("log-1", e.Scopes["WorkflowId"]));
+        Assert.All(steps, e => Assert.Equal(id, e.Scopes["WorkflowId"]));
 
         // What the workflow's own code logs carries the workflow id too.
         var code = Assert.Single(logs.Entries, e => e.Category == "App.Code");
-        Assert.Equal("log-1", code.Scopes["WorkflowId"]);
-        Assert.Equal("logged", code.Scopes["WorkflowType"]);
+        Assert.Equal(id, code.Scopes["WorkflowId"]);
+        Assert.Equal(type, code.Scopes["WorkflowType"]);
+
+        // ... and the trace of the step that wrote it, whose span is in the run's trace; the meter counted the run.
+        var spans = telemetry.SpansOf(id);
+        var run = Assert.Single(spans, s => s.OperationName == "durable.workflow.run");
+        var two = Assert.Single(spans, s => s.OperationName == "durable.step" && s.GetTagItem("durable.step.id") as string == "two");
+        Assert.Equal(run.TraceId, two.TraceId);
+        Assert.Equal(two.TraceId.ToHexString(), code.Scopes["TraceId"]?.ToString());
+        Assert.Equal(two.SpanId.ToHexString(), code.Scopes["SpanId"]?.ToString());
+        Assert.Equal(1, telemetry.Sum("durable.workflows.completed", ("durable.workflow.type", type)));
+        Assert.Equal(3, telemetry.Sum("durable.step.attempts", ("durable.workflow.type", type)));
     }
 
     private sealed record Entry(
