@@ -11,20 +11,21 @@ namespace Durable.Actors.Observability;
 /// </summary>
 internal sealed class RunTelemetry : IDisposable
 {
-    private readonly Dictionary<string, (Activity? Span, bool Signal)> _waits = new(StringComparer.Ordinal);
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly Runtime.WorkflowRuntime _host;
+    private Dictionary<string, (Activity? Span, bool Signal)>? _waits;
     private int _replayed;
     private int _timers;
     private int _signals;
     private WorkflowPhase _phase;
     private bool _ended;
 
-    private RunTelemetry(string workflowId, string workflowType, Activity? span, ILogger? logger)
+    private RunTelemetry(Runtime.WorkflowRuntime host, string workflowId, string workflowType, Activity? span)
     {
+        _host = host;
         WorkflowId = workflowId;
         WorkflowType = workflowType;
         Span = span;
-        Logger = logger;
+        Logger = host.Logger;
         Scope = new WorkflowLogScope(workflowId, workflowType);
     }
 
@@ -44,10 +45,10 @@ internal sealed class RunTelemetry : IDisposable
     /// The first run of a new workflow, under the caller's trace context (<paramref name="callerTraceParent"/>), begun
     /// before the start is journaled so that the journal's <c>WorkflowStarted</c> can record this span for later runs to link to.
     /// </summary>
-    public static RunTelemetry First(string workflowId, string workflowType, string? callerTraceParent, ILogger? logger)
+    public static RunTelemetry First(Runtime.WorkflowRuntime host, string workflowId, string workflowType, string? callerTraceParent)
     {
         var span = Telemetry.StartDetached(Telemetry.RunSpan, "run " + workflowType, Telemetry.Parse(callerTraceParent));
-        var run = new RunTelemetry(workflowId, workflowType, span, logger);
+        var run = new RunTelemetry(host, workflowId, workflowType, span);
         run.Began(resumed: false);
         return run;
     }
@@ -56,7 +57,7 @@ internal sealed class RunTelemetry : IDisposable
     /// A later run (a resume, a wake-up, a run after a crash): a new trace, linked to the workflow's first run
     /// (<paramref name="firstTraceParent"/>, from its journal) and to the run before it in this actor, when there was one.
     /// </summary>
-    public static RunTelemetry Later(string workflowId, string workflowType, string? firstTraceParent, ActivityContext previous, ILogger? logger)
+    public static RunTelemetry Later(Runtime.WorkflowRuntime host, string workflowId, string workflowType, string? firstTraceParent, ActivityContext previous)
     {
         Activity? span = null;
         if (Telemetry.Source.HasListeners())
@@ -69,7 +70,7 @@ internal sealed class RunTelemetry : IDisposable
                 links.Add(new ActivityLink(previous));
             span = Telemetry.StartDetached(Telemetry.RunSpan, "run " + workflowType, default, links);
         }
-        var run = new RunTelemetry(workflowId, workflowType, span, logger);
+        var run = new RunTelemetry(host, workflowId, workflowType, span);
         run.Began(resumed: true);
         return run;
     }
@@ -82,7 +83,7 @@ internal sealed class RunTelemetry : IDisposable
             span.SetTag(Telemetry.Tags.WorkflowType, WorkflowType);
             span.SetTag(Telemetry.Tags.RunResumed, resumed);
         }
-        Gauges.Unparked(WorkflowId);
+        Gauges.Unparked(_host, WorkflowId);
         Move(WorkflowPhase.Running);
         if (resumed && Logger is { } logger)
         {
@@ -124,6 +125,7 @@ internal sealed class RunTelemetry : IDisposable
     /// <summary>A durable wait at <paramref name="key"/> began to wait (not a replay of one that ended): a span and a phase.</summary>
     public void WaitBegan(string key, string? signalName, DateTimeOffset? dueAt, ActivityContext parent)
     {
+        _waits ??= new Dictionary<string, (Activity? Span, bool Signal)>(StringComparer.Ordinal);
         if (_ended || _waits.ContainsKey(key))
             return;
         Activity? span = null;
@@ -159,7 +161,7 @@ internal sealed class RunTelemetry : IDisposable
     /// <summary>The wait at <paramref name="key"/> ended: <c>fired</c>, <c>received</c>, <c>timed_out</c>.</summary>
     public void WaitEnded(string key, string outcome)
     {
-        if (!_waits.Remove(key, out var wait))
+        if (_waits is null || !_waits.Remove(key, out var wait))
             return;
         EndWait(wait.Span, outcome);
         if (wait.Signal)
@@ -239,7 +241,7 @@ internal sealed class RunTelemetry : IDisposable
         End("put_away", null, phase);
         if (phase is not (WorkflowPhase.None or WorkflowPhase.Running))
         {
-            Gauges.Parked(WorkflowId, WorkflowType, phase);
+            Gauges.Parked(_host, WorkflowId, WorkflowType, phase);
             // Counted as parked from now on: the run no longer holds the count.
             _phase = WorkflowPhase.None;
         }
@@ -255,9 +257,12 @@ internal sealed class RunTelemetry : IDisposable
         if (_ended)
             return;
         _ended = true;
-        foreach (var (_, wait) in _waits)
-            EndWait(wait.Span, outcome);
-        _waits.Clear();
+        if (_waits is not null)
+        {
+            foreach (var (_, wait) in _waits)
+                EndWait(wait.Span, outcome);
+            _waits.Clear();
+        }
         if (keep == WorkflowPhase.None)
             Move(WorkflowPhase.None);
         if (Span is not { } span)

@@ -60,6 +60,8 @@ internal readonly struct StepAttempt
 
     private void End(string outcome, Exception? error)
     {
+        if (_span is null && _run?.Logger is null && !Telemetry.StepAttempts.Enabled && !Telemetry.StepDuration.Enabled)
+            return;
         var seconds = Telemetry.Seconds(_started);
         if (_span is { } span)
         {

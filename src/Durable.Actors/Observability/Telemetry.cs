@@ -197,7 +197,8 @@ internal enum WorkflowPhase
 internal static class Gauges
 {
     private static readonly ConcurrentDictionary<string, int[]> ByType = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, (string Type, WorkflowPhase Phase)> PutAway = new(StringComparer.Ordinal);
+    // By host and workflow id: two hosts of one process may run databases with the same ids.
+    private static readonly ConcurrentDictionary<(object Host, string WorkflowId), (string Type, WorkflowPhase Phase)> PutAway = new(new HostAndId());
 
     public static void Move(string workflowType, WorkflowPhase from, WorkflowPhase to)
     {
@@ -211,13 +212,23 @@ internal static class Gauges
     }
 
     /// <summary>A run let its workflow go while it waits: it stays counted until it runs again.</summary>
-    public static void Parked(string workflowId, string workflowType, WorkflowPhase phase) => PutAway[workflowId] = (workflowType, phase);
+    public static void Parked(object host, string workflowId, string workflowType, WorkflowPhase phase) => PutAway[(host, workflowId)] = (workflowType, phase);
 
     /// <summary>A run of <paramref name="workflowId"/> began: it no longer counts as put away.</summary>
-    public static void Unparked(string workflowId)
+    public static void Unparked(object host, string workflowId)
     {
-        if (!PutAway.IsEmpty && PutAway.TryRemove(workflowId, out var parked))
+        if (!PutAway.IsEmpty && PutAway.TryRemove((host, workflowId), out var parked))
             Move(parked.Type, parked.Phase, WorkflowPhase.None);
+    }
+
+    /// <summary>Hosts are told apart by reference (a host is a record, whose equality would compare its settings).</summary>
+    private sealed class HostAndId : IEqualityComparer<(object Host, string WorkflowId)>
+    {
+        public bool Equals((object Host, string WorkflowId) x, (object Host, string WorkflowId) y) =>
+            ReferenceEquals(x.Host, y.Host) && string.Equals(x.WorkflowId, y.WorkflowId, StringComparison.Ordinal);
+
+        public int GetHashCode((object Host, string WorkflowId) key) =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host), StringComparer.Ordinal.GetHashCode(key.WorkflowId));
     }
 
     public static IEnumerable<Measurement<int>> Observe(WorkflowPhase phase)

@@ -335,7 +335,7 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
             return;
         }
-        _firstRun = RunTelemetry.First(_workflowId, start.WorkflowType, start.TraceParent, _runtime.Logger);
+        _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
         PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent), _ =>
         {
             _firstRun?.Journaled();

@@ -220,7 +220,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
 
-        _firstRun = RunTelemetry.First(_workflowId, start.WorkflowType, start.TraceParent, _runtime.Logger);
+        _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
         PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now, TraceParent: _firstRun.TraceParent ?? start.TraceParent), _ =>
         {
             _firstRun?.Journaled();
@@ -251,7 +251,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
 
-        var telemetry = _firstRun ?? RunTelemetry.Later(_workflowId, _journal.WorkflowType!, _journal.TraceParent, _previousRun, _runtime.Logger);
+        var telemetry = _firstRun ?? RunTelemetry.Later(_runtime, _workflowId, _journal.WorkflowType!, _journal.TraceParent, _previousRun);
         _firstRun = null;
         _previousRun = telemetry.Span?.Context ?? default;
         var run = new ActiveRun(++_lastRunId, _runtime.Log, telemetry);
