@@ -225,6 +225,42 @@ public sealed class TracingSpec : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task WaitForSignal_InABranch_IsASpanUnderTheParallelBlockUntilTheSignalIsTaken()
+    {
+        var registry = new WorkflowRegistry().Add<int, string>("otel-approval", async (ctx, n) =>
+        {
+            var (approval, prepared) = await ctx.ParallelAsync(
+                async branch => (await branch.WaitForSignalAsync<string>("approve")).Payload!,
+                branch => branch.StepAsync("prepare", () => n));
+            return $"{approval}:{prepared}";
+        });
+        var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, registry);
+        var id = NewId("approval");
+        try
+        {
+            coordinator.Tell(new StartWorkflow(id, "otel-approval", "7"), ActorRefs.NoSender);
+            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("approve", StringComparison.Ordinal) == true, Timeout);
+            await coordinator.Ask<SignalDelivered>(new SignalWorkflow(id, "approve", "\"yes\""), Timeout);
+            var done = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow(id, "otel-approval", "7"), Timeout);
+            Assert.Equal("yes:7", done.GetResult<string>());
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+
+        var spans = _telemetry.SpansOf(id);
+        var parallel = Assert.Single(spans, s => s.OperationName == "durable.parallel");
+        var wait = Assert.Single(spans, s => s.OperationName == "durable.signal.wait");
+        Assert.Equal("wait signal approve", wait.DisplayName);
+        Assert.Equal(parallel.SpanId, wait.ParentSpanId);
+        Assert.Equal("approve", Tag(wait, "durable.signal.name"));
+        Assert.Equal("received", Tag(wait, "durable.wait.outcome"));
+        AssertWithin(parallel, wait);
+        Assert.Equal(parallel.SpanId, Assert.Single(spans, s => IsStep(s, "prepare")).ParentSpanId);
+    }
+
+    [Fact]
     public async Task Step_ThatFailsThenSucceeds_HasASpanPerAttemptWithTheErrorOnTheFailedOne()
     {
         var attempts = 0;
