@@ -151,6 +151,22 @@ internal static class Telemetry
         }
     }
 
+    /// <summary>The span of a parallel block, a child of the current activity (the code's that runs the block).</summary>
+    public static Activity? StartParallel(string workflowId, RunTelemetry? run, int branches)
+    {
+        if (!Source.HasListeners())
+            return null;
+        var span = Source.StartActivity(ParallelSpan, ActivityKind.Internal);
+        if (span is null)
+            return null;
+        span.DisplayName = "parallel";
+        span.SetTag(Tags.WorkflowId, workflowId);
+        if (run is not null)
+            span.SetTag(Tags.WorkflowType, run.WorkflowType);
+        span.SetTag(Tags.Branches, branches);
+        return span;
+    }
+
     /// <summary>Stops <paramref name="span"/> on a thread where it may not be current, leaving that thread's current activity as it was.</summary>
     public static void StopDetached(Activity span)
     {

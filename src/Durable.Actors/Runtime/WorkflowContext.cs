@@ -320,7 +320,7 @@ internal sealed class WorkflowContext(
         runToken.ThrowIfCancellationRequested();
 
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var span = StartParallelSpan(branches.Count);
+        using var span = Telemetry.StartParallel(workflowId, Trace, branches.Count);
         // Branches run in actors of their own: each takes the block's span (or the code's current activity) as its
         // current activity and the workflow's log scope, so its steps' spans are children of the block's.
         var parent = span ?? Activity.Current;
@@ -366,21 +366,6 @@ internal sealed class WorkflowContext(
             throw error;
         }
         return completions.Select(c => (T)c.Result!).ToList();
-    }
-
-    private Activity? StartParallelSpan(int branches)
-    {
-        if (!Telemetry.Source.HasListeners())
-            return null;
-        var span = Telemetry.Source.StartActivity(Telemetry.ParallelSpan, ActivityKind.Internal);
-        if (span is null)
-            return null;
-        span.DisplayName = "parallel";
-        span.SetTag(Telemetry.Tags.WorkflowId, workflowId);
-        if (Trace is { } trace)
-            span.SetTag(Telemetry.Tags.WorkflowType, trace.WorkflowType);
-        span.SetTag(Telemetry.Tags.Branches, branches);
-        return span;
     }
 
     private static ParallelBranchFailedException Describe(ParallelBranch failed, int branches)
