@@ -131,6 +131,35 @@ public sealed class MetricsSpec : TestKit, IDisposable
         }
     }
 
+    [Fact]
+    public async Task Cancel_OfAWorkflowPutAwayAsleep_CountsItCancelledAndNoLongerSleeping()
+    {
+        var type = Name("cancelled");
+        var registry = new WorkflowRegistry().Add<int, int>(type, async (ctx, n) =>
+        {
+            await ctx.SleepAsync(TimeSpan.FromDays(1));
+            return n;
+        });
+        var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, registry);
+        try
+        {
+            await coordinator.Ask<WorkflowWaiting>(new StartWorkflow("c-1", type, "1"), Timeout);
+            Assert.Equal(1, _telemetry.Sum("durable.workflows.sleeping", ("durable.workflow.type", type)));
+
+            await coordinator.Ask<CancellationRequested>(new CancelWorkflow("c-1", "no longer needed"), Timeout);
+            await coordinator.Ask<WorkflowCancelled>(new ResumeWorkflow("c-1"), Timeout);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+
+        Assert.Equal(1, _telemetry.Sum("durable.workflows.cancelled", ("durable.workflow.type", type)));
+        Assert.Equal(1, _telemetry.Sum("durable.workflow.duration", ("durable.workflow.type", type), ("durable.workflow.outcome", "cancelled")));
+        Assert.Equal(0, _telemetry.Sum("durable.workflows.sleeping", ("durable.workflow.type", type)));
+        Assert.Equal(0, _telemetry.Sum("durable.workflows.running", ("durable.workflow.type", type)));
+    }
+
     public new void Dispose()
     {
         _telemetry.Dispose();
