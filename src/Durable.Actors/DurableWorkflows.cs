@@ -68,6 +68,7 @@ public static class DurableWorkflows
         // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
         // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
+        system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
         var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
         WorkflowClient.Register(system, coordinator, registry);
         return coordinator;

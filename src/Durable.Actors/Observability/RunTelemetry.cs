@@ -26,7 +26,6 @@ internal sealed class RunTelemetry : IDisposable
         WorkflowType = workflowType;
         Span = span;
         Logger = host.Logger;
-        Scope = new WorkflowLogScope(workflowId, workflowType);
     }
 
     public string WorkflowId { get; }
@@ -39,7 +38,10 @@ internal sealed class RunTelemetry : IDisposable
     /// <summary>The host's logger of workflow events; null when the host has no logger factory (not hosted).</summary>
     public ILogger? Logger { get; }
 
-    public WorkflowLogScope Scope { get; }
+    /// <summary>The log scope of the workflow (built once per run, when there is a logger).</summary>
+    public WorkflowLogScope Scope => _scope ??= new WorkflowLogScope(WorkflowId, WorkflowType);
+
+    private WorkflowLogScope? _scope;
 
     /// <summary>
     /// The first run of a new workflow, under the caller's trace context (<paramref name="callerTraceParent"/>), begun

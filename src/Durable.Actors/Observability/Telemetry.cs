@@ -247,6 +247,16 @@ internal static class Gauges
             HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(key.Host), StringComparer.Ordinal.GetHashCode(key.WorkflowId));
     }
 
+    /// <summary>A host stopped: the workflows it had put away are no longer this process's to count.</summary>
+    public static void Forget(object host)
+    {
+        foreach (var key in PutAway.Keys)
+        {
+            if (ReferenceEquals(key.Host, host) && PutAway.TryRemove(key, out var parked))
+                Move(parked.Type, parked.Phase, WorkflowPhase.None);
+        }
+    }
+
     public static IEnumerable<Measurement<int>> Observe(WorkflowPhase phase)
     {
         foreach (var (type, counts) in ByType)

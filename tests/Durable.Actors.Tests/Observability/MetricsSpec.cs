@@ -87,7 +87,7 @@ public sealed class MetricsSpec : TestKit, IDisposable
     }
 
     [Fact]
-    public async Task Gauges_OfWorkflowsAsleepWaitingAndRunning_FollowEachWorkflowUntilItEnds()
+    public async Task Gauges_OfWorkflowsAsleepWaitingAndRunning_FollowEachWorkflowUntilItEndsOrItsHostStops()
     {
         var (sleeperType, waiterType, runnerType) = (Name("sleeper"), Name("waiter"), Name("runner"));
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -129,6 +129,9 @@ public sealed class MetricsSpec : TestKit, IDisposable
         {
             await system.Terminate();
         }
+
+        // A host that stopped counts nothing: its put-away sleeper is no longer this process's.
+        await AwaitAssertAsync(() => Assert.Equal(0, _telemetry.Sum("durable.workflows.sleeping", ("durable.workflow.type", sleeperType))), Timeout);
     }
 
     [Fact]
