@@ -49,7 +49,9 @@ internal sealed class RunTelemetry : IDisposable
     /// </summary>
     public static RunTelemetry First(Runtime.WorkflowRuntime host, string workflowId, string workflowType, string? callerTraceParent)
     {
-        var span = Telemetry.StartDetached(Telemetry.RunSpan, "run " + workflowType, Telemetry.Parse(callerTraceParent));
+        var span = Telemetry.Source.HasListeners()
+            ? Telemetry.StartDetached(Telemetry.RunSpan, "run " + workflowType, Telemetry.Parse(callerTraceParent))
+            : null;
         var run = new RunTelemetry(host, workflowId, workflowType, span);
         run.Began(resumed: false);
         return run;
