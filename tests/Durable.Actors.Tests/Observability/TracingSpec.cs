@@ -92,8 +92,14 @@ public sealed class TracingSpec : TestKit, IDisposable
     [Fact]
     public async Task StartAsync_OfTheTypedClient_MakesTheCallerTheParentOfTheRunAndTheChildsRunsChildrenOfTheParentsStartStep()
     {
+        // The child ends once its parent waits for it, so that the parent's wait is a live one.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var registry = new WorkflowRegistry()
-            .Add<int, int>("otel-child", async (ctx, n) => await ctx.StepAsync("double", () => n * 2))
+            .Add<int, int>("otel-child", async (ctx, n) => await ctx.StepAsync("double", async _ =>
+            {
+                await gate.Task;
+                return n * 2;
+            }))
             .Add<int, int>("otel-parent", async (ctx, n) =>
             {
                 var doubled = await ctx.RunChildAsync<int, int>("otel-child", n, childId: ctx.WorkflowId + "-child");
@@ -107,6 +113,8 @@ public sealed class TracingSpec : TestKit, IDisposable
             using var request = TelemetryCollector.Caller.StartActivity("POST /jobs");
             caller = request!.Context;
             var handle = await DurableWorkflows.Client(system).StartAsync<int, int>("otel-parent", id, 20);
+            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("child", StringComparison.Ordinal) == true, Timeout);
+            gate.SetResult();
             Assert.Equal(41, await handle.GetResultAsync());
         }
         finally
@@ -127,9 +135,11 @@ public sealed class TracingSpec : TestKit, IDisposable
         var childRun = Assert.Single(child, s => s.OperationName == "durable.workflow.run");
         Assert.Equal(caller.TraceId, childRun.TraceId);
         Assert.Equal(startChild.SpanId, childRun.ParentSpanId);
-        Assert.Equal(childRun.SpanId, Assert.Single(child, s => IsStep(s, "double")).ParentSpanId);
+        var doubled = Assert.Single(child, s => IsStep(s, "double"));
+        Assert.Equal(childRun.SpanId, doubled.ParentSpanId);
         // The child runs from its start on; the parent's wait ends once the child's run has ended.
         Assert.True(childRun.StartTimeUtc + childRun.Duration <= childWait.StartTimeUtc + childWait.Duration);
+        Assert.True(doubled.StartTimeUtc + doubled.Duration >= childWait.StartTimeUtc);
     }
 
     [Fact]
