@@ -4,7 +4,7 @@ namespace Durable.Actors.Observability;
 
 /// <summary>
 /// One executed attempt of a step, measured from the moment its IN_PROGRESS record is durable until its body returned
-/// (and its completion is handed to the actor) or its failure is recorded: a span (a child of the current activity: the
+/// (and its completion is handed to the actor) or failed (before its failure is recorded): a span (a child of the current activity: the
 /// run's, a parallel block's, or the workflow code's own), the attempt and duration metrics, and a log line at Debug
 /// (Warning when it failed). Replayed steps never get one: their bodies do not run.
 /// </summary>

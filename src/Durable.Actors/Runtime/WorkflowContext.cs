@@ -124,29 +124,14 @@ internal sealed class WorkflowContext(
         }
     }
 
-    /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended, in the attempt's span.</summary>
+    /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
     private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
-    {
-        var traced = StepAttempt.Start(Trace, key, stepId, attempt);
-        try
-        {
-            var result = await ExecuteAttemptAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
-            traced.Executed();
-            return result;
-        }
-        catch (Exception e)
-        {
-            traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
-            throw;
-        }
-    }
-
-    private async Task<T> ExecuteAttemptAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
         var json = runtime.Registry.JsonOptions;
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
         runToken.ThrowIfCancellationRequested();
+        var traced = StepAttempt.Start(Trace, key, stepId, attempt);
 
         T value;
         try
@@ -155,6 +140,7 @@ internal sealed class WorkflowContext(
         }
         catch (Exception e)
         {
+            traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
             await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
             throw;
         }
@@ -170,12 +156,14 @@ internal sealed class WorkflowContext(
         }
         catch (StepResultTooLargeException e)
         {
+            traced.Failed(e, cancelled: false);
             await RecordFailureAsync(key, stepId, e, e.Message).ConfigureAwait(false);
             throw;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             var error = new StepResultNotSerializableException(key, stepId, typeof(T), e);
+            traced.Failed(error, cancelled: false);
             await RecordFailureAsync(key, stepId, error, error.Message).ConfigureAwait(false);
             throw error;
         }
@@ -187,6 +175,7 @@ internal sealed class WorkflowContext(
         requests.AddCompletion(completion);
         _lastCompletion = completion;
         _ = FlushIfIdleAsync(completion);
+        traced.Executed();
         return result;
     }
 
