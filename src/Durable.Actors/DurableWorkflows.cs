@@ -19,6 +19,12 @@ namespace Durable.Actors;
 /// </example>
 public static class DurableWorkflows
 {
+    /// <summary>The name of the engine's <see cref="System.Diagnostics.ActivitySource"/>: add it to your tracer (<c>AddSource</c>).</summary>
+    public const string ActivitySourceName = "Durable.Actors";
+
+    /// <summary>The name of the engine's <see cref="System.Diagnostics.Metrics.Meter"/>: add it to your meter provider (<c>AddMeter</c>).</summary>
+    public const string MeterName = "Durable.Actors";
+
     /// <summary>The ActorSystem setup for the engine: <paramref name="config"/> over the engine's reference configuration, plus the SQLite persistence plugins.</summary>
     /// <param name="config">Your HOCON; its <c>durable-actors</c> section overrides the defaults in <c>hocon/durable-actors.conf</c>.</param>
     /// <exception cref="ConfigurationException">A <c>durable-actors</c> setting is not valid; the message names it.</exception>
@@ -39,7 +45,8 @@ public static class DurableWorkflows
     public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
         Start(system, registry, observer, TimeProvider.System);
 
-    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock, RuntimeHooks? hooks = null)
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock, RuntimeHooks? hooks = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
@@ -55,11 +62,13 @@ public static class DurableWorkflows
         var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
         {
             Hooks = hooks ?? RuntimeHooks.None,
+            Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
         };
         // Akka starts its scheduler on first use and blocks the calling thread until the timer thread runs. When that
         // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
         // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
+        system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
         var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
         WorkflowClient.Register(system, coordinator, registry);
         return coordinator;

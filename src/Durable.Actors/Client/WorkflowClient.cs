@@ -58,7 +58,7 @@ public sealed class WorkflowClient
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
         var inputJson = JsonSerializer.Serialize(input, Json);
-        var reply = await _coordinator.Ask<object>(new BeginWorkflow(workflowId, workflowType, inputJson, null), cancellationToken).ConfigureAwait(false);
+        var reply = await _coordinator.Ask<object>(new BeginWorkflow(workflowId, workflowType, inputJson, null, Observability.Telemetry.CurrentTraceParent()), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             WorkflowBegun => new WorkflowHandle<TResult>(this, workflowId),

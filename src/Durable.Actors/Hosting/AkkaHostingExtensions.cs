@@ -32,8 +32,10 @@ public static class AkkaHostingExtensions
         RouteAkkaLogsToLoggerFactory(builder);
         builder.WithActors((system, registry, resolver) =>
         {
-            options.AddFromServices(resolver.GetService<IServiceProvider>());
-            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer));
+            var services = resolver.GetService<IServiceProvider>();
+            options.AddFromServices(services);
+            var loggerFactory = services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory;
+            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer, TimeProvider.System, hooks: null, loggerFactory));
         });
         return builder;
     }

@@ -6,11 +6,14 @@ namespace Durable.Actors.Journal;
 internal interface IJournalEvent;
 
 // ParentId: the workflow that started this one as its child (absent for others), told when this one ends.
+// TraceParent: the W3C traceparent of the workflow's first run span, which later runs link to (absent when nothing
+// traced the start).
 internal sealed record WorkflowStarted(
     string WorkflowType,
     string InputJson,
     DateTimeOffset At,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ParentId = null) : IJournalEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ParentId = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null) : IJournalEvent;
 
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;

@@ -18,6 +18,9 @@ internal sealed class WorkflowJournal
 
     /// <summary>The workflow that started this one as a child, if one did.</summary>
     public string? ParentId { get; private set; }
+
+    /// <summary>The traceparent of the workflow's first run span, which later runs link to.</summary>
+    public string? TraceParent { get; private set; }
     public string InputJson { get; private set; } = "null";
     public DateTimeOffset StartedAt { get; private set; }
 
@@ -67,6 +70,7 @@ internal sealed class WorkflowJournal
         {
             case WorkflowStarted s:
                 ParentId = s.ParentId;
+                TraceParent = s.TraceParent;
                 WorkflowType = s.WorkflowType;
                 InputJson = s.InputJson;
                 StartedAt = s.At;

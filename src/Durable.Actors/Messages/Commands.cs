@@ -9,7 +9,14 @@ namespace Durable.Actors;
 /// <see cref="WorkflowRejected"/> when nothing was started. Starting an existing id never starts a second instance:
 /// it resumes the recorded one with its recorded type and input.
 /// </remarks>
-public sealed record StartWorkflow(string WorkflowId, string WorkflowType, string? InputJson = null) : IWorkflowCommand;
+public sealed record StartWorkflow(string WorkflowId, string WorkflowType, string? InputJson = null) : IWorkflowCommand
+{
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the caller, the parent of the workflow's first run span: by default the
+    /// <see cref="System.Diagnostics.Activity.Current"/> where this message is created; <c>null</c> for none.
+    /// </summary>
+    public string? TraceParent { get; init; } = Observability.Telemetry.CurrentTraceParent();
+}
 
 /// <summary>Runs an existing workflow again: completed steps replay, the rest run.</summary>
 /// <param name="WorkflowId">The workflow's id.</param>

@@ -29,10 +29,13 @@ internal sealed record BeginPatch(int RunId, string Scope, string PatchId, TaskC
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
 /// <summary>Asks for a durable timer at the next key of <paramref name="Scope"/>: at <paramref name="WakeAt"/>, or after <paramref name="Delay"/>.</summary>
-internal sealed record BeginTimer(int RunId, string Scope, DateTimeOffset? WakeAt, TimeSpan? Delay, TaskCompletionSource Reply);
+/// <paramref name="Parent"/>: the trace context of the code that waits, the parent of the wait's span.
+internal sealed record BeginTimer(int RunId, string Scope, DateTimeOffset? WakeAt, TimeSpan? Delay, TaskCompletionSource Reply,
+    System.Diagnostics.ActivityContext Parent = default);
 
 /// <summary>Asks to wait at the next key of <paramref name="Scope"/> for the next signal named <paramref name="Name"/>.</summary>
-internal sealed record BeginSignalWait(int RunId, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply);
+internal sealed record BeginSignalWait(int RunId, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply,
+    System.Diagnostics.ActivityContext Parent = default);
 
 /// <summary>How a signal wait ended: a payload, or timed out.</summary>
 internal sealed record SignalOutcome(string Key, string? PayloadJson, bool TimedOut);
@@ -46,8 +49,9 @@ internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 /// <summary>
 /// Starts <paramref name="WorkflowId"/> (as a child of <paramref name="ParentId"/> when given) and replies
 /// <see cref="WorkflowBegun"/> once the start is durable, or at once when it existed; the run goes on without a caller.
+/// <paramref name="TraceParent"/>: the caller's trace context, the parent of the first run's span.
 /// </summary>
-internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId) : IWorkflowCommand;
+internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null) : IWorkflowCommand;
 
 /// <summary>Asks the coordinator to reply once <paramref name="WorkflowId"/> has ended (completed, failed, cancelled), without running it.</summary>
 internal sealed record WatchWorkflow(string WorkflowId);

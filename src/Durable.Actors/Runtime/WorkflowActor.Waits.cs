@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Durable.Actors.Journal;
+using Durable.Actors.Observability;
 
 namespace Durable.Actors.Runtime;
 
@@ -31,7 +32,7 @@ internal sealed partial class WorkflowActor
             Write([], () => begin.Reply.TrySetCanceled());
             return;
         }
-        var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null);
+        var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null) { Parent = begin.Parent };
         if (recorded is not null)
             Write([], () => Await(wait, recorded.DueAt!.Value));
         else
@@ -58,7 +59,7 @@ internal sealed partial class WorkflowActor
             Write([], () => begin.Reply.TrySetCanceled());
             return;
         }
-        var wait = new PendingWait(key, begin.Scope, begin.Name, null, begin.Reply);
+        var wait = new PendingWait(key, begin.Scope, begin.Name, null, begin.Reply) { Parent = begin.Parent };
         if (recorded is not null)
             Write([], () => AwaitSignal(wait, recorded.DueAt));
         else
@@ -121,6 +122,7 @@ internal sealed partial class WorkflowActor
     private void Await(PendingWait wait, DateTimeOffset? dueAt)
     {
         var run = _run!;
+        run.Telemetry.WaitBegan(wait.Key, wait.SignalName, dueAt, wait.Parent);
         if (dueAt is { } due && due <= Now)
         {
             EndWaitOnTime(wait);
@@ -180,6 +182,7 @@ internal sealed partial class WorkflowActor
     private void EndWaitOnTime(PendingWait wait)
     {
         _run?.Waits.Remove(wait.Key);
+        _run?.Telemetry.WaitEnded(wait.Key, wait.SignalName is null ? "fired" : "timed_out");
         if (wait.SignalName is null)
             Write([new TimerFired(wait.Key, Now)], () => wait.Fired!.TrySetResult());
         else
@@ -189,6 +192,7 @@ internal sealed partial class WorkflowActor
     private void EndSignalWait(PendingWait wait, string payload)
     {
         _run?.Waits.Remove(wait.Key);
+        _run?.Telemetry.WaitEnded(wait.Key, "received");
         Write([new SignalWaitEnded(wait.Key, payload, false, Now)], () => wait.Signalled!.TrySetResult(new SignalOutcome(wait.Key, payload, false)));
     }
 
@@ -199,6 +203,7 @@ internal sealed partial class WorkflowActor
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
         run.Abandon();
+        run.Telemetry.PutAway(what);
         _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, what, wait.DueAt));
         if (wait.DueAt is { } dueAt)
             _coordinator.Tell(new WakeAt(_workflowId, dueAt));
@@ -330,8 +335,10 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
             return;
         }
-        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId), _ =>
+        _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
+        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent), _ =>
         {
+            _firstRun?.Journaled();
             _requests.Answer(request, new WorkflowBegun(_workflowId));
             JoinOrBeginRun(null);
         });
@@ -358,5 +365,8 @@ internal sealed partial class WorkflowActor
         TaskCompletionSource<SignalOutcome>? Signalled)
     {
         public DateTimeOffset? DueAt { get; init; }
+
+        /// <summary>The trace context of the code that waits: the parent of the wait's span.</summary>
+        public System.Diagnostics.ActivityContext Parent { get; init; }
     }
 }

@@ -4,6 +4,7 @@ using Akka.Persistence;
 using Akka.Pattern;
 using Akka.Persistence.Journal;
 using Durable.Actors.Journal;
+using Durable.Actors.Observability;
 
 namespace Durable.Actors.Runtime;
 
@@ -31,6 +32,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     private int _lastRunId;
     private string? _stopCause;
     private bool _restarted;
+
+    /// <summary>The telemetry of a new workflow's first run, begun before its start is journaled (which records its span).</summary>
+    private RunTelemetry? _firstRun;
+
+    /// <summary>The span of this actor's last run, which the next run links to.</summary>
+    private System.Diagnostics.ActivityContext _previousRun;
 
     public WorkflowActor(string workflowId, WorkflowRuntime runtime, WorkflowRequests requests, IActorRef coordinator)
     {
@@ -216,7 +223,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
 
-        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now), _ => JoinOrBeginRun(request));
+        _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
+        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now, TraceParent: _firstRun.TraceParent ?? start.TraceParent), _ =>
+        {
+            _firstRun?.Journaled();
+            JoinOrBeginRun(request);
+        });
     }
 
     /// <summary>
@@ -242,7 +254,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
 
-        var run = new ActiveRun(++_lastRunId, _runtime.Log);
+        var telemetry = _firstRun ?? RunTelemetry.Later(_runtime, _workflowId, _journal.WorkflowType!, _journal.TraceParent, _previousRun);
+        _firstRun = null;
+        _previousRun = telemetry.Span?.Context ?? default;
+        var run = new ActiveRun(++_lastRunId, _runtime.Log, telemetry);
         _run = run;
         // Completions a stopped incarnation left are written before the run decides anything on their steps.
         Write(_journal.Status == WorkflowRunStatus.Failed ? [new RunResumed(Now)] : [], Begin);
@@ -253,7 +268,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             if (_journal.CancelRequested)
                 run.UserCancellation.Cancel();
             var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, scope: "",
-                run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken);
+                run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken) { Trace = run.Telemetry };
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
         }
     }
@@ -278,6 +293,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         // Task.Run: the workflow method must not run its synchronous start on the actor's thread.
         return Task.Run(async () =>
         {
+            using var traced = context.Trace?.Enter(context.Trace.Span);
             try
             {
                 var result = await definition.RunAsync(context, inputJson, json).ConfigureAwait(false);
@@ -325,6 +341,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     {
         var run = _run!;
         _run = null;
+        run.Telemetry.Ended(reply, _journal.StartedAt, Now);
         _requests.AnswerClaimed(reply);
         run.Dispose();
         ReportToParentIfEnded();
@@ -480,6 +497,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         // The run's token is cancelled on the pool (ActiveRun.Dispose), never here: its callbacks are workflow code.
         _run?.Dispose();
         _run = null;
+        _firstRun?.Dispose();
+        _firstRun = null;
         if (_requests.Passivating)
         {
             // Stopped by the coordinator to passivate: a request that came in meanwhile waits for the next actor.
@@ -494,11 +513,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     private static string Format(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s" : $"{t.TotalMilliseconds:0}ms";
 
-    private sealed class ActiveRun(int id, ILoggingAdapter log) : IDisposable
+    private sealed class ActiveRun(int id, ILoggingAdapter log, RunTelemetry telemetry) : IDisposable
     {
         private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
 
         public int Id { get; } = id;
+
+        /// <summary>The run's span, waits and phase (Observability); ended with the run.</summary>
+        public RunTelemetry Telemetry { get; } = telemetry;
 
         /// <summary>Cancelled when the run ends or its actor stops: every wait of the run on the actor observes it.</summary>
         public CancellationTokenSource Cancellation { get; } = new();
@@ -538,6 +560,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         public void Dispose()
         {
             Abandon();
+            Telemetry.Dispose();
             Cancel(Cancellation);
         }
 

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
 using Durable.Actors.Journal;
+using Durable.Actors.Observability;
 
 namespace Durable.Actors.Runtime;
 
@@ -30,6 +32,9 @@ internal sealed class WorkflowContext(
 
     public CancellationToken CancellationToken => cancellationToken;
 
+    /// <summary>The telemetry of the run this context belongs to (its span, replay count, logger); null in tests that build a context alone.</summary>
+    public RunTelemetry? Trace { get; init; }
+
     /// <summary>How long a completion waits for a next record to ride with before it is written on its own.</summary>
     private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(10);
 
@@ -40,7 +45,7 @@ internal sealed class WorkflowContext(
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
-        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, cancelRequested, blockToken);
+        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
 
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
@@ -65,6 +70,7 @@ internal sealed class WorkflowContext(
             if (scope.Length > 0)
             {
                 var cancelled = new OperationCanceledException($"Workflow '{workflowId}' was cancelled before step '{stepId}' ({execute.Key}) started.", cancellationToken);
+                StepAttempt.Start(Trace, execute.Key, stepId, execute.Attempt).Failed(cancelled, cancelled: true);
                 runtime.Report(new StepReport(workflowId, execute.Key, stepId, execute.Attempt, StepReportKind.Failed, ErrorText.Of(cancelled)));
                 await RecordFailureAsync(execute.Key, stepId, cancelled, ErrorText.Of(cancelled)).ConfigureAwait(false);
                 throw cancelled;
@@ -77,6 +83,7 @@ internal sealed class WorkflowContext(
             if (decision is ReplayStep replay)
             {
                 var recorded = ReadRecorded<T>(replay, stepId);
+                Trace?.Replayed();
                 runtime.Report(new StepReport(workflowId, replay.Key, stepId, 0, StepReportKind.Replayed));
                 return recorded;
             }
@@ -124,6 +131,7 @@ internal sealed class WorkflowContext(
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
         runToken.ThrowIfCancellationRequested();
+        var traced = StepAttempt.Start(Trace, key, stepId, attempt);
 
         T value;
         try
@@ -132,6 +140,7 @@ internal sealed class WorkflowContext(
         }
         catch (Exception e)
         {
+            traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
             await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
             throw;
         }
@@ -147,12 +156,14 @@ internal sealed class WorkflowContext(
         }
         catch (StepResultTooLargeException e)
         {
+            traced.Failed(e, cancelled: false);
             await RecordFailureAsync(key, stepId, e, e.Message).ConfigureAwait(false);
             throw;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
             var error = new StepResultNotSerializableException(key, stepId, typeof(T), e);
+            traced.Failed(error, cancelled: false);
             await RecordFailureAsync(key, stepId, error, error.Message).ConfigureAwait(false);
             throw error;
         }
@@ -164,6 +175,7 @@ internal sealed class WorkflowContext(
         requests.AddCompletion(completion);
         _lastCompletion = completion;
         _ = FlushIfIdleAsync(completion);
+        traced.Executed();
         return result;
     }
 
@@ -200,7 +212,7 @@ internal sealed class WorkflowContext(
     private async Task WaitForTimerAsync(DateTimeOffset? until, TimeSpan? delay)
     {
         var fired = NewReply();
-        workflowActor.Tell(new BeginTimer(runId, scope, until, delay, fired));
+        workflowActor.Tell(new BeginTimer(runId, scope, until, delay, fired, Activity.Current?.Context ?? default));
         await fired.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
 
@@ -210,7 +222,7 @@ internal sealed class WorkflowContext(
         if (timeout is { } t)
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero);
         var ended = NewReply<SignalOutcome>();
-        workflowActor.Tell(new BeginSignalWait(runId, scope, signalName, timeout, ended));
+        workflowActor.Tell(new BeginSignalWait(runId, scope, signalName, timeout, ended, Activity.Current?.Context ?? default));
         var outcome = await ended.Task.WaitAsync(runToken).ConfigureAwait(false);
         if (outcome.TimedOut)
             return new SignalResult<T>(false, default);
@@ -241,7 +253,7 @@ internal sealed class WorkflowContext(
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
         await StepAsync($"start-child:{id}", async ct =>
         {
-            var reply = await runtime.Coordinator.Ask<object>(new BeginWorkflow(id, workflowType, inputJson, workflowId), ct).ConfigureAwait(false);
+            var reply = await runtime.Coordinator.Ask<object>(new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent()), ct).ConfigureAwait(false);
             return reply switch
             {
                 WorkflowBegun => id,
@@ -306,7 +318,16 @@ internal sealed class WorkflowContext(
         runToken.ThrowIfCancellationRequested();
 
         using var block = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c => await branch(c).ConfigureAwait(false))).ToList();
+        using var span = Telemetry.StartParallel(workflowId, Trace, branches.Count);
+        // Branches run in actors of their own: each takes the block's span (or the code's current activity) as its
+        // current activity and the workflow's log scope, so its steps' spans are children of the block's.
+        var parent = span ?? Activity.Current;
+        var trace = Trace;
+        var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c =>
+        {
+            using var traced = trace?.Enter(parent);
+            return await branch(c).ConfigureAwait(false);
+        })).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
         workflowActor.Tell(new BeginParallel(runId, scope, erased, this, started, block.Token));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
@@ -336,7 +357,12 @@ internal sealed class WorkflowContext(
         }
 
         if (firstFailure is { } failed)
-            throw Describe(failed, running.Count);
+        {
+            var error = Describe(failed, running.Count);
+            if (span is not null)
+                Telemetry.Failed(span, error.Message, error);
+            throw error;
+        }
         return completions.Select(c => (T)c.Result!).ToList();
     }
 

@@ -115,11 +115,13 @@ internal sealed class JournalWriter : IDisposable
         while (true)
         {
             var failing = -1;
+            var started = 0L;
             try
             {
                 var statements = _statements ??= Statements.Open(_connectionString, _pragmas, _databasePath);
                 if (!BeforeTransaction.IsEmpty && BeforeTransaction.TryGetValue(_databasePath, out var hook))
                     hook(statements.Connection);
+                started = System.Diagnostics.Stopwatch.GetTimestamp();
                 statements.Begin();
                 try
                 {
@@ -155,6 +157,7 @@ internal sealed class JournalWriter : IDisposable
                 Complete([.. batch], e);
                 return;
             }
+            Observability.Telemetry.Committed(started, batch.Count);
             Complete([.. batch], null);
             return;
         }
