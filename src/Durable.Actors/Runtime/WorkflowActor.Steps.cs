@@ -101,6 +101,12 @@ internal sealed partial class WorkflowActor
 
         var remaining = staleTimeout - age;
         var again = new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply);
+        // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
+        // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
+        // Armed before the wait is reported, so that whoever sees the report can move the clock past it.
+        var wait = PollsJournal && remaining > JournalPollInterval ? JournalPollInterval : remaining;
+        var self = Self;
+        _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
         if (!_run.Waiting.Contains(step.Key))
         {
             _run.Waiting.Add(step.Key);
@@ -108,11 +114,6 @@ internal sealed partial class WorkflowActor
             _log.Info("Step [{0}] ({1}) of workflow [{2}] is {3}", step.Key, step.StepId, _workflowId, detail);
             _runtime.Report(new StepReport(_workflowId, step.Key, step.StepId, step.Attempts, StepReportKind.Waiting, detail));
         }
-        // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
-        // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
-        var wait = PollsJournal && remaining > JournalPollInterval ? JournalPollInterval : remaining;
-        var self = Self;
-        _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
     }
 
     /// <summary>How often a step waiting on another host's IN_PROGRESS record looks for that host's writes.</summary>
