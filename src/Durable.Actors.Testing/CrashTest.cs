@@ -52,6 +52,9 @@ public static class CrashTest
 {
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(40);
 
+    /// <summary>How long a host must stay quiet, with a workflow running, nothing to send and no timer armed, before it is found stuck.</summary>
+    private static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(2);
+
     /// <summary>Runs the crash test of workflow type <paramref name="workflowType"/> with <paramref name="input"/>.</summary>
     /// <exception cref="InvalidOperationException">The run without crashes did not end (it waits for something never sent, or took longer than the timeout), or refused the start or something sent.</exception>
     public static async Task<CrashTestReport> RunAsync<TInput>(
@@ -303,6 +306,8 @@ public static class CrashTest
         private async Task<(Ending, string)> DriveAsync(KitHost host, VirtualClock clock, Queue<Send> pending, bool stopOnCrash, bool baseline, CancellationToken cancellationToken)
         {
             var deadline = DateTime.UtcNow + options.RunTimeout;
+            // A host that just started has done nothing yet: its recovery is about to begin.
+            host.Gate.Touch();
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -325,7 +330,7 @@ public static class CrashTest
                     host.Gate.Touch();
                     continue;
                 }
-                if (quiet)
+                if (host.Gate.IsQuiet(StuckAfter))
                     return (Ending.Stuck, $"it waits and nothing more is sent or due: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
                 await Task.WhenAny(Task.Delay(5, cancellationToken), stopOnCrash ? host.Gate.Crashed : Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
             }
