@@ -93,4 +93,56 @@ public sealed class VirtualTimeSpec
         Assert.Equal(3, await host.RunAsync<int, int>("flaky", "flaky-1", 0));
         Assert.Equal(T0.AddHours(3), host.Clock.GetUtcNow());
     }
+
+    [Fact]
+    public async Task ChildThatSleeps_ParentGetsItsResultAfterTheVirtualWeek()
+    {
+        var registry = new WorkflowRegistry()
+            .Add<int, int>("child", async (ctx, n) =>
+            {
+                await ctx.SleepAsync(TimeSpan.FromDays(7));
+                return await ctx.StepAsync("square", () => n * n);
+            })
+            .Add<int, int>("parent", async (ctx, n) =>
+            {
+                var children = new List<ChildWorkflow<int>>();
+                for (var i = 1; i <= n; i++)
+                    children.Add(await ctx.StartChildAsync<int, int>("child", i));
+                var total = 0;
+                foreach (var child in children)
+                    total += await child.GetResultAsync();
+                return total;
+            });
+        await using var host = await WorkflowTestHost.StartAsync(registry);
+
+        Assert.Equal(14, await host.RunAsync<int, int>("parent", "family", 3));
+        Assert.Equal(T0.AddDays(7), host.Clock.GetUtcNow());
+    }
+
+    [Fact]
+    public async Task CancelWhileSleeping_CleanupRunsAndTheWorkflowEndsCancelled()
+    {
+        var effects = new EffectRecorder();
+        var registry = new WorkflowRegistry().Add<string, string>("trial", async (ctx, who) =>
+        {
+            try
+            {
+                await ctx.SleepAsync(TimeSpan.FromDays(30));
+                return "converted";
+            }
+            finally
+            {
+                await ctx.StepAsync("revoke-access", () => { effects.Record("revoke"); return 1; });
+            }
+        });
+        await using var host = await WorkflowTestHost.StartAsync(registry, new WorkflowTestHostOptions { AutoAdvance = false });
+
+        var handle = await host.Client.StartAsync<string, string>("trial", "trial-1", "ada");
+        await host.AdvanceAsync(TimeSpan.FromDays(10));
+        await handle.CancelAsync("unsubscribed");
+
+        await Assert.ThrowsAsync<WorkflowCancelledException>(() => host.GetResultAsync(handle));
+        Assert.Equal(1, effects.Count("revoke"));
+        Assert.Equal(T0.AddDays(10), host.Clock.GetUtcNow());
+    }
 }
