@@ -139,6 +139,8 @@ public static class CrashTest
                 var (ending, detail) = await DriveAsync(host, clock, pending, stopOnCrash: false, baseline: true, cancellationToken).ConfigureAwait(false);
                 if (ending != Ending.Ended)
                     throw new InvalidOperationException($"The run of '{WorkflowId}' without crashes did not end: {detail}");
+                if (pending.Count > 0)
+                    throw new InvalidOperationException($"The run of '{WorkflowId}' without crashes ended before {pending.Peek()} was sent ({pending.Count} of {options.Send.Count} never sent)");
                 var outcome = Outcome(await DurableWorkflows.GetStatusAsync(host.System, WorkflowId, cancellationToken).ConfigureAwait(false));
                 var effects = (options.Effects?.Records ?? []).GroupBy(r => r.Effect, StringComparer.Ordinal)
                     .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);

@@ -35,15 +35,16 @@ public sealed class CheckoutWorkflow(IPayments payments, EffectRecorder effects)
 
 public sealed class ReadmeExampleSpec
 {
+    private readonly EffectRecorder _effects = new();      // the fakes call _effects.Record("charge:o-1")
+
+    private WorkflowRegistry Registry() =>
+        new WorkflowRegistry().Add("checkout", () => new CheckoutWorkflow(new FakePayments(_effects), _effects));
+
     [Fact]
     public async Task Checkout_SurvivesACrashAtEveryPoint()
     {
-        var effects = new EffectRecorder();
-        var registry = new WorkflowRegistry().Add("checkout", () => new CheckoutWorkflow(new FakePayments(effects), effects));
-
-        var report = await CrashTest.RunAsync(registry, "checkout", new Order("o-1", 25m),
-            new CrashTestOptions { Effects = effects, Send = [Send.Signal("shipped", true)] });
-
+        var report = await CrashTest.RunAsync(Registry(), "checkout", new Order("o-1", 25m),
+            new CrashTestOptions { Effects = _effects, Send = [Send.Signal("shipped", true)] });
         Assert.True(report.Passed, report.ToString());
         Assert.Equal("COMPLETED \"rcpt-o-1 shipped\"", report.ExpectedOutcome);
     }
@@ -51,13 +52,8 @@ public sealed class ReadmeExampleSpec
     [Fact]
     public async Task Checkout_NotShippedWithinAWeek_SendsADelayNotice()
     {
-        var effects = new EffectRecorder();
-        var registry = new WorkflowRegistry().Add("checkout", () => new CheckoutWorkflow(new FakePayments(effects), effects));
-        await using var host = await WorkflowTestHost.StartAsync(registry);
-
-        var result = await host.RunAsync<Order, string>("checkout", "o-2", new Order("o-2", 25m));   // a week passes at once
-
-        Assert.Equal("rcpt-o-2 delayed", result);
-        Assert.Equal(1, effects.Count("charge:o-2"));
+        await using var host = await WorkflowTestHost.StartAsync(Registry());
+        Assert.Equal("rcpt-o-2 delayed", await host.RunAsync<Order, string>("checkout", "o-2", new Order("o-2", 25m)));
+        Assert.Equal(1, _effects.Count("charge:o-2"));                  // a week passed at once
     }
 }
