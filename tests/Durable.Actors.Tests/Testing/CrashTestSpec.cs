@@ -192,4 +192,23 @@ public sealed class CrashTestSpec(ITestOutputHelper output)
         Assert.Contains(report.Failures, f => f.CrashPoint.StartsWith("after journal write 2 ", StringComparison.Ordinal)
             && f.Problem.StartsWith("the workflow ended COMPLETED \"T-1 ", StringComparison.Ordinal) && f.Problem.Contains("; without crashes it ended COMPLETED \"T-1 ", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task CodeThatReadsChangingStateOutsideSteps_RunsAStepTheReferenceRunNeverRan()
+    {
+        var reads = 0;
+        var registry = new WorkflowRegistry().Add<string, string>("flagged", async (ctx, who) =>
+        {
+            await ctx.StepAsync("create", () => 1);
+            // A bug: a flag read outside a step can change between the first run and a replay.
+            if (Interlocked.Increment(ref reads) % 2 == 0)
+                await ctx.StepAsync("bonus", () => 1);
+            return "done";
+        });
+
+        var report = await CrashTest.RunAsync(registry, "flagged", "ada");
+
+        output.WriteLine(report.ToString());
+        Assert.Contains(report.Failures, f => f.StepId == "bonus" && f.Problem.Contains("the guarantees allow 0 (without crashes 0)", StringComparison.Ordinal));
+    }
 }
