@@ -310,6 +310,8 @@ public static class CrashTest
             var deadline = DateTime.UtcNow + options.RunTimeout;
             // A host that just started has done nothing yet: its recovery is about to begin.
             host.Gate.Touch();
+            // Answered when the workflow ends: then the end is seen at once, without waiting for the host to be quiet.
+            var ended = host.Coordinator.Ask<object>(new WatchWorkflow(WorkflowId), options.RunTimeout + options.RunTimeout, cancellationToken);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -318,7 +320,7 @@ public static class CrashTest
                 if (DateTime.UtcNow > deadline)
                     return (Ending.TimedOut, $"not ended within {options.RunTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
                 var quiet = host.Gate.IsQuiet(Settle);
-                if (quiet && !await AnyRunningAsync(host).ConfigureAwait(false))
+                if ((quiet || ended.IsCompletedSuccessfully) && !await AnyRunningAsync(host).ConfigureAwait(false))
                     return (Ending.Ended, "ended");
                 if (quiet && pending.Count > 0)
                 {
@@ -334,7 +336,7 @@ public static class CrashTest
                 }
                 if (host.Gate.IsQuiet(StuckAfter))
                     return (Ending.Stuck, $"it waits and nothing more is sent or due: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
-                await Task.WhenAny(Task.Delay(5, cancellationToken), stopOnCrash ? host.Gate.Crashed : Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+                await Task.WhenAny(Task.Delay(5, cancellationToken), host.Gate.Crashed, ended.IsCompleted ? Task.Delay(Timeout.Infinite, cancellationToken) : ended).ConfigureAwait(false);
             }
         }
 

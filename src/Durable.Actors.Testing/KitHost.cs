@@ -38,6 +38,7 @@ internal sealed class KitHost : IAsyncDisposable
         var path = Path.GetFullPath(databasePath);
         var ours = ConfigurationFactory.ParseString($"""
             durable-actors.database-path = "{path.Replace("\\", "\\\\", StringComparison.Ordinal)}"
+            durable-actors.sqlite.synchronous = NORMAL
             akka.loglevel = {logLevel}
             akka.stdout-loglevel = OFF
             """);
