@@ -251,16 +251,16 @@ public static class CrashTest
                 if (recorded?.Status == StepStatus.Completed)
                 {
                     if (after > 0)
-                        failures.Add(new CrashFailure(point, key, stepId, $"it was COMPLETED before the crash, yet its body ran again after it ({after} times)"));
+                        failures.Add(new CrashFailure(point, key, stepId, $"it was COMPLETED before the crash, yet its body ran again after it ({Times(after)})"));
                     else if (total != expected)
-                        failures.Add(new CrashFailure(point, key, stepId, $"it was COMPLETED before the crash and its body ran {total} times in total; without crashes {expected}"));
+                        failures.Add(new CrashFailure(point, key, stepId, $"it was COMPLETED before the crash and its body ran {Times(total)} in total; without crashes {Times(expected)}"));
                     continue;
                 }
                 // A crash may run again only the step it cut: IN_PROGRESS when it struck.
                 var allowed = expected + (recorded?.Status == StepStatus.InProgress ? 1 : 0);
                 if (total > allowed)
                     failures.Add(new CrashFailure(point, key, stepId,
-                        $"its body ran {total} times ({before} before the crash, {after} after); the guarantees allow {allowed} (without crashes {expected}{(allowed > expected ? ", plus one re-run of the step the crash cut" : "")})"));
+                        $"its body ran {Times(total)} ({before} before the crash, {after} after); the guarantees allow {Times(allowed)} (without crashes {Times(expected)}{(allowed > expected ? ", plus one re-run of the step the crash cut" : "")})"));
             }
 
             if (options.Effects is not { } effects)
@@ -280,7 +280,7 @@ public static class CrashTest
                     ? "; recorded outside any step body after the crash: workflow code runs again on every replay, so side effects belong in steps"
                     : "";
                 failures.Add(new CrashFailure(point, again?.Key, again?.StepId,
-                    $"effect '{effect}' happened {total} times; without crashes {expected}{(cut > 0 ? $", plus {cut} from step bodies the crash cut" : "")}{where}"));
+                    $"effect '{effect}' happened {Times(total)}; without crashes {Times(expected)}{(cut > 0 ? $", plus {cut} from step bodies the crash cut" : "")}{where}"));
             }
         }
 
@@ -405,6 +405,8 @@ public static class CrashTest
             }
         }
     }
+
+    internal static string Times(int n) => n == 1 ? "once" : $"{n} times";
 
     /// <summary>How a workflow ended, as the report compares it.</summary>
     private static string Outcome(WorkflowStatus? status) => status switch

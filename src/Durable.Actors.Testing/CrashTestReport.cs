@@ -47,7 +47,7 @@ public sealed class CrashTestReport
             .Append(ExpectedOutcome).Append("; ");
         if (Passed)
             return text.Append("all passed").ToString();
-        text.Append(Failures.Count).Append(" problems:");
+        text.Append(Failures.Count).Append(Failures.Count == 1 ? " problem:" : " problems:");
         foreach (var failure in Failures)
             text.AppendLine().Append("- ").Append(failure);
         return text.ToString();

@@ -170,7 +170,7 @@ public sealed class CrashTestSpec(ITestOutputHelper output)
         output.WriteLine(report.ToString());
         Assert.False(report.Passed);
         var failure = Assert.Single(report.Failures, f => f.CrashPoint.StartsWith("after journal write 3 (step crash-test:1 completed with step crash-test:2 'grant-access' started", StringComparison.Ordinal));
-        Assert.Equal("effect 'welcome-email' happened 2 times; without crashes 1; recorded outside any step body after the crash: workflow code runs again on every replay, so side effects belong in steps", failure.Problem);
+        Assert.Equal("effect 'welcome-email' happened 2 times; without crashes once; recorded outside any step body after the crash: workflow code runs again on every replay, so side effects belong in steps", failure.Problem);
         Assert.All(report.Failures, f => Assert.Contains("'welcome-email'", f.Problem, StringComparison.Ordinal));
     }
 
@@ -209,6 +209,6 @@ public sealed class CrashTestSpec(ITestOutputHelper output)
         var report = await CrashTest.RunAsync(registry, "flagged", "ada");
 
         output.WriteLine(report.ToString());
-        Assert.Contains(report.Failures, f => f.StepId == "bonus" && f.Problem.Contains("the guarantees allow 0 (without crashes 0)", StringComparison.Ordinal));
+        Assert.Contains(report.Failures, f => f.StepId == "bonus" && f.Problem.Contains("its body ran once (0 before the crash, 1 after); the guarantees allow 0 times (without crashes 0 times)", StringComparison.Ordinal));
     }
 }
