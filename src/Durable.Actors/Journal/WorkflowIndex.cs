@@ -153,7 +153,13 @@ internal static class WorkflowIndex
         // Only waits of the top-level code: while it waits nothing else of the workflow runs (a wait in a branch
         // leaves the workflow to be resumed at start, as any running one).
         TimerStarted t when IsTopLevel(t.Key) => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true, WakeAt = t.WakeAt },
-        SignalWaitStarted w when IsTopLevel(w.Key) => new WorkflowIndexChange(workflowId, w.At) { SetsWakeAt = true, WakeAt = w.TimeoutAt ?? NoDueTime },
+        // A wait for a child is resumed at start like a running workflow: the child's end may have been lost in a crash
+        // (the child's end is durable, the message to its parent was not), and the resumed wait asks the child again.
+        SignalWaitStarted w when IsTopLevel(w.Key) => new WorkflowIndexChange(workflowId, w.At)
+        {
+            SetsWakeAt = true,
+            WakeAt = w.TimeoutAt ?? (ChildSignals.ChildOf(w.Name) is null ? NoDueTime : null),
+        },
         // The wait ended, or something will wake the workflow at once: a host starting now must resume it.
         TimerFired t => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true },
         SignalWaitEnded w => new WorkflowIndexChange(workflowId, w.At) { SetsWakeAt = true },

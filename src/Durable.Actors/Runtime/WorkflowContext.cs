@@ -136,14 +136,17 @@ internal sealed class WorkflowContext(
         T value;
         try
         {
+            runtime.Hooks.StepBodyStarting?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
             value = await body(bodyToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
             traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
+            runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed), false);
             await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
             throw;
         }
+        runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed), true);
 
         string resultJson;
         T result;

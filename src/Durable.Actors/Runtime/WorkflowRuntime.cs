@@ -56,4 +56,13 @@ internal sealed record RuntimeHooks
 
     /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
     public Action<string>? RequestBuffered { get; init; }
+
+    /// <summary>
+    /// Called on the run's thread right before a step's body runs (its IN_PROGRESS record is durable), in the body's
+    /// execution context (an AsyncLocal set here flows into the body); an exception thrown here is the body's.
+    /// </summary>
+    public Action<StepReport>? StepBodyStarting { get; init; }
+
+    /// <summary>Called when a step's body returned (true) or threw (false), before its record is handed to the actor.</summary>
+    public Action<StepReport, bool>? StepBodyEnded { get; init; }
 }

@@ -39,6 +39,23 @@ internal sealed class JournalWriter : IDisposable
     /// </summary>
     internal static readonly ConcurrentDictionary<string, Action<SqliteConnection>> BeforeTransaction = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Test hook (the test kit's crashes): decides, for the database at the key's full path, whether each write may
+    /// reach it. Asked once per write, in the order writes are committed; a refused write fails and nothing of it is
+    /// written. Told when each admitted write ended. Empty outside tests.
+    /// </summary>
+    internal static readonly ConcurrentDictionary<string, IWriteGate> Gates = new(StringComparer.Ordinal);
+
+    /// <summary>See <see cref="Gates"/>.</summary>
+    internal interface IWriteGate
+    {
+        /// <summary>On the writer thread, before the write's transaction: false fails the write, unwritten.</summary>
+        bool Admit(IReadOnlyList<Row> rows);
+
+        /// <summary>On the writer thread, once an admitted write is committed (<paramref name="committed"/>) or failed.</summary>
+        void Ended(IReadOnlyList<Row> rows, bool committed);
+    }
+
     private readonly string _connectionString;
     private readonly string _databasePath;
     private readonly string _pragmas;
@@ -104,10 +121,22 @@ internal sealed class JournalWriter : IDisposable
                     batch.Add(write);
                 }
             }
-            Commit(batch);
+            if (Gates.TryGetValue(_databasePath, out var gate))
+                Admit(gate, batch);
+            if (batch.Count > 0)
+                Commit(batch);
             batch.Clear();
         }
         _statements?.Dispose();
+    }
+
+    private static void Admit(IWriteGate gate, List<Write> batch)
+    {
+        var refused = batch.Where(w => !gate.Admit(w.Rows)).ToArray();
+        if (refused.Length == 0)
+            return;
+        batch.RemoveAll(refused.Contains);
+        CompleteOnPool(refused, new InvalidOperationException("The host crashed (test kit): nothing of this write reached the database."));
     }
 
     private void Commit(List<Write> batch)
@@ -177,7 +206,17 @@ internal sealed class JournalWriter : IDisposable
     /// Ends the writes' tasks on one pool thread per batch: whatever awaits a write never holds up the next commit,
     /// and a batch of hundreds of writes costs one hop through the pool, not one each.
     /// </summary>
-    private static void Complete(Write[] writes, Exception? error) =>
+    private void Complete(Write[] writes, Exception? error)
+    {
+        if (Gates.TryGetValue(_databasePath, out var gate))
+        {
+            foreach (var write in writes)
+                gate.Ended(write.Rows, error is null);
+        }
+        CompleteOnPool(writes, error);
+    }
+
+    private static void CompleteOnPool(Write[] writes, Exception? error) =>
         ThreadPool.UnsafeQueueUserWorkItem(static state =>
         {
             foreach (var write in state.Writes)

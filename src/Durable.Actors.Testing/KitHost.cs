@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using Durable.Actors.Journal;
+using Durable.Actors.Runtime;
+using Durable.Actors.Storage;
+
+namespace Durable.Actors.Testing;
+
+/// <summary>
+/// One host of the kit: an ActorSystem running the engine on a SQLite file with the virtual clock, the hooks that
+/// count step bodies and tell when the host is quiet, and the gate through which every journal write passes (where
+/// a crash stops them).
+/// </summary>
+internal sealed class KitHost : IAsyncDisposable
+{
+    private readonly string _databasePath;
+
+    private KitHost(int number, string databasePath, ActorSystem system, IActorRef coordinator, HostGate gate)
+    {
+        Number = number;
+        _databasePath = databasePath;
+        System = system;
+        Coordinator = coordinator;
+        Gate = gate;
+    }
+
+    public int Number { get; }
+
+    public ActorSystem System { get; }
+
+    public IActorRef Coordinator { get; }
+
+    public HostGate Gate { get; }
+
+    public static KitHost Start(int number, string databasePath, WorkflowRegistry registry, VirtualClock clock, HostGate gate, string logLevel, string? hocon, IWorkflowObserver? observer)
+    {
+        var path = Path.GetFullPath(databasePath);
+        var ours = ConfigurationFactory.ParseString($"""
+            durable-actors.database-path = "{path.Replace("\\", "\\\\", StringComparison.Ordinal)}"
+            durable-actors.sqlite.synchronous = NORMAL
+            akka.loglevel = {logLevel}
+            akka.stdout-loglevel = OFF
+            """);
+        var config = hocon is null ? ours : ConfigurationFactory.ParseString(hocon).WithFallback(ours);
+        JournalWriter.Gates[path] = gate;
+        var hooks = new RuntimeHooks
+        {
+            StepBodyStarting = report => gate.BodyStarting(number, report),
+            StepBodyEnded = (report, returned) => gate.BodyEnded(report, returned),
+        };
+        var system = ActorSystem.Create("durable-test-host", DurableWorkflows.CreateSetup(config));
+        try
+        {
+            var coordinator = DurableWorkflows.Start(system, registry, observer, clock, hooks);
+            return new KitHost(number, path, system, coordinator, gate);
+        }
+        catch
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(30));
+            throw;
+        }
+    }
+
+    /// <summary>Tears the host down; with a crashed gate nothing more reaches the database meanwhile.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await System.Terminate().ConfigureAwait(false);
+        // The journal's writer has stopped with the system: the next host on this file brings its own gate.
+        JournalWriter.Gates.TryRemove(new KeyValuePair<string, JournalWriter.IWriteGate>(_databasePath, Gate));
+    }
+}
+
+/// <summary>Where a crash is planned: after the k-th committed journal write, or after the m-th step body returned.</summary>
+internal sealed record CrashPlan(int? AfterWrite, int? AfterBody);
+
+/// <summary>A committed journal write, decoded.</summary>
+internal sealed record CommittedWrite(int Number, IReadOnlyList<(string WorkflowId, IJournalEvent Event)> Events);
+
+internal sealed class HostCrashedException() : Exception("The host crashed (test kit): the step's body did not run.");
+
+/// <summary>
+/// Sees every journal write and step body of one host: counts them, keeps what was committed, tells when the host
+/// is quiet, and carries out a crash: from its moment on no write is admitted and no step body starts.
+/// </summary>
+internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWriter.IWriteGate
+{
+    private readonly Lock _gate = new();
+    private readonly List<CommittedWrite> _committed = [];
+    private readonly Dictionary<string, (string StepId, int Runs)> _bodyRuns = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _crashed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _bodiesRunning;
+    private int _writesInFlight;
+    private int _bodiesReturned;
+    private long _lastActivity = Stopwatch.GetTimestamp();
+    private long _armings = -1;
+
+    public Task Crashed => _crashed.Task;
+
+    public bool HasCrashed => _crashed.Task.IsCompleted;
+
+    /// <summary>Where the crash happened, in words.</summary>
+    public string? CrashPoint { get; private set; }
+
+    /// <summary>The step a crash after a body's return cut, or the step the crashing write started.</summary>
+    public (string? Key, string? StepId) CrashStep { get; private set; }
+
+    public IReadOnlyList<CommittedWrite> Committed
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _committed];
+        }
+    }
+
+    public int BodiesReturned
+    {
+        get
+        {
+            lock (_gate)
+                return _bodiesReturned;
+        }
+    }
+
+    /// <summary>How many times each step body started in this host, by step key.</summary>
+    public IReadOnlyDictionary<string, (string StepId, int Runs)> BodyRuns
+    {
+        get
+        {
+            lock (_gate)
+                return new Dictionary<string, (string, int)>(_bodyRuns, StringComparer.Ordinal);
+        }
+    }
+
+    public bool Admit(IReadOnlyList<JournalWriter.Row> rows)
+    {
+        lock (_gate)
+        {
+            Touch();
+            if (HasCrashed)
+                return false;
+            _writesInFlight++;
+            return true;
+        }
+    }
+
+    public void Ended(IReadOnlyList<JournalWriter.Row> rows, bool committed)
+    {
+        lock (_gate)
+        {
+            Touch();
+            _writesInFlight--;
+            if (!committed)
+                return;
+            var write = new CommittedWrite(_committed.Count + 1, Decode(rows));
+            _committed.Add(write);
+            if (plan?.AfterWrite == write.Number)
+            {
+                var started = write.Events.Select(e => Started(e.Event)).LastOrDefault(s => s is not null);
+                CrashStep = (started?.Key, started?.StepId);
+                Crash($"after journal write {write.Number} ({Describe(write)})");
+            }
+        }
+    }
+
+    public void BodyStarting(int host, StepReport report)
+    {
+        lock (_gate)
+        {
+            Touch();
+            _bodiesRunning++;
+            if (HasCrashed)
+                throw new HostCrashedException();
+            _bodyRuns[report.Key] = (report.StepId, _bodyRuns.GetValueOrDefault(report.Key).Runs + 1);
+        }
+        StepScope.Current = new RunningStep(host, report.WorkflowId, report.Key, report.StepId);
+    }
+
+    public void BodyEnded(StepReport report, bool returned)
+    {
+        StepScope.Current = null;
+        lock (_gate)
+        {
+            Touch();
+            _bodiesRunning--;
+            if (!returned || HasCrashed)
+                return;
+            _bodiesReturned++;
+            if (plan?.AfterBody == _bodiesReturned)
+            {
+                CrashStep = (report.Key, report.StepId);
+                Crash($"after the body of step {report.Key} '{report.StepId}' returned, before its record was written (step body {_bodiesReturned})");
+            }
+        }
+    }
+
+    /// <summary>Marks something happening now (a signal sent, the clock moved).</summary>
+    public void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());
+
+    /// <summary>No step body runs, no write is under way, no timer was armed, and nothing happened for <paramref name="settle"/>.</summary>
+    public bool IsQuiet(TimeSpan settle)
+    {
+        var armings = clock.Armings;
+        if (Interlocked.Exchange(ref _armings, armings) != armings)
+            Touch();
+        lock (_gate)
+            return _bodiesRunning == 0 && _writesInFlight == 0
+                && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastActivity)) >= settle;
+    }
+
+    private void Crash(string point)
+    {
+        CrashPoint = point;
+        _crashed.TrySetResult();
+    }
+
+    private static StepStarted? Started(IJournalEvent e) => e switch
+    {
+        StepStarted s => s,
+        StepsCompletedThenStarted c => c.Started,
+        _ => null,
+    };
+
+    private static List<(string, IJournalEvent)> Decode(IReadOnlyList<JournalWriter.Row> rows) =>
+        rows.Where(r => r.Identifier == JournalEventSerializer.Id && r.PersistenceId.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
+            .Select(r => (r.PersistenceId[WorkflowActor.PersistenceIdPrefix.Length..], JournalEventSerializer.Read(r.Message, r.Manifest)))
+            .ToList();
+
+    /// <summary>What a write recorded, as a user reads it: <c>step wf:2 'charge' started</c>.</summary>
+    public static string Describe(CommittedWrite write) => string.Join("; ", write.Events.Select(e => Describe(e.WorkflowId, e.Event)));
+
+    private static string Describe(string workflowId, IJournalEvent e) => e switch
+    {
+        WorkflowStarted s => $"workflow '{workflowId}' ({s.WorkflowType}) started",
+        BranchesReserved b => $"{b.Count} parallel branches reserved at {b.Key}",
+        StepStarted s => $"step {s.Key} '{s.StepId}' started (IN_PROGRESS, attempt {s.Attempt})",
+        StepCompleted c => $"step {c.Key} completed",
+        StepsCompletedThenStarted c => string.Join(", ", c.Completed.Select(x => $"step {x.Key} completed")) + $" with step {c.Started.Key} '{c.Started.StepId}' started (IN_PROGRESS)",
+        StepFailed f => $"step {f.Key} failed",
+        RunResumed => $"workflow '{workflowId}' resumed",
+        RunCompleted => $"workflow '{workflowId}' completed",
+        RunFailed => $"workflow '{workflowId}' failed",
+        TimerStarted t => $"timer {t.Key} started",
+        TimerFired t => $"timer {t.Key} fired",
+        SignalReceived r => $"signal '{r.Name}' received by '{workflowId}'",
+        SignalWaitStarted w => $"wait {w.Key} for signal '{w.Name}' started",
+        SignalWaitEnded w => $"wait {w.Key} ended ({(w.TimedOut ? "timed out" : "signal taken")})",
+        CancelRequested => $"cancellation of '{workflowId}' requested",
+        RunCancelled => $"workflow '{workflowId}' cancelled",
+        _ => e.GetType().Name,
+    };
+}
