@@ -53,7 +53,7 @@ public static class CrashTest
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(40);
 
     /// <summary>How long a host must stay quiet, with a workflow running, nothing to send and no timer armed, before it is found stuck.</summary>
-    private static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan StuckAfter = TimeSpan.FromSeconds(10);
 
     /// <summary>Runs the crash test of workflow type <paramref name="workflowType"/> with <paramref name="input"/>.</summary>
     /// <exception cref="InvalidOperationException">The run without crashes did not end (it waits for something never sent, or took longer than the timeout), or refused the start or something sent.</exception>
