@@ -15,7 +15,13 @@ internal sealed record WorkflowStarted(
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;
 
-internal sealed record StepStarted(string Key, string StepId, int Attempt, DateTimeOffset At) : IJournalEvent;
+// Node: in cluster mode, the node incarnation that runs the step (absent on one machine and in older events).
+internal sealed record StepStarted(
+    string Key,
+    string StepId,
+    int Attempt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Node = null) : IJournalEvent;
 
 // Type: the step's declared result type (TypeNames), so that a replay that cannot read the result names both types.
 // Absent in events written before it was recorded.

@@ -84,6 +84,7 @@ internal sealed class WorkflowJournal
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;
                 step.StartedAt = s.At;
+                step.Node = s.Node;
                 step.EndedAt = null;
                 step.Error = null;
                 // A run that starts a step is running, whatever the previous run ended with.
@@ -211,6 +212,7 @@ internal sealed class WorkflowJournal
         public StepStatus Status { get; set; }
         public int Attempts { get; set; }
         public DateTimeOffset StartedAt { get; set; }
+        public string? Node { get; set; }
         public DateTimeOffset? EndedAt { get; set; }
         public string? ResultJson { get; set; }
         public string? ResultType { get; set; }

@@ -83,16 +83,22 @@ internal sealed partial class WorkflowActor
         // Orphaned: started before this host found itself alone on the database, or started by a previous
         // incarnation of this actor (a journal failure stopped it, and its run with it).
         var startedHere = _requests.StartedHere(step.Key);
-        var orphaned = startedHere || _runtime.AloneSince is { } alone && step.StartedAt < alone;
+        // On a cluster: started by a node incarnation the cluster has removed (downed and gone), which runs nothing any
+        // more. A node that is still a member (even unreachable, or leaving) may still run it: the stale timeout decides.
+        var removedNode = step.Node is { } node && _runtime.Membership is { } membership
+            && node != membership.SelfNode && membership.IsRemoved(node);
+        var orphaned = startedHere || removedNode || _runtime.AloneSince is { } alone && step.StartedAt < alone;
         if (age >= staleTimeout || orphaned)
         {
             var reason = age >= staleTimeout
                 ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
                 : startedHere
                     ? $"stale: IN_PROGRESS for {Format(age)}, left by this workflow's actor when a journal failure stopped it"
-                    : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
+                    : removedNode
+                        ? $"stale: IN_PROGRESS for {Format(age)}, left by node {step.Node}, which the cluster has removed"
+                        : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
             var stale = new StepFailed(step.Key, reason, Now);
-            var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now);
+            var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now, _runtime.Membership?.SelfNode);
             _log.Warning("Step [{0}] ({1}) of workflow [{2}] is a zombie ({3}); marking it FAILED and running it again",
                 step.Key, step.StepId, _workflowId, reason);
             Write([stale, restarted], () => reply.TrySetResult(new ExecuteStep(restarted.Key, restarted.Attempt)));
@@ -119,8 +125,7 @@ internal sealed partial class WorkflowActor
     private static readonly TimeSpan JournalPollInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Whether this actor's journal is the engine's own SQLite journal, which it can read directly.</summary>
-    private bool PollsJournal =>
-        _runtime.Settings.JournalPluginId == Configuration.PersistencePlugins.JournalPath;
+    private bool PollsJournal => _runtime.Settings.UsesEngineSqlite;
 
     private void OnDecideStepAgain(DecideStepAgain again)
     {
@@ -161,7 +166,7 @@ internal sealed partial class WorkflowActor
     private sealed record JournalChecked(DecideStepAgain Again, bool Moved);
 
     private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
-        Write([new StepStarted(key, stepId, attempt, Now)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
+        Write([new StepStarted(key, stepId, attempt, Now, _runtime.Membership?.SelfNode)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

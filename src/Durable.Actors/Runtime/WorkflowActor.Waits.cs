@@ -105,7 +105,7 @@ internal sealed partial class WorkflowActor
         }
         // A child that ended while nobody recorded it here (a crash between its end and its message) tells again.
         if (ChildSignals.ChildOf(wait.SignalName) is { } child)
-            _coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
+            _runtime.Coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
         if (timeoutAt is { } due)
             Await(wait, due);
         else
@@ -346,7 +346,7 @@ internal sealed partial class WorkflowActor
         var outcome = new ChildOutcome(_journal.Status.ToString().ToUpperInvariant(), _journal.ResultJson,
             _journal.Status == WorkflowRunStatus.Completed ? null : _journal.Error);
         var json = System.Text.Json.JsonSerializer.Serialize(outcome, _runtime.Registry.JsonOptions);
-        _coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
+        _runtime.Coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
     }
 
     /// <summary>A durable wait the run's code awaits: a timer (<see cref="Fired"/>) or a signal wait (<see cref="Signalled"/>).</summary>

@@ -31,10 +31,16 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     // actor, so the next actor runs them again at once rather than after the stale timeout).
     private readonly Dictionary<string, WorkflowRequests> _leftBehind = new(StringComparer.Ordinal);
 
-    public WorkflowCoordinatorActor(WorkflowRuntime runtime)
+    // Cluster mode: this coordinator is the sharded entity of one bucket of workflow ids, and recovers only those.
+    private readonly Func<string, bool>? _owns;
+
+    public WorkflowCoordinatorActor(WorkflowRuntime runtime, Func<string, bool>? owns)
     {
         _runtime = runtime;
-        runtime.Coordinator = Self;
+        _owns = owns;
+        // On one machine the coordinator routes between workflows; in cluster mode the shard region does (set before).
+        if (owns is null && runtime.Coordinator.IsNobody())
+            runtime.Coordinator = Self;
 
         Receive<IWorkflowCommand>(command =>
         {
@@ -58,11 +64,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<PendingWorkflowsFound>(found =>
         {
             var now = _runtime.Clock.GetUtcNow();
-            var waiting = found.Workflows.Count(w => w.WakeAt is not null);
-            _log.Info("Recovering {0} unfinished workflows ({1} of them wait: woken when due)", found.Workflows.Count, waiting);
+            var mine = found.Workflows.Where(w => _owns is null || _owns(w.WorkflowId)).ToList();
+            var waiting = mine.Count(w => w.WakeAt is not null);
+            if (_owns is null || mine.Count > 0)
+                _log.Info("Recovering {0} unfinished workflows ({1} of them wait: woken when due)", mine.Count, waiting);
             // Through the wake-up queue: at most MaxWakingUp of them run their recovery at once, in due order. One
             // that waits for a signal or a child only is woken by it, not by time.
-            foreach (var (id, wakeAt) in found.Workflows)
+            foreach (var (id, wakeAt) in found.Workflows.Where(w => _owns is null || _owns(w.WorkflowId)))
             {
                 if (wakeAt != WorkflowIndex.NoDueTime)
                     OnWakeAt(new WakeAt(id, wakeAt ?? now));
@@ -82,6 +90,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<StillRunning>(_ => { });
         Receive<WorkflowBegun>(_ => { });
         Receive<WakeDue>(_ => OnWakeDue());
+        // Cluster mode: a node asks every bucket to exist, so each one recovers its workflows (see Cluster/).
+        Receive<EnsureBucket>(_ => { });
     }
 
     protected override void PreStart()
