@@ -17,6 +17,8 @@ internal static class ClusterServe
         {
             if (string.IsNullOrWhiteSpace(request.Postgres))
                 throw new UsageException("serve --cluster needs --postgres <connection string>, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"");
+            if (request.MinNodes < 1)
+                throw new UsageException($"--min-nodes must be 1 or more, not {request.MinNodes}");
             if (request.Port is < 1 or > 65535)
                 throw new UsageException($"--port must be from 1 to 65535, not {request.Port}");
             var seeds = (request.Seeds.Length == 0 ? [$"{request.Hostname}:{request.Port}"] : request.Seeds).Select(SeedAddress).ToList();
@@ -32,6 +34,9 @@ internal static class ClusterServe
                   cluster {
                     seed-nodes = [{{string.Join(", ", seeds.Select(DurableWorkflowsOptions.Quote))}}]
                     roles = ["workflows"]
+                    # Members become Up (and the buckets are placed) once this many nodes joined, so that a cold start
+                    # spreads the buckets instead of placing them all on the first node.
+                    min-nr-of-members = {{request.MinNodes.ToString(CultureInfo.InvariantCulture)}}
                   }
                   loglevel = {{(request.Verbose ? "INFO" : "WARNING")}}
                   stdout-loglevel = OFF
@@ -44,6 +49,11 @@ internal static class ClusterServe
                 {{(staleTimeout is { } t ? $"durable-actors.stale-timeout = {(long)t.TotalMilliseconds}ms" : "")}}
                 """;
             var config = ConfigurationFactory.ParseString(hocon);
+            // A node's heartbeats run on the thread pool. At start, linq2db and Npgsql warm up with synchronous work on
+            // pool threads, and on a loaded machine the pool grows too slowly: heartbeats were delayed by 12 s and the
+            // nodes downed each other. More threads from the start keep them on time.
+            ThreadPool.GetMinThreads(out var workers, out var io);
+            ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
             // Checked before the node joins anything: a node without its database must not take buckets.
             using var system = ActorSystem.Create(SystemName, DurableCluster.CreateSetup(config));
             try
@@ -96,4 +106,4 @@ internal static class ClusterServe
     }
 }
 
-internal sealed record ClusterServeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose);
+internal sealed record ClusterServeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose, int MinNodes = 1);

@@ -15,10 +15,13 @@ internal sealed class BucketKeeper : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     private readonly TimeSpan _interval;
+    private readonly TimeSpan _after;
 
-    public BucketKeeper(IActorRef region, int buckets, TimeSpan interval)
+    public BucketKeeper(IActorRef region, int buckets, TimeSpan interval, TimeSpan after)
     {
         _interval = interval;
+        _after = after;
+        Receive<Up>(_ => Timers.StartPeriodicTimer("ensure-buckets", Tick.Instance, _after, _interval));
         Receive<Tick>(_ =>
         {
             for (var bucket = 0; bucket < buckets; bucket++)
@@ -26,7 +29,21 @@ internal sealed class BucketKeeper : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("ensure-buckets", Tick.Instance, TimeSpan.Zero, _interval);
+    // The first asks wait until this node is up and then `ensure-buckets-after`: on a cold start of several nodes their
+    // shard regions have all registered by then, so the buckets are spread over them instead of all landing on the
+    // first node to register.
+    protected override void PreStart()
+    {
+        var self = Self;
+        Akka.Cluster.Cluster.Get(Context.System).RegisterOnMemberUp(() => self.Tell(Up.Instance));
+    }
+
+    private sealed class Up
+    {
+        public static Up Instance { get; } = new();
+
+        private Up() { }
+    }
 
     private sealed class Tick
     {

@@ -65,6 +65,7 @@ public static class DurableCluster
             throw new ConfigurationException($"durable-actors.cluster.buckets must be 1 or more, not {buckets.Count}.");
         var role = config.GetString("role", "workflows");
         var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
+        var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
 
         var cluster = Akka.Cluster.Cluster.Get(system);
         var sharding = ClusterSharding.Get(system);
@@ -83,13 +84,13 @@ public static class DurableCluster
                 buckets);
             // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
             runtime.Coordinator = region;
-            system.ActorOf(Props.Create(() => new BucketKeeper(region, buckets.Count, interval)), "durable-bucket-keeper");
+            system.ActorOf(Props.Create(() => new BucketKeeper(region, buckets.Count, interval, after)), "durable-bucket-keeper");
         }
         else
         {
             region = sharding.StartProxy(TypeName, role, buckets);
         }
-        WorkflowClient.Register(system, region, registry);
+        WorkflowClient.Register(system, region, registry, config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5)));
         return region;
     }
 

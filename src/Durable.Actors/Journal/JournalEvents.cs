@@ -51,7 +51,12 @@ internal sealed record TimerStarted(string Key, DateTimeOffset WakeAt, DateTimeO
 internal sealed record TimerFired(string Key, DateTimeOffset At) : IJournalEvent;
 
 // A signal sent to the workflow, durable before its sender is told; waits consume a name's signals in this order.
-internal sealed record SignalReceived(string Name, string PayloadJson, DateTimeOffset At) : IJournalEvent;
+// DeliveryId: the sender's id of this delivery (SignalWorkflow.DeliveryId), so that a resend is delivered once; absent when none was given.
+internal sealed record SignalReceived(
+    string Name,
+    string PayloadJson,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeliveryId = null) : IJournalEvent;
 
 // A wait at Key for the next signal named Name, timing out at TimeoutAt (null: never).
 internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset? TimeoutAt, DateTimeOffset At) : IJournalEvent;

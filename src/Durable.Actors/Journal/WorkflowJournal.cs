@@ -11,6 +11,10 @@ internal sealed class WorkflowJournal
     private readonly HashSet<string> _branchKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WaitEntry> _waits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _signals = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _signalDeliveries = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a signal with this delivery id was received already (a resend of it is not delivered again).</summary>
+    public bool HasSignalDelivery(string deliveryId) => _signalDeliveries.Contains(deliveryId);
     private readonly Dictionary<string, int> _consumed = new(StringComparer.Ordinal);
 
     public bool Exists => WorkflowType is not null;
@@ -139,6 +143,8 @@ internal sealed class WorkflowJournal
                 if (!_signals.TryGetValue(s.Name, out var received))
                     _signals[s.Name] = received = [];
                 received.Add(s.PayloadJson);
+                if (s.DeliveryId is { } deliveryId)
+                    _signalDeliveries.Add(deliveryId);
                 break;
             case SignalWaitStarted w:
                 _waits[w.Key] = new WaitEntry(w.Key, w.Name, w.TimeoutAt, w.At);

@@ -116,13 +116,19 @@ internal sealed partial class WorkflowActor
         }
         // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
         // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
-        var wait = PollsJournal && remaining > JournalPollInterval ? JournalPollInterval : remaining;
+        // On a cluster, a step of another node is decided again every second: it runs at once when that node is removed.
+        var poll = PollsJournal || step.Node is not null && _runtime.Membership is not null;
+        var interval = PollsJournal ? JournalPollInterval : MembershipPollInterval;
+        var wait = poll && remaining > interval ? interval : remaining;
         var self = Self;
         _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
     }
 
     /// <summary>How often a step waiting on another host's IN_PROGRESS record looks for that host's writes.</summary>
     private static readonly TimeSpan JournalPollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often a step waiting on another cluster node's IN_PROGRESS record asks whether the cluster removed that node.</summary>
+    private static readonly TimeSpan MembershipPollInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Whether this actor's journal is the engine's own SQLite journal, which it can read directly.</summary>
     private bool PollsJournal => _runtime.Settings.UsesEngineSqlite;

@@ -212,6 +212,12 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowNotFound(_workflowId));
             return;
         }
+        // A resend of a signal already received (its reply was lost, or a retry crossed it): delivered once, answered again.
+        if (signal.DeliveryId is { } deliveryId && _journal.HasSignalDelivery(deliveryId))
+        {
+            _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
+            return;
+        }
         if (InvalidSignal(signal) is { } problem)
         {
             _requests.Answer(request, new WorkflowRejected(_workflowId, problem));
@@ -223,11 +229,11 @@ internal sealed partial class WorkflowActor
                 $"workflow '{_workflowId}' has ended ({_journal.Status.ToString().ToUpperInvariant()}); signal '{signal.SignalName}' was not delivered"));
             return;
         }
-        DeliverSignal(request, signal.SignalName, signal.PayloadJson ?? "null");
+        DeliverSignal(request, signal.SignalName, signal.PayloadJson ?? "null", signal.DeliveryId);
     }
 
     /// <summary>Makes the signal durable, answers the sender, and hands it to a wait (or runs a put-away workflow on).</summary>
-    private void DeliverSignal(WorkflowRequest request, string name, string payload)
+    private void DeliverSignal(WorkflowRequest request, string name, string payload, string? deliveryId = null)
     {
         if (!_journal.Exists || _journal.IsFinal)
         {
@@ -237,7 +243,7 @@ internal sealed partial class WorkflowActor
             return;
         }
         var signal = new SignalWorkflow(_workflowId, name, payload);
-        Write([new SignalReceived(signal.SignalName, payload, Now)], () =>
+        Write([new SignalReceived(signal.SignalName, payload, Now, deliveryId)], () =>
         {
             _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
             if (_run is { } run)
