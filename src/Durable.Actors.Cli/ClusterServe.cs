@@ -49,6 +49,8 @@ internal static class ClusterServe
                 {{(staleTimeout is { } t ? $"durable-actors.stale-timeout = {(long)t.TotalMilliseconds}ms" : "")}}
                 """;
             var config = ConfigurationFactory.ParseString(hocon);
+            if (request.ConfigFile is { } file)
+                config = config.WithFallback(ReadConfig(file));
             // A node's heartbeats run on the thread pool. At start, linq2db and Npgsql warm up with synchronous work on
             // pool threads, and on a loaded machine the pool grows too slowly: heartbeats were delayed by 12 s and the
             // nodes downed each other. More threads from the start keep them on time.
@@ -94,6 +96,21 @@ internal static class ClusterServe
         }
     }
 
+    /// <summary>The <c>--config</c> file: HOCON over the cluster defaults (the command's own options still win).</summary>
+    private static Config ReadConfig(string file)
+    {
+        if (!File.Exists(file))
+            throw new UsageException($"--config '{Path.GetFullPath(file)}' does not exist");
+        try
+        {
+            return ConfigurationFactory.ParseString(File.ReadAllText(file));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new UsageException($"--config '{Path.GetFullPath(file)}' is not valid HOCON: {e.Message}");
+        }
+    }
+
     /// <summary><c>host:port</c> or a full <c>akka.tcp://durable@host:port</c> address.</summary>
     private static string SeedAddress(string seed)
     {
@@ -106,4 +123,4 @@ internal static class ClusterServe
     }
 }
 
-internal sealed record ClusterServeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose, int MinNodes = 1);
+internal sealed record ClusterServeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose, int MinNodes = 1, string? ConfigFile = null);

@@ -68,10 +68,11 @@ var hostname = new Option<string>("--hostname") { Description = "With --cluster:
 var seeds = new Option<string[]>("--seed") { Description = "With --cluster: a seed node as host:port (repeat it; default: this node, which then forms a new cluster)", AllowMultipleArgumentsPerToken = false };
 var postgres = new Option<string?>("--postgres") { Description = "With --cluster: the PostgreSQL connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"" };
 var minNodes = new Option<int>("--min-nodes") { Description = "With --cluster: start placing workflows once this many nodes joined (on a cold start of several nodes)", DefaultValueFactory = _ => 1 };
+var clusterConfig = new Option<string?>("--config") { Description = "With --cluster: a HOCON file over the cluster defaults (e.g. split-brain resolver timings)" };
 var verbose = new Option<bool>("--verbose") { Description = "With --cluster: log Akka's cluster events (INFO) on stderr" };
-var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout, cluster, port, hostname, seeds, postgres, verbose, minNodes };
+var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout, cluster, port, hostname, seeds, postgres, verbose, minNodes, clusterConfig };
 serve.SetAction((r, ct) => r.GetValue(cluster)
-    ? ClusterServe.RunAsync(new ClusterServeRequest(r.GetValue(hostname)!, r.GetValue(port), r.GetValue(seeds) ?? [], r.GetValue(postgres), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(verbose), r.GetValue(minNodes)), ct)
+    ? ClusterServe.RunAsync(new ClusterServeRequest(r.GetValue(hostname)!, r.GetValue(port), r.GetValue(seeds) ?? [], r.GetValue(postgres), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(verbose), r.GetValue(minNodes), r.GetValue(clusterConfig)), ct)
     : Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
 
 var all = new Option<bool>("--all") { Description = "Check every workflow, not only the unfinished ones" };

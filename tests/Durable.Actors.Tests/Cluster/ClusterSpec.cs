@@ -125,6 +125,27 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Signal_SentAgainWithItsDeliveryId_IsDeliveredOnce()
+    {
+        var port = ClusterNodes.FreePort();
+        var registry = new WorkflowRegistry().Add<string, string>("waiter", async (ctx, _) =>
+        {
+            var first = await ctx.WaitForSignalAsync<string>("note");
+            return first.Payload!;
+        });
+        var (_, region) = await NodeAsync(port, port, registry);
+        Assert.IsType<Runtime.WorkflowBegun>(await region.Ask<object>(new Runtime.BeginWorkflow("w-1", "waiter", "\"x\"", null), Timeout));
+
+        // A resend (the client's retry after a reply lost with a node) of a signal already received: answered again, not
+        // delivered again; the workflow took it once and ended, so a second delivery would have been refused.
+        var signal = new SignalWorkflow("w-1", "note", "\"hello\"") { DeliveryId = "d-1" };
+        Assert.IsType<SignalDelivered>(await region.Ask<object>(signal, Timeout));
+        Assert.Equal("\"hello\"", Assert.IsType<WorkflowCompleted>(await region.Ask<object>(new ResumeWorkflow("w-1"), Timeout)).ResultJson);
+        Assert.IsType<SignalDelivered>(await region.Ask<object>(signal, Timeout));
+        Assert.IsType<WorkflowRejected>(await region.Ask<object>(signal with { DeliveryId = "d-2" }, Timeout));
+    }
+
+    [Fact]
     public async Task ServeCluster_WithPostgresUnreachable_ExitsWithOneLineNamingHostAndPort()
     {
         var closed = ClusterNodes.FreePort();

@@ -179,6 +179,12 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
                          "--min-nodes", "3",
                      })
                 start.ArgumentList.Add(arg);
+            // For measuring other split-brain resolver timings: a HOCON file given to every node.
+            if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } config)
+            {
+                start.ArgumentList.Add("--config");
+                start.ArgumentList.Add(config);
+            }
             var node = new Node(Process.Start(start)!, effects, port);
             node._process.OutputDataReceived += (_, e) =>
             {
