@@ -69,6 +69,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         var seenBefore = _nodes.ToDictionary(n => n, n => n.Effects().Length);
         var lost = victim.Effects().Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
+        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL node {victim.Port}");
         victim.Kill();
 
         // Signals sent during the failover: the region keeps those for the lost node's buckets until they start again.
@@ -185,6 +186,10 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
                 start.ArgumentList.Add("--config");
                 start.ArgumentList.Add(config);
             }
+            // For measuring where failover time goes: Akka's cluster log of every node, kept in this folder.
+            var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
+            if (logs is { Length: > 0 })
+                start.ArgumentList.Add("--verbose");
             var node = new Node(Process.Start(start)!, effects, port);
             node._process.OutputDataReceived += (_, e) =>
             {
@@ -194,7 +199,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             node._process.ErrorDataReceived += (_, e) =>
             {
                 if (e.Data is { } line)
-                    node._stderr.Enqueue(line);
+                    node._stderr.Enqueue(DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture) + " " + line);
             };
             node._process.Exited += (_, _) => node._up.TrySetException(new InvalidOperationException($"node {port} exited"));
             node._process.EnableRaisingEvents = true;
@@ -228,6 +233,11 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             if (!_process.HasExited)
                 _process.Kill();
             _process.WaitForExit(10_000);
+            if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS") is { Length: > 0 } logs)
+            {
+                Directory.CreateDirectory(logs);
+                File.WriteAllLines(Path.Combine(logs, $"node-{Port}.log"), _stderr);
+            }
             _process.Dispose();
         }
     }
