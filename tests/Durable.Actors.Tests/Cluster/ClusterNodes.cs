@@ -9,6 +9,13 @@ namespace Durable.Actors.Tests.Cluster;
 /// <summary>In-process cluster nodes for tests: each its own ActorSystem on a loopback port.</summary>
 public static class ClusterNodes
 {
+    // As serve --cluster does: heartbeats run on the thread pool, which grows too slowly under synchronous warm-up work.
+    static ClusterNodes()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

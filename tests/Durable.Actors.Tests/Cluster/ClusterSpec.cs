@@ -13,6 +13,7 @@ namespace Durable.Actors.Tests.Cluster;
 /// Cluster mode in one process: workflow nodes and a proxy-only member on loopback ports, the journal in a fresh
 /// PostgreSQL database. The same samples, client and messages as on one machine.
 /// </summary>
+[Collection(ClusterTests.Name)]
 public sealed class ClusterSpec : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);

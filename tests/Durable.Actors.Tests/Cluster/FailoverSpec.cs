@@ -14,6 +14,7 @@ namespace Durable.Actors.Tests.Cluster;
 /// over. One node is killed with SIGKILL mid-run; every workflow completes on the survivors, no completed step runs
 /// again, and no signal is lost.
 /// </summary>
+[Collection(ClusterTests.Name)]
 public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDisposable
 {
     private const int Reports = 200;
