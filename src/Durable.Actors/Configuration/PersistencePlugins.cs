@@ -86,6 +86,9 @@ internal static class PersistencePlugins
               connection-string = {{cs}}
               auto-initialize = on
               tag-write-mode = TagTable
+              # Off, as for SQLite: the breaker counts every workflow's failures together and, once open, fails every
+              # write and read for its reset timeout even after the database is back; each workflow's supervisor backs off.
+              circuit-breaker.max-failures = 2147483647
             }
             {{SnapshotPath}} {
               class = "Akka.Persistence.Snapshot.NoSnapshotStore, Akka.Persistence"

@@ -76,7 +76,15 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                     OnWakeAt(new WakeAt(id, wakeAt ?? now));
             }
         });
-        Receive<Status.Failure>(failure => _log.Error(failure.Cause, "Could not find unfinished workflows to recover"));
+        Receive<Status.Failure>(failure =>
+        {
+            _log.Error(failure.Cause, "Could not find unfinished workflows to recover");
+            // Cluster mode: the bucket may have moved here from a lost node; its workflows must be recovered, so the
+            // recovery is tried again (the database may be back by then).
+            if (_owns is not null)
+                Later(RetryDelay, RecoverAgain.Instance);
+        });
+        Receive<RecoverAgain>(_ => Recover());
         // Replies to the coordinator's own requests (recovery and wake-ups): each lets the next due workflow wake.
         Receive<WorkflowCompleted>(c => Woke(c.WorkflowId, () => _log.Info("Recovered workflow [{0}] completed", c.WorkflowId)));
         Receive<WorkflowFailed>(f => Woke(f.WorkflowId, () => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error)));
@@ -94,7 +102,28 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<EnsureBucket>(_ => { });
     }
 
-    protected override void PreStart()
+    protected override void PreStart() => Recover();
+
+    // Cluster mode: how long a bucket waits before it tries again what the database refused (recovery, a workflow
+    // whose supervisor gave up), so that its workflows go on once the database is back.
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
+
+    private readonly List<ITimer> _later = [];
+
+    private void Later(TimeSpan delay, object message)
+    {
+        var self = Self;
+        _later.Add(_runtime.Clock.CreateTimer(_ => self.Tell(message), null, delay, Timeout.InfiniteTimeSpan));
+    }
+
+    private sealed class RecoverAgain
+    {
+        public static RecoverAgain Instance { get; } = new();
+
+        private RecoverAgain() { }
+    }
+
+    private void Recover()
     {
         if (_runtime.Settings.RecoverOnStart)
             JournalReader.GetRecoveryAsync(Context.System, CancellationToken.None)
@@ -198,6 +227,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
         if (requests.HasLeftovers)
             _leftBehind[workflowId] = requests;
+        // Cluster mode: no person runs `resume` on a cluster node; the bucket resumes the workflow itself later, so
+        // that it goes on once the database is back (and keeps trying, every few seconds, while it is not).
+        if (_owns is not null)
+        {
+            _log.Warning("Workflow [{0}] is resumed again in {1} s", workflowId, RetryDelay.TotalSeconds);
+            Later(RetryDelay, new ResumeWorkflow(workflowId));
+        }
     }
 
     // Workflows put away while they wait, by when they are due: one timer, for the earliest.
@@ -268,6 +304,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     protected override void PostStop()
     {
         _wakeTimer?.Dispose();
+        foreach (var timer in _later)
+            timer.Dispose();
         base.PostStop();
     }
 

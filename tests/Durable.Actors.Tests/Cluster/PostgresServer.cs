@@ -28,6 +28,40 @@ public static class PostgresServer
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
+    /// <summary>A server of its own, for a test that stops and starts it.</summary>
+    public static PrivateServer StartPrivate()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "durable-actors-postgres", Guid.NewGuid().ToString("N"));
+        var server = new PrivateServer(FindScript(), folder);
+        server.Start();
+        return server;
+    }
+
+    public sealed class PrivateServer(string script, string folder) : IDisposable
+    {
+        public string ConnectionString { get; private set; } = "";
+
+        public void Start() =>
+            ConnectionString = Run(script, "start", folder).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
+
+        public void Stop() => Run(script, "stop", folder);
+
+        public void Dispose()
+        {
+            Stop();
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+
     private static string StartOrFind()
     {
         if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } given)
