@@ -82,8 +82,6 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         await Until(() => survivors.Any(n => n.Effects().Skip(seenBefore[n]).Any(l => lost.Contains(l.Split(' ')[0]))), "a lost workflow resumed on a survivor");
         var failover = clock.Elapsed;
         output.WriteLine($"failover: {failover.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s from SIGKILL until a lost workflow ran a step on a survivor ({lost.Count} workflows had run steps on the victim)");
-        File.AppendAllText(Path.Combine(Path.GetTempPath(), "durable-actors-failover.txt"),
-            failover.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + Environment.NewLine);
 
         await Task.WhenAll(signals).WaitAsync(Timeout);
         var total = Reports + Sleepers + Signalled;
