@@ -69,20 +69,16 @@ public static class PostgresServer
         var script = FindScript();
         var folder = Path.Combine(Path.GetTempPath(), "durable-actors-postgres", Guid.NewGuid().ToString("N"));
         var output = Run(script, "start", folder);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            Run(script, "stop", folder);
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        };
+        // The test host may be killed rather than exit (ProcessExit would not run): a watchdog stops the server once
+        // this process is gone, however it ends.
+        var watchdog = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+                 {
+                     "bash", "-c", "while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; \"$2\" stop \"$3\" >/dev/null 2>&1; rm -rf \"$3\"",
+                     "watchdog", Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), script, folder,
+                 })
+            watchdog.ArgumentList.Add(arg);
+        Process.Start(watchdog)?.Dispose();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[^1];
     }
 
