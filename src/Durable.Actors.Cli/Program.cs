@@ -62,8 +62,18 @@ var reason = new Option<string?>("--reason") { Description = "Why, kept with the
 var cancel = new Command("cancel", "Cancel a workflow: it wakes, runs its cleanup steps and ends CANCELLED") { cancelId, reason, db, effects };
 cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetValue(reason), r.GetValue(db)!, r.GetValue(effects), ct));
 
-var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout };
-serve.SetAction((r, ct) => Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
+var cluster = new Option<bool>("--cluster") { Description = "Run as a node of a cluster, journaled in PostgreSQL (needs --postgres; see --port, --seed)" };
+var port = new Option<int>("--port") { Description = "With --cluster: this node's TCP port", DefaultValueFactory = _ => 4053 };
+var hostname = new Option<string>("--hostname") { Description = "With --cluster: the address other nodes reach this one at", DefaultValueFactory = _ => "127.0.0.1" };
+var seeds = new Option<string[]>("--seed") { Description = "With --cluster: a seed node as host:port (repeat it; default: this node, which then forms a new cluster)", AllowMultipleArgumentsPerToken = false };
+var postgres = new Option<string?>("--postgres") { Description = "With --cluster: the PostgreSQL connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"" };
+var minNodes = new Option<int>("--min-nodes") { Description = "With --cluster: start placing workflows once this many nodes joined (on a cold start of several nodes)", DefaultValueFactory = _ => 1 };
+var clusterConfig = new Option<string?>("--config") { Description = "With --cluster: a HOCON file over the cluster defaults (e.g. split-brain resolver timings)" };
+var verbose = new Option<bool>("--verbose") { Description = "With --cluster: log Akka's cluster events (INFO) on stderr" };
+var serve = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due") { db, effects, staleTimeout, busyTimeout, cluster, port, hostname, seeds, postgres, verbose, minNodes, clusterConfig };
+serve.SetAction((r, ct) => r.GetValue(cluster)
+    ? ClusterServe.RunAsync(new ClusterServeRequest(r.GetValue(hostname)!, r.GetValue(port), r.GetValue(seeds) ?? [], r.GetValue(postgres), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(verbose), r.GetValue(minNodes), r.GetValue(clusterConfig)), ct)
+    : Commands.ServeAsync(r.GetValue(db)!, r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), ct));
 
 var all = new Option<bool>("--all") { Description = "Check every workflow, not only the unfinished ones" };
 var check = new Command("check", "Replay the unfinished workflows against the current code, read-only, running no step: exit 0 all compatible, 1 some not") { db, all, json };

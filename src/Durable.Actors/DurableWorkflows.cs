@@ -51,27 +51,40 @@ public static class DurableWorkflows
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
         var settings = PersistencePlugins.Bind(system);
-        SqliteDatabase.Prepare(settings);
         DateTimeOffset? aloneSince = null;
-        if (settings.DatabasePath is { } path)
+        // The SQLite file, its tables and the host lease beside it exist only in the SQLite storage profile.
+        if (settings.Storage == StorageProfile.Sqlite)
+            SqliteDatabase.Prepare(settings);
+        if (settings.Storage == StorageProfile.Sqlite && settings.DatabasePath is { } path)
         {
             var lease = HostLease.Acquire(path, clock);
             system.RegisterOnTermination(lease.Dispose);
             aloneSince = lease.AloneSince;
         }
-        var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
-        {
-            Hooks = hooks ?? RuntimeHooks.None,
-            Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
-        };
+        var runtime = CreateRuntime(system, registry, observer, clock, aloneSince, hooks, loggerFactory: loggerFactory);
         // Akka starts its scheduler on first use and blocks the calling thread until the timer thread runs. When that
         // first use is a thousand workflow actors starting their recovery at once on the thread pool, every pool
         // thread blocks there and the host stalls for seconds while the pool grows. Start it here, once.
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
-        system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
-        var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime)), "durable-workflows");
+        var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime, null)), "durable-workflows");
         WorkflowClient.Register(system, coordinator, registry);
         return coordinator;
+    }
+
+    /// <summary>What every workflow actor of this host shares; also used by cluster mode, which starts its coordinators as sharded entities.</summary>
+    internal static WorkflowRuntime CreateRuntime(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock,
+        DateTimeOffset? aloneSince = null, RuntimeHooks? hooks = null, INodeMembership? membership = null,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    {
+        var settings = PersistencePlugins.Bind(system);
+        var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
+        {
+            Hooks = hooks ?? RuntimeHooks.None,
+            Membership = membership,
+            Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
+        };
+        system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
+        return runtime;
     }
 
     /// <summary>The typed client of the engine started in <paramref name="system"/>: start workflows and get handles on them.</summary>

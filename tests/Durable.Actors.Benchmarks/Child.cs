@@ -47,6 +47,9 @@ internal static class Child
             .Add("storm", () => new StormWorkflow());
         var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
+        if (workload == "cluster-node")
+            // --count carries the port, --steps the seed's port and --db the PostgreSQL connection string.
+            return await ClusterBench.NodeAsync(count, steps, database, registry);
         var observer = new BenchObserver();
         if (sideEffects is not null)
         {

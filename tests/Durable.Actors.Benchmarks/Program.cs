@@ -24,6 +24,7 @@ var w7Workflows = new Option<int>("--w7-workflows") { Description = "W7: workflo
 var w8Workflows = new Option<int>("--w8-workflows") { Description = "W8: workflows whose timers come due at one instant", DefaultValueFactory = _ => 10_000 };
 var w9Signals = new Option<int>("--w9-signals") { Description = "W9: signal round trips, one at a time, each to a workflow waiting in memory", DefaultValueFactory = _ => 1000 };
 var only = new Option<string?>("--only") { Description = "Run only these workloads, comma-separated: f0 (the floor), w1 … w9 (w5 and w6 run together); all by default" };
+var clusterPostgres = new Option<string?>("--cluster-postgres") { Description = "Run W2 and W3 on a cluster of 3 node processes journaled in this PostgreSQL database (a connection string) instead of the SQLite workloads" };
 var child = new Option<string?>("--child") { Hidden = true };
 var db = new Option<string?>("--db") { Hidden = true };
 var count = new Option<int>("--count") { Hidden = true };
@@ -34,7 +35,7 @@ var killAt = new Option<int>("--kill-at") { Hidden = true };
 var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
 {
     synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
-    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, only, child, db, count, steps, effects, killAt,
+    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, only, clusterPostgres, child, db, count, steps, effects, killAt,
 };
 root.SetAction(async (r, ct) =>
 {
@@ -44,6 +45,9 @@ root.SetAction(async (r, ct) =>
         Console.Error.WriteLine($"error: --synchronous '{r.GetValue(synchronous)}' is not full or normal");
         return 2;
     }
+
+    if (r.GetValue(clusterPostgres) is { } postgres)
+        return await ClusterBench.RunAsync(postgres, Math.Max(1, r.GetValue(runs)), r.GetValue(w2Workflows), r.GetValue(w2Steps), r.GetValue(w3Workflows));
 
     if (r.GetValue(child) is { } workload)
         return await Child.RunAsync(workload, r.GetValue(db)!, mode, r.GetValue(count), r.GetValue(steps), r.GetValue(effects), r.GetValue(killAt));

@@ -26,19 +26,28 @@ public sealed class WorkflowClient
 
     private readonly ActorSystem _system;
 
-    private WorkflowClient(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry)
+    private WorkflowClient(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry, TimeSpan? resendAfter)
     {
         _system = system;
         _coordinator = coordinator;
         Registry = registry;
+        _resendAfter = resendAfter;
     }
+
+    // Cluster mode: a message to a node that dies is lost (sharding delivers at most once), so a request unanswered
+    // after this long is sent again. Every request the client sends is idempotent: a start joins the existing
+    // workflow, a signal carries a delivery id. Null on one machine, where nothing is lost in transit.
+    private readonly TimeSpan? _resendAfter;
+
+    /// <summary>Signals carry a delivery id when requests may be sent again.</summary>
+    internal bool Resends => _resendAfter is not null;
 
     internal WorkflowRegistry Registry { get; }
 
     internal JsonSerializerOptions Json => Registry.JsonOptions;
 
-    internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry) =>
-        Clients.AddOrUpdate(system, new WorkflowClient(system, coordinator, registry));
+    internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry, TimeSpan? resendAfter = null) =>
+        Clients.AddOrUpdate(system, new WorkflowClient(system, coordinator, registry, resendAfter));
 
     internal static WorkflowClient Of(ActorSystem system) => Clients.TryGetValue(system, out var client)
         ? client
@@ -58,7 +67,7 @@ public sealed class WorkflowClient
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
         var inputJson = JsonSerializer.Serialize(input, Json);
-        var reply = await _coordinator.Ask<object>(new BeginWorkflow(workflowId, workflowType, inputJson, null, Observability.Telemetry.CurrentTraceParent()), cancellationToken).ConfigureAwait(false);
+        var reply = await AskAsync(new BeginWorkflow(workflowId, workflowType, inputJson, null, Observability.Telemetry.CurrentTraceParent()), cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             WorkflowBegun => new WorkflowHandle<TResult>(this, workflowId),
@@ -74,8 +83,22 @@ public sealed class WorkflowClient
         return new WorkflowHandle<TResult>(this, workflowId);
     }
 
-    internal Task<object> AskAsync(object message, CancellationToken cancellationToken) =>
-        _coordinator.Ask<object>(message, cancellationToken);
+    internal async Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true)
+    {
+        if (_resendAfter is not { } resendAfter || !resend)
+            return await _coordinator.Ask<object>(message, cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            try
+            {
+                return await _coordinator.Ask<object>(message, resendAfter, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AskTimeoutException)
+            {
+                // Lost with a node, or still buffered while its shard moves: send it again (idempotent, see above).
+            }
+        }
+    }
 
     /// <summary>The workflow's status read from the journal (whoever wrote it), or null for an unknown id.</summary>
     internal Task<WorkflowStatus?> StatusAsync(string workflowId, CancellationToken cancellationToken) =>
@@ -126,7 +149,8 @@ public sealed class WorkflowHandle<TResult>
     private async Task<object> EndAsync(CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var watched = _client.AskAsync(new WatchWorkflow(WorkflowId), stop.Token);
+        // Not sent again: a resend would add a watcher each time; the journal is read every second meanwhile.
+        var watched = _client.AskAsync(new WatchWorkflow(WorkflowId), stop.Token, resend: false);
         try
         {
             while (true)
@@ -160,7 +184,8 @@ public sealed class WorkflowHandle<TResult>
     public async Task SignalAsync<TPayload>(string signalName, TPayload payload, CancellationToken cancellationToken = default)
     {
         var json = JsonSerializer.Serialize(payload, _client.Json);
-        var reply = await _client.AskAsync(new SignalWorkflow(WorkflowId, signalName, json), cancellationToken).ConfigureAwait(false);
+        var signal = new SignalWorkflow(WorkflowId, signalName, json) { DeliveryId = _client.Resends ? Guid.NewGuid().ToString("N") : null };
+        var reply = await _client.AskAsync(signal, cancellationToken).ConfigureAwait(false);
         Expect<SignalDelivered>(reply);
     }
 

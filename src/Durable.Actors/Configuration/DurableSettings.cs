@@ -22,9 +22,35 @@ internal sealed record DurableSettings(
     string JournalPluginId,
     string SnapshotPluginId,
     string QueryPluginId,
-    bool AllowForeignDatabase)
+    bool AllowForeignDatabase,
+    StorageProfile Storage,
+    string SqlProviderName,
+    string SqlConnectionString)
 {
     public const string Section = "durable-actors";
+
+    /// <summary>The engine's own SQLite journal and query plugins are in use (its index, its direct reads, the host lease).</summary>
+    public bool UsesEngineSqlite => Storage == StorageProfile.Sqlite && JournalPluginId == PersistencePlugins.JournalPath;
+
+    private static (StorageProfile Profile, string Provider, string ConnectionString) ReadStorage(Config c)
+    {
+        var storage = c.GetString("storage", "sqlite");
+        switch (storage.ToLowerInvariant())
+        {
+            case "sqlite":
+                return (StorageProfile.Sqlite, "", "");
+            case "sql":
+                var provider = c.GetString("sql.provider-name", "");
+                var cs = c.GetString("sql.connection-string", "");
+                if (string.IsNullOrWhiteSpace(provider))
+                    throw new ConfigurationException($"{Section}.sql.provider-name is empty; give a linq2db provider name (e.g. PostgreSQL.15).");
+                if (string.IsNullOrWhiteSpace(cs))
+                    throw new ConfigurationException($"{Section}.storage = sql needs {Section}.sql.connection-string (e.g. Host=127.0.0.1;Port=5432;Username=postgres;Database=durable).");
+                return (StorageProfile.Sql, provider, cs);
+            default:
+                throw new ConfigurationException($"{Section}.storage = '{storage}' is not a storage profile; use sqlite or sql.");
+        }
+    }
 
     private static readonly string[] SynchronousModes = ["OFF", "NORMAL", "FULL", "EXTRA"];
 
@@ -67,6 +93,7 @@ internal sealed record DurableSettings(
             throw new ConfigurationException($"{Section}.stale-timeout must not be negative.");
 
         var busyTimeout = c.GetTimeSpan("sqlite.busy-timeout");
+        var storage = ReadStorage(c);
         var explicitConnectionString = c.GetString("connection-string", "");
         string connectionString;
         string? databasePath;
@@ -116,6 +143,16 @@ internal sealed record DurableSettings(
             c.GetString("journal-plugin"),
             c.GetString("snapshot-plugin"),
             c.GetString("query-plugin"),
-            c.GetBoolean("allow-foreign-database"));
+            c.GetBoolean("allow-foreign-database"),
+            storage.Profile,
+            storage.Provider,
+            storage.ConnectionString);
     }
+}
+
+/// <summary>Where workflows are stored: the engine's SQLite file (one machine), or Akka.Persistence.Sql on another database (a cluster).</summary>
+internal enum StorageProfile
+{
+    Sqlite,
+    Sql,
 }

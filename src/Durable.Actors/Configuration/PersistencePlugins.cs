@@ -20,6 +20,8 @@ internal static class PersistencePlugins
 
     public static Config ToConfig(DurableSettings settings)
     {
+        if (settings.Storage == StorageProfile.Sql)
+            return ToSqlConfig(settings);
         var cs = DurableWorkflowsOptions.Quote(settings.ConnectionString);
         // read-uncommitted makes the plugin's read transactions deferred BEGINs (real WAL readers) instead of
         // BEGIN IMMEDIATE, which would serialize queries with writes; nothing dirty is read without shared cache.
@@ -60,6 +62,48 @@ internal static class PersistencePlugins
               refresh-interval = 50ms
               journal-sequence-retrieval {
                 query-delay = 50ms
+                ask-timeout = 10s
+              }
+            }
+            """);
+    }
+
+    /// <summary>
+    /// Akka.Persistence.Sql's own journal and read journal on another database (PostgreSQL in cluster mode), under the
+    /// engine's plugin paths. None of the SQLite machinery: the plugin writes and reads, its tables are created on
+    /// first use, and the lifecycle tag goes to its tag table.
+    /// </summary>
+    private static Config ToSqlConfig(DurableSettings settings)
+    {
+        var cs = DurableWorkflowsOptions.Quote(settings.SqlConnectionString);
+        var provider = DurableWorkflowsOptions.Quote(settings.SqlProviderName);
+        return ConfigurationFactory.ParseString($$"""
+            {{JournalPath}} {
+              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              plugin-id = "{{JournalPath}}"
+              plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
+              provider-name = {{provider}}
+              connection-string = {{cs}}
+              auto-initialize = on
+              tag-write-mode = TagTable
+              # Off, as for SQLite: the breaker counts every workflow's failures together and, once open, fails every
+              # write and read for its reset timeout even after the database is back; each workflow's supervisor backs off.
+              circuit-breaker.max-failures = 2147483647
+            }
+            {{SnapshotPath}} {
+              class = "Akka.Persistence.Snapshot.NoSnapshotStore, Akka.Persistence"
+              plugin-dispatcher = "akka.actor.default-dispatcher"
+            }
+            {{QueryPath}} {
+              class = "Akka.Persistence.Sql.Query.SqlReadJournalProvider, Akka.Persistence.Sql"
+              plugin-id = "{{QueryPath}}"
+              write-plugin = "{{JournalPath}}"
+              provider-name = {{provider}}
+              connection-string = {{cs}}
+              tag-read-mode = TagTable
+              refresh-interval = 200ms
+              journal-sequence-retrieval {
+                query-delay = 100ms
                 ask-timeout = 10s
               }
             }
@@ -114,6 +158,9 @@ internal static class PersistencePlugins
     /// <summary>Data options that open the configured database and run the per-connection PRAGMAs on every open.</summary>
     private static void Fill(MultiDataOptionsSetup setup, DurableSettings settings)
     {
+        // Another database: the plugins read their HOCON (provider name and connection string).
+        if (settings.Storage != StorageProfile.Sqlite)
+            return;
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, settings.ConnectionString)
             .UseInterceptor(new SqliteConnectionInterceptor(settings.Synchronous, settings.BusyTimeout));

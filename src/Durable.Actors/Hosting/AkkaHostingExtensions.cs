@@ -46,7 +46,7 @@ public static class AkkaHostingExtensions
     /// application that configured <c>akka.loggers</c> before this call; a later <c>ConfigureLoggers</c> overrides it.
     /// Keeps an <c>akka.loglevel</c> already configured.
     /// </summary>
-    private static void RouteAkkaLogsToLoggerFactory(AkkaConfigurationBuilder builder)
+    internal static void RouteAkkaLogsToLoggerFactory(AkkaConfigurationBuilder builder)
     {
         var configured = builder.Configuration.GetOrElse(Config.Empty);
         if (configured.HasPath("akka.loggers"))

@@ -212,7 +212,7 @@ internal static class JournalReader
     private static DurableSettings? EngineJournal(ActorSystem system)
     {
         var settings = PersistencePlugins.Bind(system);
-        return settings.JournalPluginId == PersistencePlugins.JournalPath && settings.QueryPluginId == PersistencePlugins.QueryPath
+        return settings.UsesEngineSqlite && settings.QueryPluginId == PersistencePlugins.QueryPath
             ? settings
             : null;
     }

@@ -18,7 +18,13 @@ internal sealed record WorkflowStarted(
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;
 
-internal sealed record StepStarted(string Key, string StepId, int Attempt, DateTimeOffset At) : IJournalEvent;
+// Node: in cluster mode, the node incarnation that runs the step (absent on one machine and in older events).
+internal sealed record StepStarted(
+    string Key,
+    string StepId,
+    int Attempt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Node = null) : IJournalEvent;
 
 // Type: the step's declared result type (TypeNames), so that a replay that cannot read the result names both types.
 // Absent in events written before it was recorded.
@@ -48,7 +54,12 @@ internal sealed record TimerStarted(string Key, DateTimeOffset WakeAt, DateTimeO
 internal sealed record TimerFired(string Key, DateTimeOffset At) : IJournalEvent;
 
 // A signal sent to the workflow, durable before its sender is told; waits consume a name's signals in this order.
-internal sealed record SignalReceived(string Name, string PayloadJson, DateTimeOffset At) : IJournalEvent;
+// DeliveryId: the sender's id of this delivery (SignalWorkflow.DeliveryId), so that a resend is delivered once; absent when none was given.
+internal sealed record SignalReceived(
+    string Name,
+    string PayloadJson,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeliveryId = null) : IJournalEvent;
 
 // A wait at Key for the next signal named Name, timing out at TimeoutAt (null: never).
 internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset? TimeoutAt, DateTimeOffset At) : IJournalEvent;

@@ -11,6 +11,10 @@ internal sealed class WorkflowJournal
     private readonly HashSet<string> _branchKeys = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WaitEntry> _waits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> _signals = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _signalDeliveries = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a signal with this delivery id was received already (a resend of it is not delivered again).</summary>
+    public bool HasSignalDelivery(string deliveryId) => _signalDeliveries.Contains(deliveryId);
     private readonly Dictionary<string, int> _consumed = new(StringComparer.Ordinal);
 
     public bool Exists => WorkflowType is not null;
@@ -92,6 +96,7 @@ internal sealed class WorkflowJournal
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;
                 step.StartedAt = s.At;
+                step.Node = s.Node;
                 step.EndedAt = null;
                 step.Error = null;
                 // A run that starts a step is running, whatever the previous run ended with.
@@ -147,6 +152,8 @@ internal sealed class WorkflowJournal
                 if (!_signals.TryGetValue(s.Name, out var received))
                     _signals[s.Name] = received = [];
                 received.Add(s.PayloadJson);
+                if (s.DeliveryId is { } deliveryId)
+                    _signalDeliveries.Add(deliveryId);
                 break;
             case SignalWaitStarted w:
                 _waits[w.Key] = new WaitEntry(w.Key, w.Name, w.TimeoutAt, w.At);
@@ -220,6 +227,7 @@ internal sealed class WorkflowJournal
         public StepStatus Status { get; set; }
         public int Attempts { get; set; }
         public DateTimeOffset StartedAt { get; set; }
+        public string? Node { get; set; }
         public DateTimeOffset? EndedAt { get; set; }
         public string? ResultJson { get; set; }
         public string? ResultType { get; set; }

@@ -38,7 +38,14 @@ public sealed record GetWorkflowStatus(string WorkflowId) : IWorkflowCommand;
 /// <see cref="WorkflowRejected"/> when the workflow has ended or the name or payload is not valid. Signals of one name
 /// are consumed in the order they were delivered, each once.
 /// </remarks>
-public sealed record SignalWorkflow(string WorkflowId, string SignalName, string? PayloadJson = null) : IWorkflowCommand;
+public sealed record SignalWorkflow(string WorkflowId, string SignalName, string? PayloadJson = null) : IWorkflowCommand
+{
+    /// <summary>
+    /// Optional: an id of this delivery, so that sending it again (a retry after a lost reply, as the client does on a
+    /// cluster) delivers it once and answers <see cref="SignalDelivered"/> again. Null: every send is a new signal.
+    /// </summary>
+    public string? DeliveryId { get; init; }
+}
 
 /// <summary>Cancels a workflow: its token fires, a sleeping or waiting workflow wakes, and it ends as cancelled.</summary>
 /// <param name="WorkflowId">The workflow.</param>

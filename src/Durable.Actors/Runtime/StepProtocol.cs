@@ -108,3 +108,6 @@ internal sealed record BeginParallel(
 
 /// <summary>A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved key.</summary>
 internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion);
+
+/// <summary>Cluster mode: asks the coordinator of one bucket of workflow ids to exist (its start recovers that bucket's workflows).</summary>
+internal sealed record EnsureBucket(int Bucket);

@@ -83,16 +83,22 @@ internal sealed partial class WorkflowActor
         // Orphaned: started before this host found itself alone on the database, or started by a previous
         // incarnation of this actor (a journal failure stopped it, and its run with it).
         var startedHere = _requests.StartedHere(step.Key);
-        var orphaned = startedHere || _runtime.AloneSince is { } alone && step.StartedAt < alone;
+        // On a cluster: started by a node incarnation the cluster has removed (downed and gone), which runs nothing any
+        // more. A node that is still a member (even unreachable, or leaving) may still run it: the stale timeout decides.
+        var removedNode = step.Node is { } node && _runtime.Membership is { } membership
+            && node != membership.SelfNode && membership.IsRemoved(node);
+        var orphaned = startedHere || removedNode || _runtime.AloneSince is { } alone && step.StartedAt < alone;
         if (age >= staleTimeout || orphaned)
         {
             var reason = age >= staleTimeout
                 ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
                 : startedHere
                     ? $"stale: IN_PROGRESS for {Format(age)}, left by this workflow's actor when a journal failure stopped it"
-                    : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
+                    : removedNode
+                        ? $"stale: IN_PROGRESS for {Format(age)}, left by node {step.Node}, which the cluster has removed"
+                        : $"stale: IN_PROGRESS for {Format(age)}, left by a process that has ended (no other host had the database open)";
             var stale = new StepFailed(step.Key, reason, Now);
-            var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now);
+            var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now, _runtime.Membership?.SelfNode);
             _log.Warning("Step [{0}] ({1}) of workflow [{2}] is a zombie ({3}); marking it FAILED and running it again",
                 step.Key, step.StepId, _workflowId, reason);
             Write([stale, restarted], () => reply.TrySetResult(new ExecuteStep(restarted.Key, restarted.Attempt)));
@@ -103,8 +109,11 @@ internal sealed partial class WorkflowActor
         var again = new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply);
         // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
         // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
+        // On a cluster, a step of another node is decided again every second: it runs at once when that node is removed.
         // Armed before the wait is reported, so that whoever sees the report can move the clock past it.
-        var wait = PollsJournal && remaining > JournalPollInterval ? JournalPollInterval : remaining;
+        var poll = PollsJournal || step.Node is not null && _runtime.Membership is not null;
+        var interval = PollsJournal ? JournalPollInterval : MembershipPollInterval;
+        var wait = poll && remaining > interval ? interval : remaining;
         var self = Self;
         _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
         if (!_run.Waiting.Contains(step.Key))
@@ -119,9 +128,11 @@ internal sealed partial class WorkflowActor
     /// <summary>How often a step waiting on another host's IN_PROGRESS record looks for that host's writes.</summary>
     private static readonly TimeSpan JournalPollInterval = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How often a step waiting on another cluster node's IN_PROGRESS record asks whether the cluster removed that node.</summary>
+    private static readonly TimeSpan MembershipPollInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Whether this actor's journal is the engine's own SQLite journal, which it can read directly.</summary>
-    private bool PollsJournal =>
-        _runtime.Settings.JournalPluginId == Configuration.PersistencePlugins.JournalPath;
+    private bool PollsJournal => _runtime.Settings.UsesEngineSqlite;
 
     private void OnDecideStepAgain(DecideStepAgain again)
     {
@@ -162,7 +173,7 @@ internal sealed partial class WorkflowActor
     private sealed record JournalChecked(DecideStepAgain Again, bool Moved);
 
     private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
-        Write([new StepStarted(key, stepId, attempt, Now)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
+        Write([new StepStarted(key, stepId, attempt, Now, _runtime.Membership?.SelfNode)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

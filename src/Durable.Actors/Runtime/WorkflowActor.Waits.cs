@@ -106,7 +106,7 @@ internal sealed partial class WorkflowActor
         }
         // A child that ended while nobody recorded it here (a crash between its end and its message) tells again.
         if (ChildSignals.ChildOf(wait.SignalName) is { } child)
-            _coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
+            _runtime.Coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
         if (timeoutAt is { } due)
             Await(wait, due);
         else
@@ -217,6 +217,12 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowNotFound(_workflowId));
             return;
         }
+        // A resend of a signal already received (its reply was lost, or a retry crossed it): delivered once, answered again.
+        if (signal.DeliveryId is { } deliveryId && _journal.HasSignalDelivery(deliveryId))
+        {
+            _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
+            return;
+        }
         if (InvalidSignal(signal) is { } problem)
         {
             _requests.Answer(request, new WorkflowRejected(_workflowId, problem));
@@ -228,11 +234,11 @@ internal sealed partial class WorkflowActor
                 $"workflow '{_workflowId}' has ended ({_journal.Status.ToString().ToUpperInvariant()}); signal '{signal.SignalName}' was not delivered"));
             return;
         }
-        DeliverSignal(request, signal.SignalName, signal.PayloadJson ?? "null");
+        DeliverSignal(request, signal.SignalName, signal.PayloadJson ?? "null", signal.DeliveryId);
     }
 
     /// <summary>Makes the signal durable, answers the sender, and hands it to a wait (or runs a put-away workflow on).</summary>
-    private void DeliverSignal(WorkflowRequest request, string name, string payload)
+    private void DeliverSignal(WorkflowRequest request, string name, string payload, string? deliveryId = null)
     {
         if (!_journal.Exists || _journal.IsFinal)
         {
@@ -242,7 +248,7 @@ internal sealed partial class WorkflowActor
             return;
         }
         var signal = new SignalWorkflow(_workflowId, name, payload);
-        Write([new SignalReceived(signal.SignalName, payload, Now)], () =>
+        Write([new SignalReceived(signal.SignalName, payload, Now, deliveryId)], () =>
         {
             _requests.Answer(request, new SignalDelivered(_workflowId, signal.SignalName));
             if (_run is { } run)
@@ -353,7 +359,7 @@ internal sealed partial class WorkflowActor
         var outcome = new ChildOutcome(_journal.Status.ToString().ToUpperInvariant(), _journal.ResultJson,
             _journal.Status == WorkflowRunStatus.Completed ? null : _journal.Error);
         var json = System.Text.Json.JsonSerializer.Serialize(outcome, _runtime.Registry.JsonOptions);
-        _coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
+        _runtime.Coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
     }
 
     /// <summary>A durable wait the run's code awaits: a timer (<see cref="Fired"/>) or a signal wait (<see cref="Signalled"/>).</summary>

@@ -483,7 +483,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     private static bool IsConflict(Exception cause) =>
         cause.GetBaseException() is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 }
-        || cause.Message.Contains("UNIQUE constraint failed", StringComparison.Ordinal);
+        || cause.Message.Contains("UNIQUE constraint failed", StringComparison.Ordinal)
+        // Another database (PostgreSQL: unique_violation): the same conflict on (persistence_id, sequence_number).
+        || cause.GetBaseException() is System.Data.Common.DbException { SqlState: "23505" };
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {

@@ -31,10 +31,16 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     // actor, so the next actor runs them again at once rather than after the stale timeout).
     private readonly Dictionary<string, WorkflowRequests> _leftBehind = new(StringComparer.Ordinal);
 
-    public WorkflowCoordinatorActor(WorkflowRuntime runtime)
+    // Cluster mode: this coordinator is the sharded entity of one bucket of workflow ids, and recovers only those.
+    private readonly Func<string, bool>? _owns;
+
+    public WorkflowCoordinatorActor(WorkflowRuntime runtime, Func<string, bool>? owns)
     {
         _runtime = runtime;
-        runtime.Coordinator = Self;
+        _owns = owns;
+        // On one machine the coordinator routes between workflows; in cluster mode the shard region does (set before).
+        if (owns is null && runtime.Coordinator.IsNobody())
+            runtime.Coordinator = Self;
 
         Receive<IWorkflowCommand>(command =>
         {
@@ -58,17 +64,27 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<PendingWorkflowsFound>(found =>
         {
             var now = _runtime.Clock.GetUtcNow();
-            var waiting = found.Workflows.Count(w => w.WakeAt is not null);
-            _log.Info("Recovering {0} unfinished workflows ({1} of them wait: woken when due)", found.Workflows.Count, waiting);
+            var mine = found.Workflows.Where(w => _owns is null || _owns(w.WorkflowId)).ToList();
+            var waiting = mine.Count(w => w.WakeAt is not null);
+            if (_owns is null || mine.Count > 0)
+                _log.Info("Recovering {0} unfinished workflows ({1} of them wait: woken when due)", mine.Count, waiting);
             // Through the wake-up queue: at most MaxWakingUp of them run their recovery at once, in due order. One
             // that waits for a signal or a child only is woken by it, not by time.
-            foreach (var (id, wakeAt) in found.Workflows)
+            foreach (var (id, wakeAt) in found.Workflows.Where(w => _owns is null || _owns(w.WorkflowId)))
             {
                 if (wakeAt != WorkflowIndex.NoDueTime)
                     OnWakeAt(new WakeAt(id, wakeAt ?? now));
             }
         });
-        Receive<Status.Failure>(failure => _log.Error(failure.Cause, "Could not find unfinished workflows to recover"));
+        Receive<Status.Failure>(failure =>
+        {
+            _log.Error(failure.Cause, "Could not find unfinished workflows to recover");
+            // Cluster mode: the bucket may have moved here from a lost node; its workflows must be recovered, so the
+            // recovery is tried again (the database may be back by then).
+            if (_owns is not null)
+                Later(RetryDelay, RecoverAgain.Instance);
+        });
+        Receive<RecoverAgain>(_ => Recover());
         // Replies to the coordinator's own requests (recovery and wake-ups): each lets the next due workflow wake.
         Receive<WorkflowCompleted>(c => Woke(c.WorkflowId, () => _log.Info("Recovered workflow [{0}] completed", c.WorkflowId)));
         Receive<WorkflowFailed>(f => Woke(f.WorkflowId, () => _log.Warning("Recovered workflow [{0}] failed: {1}", f.WorkflowId, f.Error)));
@@ -82,9 +98,32 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<StillRunning>(_ => { });
         Receive<WorkflowBegun>(_ => { });
         Receive<WakeDue>(_ => OnWakeDue());
+        // Cluster mode: a node asks every bucket to exist, so each one recovers its workflows (see Cluster/).
+        Receive<EnsureBucket>(_ => { });
     }
 
-    protected override void PreStart()
+    protected override void PreStart() => Recover();
+
+    // Cluster mode: how long a bucket waits before it tries again what the database refused (recovery, a workflow
+    // whose supervisor gave up), so that its workflows go on once the database is back.
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(10);
+
+    private readonly List<ITimer> _later = [];
+
+    private void Later(TimeSpan delay, object message)
+    {
+        var self = Self;
+        _later.Add(_runtime.Clock.CreateTimer(_ => self.Tell(message), null, delay, Timeout.InfiniteTimeSpan));
+    }
+
+    private sealed class RecoverAgain
+    {
+        public static RecoverAgain Instance { get; } = new();
+
+        private RecoverAgain() { }
+    }
+
+    private void Recover()
     {
         if (_runtime.Settings.RecoverOnStart)
             JournalReader.GetRecoveryAsync(Context.System, CancellationToken.None)
@@ -188,6 +227,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
         if (requests.HasLeftovers)
             _leftBehind[workflowId] = requests;
+        // Cluster mode: no person runs `resume` on a cluster node; the bucket resumes the workflow itself later, so
+        // that it goes on once the database is back (and keeps trying, every few seconds, while it is not).
+        if (_owns is not null)
+        {
+            _log.Warning("Workflow [{0}] is resumed again in {1} s", workflowId, RetryDelay.TotalSeconds);
+            Later(RetryDelay, new ResumeWorkflow(workflowId));
+        }
     }
 
     // Workflows put away while they wait, by when they are due: one timer, for the earliest.
@@ -258,6 +304,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     protected override void PostStop()
     {
         _wakeTimer?.Dispose();
+        foreach (var timer in _later)
+            timer.Dispose();
         base.PostStop();
     }
 

@@ -18,6 +18,9 @@ internal sealed record WorkflowRuntime(
     /// <summary>The host's coordinator, which starts child workflows and carries messages between workflows; set once when it starts.</summary>
     public Akka.Actor.IActorRef Coordinator { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
+    /// <summary>In cluster mode, which nodes the cluster has removed (zombie steps); null on one machine.</summary>
+    public INodeMembership? Membership { get; init; }
+
     /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
     public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
 
@@ -65,4 +68,14 @@ internal sealed record RuntimeHooks
 
     /// <summary>Called when a step's body returned (true) or threw (false), before its record is handed to the actor.</summary>
     public Action<StepReport, bool>? StepBodyEnded { get; init; }
+}
+
+/// <summary>The cluster's view of its nodes, for deciding whether a step left IN_PROGRESS by another node may run again.</summary>
+internal interface INodeMembership
+{
+    /// <summary>This node's incarnation (address and uid), recorded with every step it starts.</summary>
+    string SelfNode { get; }
+
+    /// <summary>True only when the cluster has removed <paramref name="node"/> (that incarnation can run nothing any more).</summary>
+    bool IsRemoved(string node);
 }

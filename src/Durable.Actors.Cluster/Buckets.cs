@@ -1,0 +1,36 @@
+using Akka.Cluster.Sharding;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors.Cluster;
+
+/// <summary>
+/// Workflow ids hashed into a fixed number of buckets. Each bucket is one sharded entity, a workflow coordinator that
+/// hosts the actors of its ids, so the cluster's single-writer guarantee (one live entity per id, anywhere) holds for
+/// every workflow. The hash is FNV-1a over the id's UTF-16 code units: the same in every process and version
+/// (never <c>string.GetHashCode</c>, which is randomized per process).
+/// </summary>
+internal sealed class Buckets(int count) : HashCodeMessageExtractor(count)
+{
+    public int Count { get; } = count;
+
+    public int Of(string? workflowId)
+    {
+        if (string.IsNullOrEmpty(workflowId))
+            return 0; // the coordinator there rejects the empty id
+        var hash = 2166136261u;
+        foreach (var c in workflowId)
+        {
+            hash ^= c;
+            hash *= 16777619u;
+        }
+        return (int)(hash % (uint)Count);
+    }
+
+    public override string EntityId(object message) => message switch
+    {
+        IWorkflowCommand command => Of(command.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        WatchWorkflow watch => Of(watch.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        EnsureBucket bucket => bucket.Bucket.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => null!,
+    };
+}

@@ -1,0 +1,67 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Serialization;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors.Cluster;
+
+/// <summary>
+/// The engine's messages between nodes: compact JSON with short, stable manifests instead of Akka's default
+/// Newtonsoft serializer, which writes .NET type names. Manifests are a wire format shared by every node of a
+/// cluster: never change or reuse one (a new shape gets a new manifest).
+/// </summary>
+internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
+{
+    public const int Id = 4712;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    // Manifest → type, the one table both directions read.
+    private static readonly (string Manifest, Type Type)[] Types =
+    [
+        ("start", typeof(StartWorkflow)),
+        ("resume", typeof(ResumeWorkflow)),
+        ("status?", typeof(GetWorkflowStatus)),
+        ("signal", typeof(SignalWorkflow)),
+        ("cancel", typeof(CancelWorkflow)),
+        ("begin", typeof(BeginWorkflow)),
+        ("report-end", typeof(ReportEnd)),
+        ("child-ended", typeof(ChildWorkflowEnded)),
+        ("report-to-parent", typeof(ReportToParent)),
+        ("watch", typeof(WatchWorkflow)),
+        ("bucket", typeof(EnsureBucket)),
+        ("completed", typeof(WorkflowCompleted)),
+        ("failed", typeof(WorkflowFailed)),
+        ("rejected", typeof(WorkflowRejected)),
+        ("not-found", typeof(WorkflowNotFound)),
+        ("status", typeof(WorkflowStatus)),
+        ("waiting", typeof(WorkflowWaiting)),
+        ("cancelled", typeof(WorkflowCancelled)),
+        ("signal-delivered", typeof(SignalDelivered)),
+        ("cancel-requested", typeof(CancellationRequested)),
+        ("begun", typeof(WorkflowBegun)),
+        ("reported-to-parent", typeof(ReportedToParent)),
+        ("still-running", typeof(StillRunning)),
+    ];
+
+    private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);
+    private static readonly Dictionary<string, Type> TypeOf = Types.ToDictionary(t => t.Manifest, t => t.Type, StringComparer.Ordinal);
+
+    /// <summary>The types this serializer carries, for the serialization bindings.</summary>
+    public static IEnumerable<Type> Bound => Types.Select(t => t.Type);
+
+    public ClusterMessageSerializer(ExtendedActorSystem system) : base(system) { }
+
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) => ManifestOf.TryGetValue(o.GetType(), out var manifest)
+        ? manifest
+        : throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(ClusterMessageSerializer)}.", nameof(o));
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+
+    public override object FromBinary(byte[] bytes, string manifest) => TypeOf.TryGetValue(manifest, out var type)
+        ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"Empty '{manifest}' message.")
+        : throw new SerializationException($"Unknown message manifest '{manifest}': does another node run a newer Durable.Actors?");
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using System.Text;
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Cluster.Sharding;
+using Akka.Configuration;
+using Durable.Actors.Configuration;
+using Durable.Actors.Runtime;
+using Npgsql;
+
+namespace Durable.Actors.Cluster;
+
+/// <summary>
+/// Runs the engine on a cluster: workflows are spread over the nodes with Akka.Cluster.Sharding and journaled by
+/// Akka.Persistence.Sql on PostgreSQL. The same workflow classes, registry, client and messages as on one machine.
+/// </summary>
+/// <example>
+/// <code>
+/// var config = ConfigurationFactory.ParseString("""
+///     akka.remote.dot-netty.tcp.port = 4053
+///     akka.cluster.seed-nodes = ["akka.tcp://durable@127.0.0.1:4053"]
+///     akka.cluster.roles = ["workflows"]
+///     durable-actors.sql.connection-string = "Host=127.0.0.1;Port=5432;Username=postgres;Database=durable"
+///     """);
+/// using var system = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
+/// var region = DurableCluster.Start(system, registry);   // route IWorkflowCommand messages to it, or use the client
+/// </code>
+/// </example>
+public static class DurableCluster
+{
+    /// <summary>The shard region's type name.</summary>
+    public const string TypeName = "durable-workflows";
+
+    /// <summary>The cluster defaults (embedded <c>cluster.conf</c>) and the serializer of the engine's messages.</summary>
+    internal static Config Defaults { get; } = ConfigurationFactory.FromResource<ClusterMessageSerializer>("Durable.Actors.Cluster.cluster.conf")
+        .WithFallback(SerializerConfig());
+
+    /// <summary>The ActorSystem setup of a cluster node: <paramref name="config"/> over the cluster defaults and the engine's reference configuration.</summary>
+    /// <param name="config">Your HOCON: seed nodes, port, roles, <c>durable-actors.sql.connection-string</c>.</param>
+    public static ActorSystemSetup CreateSetup(Config config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return DurableWorkflows.CreateSetup(config.WithFallback(Defaults));
+    }
+
+    /// <summary>
+    /// Checks that the database answers, then starts this node's part of the cluster: the shard region of the
+    /// workflows (a proxy on a node without the <c>durable-actors.cluster.role</c>), and the typed client.
+    /// </summary>
+    /// <returns>The shard region, which routes <see cref="IWorkflowCommand"/> messages to the workflow's node.</returns>
+    /// <exception cref="DatabaseUnavailableException">PostgreSQL does not answer; the message names its host and port.</exception>
+    /// <exception cref="ConfigurationException">The storage profile is not <c>sql</c>.</exception>
+    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(registry);
+        var settings = PersistencePlugins.Bind(system);
+        if (settings.Storage != StorageProfile.Sql)
+            throw new ConfigurationException("Cluster mode stores workflows with Akka.Persistence.Sql: set durable-actors.storage = sql (DurableCluster.CreateSetup does).");
+        EnsureReachable(settings);
+
+        var config = system.Settings.Config.GetConfig("durable-actors.cluster");
+        var buckets = new Buckets(config.GetInt("buckets", 32));
+        if (buckets.Count < 1)
+            throw new ConfigurationException($"durable-actors.cluster.buckets must be 1 or more, not {buckets.Count}.");
+        var role = config.GetString("role", "workflows");
+        var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
+        var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
+
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var sharding = ClusterSharding.Get(system);
+        IActorRef region;
+        if (cluster.SelfRoles.Contains(role))
+        {
+            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster));
+            region = sharding.Start(
+                TypeName,
+                bucketId =>
+                {
+                    var bucket = int.Parse(bucketId, CultureInfo.InvariantCulture);
+                    return Props.Create(() => new WorkflowCoordinatorActor(runtime, id => buckets.Of(id) == bucket));
+                },
+                ClusterShardingSettings.Create(system).WithRole(role),
+                buckets);
+            // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
+            runtime.Coordinator = region;
+            system.ActorOf(Props.Create(() => new BucketKeeper(region, buckets.Count, interval, after)), "durable-bucket-keeper");
+        }
+        else
+        {
+            region = sharding.StartProxy(TypeName, role, buckets);
+        }
+        WorkflowClient.Register(system, region, registry, config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5)));
+        return region;
+    }
+
+    /// <summary>Opens one connection, so that an unreachable PostgreSQL fails the start with one line naming it.</summary>
+    private static void EnsureReachable(DurableSettings settings)
+    {
+        if (!settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+            return;
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(settings.SqlConnectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ConfigurationException($"durable-actors.sql.connection-string is not a PostgreSQL connection string: {e.Message}");
+        }
+        var where = $"{builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Timeout = 5, Pooling = false }.ConnectionString);
+            connection.Open();
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            throw new DatabaseUnavailableException(where, $"PostgreSQL at {where} is unreachable: {e.GetBaseException().Message}", e);
+        }
+    }
+
+    private static Config SerializerConfig()
+    {
+        var name = typeof(ClusterMessageSerializer).FullName + ", " + typeof(ClusterMessageSerializer).Assembly.GetName().Name;
+        var hocon = new StringBuilder();
+        hocon.AppendLine(CultureInfo.InvariantCulture, $"akka.actor.serializers.durable-actors-messages = \"{name}\"");
+        hocon.AppendLine(CultureInfo.InvariantCulture, $"akka.actor.serialization-identifiers {{ \"{name}\" = {ClusterMessageSerializer.Id} }}");
+        hocon.AppendLine("akka.actor.serialization-bindings {");
+        foreach (var type in ClusterMessageSerializer.Bound)
+            hocon.AppendLine(CultureInfo.InvariantCulture, $"  \"{type.FullName}, {type.Assembly.GetName().Name}\" = durable-actors-messages");
+        hocon.AppendLine("}");
+        return ConfigurationFactory.ParseString(hocon.ToString());
+    }
+}

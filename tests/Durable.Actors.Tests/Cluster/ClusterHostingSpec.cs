@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Durable.Actors.Cluster;
+using Durable.Actors.Tests.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cluster;
+
+[Collection(ClusterTests.Name)]
+public sealed class ClusterHostingSpec
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task WithDurableWorkflowsCluster_BesideWithClustering_RunsWorkflowsThroughTheRegisteredRegionAndClient()
+    {
+        var postgres = await PostgresServer.NewDatabaseAsync();
+        var port = ClusterNodes.FreePort();
+        var counter = new StepCounter();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("durable", (akka, _) => akka
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
+            .WithDurableWorkflowsCluster(postgres, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
+                await ctx.StepAsync("echo", () => { counter.Ran("echo"); return text + text; }))));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var region = await host.Services.GetRequiredService<IRequiredActor<WorkflowCoordinator>>().GetAsync();
+            var system = host.Services.GetRequiredService<ActorSystem>();
+
+            var reply = await region.Ask<WorkflowCompleted>(new StartWorkflow("hosted-1", "echo", "\"ab\""), Timeout);
+            Assert.Equal("abab", reply.GetResult<string>());
+            var handle = await DurableWorkflows.Client(system).StartAsync<string, string>("echo", "hosted-2", "cd");
+            Assert.Equal("cdcd", await handle.GetResultAsync().WaitAsync(Timeout));
+            Assert.Equal(2, counter["echo"]);
+            Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(system, "hosted-1"))!.Status);
+            Assert.Equal("sql", system.Settings.Config.GetString("durable-actors.storage"));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using Akka.Actor;
+using Akka.Persistence;
+using Durable.Actors.Cluster;
+using Durable.Actors.Configuration;
+using Durable.Actors.Journal;
+using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cluster;
+
+/// <summary>
+/// Cluster mode in one process: workflow nodes and a proxy-only member on loopback ports, the journal in a fresh
+/// PostgreSQL database. The same samples, client and messages as on one machine.
+/// </summary>
+[Collection(ClusterTests.Name)]
+public sealed class ClusterSpec : IAsyncLifetime, IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TempFolder _folder = new();
+    private readonly List<ActorSystem> _systems = [];
+    private string _postgres = "";
+
+    public async Task InitializeAsync() => _postgres = await PostgresServer.NewDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        // Youngest first: stopping several nodes at once can hang their hand-off.
+        foreach (var system in Enumerable.Reverse(_systems))
+            await system.Terminate().WaitAsync(Timeout);
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    private async Task<(ActorSystem System, IActorRef Region)> NodeAsync(int port, int seedPort, WorkflowRegistry registry, bool hostsWorkflows = true,
+        IWorkflowObserver? observer = null, string extraHocon = "")
+    {
+        var node = await ClusterNodes.StartAsync(_postgres, port, seedPort, registry, hostsWorkflows, observer, extraHocon);
+        _systems.Add(node.System);
+        return node;
+    }
+
+    private WorkflowRegistry Samples() => SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog(_folder.File("effects.log")));
+
+    [Fact]
+    public async Task Samples_RunOnAClusterNode_ThroughTheClientOfAProxyOnlyMember()
+    {
+        var port = ClusterNodes.FreePort();
+        await NodeAsync(port, port, Samples());
+        var (proxy, _) = await NodeAsync(ClusterNodes.FreePort(), port, Samples(), hostsWorkflows: false);
+        var client = DurableWorkflows.Client(proxy);
+
+        // The onboarding sample, unchanged: started and awaited from a member that hosts no workflow.
+        var onboarding = await client.StartAsync<NewHire, OnboardingResult>("onboarding", "hire-1", NewHire.Default);
+        var result = await onboarding.GetResultAsync().WaitAsync(Timeout);
+        Assert.NotEmpty(result!.EmployeeId);
+
+        // Child workflows: their ids hash to other buckets, reached through the shard region.
+        var batch = await client.StartAsync<ReportBatchRequest, int>("report-batch", "batch-1", ReportBatchRequest.Default);
+        Assert.True(await batch.GetResultAsync().WaitAsync(Timeout) > 0);
+
+        // A workflow that waits for a signal, signalled from the proxy.
+        var approval = await client.StartAsync<ExpenseRequest, string>("approval", "exp-1", ExpenseRequest.Default);
+        await approval.SignalAsync("decision", new ExpenseDecision(true, "grace")).WaitAsync(Timeout);
+        Assert.StartsWith("paid", await approval.GetResultAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+
+        // Status and listing read the PostgreSQL journal (through Akka.Persistence.Query: there is no index table).
+        var status = await DurableWorkflows.GetStatusAsync(proxy, "hire-1");
+        Assert.Equal(WorkflowRunStatus.Completed, status!.Status);
+        Assert.All(status.Steps, s => Assert.Equal(1, s.Attempts));
+        var page = await DurableWorkflows.ListAsync(proxy, new WorkflowQuery { Status = WorkflowRunStatus.Completed });
+        Assert.Contains("batch-1", page.Items.Select(i => i.WorkflowId));
+        Assert.Equal(["exp-1", "hire-1"], page.Items.Where(i => i.WorkflowType != "report" && i.WorkflowType != "report-batch").Select(i => i.WorkflowId).Order(StringComparer.Ordinal));
+        Assert.Equal(1, TestSupport.Cli.Effects(_folder.Path).Count(l => l == "exp-1 pay"));
+    }
+
+    private const string ZombieType = "zombie";
+
+    private static WorkflowRegistry Zombies(StepCounter counter) => new WorkflowRegistry().Add<string, string>(ZombieType, async (ctx, _) =>
+        await ctx.StepAsync("work", () =>
+        {
+            counter.Ran("work");
+            return "done";
+        }));
+
+    /// <summary>Writes what a node leaves when it dies during a step: the workflow's start and the step's IN_PROGRESS record, by <paramref name="node"/>.</summary>
+    private static async Task LeaveInProgressAsync(ActorSystem system, string workflowId, string node)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var writer = system.ActorOf(Props.Create(() => new EventWriter(
+            Runtime.WorkflowActor.PersistenceIdPrefix + workflowId,
+            new object[] { new WorkflowStarted(ZombieType, "\"x\"", now), new StepStarted(workflowId + ":1", "work", 1, now, node) })));
+        Assert.Equal("written", await writer.Ask<string>("write", Timeout));
+    }
+
+    [Fact]
+    public async Task InProgressStep_OfANodeTheClusterRemoved_RunsAgainAtOnce_OfALiveMember_WaitsForTheStaleTimeout()
+    {
+        var counter = new StepCounter();
+        var waiting = new TaskCompletionSource<StepReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new RecordingObserver { OnReport = r => { if (r.Kind == StepReportKind.Waiting) waiting.TrySetResult(r); } };
+        var port = ClusterNodes.FreePort();
+        // A stale timeout far longer than the test: only the cluster's membership can make a step run again.
+        var (host, region) = await NodeAsync(port, port, Zombies(counter), observer: observer, extraHocon: "durable-actors.stale-timeout = 1h");
+        var (member, _) = await NodeAsync(ClusterNodes.FreePort(), port, Zombies(counter), hostsWorkflows: false);
+
+        // Left by a node incarnation that is no member (removed): the step runs again at once, as a new attempt.
+        await LeaveInProgressAsync(host, "gone-1", "akka.tcp://durable@127.0.0.1:1#4242");
+        var reply = await region.Ask<object>(new ResumeWorkflow("gone-1"), Timeout);
+        Assert.Equal("\"done\"", Assert.IsType<WorkflowCompleted>(reply).ResultJson);
+        Assert.Equal(1, counter["work"]);
+        var step = Assert.Single((await DurableWorkflows.GetStatusAsync(host, "gone-1"))!.Steps);
+        Assert.Equal(2, step.Attempts);
+        Assert.Contains("which the cluster has removed", Assert.Single(step.Failures).Error, StringComparison.Ordinal);
+
+        // Left by a node that is still a member (it may still be running the step): never run twice at once.
+        var live = NodeMembership.Format(Akka.Cluster.Cluster.Get(member).SelfUniqueAddress);
+        await LeaveInProgressAsync(host, "live-1", live);
+        region.Tell(new ResumeWorkflow("live-1"), ActorRefs.NoSender);
+        var report = await waiting.Task.WaitAsync(Timeout);
+        Assert.Equal("live-1", report.WorkflowId);
+        Assert.Contains("turns stale", report.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, counter["work"]);
+        var status = await DurableWorkflows.GetStatusAsync(host, "live-1");
+        Assert.Equal(StepStatus.InProgress, Assert.Single(status!.Steps).Status);
+    }
+
+    [Fact]
+    public async Task Signal_SentAgainWithItsDeliveryId_IsDeliveredOnce()
+    {
+        var port = ClusterNodes.FreePort();
+        var registry = new WorkflowRegistry().Add<string, string>("waiter", async (ctx, _) =>
+        {
+            var first = await ctx.WaitForSignalAsync<string>("note");
+            return first.Payload!;
+        });
+        var (_, region) = await NodeAsync(port, port, registry);
+        Assert.IsType<Runtime.WorkflowBegun>(await region.Ask<object>(new Runtime.BeginWorkflow("w-1", "waiter", "\"x\"", null), Timeout));
+
+        // A resend (the client's retry after a reply lost with a node) of a signal already received: answered again, not
+        // delivered again; the workflow took it once and ended, so a second delivery would have been refused.
+        var signal = new SignalWorkflow("w-1", "note", "\"hello\"") { DeliveryId = "d-1" };
+        Assert.IsType<SignalDelivered>(await region.Ask<object>(signal, Timeout));
+        Assert.Equal("\"hello\"", Assert.IsType<WorkflowCompleted>(await region.Ask<object>(new ResumeWorkflow("w-1"), Timeout)).ResultJson);
+        Assert.IsType<SignalDelivered>(await region.Ask<object>(signal, Timeout));
+        Assert.IsType<WorkflowRejected>(await region.Ask<object>(signal with { DeliveryId = "d-2" }, Timeout));
+    }
+
+    [Fact]
+    public async Task PostgresStoppedMidRun_NothingIsLost_TheWorkflowGoesOnWhenItIsBack()
+    {
+        using var server = PostgresServer.StartPrivate();
+        var counter = new StepCounter();
+        var inFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var registry = new WorkflowRegistry().Add<string, int>("gated", async (ctx, _) =>
+        {
+            var first = await ctx.StepAsync("first", async ct =>
+            {
+                counter.Ran("first");
+                inFirst.TrySetResult();
+                await gate.Task.WaitAsync(ct);
+                return 1;
+            });
+            var second = await ctx.StepAsync("second", () => { counter.Ran("second"); return 2; });
+            return first + second;
+        });
+        var port = ClusterNodes.FreePort();
+        var postgres = server.ConnectionString;
+        var node = await ClusterNodes.StartAsync(postgres, port, port, registry, extraHocon: "durable-actors.stale-timeout = 1h");
+        _systems.Add(node.System);
+        var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        node.System.EventStream.Subscribe(node.System.ActorOf(Props.Create(() => new LogWatcher("is resumed again", retrying))), typeof(Akka.Event.Warning));
+        var handle = await DurableWorkflows.Client(node.System).StartAsync<string, int>("gated", "g-1", "x");
+        await inFirst.Task.WaitAsync(Timeout);
+
+        // The database goes away while the first step runs: its completion cannot be written, the workflow's actor
+        // stops, its supervisor gives up, and the bucket resumes it again later.
+        server.Stop();
+        gate.SetResult();
+        await retrying.Task.WaitAsync(Timeout);
+
+        // Back: the next resume writes the completion it kept and the workflow goes on, without running a step twice.
+        server.Start();
+        Assert.Equal(3, await handle.GetResultAsync().WaitAsync(TimeSpan.FromSeconds(90)));
+        Assert.Equal(1, counter["first"]);
+        Assert.Equal(1, counter["second"]);
+        var status = await DurableWorkflows.GetStatusAsync(node.System, "g-1");
+        Assert.All(status!.Steps, s => Assert.Equal(1, s.Attempts));
+    }
+
+    private sealed class LogWatcher : ReceiveActor
+    {
+        public LogWatcher(string text, TaskCompletionSource seen) =>
+            Receive<Akka.Event.Warning>(w =>
+            {
+                if (w.Message?.ToString()?.Contains(text, StringComparison.Ordinal) == true)
+                    seen.TrySetResult();
+            });
+    }
+
+    [Fact]
+    public async Task ServeCluster_WithPostgresUnreachable_ExitsWithOneLineNamingHostAndPort()
+    {
+        var closed = ClusterNodes.FreePort();
+        var result = await TestSupport.Cli.RunAsync(_folder.Path, "serve", "--cluster", "--port", ClusterNodes.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--postgres", $"Host=127.0.0.1;Port={closed};Username=postgres;Database=durable");
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith($"error: PostgreSQL at 127.0.0.1:{closed} is unreachable", line, StringComparison.Ordinal);
+    }
+
+    /// <summary>Persists events under a workflow's persistence id, as a node would have.</summary>
+    private sealed class EventWriter : ReceivePersistentActor
+    {
+        public EventWriter(string persistenceId, object[] events)
+        {
+            PersistenceId = persistenceId;
+            JournalPluginId = PersistencePlugins.JournalPath;
+            SnapshotPluginId = PersistencePlugins.SnapshotPath;
+            Command<string>(_ =>
+            {
+                var sender = Sender;
+                PersistAll(events, _ => { });
+                DeferAsync("written", w => sender.Tell(w));
+            });
+        }
+
+        public override string PersistenceId { get; }
+    }
+}

@@ -1,0 +1,243 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Cluster;
+
+/// <summary>
+/// Three real node processes (<c>serve --cluster</c>) on one PostgreSQL database and a few hundred workflows: reports of
+/// several steps, approvals that sleep until their signal wait times out, approvals signalled while the cluster fails
+/// over. One node is killed with SIGKILL mid-run; every workflow completes on the survivors, no completed step runs
+/// again, and no signal is lost.
+/// </summary>
+[Collection(ClusterTests.Name)]
+public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDisposable
+{
+    private const int Reports = 200;
+    private const int Sleepers = 50;
+    private const int Signalled = 50;
+    private const int Sections = 5;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(150);
+
+    private readonly TempFolder _folder = new();
+    private readonly List<Node> _nodes = [];
+    private ActorSystem? _client;
+    private string _postgres = "";
+
+    public async Task InitializeAsync() => _postgres = await PostgresServer.NewDatabaseAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_client is not null)
+            await _client.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        foreach (var node in _nodes)
+            node.Dispose();
+    }
+
+    public void Dispose() => _folder.Dispose();
+
+    [Fact]
+    public async Task NodeKilledMidRun_EveryWorkflowCompletesOnTheSurvivors_NoCompletedStepRunsAgain_NoSignalLost()
+    {
+        var ports = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
+        foreach (var port in ports)
+            _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres));
+        await Until(() => _nodes.All(n => n.Up.IsCompletedSuccessfully), "three nodes up");
+        var (client, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false);
+        _client = client;
+        var workflows = DurableWorkflows.Client(client);
+
+        var starts = new List<Task>();
+        for (var i = 0; i < Reports; i++)
+            starts.Add(workflows.StartAsync<ReportRequest, int>("report", $"report-{i}", new ReportRequest(Sections, WorkMilliseconds: 300)));
+        for (var i = 0; i < Sleepers; i++)
+            starts.Add(workflows.StartAsync<ExpenseRequest, string>("approval", $"sleeper-{i}", new ExpenseRequest(10, "ada", TimeSpan.FromSeconds(20))));
+        for (var i = 0; i < Signalled; i++)
+            starts.Add(workflows.StartAsync<ExpenseRequest, string>("approval", $"signalled-{i}", new ExpenseRequest(10, "ada", TimeSpan.FromDays(1))));
+        await Task.WhenAll(starts).WaitAsync(Timeout);
+
+        // The victim: the youngest node, not the oldest, which also hosts the shard coordinator (a singleton that would
+        // move too). Mid-run: it has run steps of its own workflows, and many steps are still to run.
+        var youngest = Akka.Cluster.Cluster.Get(client).State.Members
+            .Where(m => m.HasRole("workflows"))
+            .Aggregate((a, b) => a.IsOlderThan(b) ? b : a);
+        var victim = _nodes.Single(n => n.Port == youngest.Address.Port);
+        await Until(() => victim.Effects().Length >= 40, "the victim node ran 40 steps");
+        var seenBefore = _nodes.ToDictionary(n => n, n => n.Effects().Length);
+        var lost = victim.Effects().Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+        var clock = Stopwatch.StartNew();
+        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL node {victim.Port}");
+        victim.Kill();
+
+        // Signals sent during the failover: the region keeps those for the lost node's buckets until they start again.
+        var signals = Enumerable.Range(0, Signalled).Select(i =>
+            workflows.GetHandle<string>($"signalled-{i}").SignalAsync("decision", new ExpenseDecision(true, "grace"))).ToList();
+
+        // Failover time: from the kill until a survivor runs a step of a workflow the victim was running.
+        var survivors = _nodes.Where(n => n != victim).ToList();
+        await Until(() => survivors.Any(n => n.Effects().Skip(seenBefore[n]).Any(l => lost.Contains(l.Split(' ')[0]))), "a lost workflow resumed on a survivor");
+        var failover = clock.Elapsed;
+        output.WriteLine($"failover: {failover.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s from SIGKILL until a lost workflow ran a step on a survivor ({lost.Count} workflows had run steps on the victim)");
+
+        await Task.WhenAll(signals).WaitAsync(Timeout);
+        var total = Reports + Sleepers + Signalled;
+        IReadOnlyList<WorkflowSummary> completed = [];
+        await Until(async () =>
+        {
+            completed = (await DurableWorkflows.ListAsync(client, new WorkflowQuery { Status = WorkflowRunStatus.Completed, Limit = WorkflowQuery.MaxLimit })).Items;
+            return completed.Count == total;
+        }, $"all {total} workflows completed");
+        output.WriteLine($"all {total} completed {clock.Elapsed.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s after the kill");
+
+        // Results: every report summed its sections, every signal arrived, every sleeper woke and escalated.
+        var effects = _nodes.SelectMany(n => n.Effects()).GroupBy(l => l, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var reran = 0;
+        foreach (var summary in completed)
+        {
+            var status = (await DurableWorkflows.GetStatusAsync(client, summary.WorkflowId))!;
+            var expected = summary.WorkflowId switch
+            {
+                var id when id.StartsWith("report-", StringComparison.Ordinal) => "55",
+                var id when id.StartsWith("sleeper-", StringComparison.Ordinal) => "\"escalated\"",
+                _ => "\"paid 10 to ada, approved by grace\"",
+            };
+            Assert.Equal(expected, status.ResultJson);
+            foreach (var step in status.Steps)
+            {
+                // A step ran once, or again only as a recorded new attempt because the kill cut its first run short.
+                var ran = effects.GetValueOrDefault($"{summary.WorkflowId} {step.StepId}");
+                Assert.True(ran >= 1 && ran <= step.Attempts, $"{summary.WorkflowId} {step.StepId} ran {ran} times in {step.Attempts} attempts");
+                if (step.Attempts > 1)
+                {
+                    reran++;
+                    // Only the victim's steps, and only because the cluster removed it (the stale timeout is 10 minutes).
+                    Assert.All(step.Failures, f => Assert.Contains(
+                        $"left by node {ClusterNodes.Address(victim.Port)}#", f.Error, StringComparison.Ordinal));
+                    Assert.All(step.Failures, f => Assert.Contains("which the cluster has removed", f.Error, StringComparison.Ordinal));
+                }
+            }
+        }
+        output.WriteLine($"{reran} steps cut short by the kill ran again as new attempts");
+    }
+
+    private async Task Until(Func<bool> condition, string what) => await Until(() => Task.FromResult(condition()), what);
+
+    private async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (deadline.Elapsed > Timeout)
+                throw new TimeoutException($"not reached within {Timeout.TotalSeconds} s: {what}\n{string.Join('\n', _nodes.Select(n => n.Log))}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>A node process: <c>serve --cluster</c> with an effects log of its own (appends from several processes to one file lose lines).</summary>
+    private sealed class Node : IDisposable
+    {
+        private readonly Process _process;
+        private readonly string _effects;
+        private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _stderr = new();
+
+        /// <summary>What the node logged (warnings and errors), to explain a failure.</summary>
+        public string Log => $"--- node {_effects}:\n" + string.Join('\n', _stderr.TakeLast(30));
+
+        private Node(Process process, string effects, int port)
+        {
+            _process = process;
+            _effects = effects;
+            Port = port;
+        }
+
+        public int Port { get; }
+
+        public Task Up => _up.Task;
+
+        public static Node Start(string folder, int port, int seedPort, string postgres)
+        {
+            var effects = Path.Combine(folder, $"effects-{port}.log");
+            var start = new ProcessStartInfo("dotnet")
+            {
+                WorkingDirectory = folder,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            foreach (var arg in new[]
+                     {
+                         Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Cli.dll"), "serve", "--cluster",
+                         "--port", port.ToString(CultureInfo.InvariantCulture), "--seed", $"127.0.0.1:{seedPort}",
+                         "--postgres", postgres, "--effects", effects,
+                         // Far longer than the test: only the cluster's membership may run a step again.
+                         "--stale-timeout", "10m",
+                         "--min-nodes", "3",
+                     })
+                start.ArgumentList.Add(arg);
+            // For measuring other split-brain resolver timings: a HOCON file given to every node.
+            if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } config)
+            {
+                start.ArgumentList.Add("--config");
+                start.ArgumentList.Add(config);
+            }
+            // For measuring where failover time goes: Akka's cluster log of every node, kept in this folder.
+            var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
+            if (logs is { Length: > 0 })
+                start.ArgumentList.Add("--verbose");
+            var node = new Node(Process.Start(start)!, effects, port);
+            node._process.OutputDataReceived += (_, e) =>
+            {
+                if (e.Data?.Contains("is up", StringComparison.Ordinal) == true)
+                    node._up.TrySetResult();
+            };
+            node._process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is { } line)
+                    node._stderr.Enqueue(DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture) + " " + line);
+            };
+            node._process.Exited += (_, _) => node._up.TrySetException(new InvalidOperationException($"node {port} exited"));
+            node._process.EnableRaisingEvents = true;
+            node._process.BeginOutputReadLine();
+            node._process.BeginErrorReadLine();
+            return node;
+        }
+
+        public string[] Effects()
+        {
+            try
+            {
+                using var stream = new FileStream(_effects, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                // A line is complete once its newline is written.
+                var text = reader.ReadToEnd();
+                var end = text.LastIndexOf('\n');
+                return end < 0 ? [] : text[..end].Split('\n');
+            }
+            catch (FileNotFoundException)
+            {
+                return [];
+            }
+        }
+
+        /// <summary>SIGKILL: the process dies at once, whatever it was doing.</summary>
+        public void Kill() => _process.Kill();
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+                _process.Kill();
+            _process.WaitForExit(10_000);
+            if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS") is { Length: > 0 } logs)
+            {
+                Directory.CreateDirectory(logs);
+                File.WriteAllLines(Path.Combine(logs, $"node-{Port}.log"), _stderr);
+            }
+            _process.Dispose();
+        }
+    }
+}
