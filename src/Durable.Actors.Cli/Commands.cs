@@ -366,7 +366,7 @@ internal static class Commands
 
     /// <summary>One page of workflows, newest first; the cursor of the next page ends it (on stderr with <c>--json</c>).</summary>
     public static Task<int> ListAsync(
-        string database, bool json, int limit, string? statusText, string? type, string? after, CancellationToken cancellationToken) =>
+        string database, bool json, int limit, string? statusText, string? type, string? prefix, string? after, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
             WorkflowRunStatus? status = null;
@@ -377,7 +377,7 @@ internal static class Commands
                         $"unknown status '{statusText}' (expected {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText))})");
                 status = parsed;
             }
-            var query = new WorkflowQuery { Status = status, Type = type, Limit = limit, After = after };
+            var query = new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, Limit = limit, After = after };
             try
             {
                 JournalReader.Validate(query);

@@ -46,10 +46,11 @@ history.SetAction((r, ct) => Commands.HistoryAsync(r.GetValue(historyId)!, r.Get
 var limit = new Option<int>("--limit") { Description = "At most this many workflows (1 to 1000)", DefaultValueFactory = _ => 50 };
 var listStatus = new Option<string?>("--status") { Description = "Only workflows with this status: running, completed or failed" };
 var listType = new Option<string?>("--type") { Description = "Only workflows of this type" };
+var listPrefix = new Option<string?>("--prefix") { Description = "Only workflows whose id starts with this (case-sensitive), e.g. order- or a parent's id/" };
 var after = new Option<string?>("--after") { Description = "The cursor printed at the end of the previous page: list the page after it" };
-var list = new Command("list", "List workflows with their status, newest first, one page at a time") { db, json, limit, listStatus, listType, after };
+var list = new Command("list", "List workflows with their status, newest first, one page at a time") { db, json, limit, listStatus, listType, listPrefix, after };
 list.SetAction((r, ct) => Commands.ListAsync(
-    r.GetValue(db)!, r.GetValue(json), r.GetValue(limit), r.GetValue(listStatus), r.GetValue(listType), r.GetValue(after), ct));
+    r.GetValue(db)!, r.GetValue(json), r.GetValue(limit), r.GetValue(listStatus), r.GetValue(listType), r.GetValue(listPrefix), r.GetValue(after), ct));
 
 var signalId = WorkflowId();
 var signalName = new Argument<string>("signalName") { Description = "The signal's name, as the workflow waits for it (the approval sample waits for 'decision')" };

@@ -42,6 +42,18 @@ public sealed class ListSpec
     }
 
     [Fact]
+    public async Task List_WithAPrefix_ShowsOnlyTheWorkflowsWhoseIdStartsWithIt()
+    {
+        using var folder = new TempFolder();
+        foreach (var id in new[] { "order-1", "order-2", "refund-1" })
+            Assert.Equal(0, (await TestSupport.Cli.RunAsync(folder.Path, "start", id, "--type", "report")).ExitCode);
+
+        Assert.Equal(["order-2", "order-1"], Ids(await TestSupport.Cli.RunAsync(folder.Path, "list", "--prefix", "order-", "--json")));
+        Assert.Equal(["refund-1"], Ids(await TestSupport.Cli.RunAsync(folder.Path, "list", "--prefix", "refund", "--type", "report", "--json")));
+        Assert.Empty(Ids(await TestSupport.Cli.RunAsync(folder.Path, "list", "--prefix", "Order-", "--json")));   // case-sensitive
+    }
+
+    [Fact]
     public async Task List_AfterAKillMidRun_ShowsTheWorkflowAsTheJournalHasIt()
     {
         using var folder = new TempFolder();
