@@ -9,7 +9,8 @@ using LinqToDB;
 namespace Durable.Actors.Configuration;
 
 /// <summary>
-/// The Akka.Persistence.Sql plugins the engine stores workflows in, configured for SQLite from <see cref="DurableSettings"/>.
+/// The Akka.Persistence.Sql plugins the engine stores workflows in, configured from <see cref="DurableSettings"/>: for
+/// SQLite (the default storage profile), or Akka.Persistence.Sql's own journal on another database (<c>storage = sql</c>).
 /// They live under their own paths so they never touch an application's own Akka.Persistence.Sql plugins.
 /// </summary>
 internal static class PersistencePlugins

@@ -121,7 +121,7 @@ internal sealed class JournalWriter : IDisposable
                     batch.Add(write);
                 }
             }
-            if (Gates.TryGetValue(_databasePath, out var gate))
+            if (!Gates.IsEmpty && Gates.TryGetValue(_databasePath, out var gate))
                 Admit(gate, batch);
             if (batch.Count > 0)
                 Commit(batch);
@@ -208,7 +208,7 @@ internal sealed class JournalWriter : IDisposable
     /// </summary>
     private void Complete(Write[] writes, Exception? error)
     {
-        if (Gates.TryGetValue(_databasePath, out var gate))
+        if (!Gates.IsEmpty && Gates.TryGetValue(_databasePath, out var gate))
         {
             foreach (var write in writes)
                 gate.Ended(write.Rows, error is null);

@@ -62,9 +62,24 @@ internal static class SqliteDatabase
     /// <summary>The names of the tables in the existing SQLite file at <paramref name="path"/>, SQLite's own left out. Read-only.</summary>
     public static IReadOnlyList<string> Tables(string path)
     {
+        SqliteConnection connection;
         try
         {
-            using var connection = OpenReadOnly(path);
+            connection = OpenReadOnly(path);
+        }
+        catch (SqliteException e)
+        {
+            throw new DatabaseUnavailableException(path, $"Cannot read database file '{path}': {e.Message}", e);
+        }
+        using (connection)
+            return Tables(connection, path);
+    }
+
+    /// <summary>The names of the tables of the database open on <paramref name="connection"/> (the file at <paramref name="path"/>, for errors), SQLite's own left out.</summary>
+    public static IReadOnlyList<string> Tables(SqliteConnection connection, string path)
+    {
+        try
+        {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
             using var reader = command.ExecuteReader();
@@ -75,7 +90,9 @@ internal static class SqliteDatabase
         }
         catch (SqliteException e)
         {
-            throw new DatabaseUnavailableException(path, $"Cannot read database file '{path}': {e.Message}", e);
+            throw new DatabaseUnavailableException(path, e.SqliteErrorCode == 26
+                ? $"'{path}' is not a SQLite database."
+                : $"Cannot read database file '{path}': {e.Message}", e);
         }
     }
 

@@ -128,7 +128,7 @@ public static class WorkflowReplayChecker
         try
         {
             using var connection = OpenUnchanged(path, out copy);
-            var tables = Tables(connection, path);
+            var tables = SqliteDatabase.Tables(connection, path);
             if (!tables.Contains("journal", StringComparer.OrdinalIgnoreCase))
                 throw new DatabaseUnavailableException(path, tables.Count == 0
                     ? $"'{path}' has no tables: it holds no Durable.Actors journal."
@@ -177,26 +177,6 @@ public static class WorkflowReplayChecker
         {
             connection.Dispose();
             throw new DatabaseUnavailableException(path, $"Cannot read database file '{path}': {e.Message}", e);
-        }
-    }
-
-    private static List<string> Tables(SqliteConnection connection, string path)
-    {
-        try
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-            using var reader = command.ExecuteReader();
-            var tables = new List<string>();
-            while (reader.Read())
-                tables.Add(reader.GetString(0));
-            return tables;
-        }
-        catch (SqliteException e)
-        {
-            throw new DatabaseUnavailableException(path, e.SqliteErrorCode == 26
-                ? $"'{path}' is not a SQLite database."
-                : $"Cannot read database file '{path}': {e.Message}", e);
         }
     }
 
