@@ -66,13 +66,15 @@ public static class DurableCluster
         var role = config.GetString("role", "workflows");
         var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
         var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
+        var resendAfter = config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5));
 
         var cluster = Akka.Cluster.Cluster.Get(system);
         var sharding = ClusterSharding.Get(system);
         IActorRef region;
         if (cluster.SelfRoles.Contains(role))
         {
-            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster));
+            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster),
+                resendAfter: resendAfter);
             region = sharding.Start(
                 TypeName,
                 bucketId =>
@@ -90,7 +92,7 @@ public static class DurableCluster
         {
             region = sharding.StartProxy(TypeName, role, buckets);
         }
-        WorkflowClient.Register(system, region, registry, config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5)));
+        WorkflowClient.Register(system, region, registry, resendAfter);
         return region;
     }
 

@@ -74,14 +74,18 @@ public static class DurableWorkflows
     /// <summary>What every workflow actor of this host shares; also used by cluster mode, which starts its coordinators as sharded entities.</summary>
     internal static WorkflowRuntime CreateRuntime(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock,
         DateTimeOffset? aloneSince = null, RuntimeHooks? hooks = null, INodeMembership? membership = null,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, TimeSpan? resendAfter = null)
     {
         var settings = PersistencePlugins.Bind(system);
+        var stopping = new CancellationTokenSource();
+        system.RegisterOnTermination(stopping.Cancel);
         var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
         {
             Hooks = hooks ?? RuntimeHooks.None,
             Membership = membership,
             Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
+            ResendAfter = resendAfter,
+            Stopping = stopping.Token,
         };
         system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
         return runtime;

@@ -83,22 +83,8 @@ public sealed class WorkflowClient
         return new WorkflowHandle<TResult>(this, workflowId);
     }
 
-    internal async Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true)
-    {
-        if (_resendAfter is not { } resendAfter || !resend)
-            return await _coordinator.Ask<object>(message, cancellationToken).ConfigureAwait(false);
-        while (true)
-        {
-            try
-            {
-                return await _coordinator.Ask<object>(message, resendAfter, cancellationToken).ConfigureAwait(false);
-            }
-            catch (AskTimeoutException)
-            {
-                // Lost with a node, or still buffered while its shard moves: send it again (idempotent, see above).
-            }
-        }
-    }
+    internal Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true) =>
+        Resending.AskAsync(_coordinator, message, resend ? _resendAfter : null, cancellationToken);
 
     /// <summary>The workflow's status read from the journal (whoever wrote it), or null for an unknown id.</summary>
     internal Task<WorkflowStatus?> StatusAsync(string workflowId, CancellationToken cancellationToken) =>
@@ -194,7 +180,8 @@ public sealed class WorkflowHandle<TResult>
     /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
     public async Task CancelAsync(string? reason = null, CancellationToken cancellationToken = default)
     {
-        var reply = await _client.AskAsync(new CancelWorkflow(WorkflowId, reason), cancellationToken).ConfigureAwait(false);
+        var cancel = new CancelWorkflow(WorkflowId, reason) { DeliveryId = _client.Resends ? Guid.NewGuid().ToString("N") : null };
+        var reply = await _client.AskAsync(cancel, cancellationToken).ConfigureAwait(false);
         Expect<CancellationRequested>(reply);
     }
 

@@ -68,7 +68,11 @@ internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset
 internal sealed record SignalWaitEnded(string Key, string? PayloadJson, bool TimedOut, DateTimeOffset At) : IJournalEvent;
 
 // Someone asked to cancel the workflow; its runs see it through their token until the workflow ends.
-internal sealed record CancelRequested(string? Reason, DateTimeOffset At) : IJournalEvent;
+// DeliveryId: the sender's id of this request (CancelWorkflow.DeliveryId), so that a resend is answered as the first was.
+internal sealed record CancelRequested(
+    string? Reason,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeliveryId = null) : IJournalEvent;
 
 // A run of a workflow whose cancellation was requested ended: the workflow is cancelled.
 internal sealed record RunCancelled(string? Reason, DateTimeOffset At) : IJournalEvent;

@@ -37,6 +37,9 @@ internal sealed class WorkflowJournal
 
     /// <summary>Whether cancellation was requested (and the workflow has not ended since).</summary>
     public bool CancelRequested { get; private set; }
+
+    /// <summary>The delivery id of the cancel request that was recorded (<see cref="CancelWorkflow.DeliveryId"/>), if it had one.</summary>
+    public string? CancelDeliveryId { get; private set; }
     public string? CancelReason { get; private set; }
 
     /// <summary>Whether the workflow ended for good: completed or cancelled (a failed one may be resumed).</summary>
@@ -169,6 +172,7 @@ internal sealed class WorkflowJournal
             case CancelRequested c:
                 CancelRequested = true;
                 CancelReason = c.Reason;
+                CancelDeliveryId = c.DeliveryId;
                 break;
             case RunCancelled c:
                 Status = WorkflowRunStatus.Cancelled;

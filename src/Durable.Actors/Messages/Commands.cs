@@ -56,7 +56,15 @@ public sealed record SignalWorkflow(string WorkflowId, string SignalName, string
 /// start after the cancellation run normally); its run then ends as <see cref="WorkflowRunStatus.Cancelled"/>, unless
 /// its code returns a result anyway (then it completes).
 /// </remarks>
-public sealed record CancelWorkflow(string WorkflowId, string? Reason = null) : IWorkflowCommand;
+public sealed record CancelWorkflow(string WorkflowId, string? Reason = null) : IWorkflowCommand
+{
+    /// <summary>
+    /// Optional: an id of this request, so that sending it again (a retry after a lost reply, as the client does on a
+    /// cluster) answers <see cref="CancellationRequested"/> again, even once the workflow has ended cancelled because of
+    /// it. Null: a cancel that arrives after the end is rejected.
+    /// </summary>
+    public string? DeliveryId { get; init; }
+}
 
 /// <summary>A message the coordinator routes to the actor of <see cref="WorkflowId"/>.</summary>
 public interface IWorkflowCommand

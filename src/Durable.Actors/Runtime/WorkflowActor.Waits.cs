@@ -295,6 +295,13 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowNotFound(_workflowId));
             return;
         }
+        // A resend of the request that was recorded (its reply was lost with a node): answered as the first was, even
+        // once the workflow has ended because of it.
+        if (cancel.DeliveryId is { } deliveryId && _journal.CancelRequested && _journal.CancelDeliveryId == deliveryId)
+        {
+            _requests.Answer(request, new CancellationRequested(_workflowId));
+            return;
+        }
         if (_journal.IsFinal)
         {
             _requests.Answer(request, new WorkflowRejected(_workflowId,
@@ -306,7 +313,7 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new CancellationRequested(_workflowId));
             return;
         }
-        Write([new CancelRequested(cancel.Reason, Now)], () =>
+        Write([new CancelRequested(cancel.Reason, Now, cancel.DeliveryId)], () =>
         {
             _requests.Answer(request, new CancellationRequested(_workflowId));
             if (_run is { } run)

@@ -256,7 +256,9 @@ internal sealed class WorkflowContext(
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
         await StepAsync($"start-child:{id}", async ct =>
         {
-            var reply = await runtime.Coordinator.Ask<object>(new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent()), ct).ConfigureAwait(false);
+            // Sent again on a cluster until answered: the child's node may die with the request (a start is idempotent).
+            var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent());
+            var reply = await Resending.AskAsync(runtime.Coordinator, begin, runtime.ResendAfter, ct).ConfigureAwait(false);
             return reply switch
             {
                 WorkflowBegun => id,
@@ -278,7 +280,13 @@ internal sealed class WorkflowContext(
         catch (OperationCanceledException) when (cancelRequested.IsCancellationRequested && cancelWithParent)
         {
             // Cancelling a parent cancels its children (idempotent: a replay may ask again); an abandoned child goes on.
-            runtime.Coordinator.Tell(new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled"), ActorRefs.Nobody);
+            var cancel = new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled");
+            if (runtime.ResendAfter is null)
+                runtime.Coordinator.Tell(cancel, ActorRefs.Nobody);
+            else
+                // On a cluster, sent again until the child's node answers (no one awaits it: the parent ends cancelled).
+                _ = Resending.AskAsync(runtime.Coordinator, cancel with { DeliveryId = Guid.NewGuid().ToString("N") }, runtime.ResendAfter, runtime.Stopping)
+                    .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
         var outcome = ended.Payload!;

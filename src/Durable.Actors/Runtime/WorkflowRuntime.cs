@@ -21,6 +21,15 @@ internal sealed record WorkflowRuntime(
     /// <summary>In cluster mode, which nodes the cluster has removed (zombie steps); null on one machine.</summary>
     public INodeMembership? Membership { get; init; }
 
+    /// <summary>
+    /// In cluster mode, how long a workflow waits for the reply to a message it sent another workflow (a child's start,
+    /// a child's cancellation) before it sends it again (see <see cref="Resending"/>); null on one machine.
+    /// </summary>
+    public TimeSpan? ResendAfter { get; init; }
+
+    /// <summary>Cancelled when the ActorSystem terminates: ends the resends of messages no one waits for.</summary>
+    public CancellationToken Stopping { get; init; }
+
     /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
     public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
 

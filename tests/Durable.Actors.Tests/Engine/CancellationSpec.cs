@@ -60,6 +60,29 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
     }
 
     [Fact]
+    public async Task CancelSentAgainWithItsDeliveryId_AfterItEndedTheWorkflow_IsAnsweredAsTheFirstWas()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("order-2", "sleeping"), TestActor);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+        var cancel = new CancelWorkflow("order-2", "out of stock") { DeliveryId = "c-1" };
+        coordinator.Tell(cancel, TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await DurableWorkflows.GetStatusAsync(Sys, "order-2"))!.Status), RunTimeout);
+
+        // The client's resend (its reply was lost with a node) is the same request: it took effect, so it is answered so.
+        coordinator.Tell(cancel, TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        // Another request, or one without an id, finds the workflow ended.
+        coordinator.Tell(cancel with { DeliveryId = "c-2" }, TestActor);
+        Assert.Contains("has already ended (CANCELLED)", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
+        coordinator.Tell(new CancelWorkflow("order-2"), TestActor);
+        await ExpectMsgAsync<WorkflowRejected>(RunTimeout);
+        Assert.Equal((1, 1), (_counter["reserve"], _counter["release"]));
+    }
+
+    [Fact]
     public async Task RunningStep_Cancelled_ItsBodySeesTheTokenAndTheWaiterGetsCancelled()
     {
         var coordinator = StartEngine(Registry(), clock: _clock);
