@@ -78,9 +78,13 @@ internal static class PersistencePlugins
     {
         var cs = DurableWorkflowsOptions.Quote(settings.SqlConnectionString);
         var provider = DurableWorkflowsOptions.Quote(settings.SqlProviderName);
+        var journalClass = DurableWorkflowsOptions.Quote(settings.SqlJournalClass is { Length: > 0 } given
+            ? given
+            : "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql");
         return ConfigurationFactory.ParseString($$"""
             {{JournalPath}} {
-              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              # The plugin's own journal, or one derived from it (sql.journal-class: cluster mode's on PostgreSQL).
+              class = {{journalClass}}
               plugin-id = "{{JournalPath}}"
               plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
               provider-name = {{provider}}
