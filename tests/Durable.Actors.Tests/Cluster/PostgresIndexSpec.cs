@@ -258,6 +258,32 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.Equal(all, union.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task SqlStorage_OnAnotherProvider_KeepsThePluginsJournal_AndReadsTheWholeJournal()
+    {
+        using var folder = new TempFolder();
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($"""
+            durable-actors.storage = sql
+            durable-actors.sql.provider-name = "SQLite.MS"
+            durable-actors.sql.connection-string = "Data Source={folder.File("plain.db")}"
+            """);
+        // Cluster mode adds its PostgreSQL journal and index only on PostgreSQL.
+        Assert.True(DurableCluster.PostgresStorage(config).IsEmpty);
+        Assert.False(DurableCluster.PostgresStorage(Akka.Configuration.Config.Empty).IsEmpty);
+
+        using var system = ActorSystem.Create("plain", DurableWorkflows.CreateSetup(config));
+        var coordinator = DurableWorkflows.Start(system, Shapes());
+        Assert.IsType<WorkflowCompleted>(await coordinator.Ask<object>(new StartWorkflow("a-1", "steps", "2"), Timeout));
+        Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("b-1", "waiter", "\"x\""), Timeout));
+
+        Assert.Null(WorkflowIndexSources.For(system));
+        Assert.Null(await JournalReader.CountByStatusAsync(system, CancellationToken.None));
+        var page = await DurableWorkflows.ListAsync(system, new WorkflowQuery());
+        Assert.Equal(["b-1", "a-1"], page.Items.Select(i => i.WorkflowId));
+        Assert.Equal(["b-1"], await DurableWorkflows.GetPendingAsync(system));
+        await system.Terminate().WaitAsync(Timeout);
+    }
+
     private static JournalWriter.Row Row(string persistenceId, long sequenceNr) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "m", 1, "test", []);
 
