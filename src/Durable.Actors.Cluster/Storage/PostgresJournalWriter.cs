@@ -131,7 +131,16 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
                 rows += next.Rows.Count;
                 batch.Add(next);
             }
-            await CommitAsync(batch).ConfigureAwait(false);
+            try
+            {
+                await CommitAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Never leave a write waiting, nor the loop dead: whatever escaped fails what is not ended yet.
+                foreach (var write in batch)
+                    write.Done.TrySetException(e);
+            }
             batch.Clear();
         }
         if (_connection is not null)
@@ -143,9 +152,12 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
         while (batch.Count > 0)
         {
             PostgresException? own;
+            List<Write> failing = [];
             try
             {
                 own = await TryCommitAsync(batch).ConfigureAwait(false);
+                if (own is not null && batch.Count > 1 && own.SqlState == PostgresErrorCodes.UniqueViolation)
+                    failing = await TakenAsync(batch).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -170,7 +182,6 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
                 batch[0].Done.TrySetException(own);
                 return;
             }
-            var failing = own.SqlState == PostgresErrorCodes.UniqueViolation ? await TakenAsync(batch).ConfigureAwait(false) : [];
             if (failing.Count == 0)
             {
                 // Not found by its keys (a duplicate within the batch, a value the table refuses): each write on its own.
