@@ -4,13 +4,10 @@ using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
-using Akka.Persistence.Journal;
 using Akka.Persistence.Sql.Journal;
 using Akka.Serialization;
-using Akka.Util;
 using Durable.Actors.Configuration;
 using Durable.Actors.Journal;
-using Durable.Actors.Runtime;
 
 namespace Durable.Actors.Storage;
 
