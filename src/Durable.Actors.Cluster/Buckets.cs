@@ -13,17 +13,20 @@ internal sealed class Buckets(int count) : HashCodeMessageExtractor(count)
 {
     public int Count { get; } = count;
 
-    public int Of(string? workflowId)
+    public int Of(string? workflowId) => string.IsNullOrEmpty(workflowId)
+        ? 0 // the coordinator there rejects the empty id
+        : (int)(Hash(workflowId) % (uint)Count);
+
+    /// <summary>FNV-1a over the id's UTF-16 code units; the workflow index on PostgreSQL stores it, so that a bucket reads only its own ids.</summary>
+    public static uint Hash(string workflowId)
     {
-        if (string.IsNullOrEmpty(workflowId))
-            return 0; // the coordinator there rejects the empty id
         var hash = 2166136261u;
         foreach (var c in workflowId)
         {
             hash ^= c;
             hash *= 16777619u;
         }
-        return (int)(hash % (uint)Count);
+        return hash;
     }
 
     public override string EntityId(object message) => message switch

@@ -26,9 +26,11 @@ public static class ClusterHostingExtensions
 
         var user = options.ToConfig().WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(
             $"durable-actors.sql.connection-string = {DurableWorkflowsOptions.Quote(postgresConnectionString)}"));
-        var settings = DurableSettings.Create(user.WithFallback(DurableCluster.Defaults));
+        var storage = DurableCluster.PostgresStorage(user.WithFallback(DurableCluster.Defaults));
+        var settings = DurableSettings.Create(user.WithFallback(DurableCluster.Defaults).WithFallback(storage));
         builder.AddHocon(user, HoconAddMode.Prepend);
         builder.AddHocon(DurableCluster.Defaults, HoconAddMode.Append);
+        builder.AddHocon(storage, HoconAddMode.Append);
         builder.AddHocon(PersistencePlugins.ToConfig(settings), HoconAddMode.Append);
         builder.AddHocon(DurableSettings.Reference, HoconAddMode.Append);
         AkkaHostingExtensions.RouteAkkaLogsToLoggerFactory(builder);

@@ -40,7 +40,24 @@ public static class DurableCluster
     public static ActorSystemSetup CreateSetup(Config config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return DurableWorkflows.CreateSetup(config.WithFallback(Defaults));
+        var full = config.WithFallback(Defaults);
+        return DurableWorkflows.CreateSetup(full.WithFallback(PostgresStorage(full)));
+    }
+
+    /// <summary>
+    /// On PostgreSQL, the engine's own journal (the workflow index written in the events' transaction) and that index as
+    /// the source of listing, counts and recovery; on another provider nothing (Akka.Persistence.Sql's journal, read
+    /// through Akka.Persistence.Query). Goes under <paramref name="config"/>, which may set either key itself.
+    /// </summary>
+    internal static Config PostgresStorage(Config config)
+    {
+        var provider = config.WithFallback(DurableSettings.Reference).GetString("durable-actors.sql.provider-name", "");
+        if (!provider.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+            return Config.Empty;
+        static string Name(Type type) => DurableWorkflowsOptions.Quote($"{type.FullName}, {type.Assembly.GetName().Name}");
+        return ConfigurationFactory.ParseString(
+            $"durable-actors.sql.journal-class = {Name(typeof(Storage.PostgresWriteJournal))}\n" +
+            $"durable-actors.sql.index-class = {Name(typeof(Storage.PostgresWorkflowIndex))}\n");
     }
 
     /// <summary>
@@ -80,7 +97,7 @@ public static class DurableCluster
                 bucketId =>
                 {
                     var bucket = int.Parse(bucketId, CultureInfo.InvariantCulture);
-                    return Props.Create(() => new WorkflowCoordinatorActor(runtime, id => buckets.Of(id) == bucket));
+                    return Props.Create(() => new WorkflowCoordinatorActor(runtime, id => buckets.Of(id) == bucket, new Inspection.RecoveryPartition(bucket, buckets.Count)));
                 },
                 ClusterShardingSettings.Create(system).WithRole(role),
                 buckets);

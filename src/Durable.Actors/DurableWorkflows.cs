@@ -123,7 +123,8 @@ public static class DurableWorkflows
     /// <remarks>
     /// On the engine's own SQLite journal it reads the workflow index, a table written in the same transaction as the
     /// events it reflects, so it is never out of date, even after a crash (a database without it gets it built from
-    /// the journal first). On another journal plugin there is no index: every workflow's events are read through
+    /// the journal first). In cluster mode on PostgreSQL it reads the same index there, written by the cluster's own
+    /// write journal in the same way. On another journal plugin there is no index: every workflow's events are read through
     /// Akka.Persistence.Query and folded, then filtered and paged in memory, so the cost grows with the whole journal.
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException">The limit is not from 1 to <see cref="WorkflowQuery.MaxLimit"/>.</exception>

@@ -25,7 +25,9 @@ internal sealed record DurableSettings(
     bool AllowForeignDatabase,
     StorageProfile Storage,
     string SqlProviderName,
-    string SqlConnectionString)
+    string SqlConnectionString,
+    string SqlJournalClass = "",
+    string SqlIndexClass = "")
 {
     public const string Section = "durable-actors";
 
@@ -146,7 +148,9 @@ internal sealed record DurableSettings(
             c.GetBoolean("allow-foreign-database"),
             storage.Profile,
             storage.Provider,
-            storage.ConnectionString);
+            storage.ConnectionString,
+            c.GetString("sql.journal-class", ""),
+            c.GetString("sql.index-class", ""));
     }
 }
 

@@ -70,17 +70,22 @@ internal static class PersistencePlugins
     }
 
     /// <summary>
-    /// Akka.Persistence.Sql's own journal and read journal on another database (PostgreSQL in cluster mode), under the
-    /// engine's plugin paths. None of the SQLite machinery: the plugin writes and reads, its tables are created on
-    /// first use, and the lifecycle tag goes to its tag table.
+    /// Akka.Persistence.Sql's journal and read journal on another database, under the engine's plugin paths. None of the
+    /// SQLite machinery: the plugin reads, its tables are created on first use, and the lifecycle tag goes to its tag
+    /// table. The journal's class is the plugin's own unless <c>sql.journal-class</c> names one derived from it (cluster
+    /// mode on PostgreSQL: its writes keep the workflow index, and it creates the tables itself).
     /// </summary>
     private static Config ToSqlConfig(DurableSettings settings)
     {
         var cs = DurableWorkflowsOptions.Quote(settings.SqlConnectionString);
         var provider = DurableWorkflowsOptions.Quote(settings.SqlProviderName);
+        var journalClass = DurableWorkflowsOptions.Quote(settings.SqlJournalClass is { Length: > 0 } given
+            ? given
+            : "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql");
         return ConfigurationFactory.ParseString($$"""
             {{JournalPath}} {
-              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              # The plugin's own journal, or one derived from it (sql.journal-class: cluster mode's on PostgreSQL).
+              class = {{journalClass}}
               plugin-id = "{{JournalPath}}"
               plugin-dispatcher = "akka.persistence.dispatchers.default-plugin-dispatcher"
               provider-name = {{provider}}

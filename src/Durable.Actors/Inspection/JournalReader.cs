@@ -12,8 +12,9 @@ namespace Durable.Actors.Inspection;
 
 /// <summary>
 /// Reads workflows from the journal, the one source of truth for status and history. On the engine's own SQLite
-/// journal one workflow's events are read with one indexed query and listing reads the workflow index; on another
-/// journal plugin both go through Akka.Persistence.Query.
+/// journal one workflow's events are read with one indexed query. Listing, counts and recovery read the workflow index
+/// where the journal keeps one (<see cref="IWorkflowIndexSource"/>: SQLite's, or PostgreSQL's in cluster mode); on
+/// another journal plugin everything goes through Akka.Persistence.Query.
 /// </summary>
 internal static class JournalReader
 {
@@ -34,13 +35,9 @@ internal static class JournalReader
     public static async Task<IReadOnlyList<WorkflowStatus>> ListAllAsync(ActorSystem system, CancellationToken cancellationToken)
     {
         IEnumerable<string> ids;
-        if (EngineJournal(system) is { } settings)
+        if (WorkflowIndexSources.For(system) is { } index)
         {
-            ids = await Task.Run(() =>
-            {
-                using var connection = OpenIndex(settings);
-                return WorkflowIndexStore.All(connection).Select(r => r.WorkflowId).ToList();
-            }, cancellationToken).ConfigureAwait(false);
+            ids = await index.IdsAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -106,14 +103,9 @@ internal static class JournalReader
         var status = query.Status is { } s ? WorkflowIndex.StatusText(s) : null;
         List<WorkflowIndexRow> rows;
         bool more;
-        if (EngineJournal(system) is { } settings)
+        if (WorkflowIndexSources.For(system) is { } index)
         {
-            (rows, more) = await Task.Run(() =>
-            {
-                using var connection = OpenIndex(settings);
-                var page = WorkflowIndexStore.Page(connection, status, query.Type, query.IdPrefix, after, query.Limit, out var hasMore);
-                return (page, hasMore);
-            }, cancellationToken).ConfigureAwait(false);
+            (rows, more) = await index.PageAsync(status, query.Type, query.IdPrefix, after, query.Limit, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -151,16 +143,12 @@ internal static class JournalReader
         return new WorkflowPage(items, more ? WorkflowCursor.Encode(items[^1].StartedAt, items[^1].WorkflowId) : null);
     }
 
-    /// <summary>How many workflows have each status, from the workflow index; null on another journal plugin (no index).</summary>
+    /// <summary>How many workflows have each status, from the workflow index; null on a journal that keeps no index.</summary>
     public static async Task<IReadOnlyDictionary<WorkflowRunStatus, long>?> CountByStatusAsync(ActorSystem system, CancellationToken cancellationToken)
     {
-        if (EngineJournal(system) is not { } settings)
+        if (WorkflowIndexSources.For(system) is not { } index)
             return null;
-        var counts = await Task.Run(() =>
-        {
-            using var connection = OpenIndex(settings);
-            return WorkflowIndexStore.CountByStatus(connection);
-        }, cancellationToken).ConfigureAwait(false);
+        var counts = await index.CountByStatusAsync(cancellationToken).ConfigureAwait(false);
         var result = new Dictionary<WorkflowRunStatus, long>();
         foreach (var (text, count) in counts)
         {
@@ -192,22 +180,6 @@ internal static class JournalReader
         row.CompletedSteps,
         row.FailedAttempts);
 
-    /// <summary>A connection to the engine's journal with its index, built first when the database has none (an older database read before any host started on it).</summary>
-    private static Microsoft.Data.Sqlite.SqliteConnection OpenIndex(DurableSettings settings)
-    {
-        var connection = SqliteDatabase.Open(settings.ConnectionString, $"PRAGMA busy_timeout={(long)settings.BusyTimeout.TotalMilliseconds};");
-        try
-        {
-            WorkflowIndexStore.EnsureBuilt(connection);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
     /// <summary>The settings when the engine's own SQLite journal (and its query plugin) is in use; null for another plugin.</summary>
     private static DurableSettings? EngineJournal(ActorSystem system)
     {
@@ -218,28 +190,31 @@ internal static class JournalReader
     }
 
     /// <summary>
-    /// What a starting host recovers: every running workflow, with when it is due. On the engine's journal, from the
-    /// index: a workflow whose top-level code waits is due when its wait is (never by time for a signal or a child, which
-    /// wake it themselves), the others now. On another journal plugin, every running workflow now.
+    /// What a starting host (or a cluster bucket: <paramref name="partition"/>) recovers: every running workflow, with
+    /// when it is due. From the workflow index where the journal keeps one: a workflow whose top-level code waits is due
+    /// when its wait is (never by time for a signal or a child, which wake it themselves), the others now; a bucket may
+    /// get only its own ids. On a journal without an index, every running workflow now, found from the whole journal.
     /// </summary>
-    public static async Task<IReadOnlyList<(string WorkflowId, DateTimeOffset? WakeAt)>> GetRecoveryAsync(ActorSystem system, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<(string WorkflowId, DateTimeOffset? WakeAt)>> GetRecoveryAsync(
+        ActorSystem system, RecoveryPartition? partition, CancellationToken cancellationToken)
     {
-        if (EngineJournal(system) is { } settings)
-        {
-            return await Task.Run(() =>
-            {
-                using var connection = OpenIndex(settings);
-                return WorkflowIndexStore.Running(connection);
-            }, cancellationToken).ConfigureAwait(false);
-        }
+        if (WorkflowIndexSources.For(system) is { } index)
+            return await index.RunningAsync(partition, cancellationToken).ConfigureAwait(false);
         return (await GetPendingAsync(system, cancellationToken).ConfigureAwait(false)).Select(id => (id, (DateTimeOffset?)null)).ToList();
     }
 
     /// <summary>Workflows started and neither completed nor failed, found from their tagged lifecycle events alone.</summary>
     public static async Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken)
     {
+        var engine = EngineJournal(system);
+        if (engine is null && WorkflowIndexSources.For(system) is { } index)
+        {
+            // Another database's index: its running rows are the workflows whose last lifecycle event is a start or a resume.
+            return (await index.RunningAsync(null, cancellationToken).ConfigureAwait(false))
+                .Select(w => w.WorkflowId).Order(StringComparer.Ordinal).ToList();
+        }
         var last = new Dictionary<string, object>(StringComparer.Ordinal);
-        if (EngineJournal(system) is { } settings)
+        if (engine is { } settings)
         {
             // The engine's own SQLite journal: one indexed query instead of the read journal's polling stream, which
             // waits for its sequence actor and costs a host start that recovers many workflows most of its time.

@@ -33,11 +33,14 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     // Cluster mode: this coordinator is the sharded entity of one bucket of workflow ids, and recovers only those.
     private readonly Func<string, bool>? _owns;
+    // ... and its share of the ids, which an index source may use to read only them.
+    private readonly RecoveryPartition? _partition;
 
-    public WorkflowCoordinatorActor(WorkflowRuntime runtime, Func<string, bool>? owns)
+    public WorkflowCoordinatorActor(WorkflowRuntime runtime, Func<string, bool>? owns, RecoveryPartition? partition = null)
     {
         _runtime = runtime;
         _owns = owns;
+        _partition = partition;
         // On one machine the coordinator routes between workflows; in cluster mode the shard region does (set before).
         if (owns is null && runtime.Coordinator.IsNobody())
             runtime.Coordinator = Self;
@@ -126,7 +129,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     private void Recover()
     {
         if (_runtime.Settings.RecoverOnStart)
-            JournalReader.GetRecoveryAsync(Context.System, CancellationToken.None)
+            JournalReader.GetRecoveryAsync(Context.System, _partition, CancellationToken.None)
                 .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new PendingWorkflowsFound(t.Result) : new Status.Failure(t.Exception!.GetBaseException()),
                     TaskScheduler.Default)
                 .PipeTo(Self);

@@ -4,13 +4,10 @@ using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
-using Akka.Persistence.Journal;
 using Akka.Persistence.Sql.Journal;
 using Akka.Serialization;
-using Akka.Util;
 using Durable.Actors.Configuration;
 using Durable.Actors.Journal;
-using Durable.Actors.Runtime;
 
 namespace Durable.Actors.Storage;
 
@@ -48,40 +45,15 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
-        var now = DateTime.UtcNow.Ticks;
         var writes = messages.ToList();
-        var rows = new List<JournalWriter.Row>();
-        Exception?[]? rejected = null;
-        for (var i = 0; i < writes.Count; i++)
-        {
-            var start = rows.Count;
-            try
-            {
-                foreach (var persistent in (IEnumerable<IPersistentRepresentation>)writes[i].Payload)
-                    rows.Add(ToRow(persistent, now));
-            }
-            catch (Exception e)
-            {
-                // Akka's contract: a payload that cannot be serialized rejects its atomic write only.
-                rows.RemoveRange(start, rows.Count - start);
-                (rejected ??= new Exception?[writes.Count])[i] = e;
-            }
-        }
-
+        var rows = JournalRows.From(_serialization, writes, _writerUuid, out var rejected);
         var persistenceId = writes[0].PersistenceId;
         var written = rows.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(rows);
         _inFlight[persistenceId] = written;
         written.ContinueWith(
             t => _inFlight.TryRemove(new KeyValuePair<string, Task>(persistenceId, t)),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return Finish(written, rejected);
-    }
-
-    private static async Task<IImmutableList<Exception>> Finish(Task written, Exception?[]? rejected)
-    {
-        await written.ConfigureAwait(false);
-        // Null means every atomic write was persisted; otherwise one entry per write, null where it was persisted.
-        return rejected?.ToImmutableList()!;
+        return JournalRows.Finish(written, rejected);
     }
 
     public override async Task ReplayMessagesAsync(
@@ -109,38 +81,4 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
         _queries.Dispose();
         base.PostStop();
     }
-
-    private JournalWriter.Row ToRow(IPersistentRepresentation persistent, long now)
-    {
-        var payload = persistent.Payload;
-        string[] tags = [];
-        if (payload is Tagged tagged)
-        {
-            payload = tagged.Payload;
-            tags = [.. tagged.Tags];
-        }
-        var serializer = _serialization.FindSerializerFor(payload);
-        var manifest = serializer switch
-        {
-            SerializerWithStringManifest withManifest => withManifest.Manifest(payload),
-            { IncludeManifest: true } => payload.GetType().TypeQualifiedName(),
-            _ => "",
-        };
-        return new JournalWriter.Row(
-            persistent.PersistenceId,
-            persistent.SequenceNr,
-            persistent.Timestamp == 0 ? now : persistent.Timestamp,
-            serializer.ToBinary(payload),
-            manifest,
-            serializer.Identifier,
-            _writerUuid,
-            tags,
-            IndexChange(persistent.PersistenceId, payload));
-    }
-
-    /// <summary>What a workflow's event changes in the workflow index, written in the same transaction as the event.</summary>
-    private static WorkflowIndexChange? IndexChange(string persistenceId, object payload) =>
-        payload is IJournalEvent e && persistenceId.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal)
-            ? WorkflowIndex.Change(persistenceId[WorkflowActor.PersistenceIdPrefix.Length..], e)
-            : null;
 }

@@ -41,6 +41,10 @@ public sealed class ClusterHostingSpec
             Assert.Equal(2, counter["echo"]);
             Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(system, "hosted-1"))!.Status);
             Assert.Equal("sql", system.Settings.Config.GetString("durable-actors.storage"));
+            // The PostgreSQL journal and its workflow index, as with DurableCluster.CreateSetup: the list reads the index.
+            Assert.IsType<Durable.Actors.Cluster.Storage.PostgresWorkflowIndex>(Inspection.WorkflowIndexSources.For(system));
+            var counts = await Inspection.JournalReader.CountByStatusAsync(system, CancellationToken.None);
+            Assert.Equal(2, counts![WorkflowRunStatus.Completed]);
         }
         finally
         {

@@ -64,7 +64,7 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         await approval.SignalAsync("decision", new ExpenseDecision(true, "grace")).WaitAsync(Timeout);
         Assert.StartsWith("paid", await approval.GetResultAsync().WaitAsync(Timeout), StringComparison.Ordinal);
 
-        // Status and listing read the PostgreSQL journal (through Akka.Persistence.Query: there is no index table).
+        // Status reads the workflow's events from PostgreSQL; listing reads the workflow index there.
         var status = await DurableWorkflows.GetStatusAsync(proxy, "hire-1");
         Assert.Equal(WorkflowRunStatus.Completed, status!.Status);
         Assert.All(status.Steps, s => Assert.Equal(1, s.Attempts));

@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.Sql.Journal;
+using Durable.Actors.Configuration;
+using Durable.Actors.Storage;
+
+namespace Durable.Actors.Cluster.Storage;
+
+/// <summary>
+/// Akka.Persistence.Sql's journal on PostgreSQL with its write path replaced: writes go through
+/// <see cref="PostgresJournalWriter"/> (group commit: the writes of every workflow actor of this node that arrive while a
+/// commit is under way share the next transaction, one round trip), into the plugin's own <c>journal</c> and <c>tags</c>
+/// tables in its layout (<see cref="PostgresSchema"/>, which creates them), each workflow event's change to the workflow
+/// index committed with the event. Replay, the highest sequence number, queries and deletes stay the plugin's.
+/// </summary>
+/// <remarks>
+/// The unique <c>(persistence_id, sequence_number)</c> stays the fence of cluster mode: a second incarnation of a
+/// workflow writing a sequence number the first one wrote fails that write alone, and its actor stops.
+/// </remarks>
+[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop disposes the writer.")]
+internal sealed class PostgresWriteJournal : SqlWriteJournal
+{
+    private readonly PostgresJournalWriter _writer;
+    private readonly Akka.Serialization.Serialization _serialization;
+    private readonly string _writerUuid = Guid.NewGuid().ToString("N");
+    // The latest write of each persistence id still in flight, so that a recovering actor reads its highest sequence
+    // number only after its previous incarnation's writes on this node have ended.
+    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+
+    // auto-initialize off: the writer creates the tables (under an advisory lock, with the index) before its first write.
+    public PostgresWriteJournal(Config config) : base(ConfigurationFactory.ParseString("auto-initialize = off").WithFallback(config))
+    {
+        _writer = new PostgresJournalWriter(DurableSettings.Create(Context.System).SqlConnectionString);
+        _serialization = Context.System.Serialization;
+    }
+
+    protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var writes = messages.ToList();
+        var rows = JournalRows.From(_serialization, writes, _writerUuid, out var rejected);
+        var persistenceId = writes[0].PersistenceId;
+        var written = rows.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(rows);
+        _inFlight[persistenceId] = written;
+        written.ContinueWith(
+            t => _inFlight.TryRemove(new KeyValuePair<string, Task>(persistenceId, t)),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return JournalRows.Finish(written, rejected);
+    }
+
+    public override async Task ReplayMessagesAsync(
+        IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback)
+    {
+        await _writer.SchemaReadyAsync().ConfigureAwait(false);
+        await base.ReplayMessagesAsync(context, persistenceId, fromSequenceNr, toSequenceNr, max, recoveryCallback).ConfigureAwait(false);
+    }
+
+    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        await _writer.SchemaReadyAsync().ConfigureAwait(false);
+        if (_inFlight.TryGetValue(persistenceId, out var write))
+            await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override void PostStop()
+    {
+        // Commits what is queued; never holds the actor's stop longer than the writer's own bound.
+        try
+        {
+            _writer.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(35));
+        }
+        catch (AggregateException)
+        {
+            // The writer did not end in time (PostgreSQL gone): its writes fail or were never acknowledged.
+        }
+        base.PostStop();
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using Akka.Configuration;
+using Durable.Actors.Configuration;
+using Durable.Actors.Journal;
+using Durable.Actors.Storage;
+
+namespace Durable.Actors.Inspection;
+
+/// <summary>
+/// Where <see cref="JournalReader"/> reads the workflow index (one row per workflow, kept in the transaction of the
+/// events): the engine's SQLite file, or another database's index that a journal of its own keeps (cluster mode on
+/// PostgreSQL, in Durable.Actors.Cluster, named by <c>durable-actors.sql.index-class</c> so that the core references no
+/// database driver). Listing, counts and recovery read it; the status of one workflow reads that workflow's events.
+/// </summary>
+internal interface IWorkflowIndexSource
+{
+    /// <summary>One page, newest first (by creation, then id), and whether rows follow it.</summary>
+    Task<(List<WorkflowIndexRow> Rows, bool More)> PageAsync(
+        string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken);
+
+    /// <summary>How many workflows have each status (the stored text).</summary>
+    Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>Every workflow id.</summary>
+    Task<List<string>> IdsAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The running workflows with when each is due (null: now). With a <paramref name="partition"/>, a source may return
+    /// only the ids of that bucket (the caller filters anyway); never more than the running ones.
+    /// </summary>
+    Task<List<(string WorkflowId, DateTimeOffset? WakeAt)>> RunningAsync(RecoveryPartition? partition, CancellationToken cancellationToken);
+}
+
+/// <summary>A cluster bucket's share of the workflow ids: those whose FNV-1a hash (see Durable.Actors.Cluster's Buckets) modulo <paramref name="Buckets"/> is <paramref name="Bucket"/>.</summary>
+internal sealed record RecoveryPartition(int Bucket, int Buckets);
+
+/// <summary>Picks the index source of a system from its settings, once per system.</summary>
+internal static class WorkflowIndexSources
+{
+    private static readonly ConditionalWeakTable<ActorSystem, IWorkflowIndexSource?> Made = new();
+
+    /// <summary>The system's index source; null when its journal keeps none (another plugin: read the journal itself).</summary>
+    public static IWorkflowIndexSource? For(ActorSystem system)
+    {
+        if (Made.TryGetValue(system, out var made))
+            return made;
+        lock (Made)
+        {
+            if (Made.TryGetValue(system, out made))
+                return made;
+            made = Create(system, PersistencePlugins.Bind(system));
+            Made.Add(system, made);
+            return made;
+        }
+    }
+
+    private static IWorkflowIndexSource? Create(ActorSystem system, DurableSettings settings)
+    {
+        if (settings.UsesEngineSqlite && settings.QueryPluginId == PersistencePlugins.QueryPath)
+            return new SqliteWorkflowIndexSource(settings);
+        if (settings.Storage != StorageProfile.Sql || settings.SqlIndexClass.Length == 0 || settings.JournalPluginId != PersistencePlugins.JournalPath)
+            return null;
+        var type = Type.GetType(settings.SqlIndexClass, throwOnError: false)
+            ?? throw new ConfigurationException($"{DurableSettings.Section}.sql.index-class = '{settings.SqlIndexClass}' names no type that can be loaded.");
+        if (!typeof(IWorkflowIndexSource).IsAssignableFrom(type))
+            throw new ConfigurationException($"{DurableSettings.Section}.sql.index-class = '{settings.SqlIndexClass}' is not a workflow index source.");
+        return (IWorkflowIndexSource)Activator.CreateInstance(type, system)!;
+    }
+}
+
+/// <summary>The index of the engine's SQLite journal (<see cref="WorkflowIndexStore"/>), built first when the file has none.</summary>
+internal sealed class SqliteWorkflowIndexSource(DurableSettings settings) : IWorkflowIndexSource
+{
+    public Task<(List<WorkflowIndexRow> Rows, bool More)> PageAsync(
+        string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            using var connection = Open();
+            var page = WorkflowIndexStore.Page(connection, status, workflowType, idPrefix, after, limit, out var more);
+            return (page, more);
+        }, cancellationToken);
+
+    public Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        using var connection = Open();
+        return WorkflowIndexStore.CountByStatus(connection);
+    }, cancellationToken);
+
+    public Task<List<string>> IdsAsync(CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        using var connection = Open();
+        return WorkflowIndexStore.All(connection).Select(r => r.WorkflowId).ToList();
+    }, cancellationToken);
+
+    // One machine has no buckets: every running workflow.
+    public Task<List<(string WorkflowId, DateTimeOffset? WakeAt)>> RunningAsync(RecoveryPartition? partition, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        using var connection = Open();
+        return WorkflowIndexStore.Running(connection);
+    }, cancellationToken);
+
+    /// <summary>A connection to the engine's journal with its index, built first when the database has none (an older database read before any host started on it).</summary>
+    private Microsoft.Data.Sqlite.SqliteConnection Open()
+    {
+        var connection = SqliteDatabase.Open(settings.ConnectionString, $"PRAGMA busy_timeout={(long)settings.BusyTimeout.TotalMilliseconds};");
+        try
+        {
+            WorkflowIndexStore.EnsureBuilt(connection);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+}
