@@ -68,13 +68,18 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
 
         var sent = await Task.WhenAll(
             RunAsync("signal", "exp-1", "decision", "--payload", Approve, "--postgres", _postgres, "--seed", seed),
-            RunAsync("cancel", "exp-2", "--reason", "duplicate claim", "--postgres", _postgres, "--seed", second));
+            RunAsync("cancel", "exp-2", "--reason", "duplicate claim", "--postgres", _postgres, "--seed", second),
+            RunAsync("resume", "hire-1", "--postgres", _postgres, "--seed", seed, "--seed", second));
         Assert.True(sent[0].ExitCode == 0, sent[0].ToString());
         Assert.Equal(
             ["signal 'decision' delivered to workflow exp-1", "workflow exp-1 completed: \"paid 120.50 to Ada Lovelace, approved by grace\""],
             sent[0].StdoutLines);
         Assert.True(sent[1].ExitCode == 0, sent[1].ToString());
         Assert.Equal(["cancellation of workflow exp-2 requested", "workflow exp-2 cancelled: duplicate claim"], sent[1].StdoutLines);
+        // A completed workflow resumed: its recorded result, nothing runs again.
+        Assert.True(sent[2].ExitCode == 0, sent[2].ToString());
+        Assert.Equal(starts[0].StdoutLines, sent[2].StdoutLines);
+        Assert.Empty(string.Concat(sent.Select(r => r.Stderr)));
 
         // Read-only: PostgreSQL directly, no --seed.
         var status = await RunAsync("status", "exp-1", "--postgres", _postgres);
@@ -100,9 +105,9 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         Assert.Equal(4, effects.Count(l => l.StartsWith("hire-1 ", StringComparison.Ordinal)));
         Assert.Equal(["exp-1 pay", "exp-1 submit-expense", "exp-2 submit-expense"], effects.Where(l => l.StartsWith("exp-", StringComparison.Ordinal)).Order());
 
-        // The four CLI members left: each removed after Exiting (a graceful leave), none unreachable or downed, and
+        // The five CLI members left: each removed after Exiting (a graceful leave), none unreachable or downed, and
         // the nodes and the observer are still the members, all Up.
-        await Until(() => events.OfType<ClusterEvent.MemberRemoved>().Count(e => !members.Contains(e.Member.Address)) == 4, "the four CLI members removed");
+        await Until(() => events.OfType<ClusterEvent.MemberRemoved>().Count(e => !members.Contains(e.Member.Address)) == 5, "the five CLI members removed");
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Equal(MemberStatus.Exiting, e.PreviousStatus));
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Contains("cli", e.Member.Roles));
         Assert.Empty(events.OfType<ClusterEvent.UnreachableMember>());
