@@ -81,17 +81,37 @@ internal static class Commands
 
         await using var host = await ClusterCliHost.OpenMemberAsync(cluster, registry);
         if (request.Start is var (requestedType, requestedInput))
-            await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
+            await NoJournalAsEmptyAsync(async () =>
+            {
+                await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
+                return true;
+            }, true);
         else
         {
             foreach (var id in request.WorkflowIds)
             {
-                if (await DurableWorkflows.GetStatusAsync(host.System, id, cancellationToken) is null)
+                if (await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(host.System, id, cancellationToken), null) is null)
                     throw new UsageException($"unknown workflow '{id}' in {cluster.Description}");
             }
         }
         await host.JoinAsync(cancellationToken);
         return await RunAllAsync(host.AskAsync, request.WorkflowIds.Select(command), cluster.Description, cancellationToken);
+    }
+
+    /// <summary>
+    /// A cluster's new PostgreSQL database has no journal table until a node first writes (the CLI creates none: it
+    /// writes nothing): read there as a journal without workflows.
+    /// </summary>
+    private static async Task<T> NoJournalAsEmptyAsync<T>(Func<Task<T>> read, T empty)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e.GetBaseException() is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable })
+        {
+            return empty;
+        }
     }
 
     /// <summary>How messages name a SQLite database.</summary>
@@ -231,7 +251,7 @@ internal static class Commands
 
         async Task<bool> StatusBeforeAsync(ActorSystem system, string where)
         {
-            var before = await DurableWorkflows.GetStatusAsync(system, workflowId, cancellationToken)
+            var before = await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(system, workflowId, cancellationToken), null)
                 ?? throw new UsageException($"unknown workflow '{workflowId}' in {where}");
             return before.Status == WorkflowRunStatus.Running;
         }
@@ -456,7 +476,7 @@ internal static class Commands
             if (cluster is not null || File.Exists(path))
             {
                 await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
-                page = await DurableWorkflows.ListAsync(host.System, query, cancellationToken);
+                page = await NoJournalAsEmptyAsync(() => DurableWorkflows.ListAsync(host.System, query, cancellationToken), page);
                 if (json)
                     results = await JournalReader.GetResultsAsync(
                         host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
@@ -483,7 +503,7 @@ internal static class Commands
             var cluster = store.Cluster(command);
             var path = cluster is null ? CheckDatabase(store.Database, mustExist: true, workflowId, reading: true) : null;
             await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
-            var status = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
+            var status = await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken), null)
                 ?? throw new UsageException($"unknown workflow '{workflowId}' in {cluster?.Description ?? Store(path!)}");
             print(status);
             return ExitCodes.Completed;

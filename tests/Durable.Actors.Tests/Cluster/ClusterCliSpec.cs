@@ -105,18 +105,21 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         Assert.Equal(4, effects.Count(l => l.StartsWith("hire-1 ", StringComparison.Ordinal)));
         Assert.Equal(["exp-1 pay", "exp-1 submit-expense", "exp-2 submit-expense"], effects.Where(l => l.StartsWith("exp-", StringComparison.Ordinal)).Order());
 
-        // The five CLI members left: each removed after Exiting (a graceful leave), none unreachable or downed, and
-        // the nodes and the observer are still the members, all Up.
+        // The five CLI members left: each removed after Exiting (a graceful leave, not a downing), and the nodes and
+        // the observer are still the members, all Up. A member that already is Exiting stops its process once the
+        // leader confirmed it; another member's failure detector may notice that before the removal reaches it,
+        // which Akka reports as expected (an Exiting member is removed without downing, logged at INFO only). No
+        // member was found unreachable while Up or Leaving, and none was downed.
         await Until(() => events.OfType<ClusterEvent.MemberRemoved>().Count(e => !members.Contains(e.Member.Address)) == 5, "the five CLI members removed");
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Equal(MemberStatus.Exiting, e.PreviousStatus));
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Contains("cli", e.Member.Roles));
-        Assert.Empty(events.OfType<ClusterEvent.UnreachableMember>());
+        Assert.All(events.OfType<ClusterEvent.UnreachableMember>(), e => Assert.Equal(MemberStatus.Exiting, e.Member.Status));
         Assert.Empty(events.OfType<ClusterEvent.MemberDowned>());
         var state = Akka.Cluster.Cluster.Get(observer).State;
         Assert.Equal(members, state.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToHashSet());
         Assert.Equal(3, state.Members.Count);
         Assert.Empty(state.Unreachable);
-        Assert.All(_nodes, n => Assert.DoesNotContain("as UNREACHABLE", n.Log, StringComparison.Ordinal));
+        Assert.All(_nodes, n => Assert.DoesNotContain("Marking node(s) as UNREACHABLE", n.Log, StringComparison.Ordinal));
     }
 
     [Fact]
