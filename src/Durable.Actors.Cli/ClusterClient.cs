@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Durable.Actors.Cluster;
@@ -136,6 +138,7 @@ internal sealed class ClusterCliHost : ICliHost
               loglevel = ERROR
             }
             """;
+        EnsureCanListen(target.Hostname, target.Port);
         var system = ActorSystem.Create(ClusterServe.SystemName, DurableCluster.CreateSetup(Config(target, hocon)));
         try
         {
@@ -150,6 +153,30 @@ internal sealed class ClusterCliHost : ICliHost
             throw;
         }
         return new ClusterCliHost(system, target);
+    }
+
+    /// <summary>
+    /// A port in use or an address not of this machine, said in one line before Akka's transport fails to bind (it
+    /// would throw nested exceptions).
+    /// </summary>
+    private static void EnsureCanListen(string hostname, int port)
+    {
+        var where = $"{hostname}:{port.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            var address = IPAddress.TryParse(hostname, out var ip) ? ip : Dns.GetHostAddresses(hostname)[0];
+            var listener = new TcpListener(address, port);
+            listener.Start();
+            listener.Stop();
+        }
+        catch (SocketException e)
+        {
+            throw new UsageException($"cannot listen on {where} (--hostname, --port): {e.Message}");
+        }
+        catch (IndexOutOfRangeException)
+        {
+            throw new UsageException($"cannot listen on {where} (--hostname, --port): the name has no address");
+        }
     }
 
     /// <summary>Joins through the seed nodes and waits until this member is up, at most <c>--join-timeout</c>.</summary>

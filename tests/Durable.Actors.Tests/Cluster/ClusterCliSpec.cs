@@ -128,6 +128,8 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         var nobody = $"127.0.0.1:{ClusterNodes.FreePort().ToString(CultureInfo.InvariantCulture)}";
         var deadPort = ClusterNodes.FreePort().ToString(CultureInfo.InvariantCulture);
         var deadPostgres = $"Host=127.0.0.1;Port={deadPort};Username=postgres;Database=durable";
+        // A port in use: PostgreSQL's own.
+        var postgresPort = new Npgsql.NpgsqlConnectionStringBuilder(_postgres).Port.ToString(CultureInfo.InvariantCulture);
         string[][] cases =
         [
             ["start", "wf-1", "--postgres", _postgres],
@@ -138,6 +140,7 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
             ["start", "wf-1", "--postgres", deadPostgres, "--seed", nobody],
             ["start", "wf-1", "--postgres", _postgres, "--seed", nobody, "--join-timeout", "3s"],
             ["cancel", "nobody", "--postgres", _postgres, "--seed", nobody],
+            ["resume", "nobody", "--postgres", _postgres, "--seed", nobody, "--port", postgresPort],
         ];
         string[] expected =
         [
@@ -149,6 +152,7 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
             $"error: PostgreSQL at 127.0.0.1:{deadPort} is unreachable",
             $"error: no node of the cluster answered at akka.tcp://durable@{nobody} within 3 s",
             "error: unknown workflow 'nobody' in PostgreSQL database",
+            $"error: cannot listen on 127.0.0.1:{postgresPort} (--hostname, --port): ",
         ];
 
         var runs = await Task.WhenAll(cases.Select(c => RunAsync(c)));
