@@ -207,6 +207,7 @@ internal sealed class ClusterCliHost : ICliHost
     {
         if (_joined)
         {
+            StderrLogger.Silenced = true;
             // Leave, wait until the cluster has this member exiting, then stop: the nodes see a member leave, not fail.
             await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance)
                 .WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
