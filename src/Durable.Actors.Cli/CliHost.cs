@@ -4,7 +4,7 @@ using Akka.Configuration;
 namespace Durable.Actors.Cli;
 
 /// <summary>The CLI's ActorSystem: the plain (non-Hosting) embedding, configured with HOCON.</summary>
-internal sealed class CliHost : IAsyncDisposable
+internal sealed class CliHost : ICliHost
 {
     private CliHost(ActorSystem system) => System = system;
 

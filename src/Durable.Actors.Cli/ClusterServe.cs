@@ -112,7 +112,7 @@ internal static class ClusterServe
     }
 
     /// <summary><c>host:port</c> or a full <c>akka.tcp://durable@host:port</c> address.</summary>
-    private static string SeedAddress(string seed)
+    internal static string SeedAddress(string seed)
     {
         if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal))
             return seed;

@@ -13,7 +13,7 @@ namespace Durable.Actors.Cli;
 /// <summary>What <c>start</c>, <c>resume</c> and <c>crash-after</c> were asked to do.</summary>
 internal sealed record RunRequest(
     IReadOnlyList<string> WorkflowIds,
-    string Database,
+    StoreOptions Store,
     string? EffectsLog,
     string? StaleTimeout,
     string? BusyTimeout,
@@ -30,9 +30,11 @@ internal static class Commands
 
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
+        if (request.Store.Cluster(request.Start is null ? "resume" : "start") is { } cluster)
+            return await RunOnClusterAsync(request, cluster, cancellationToken);
         var database = request.Start is null
-            ? CheckDatabase(request.Database, mustExist: true, request.WorkflowIds[0], reading: true)
-            : CheckDatabase(request.Database, mustExist: false, request.WorkflowIds[0], reading: false, request.AllowForeignDatabase);
+            ? CheckDatabase(request.Store.Database, mustExist: true, request.WorkflowIds[0], reading: true)
+            : CheckDatabase(request.Store.Database, mustExist: false, request.WorkflowIds[0], reading: false, request.AllowForeignDatabase);
         var staleTimeout = Durations.ParseOptional(request.StaleTimeout, "--stale-timeout");
         var busyTimeout = Durations.ParseOptional(request.BusyTimeout, "--busy-timeout");
         if (request.CrashAfter is < 1)
@@ -58,10 +60,62 @@ internal static class Commands
         var coordinator = DurableWorkflows.Start(host.System, registry, observer);
         if (request.Start is var (requestedType, requestedInput))
             await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
-        var exitCode = await RunAllAsync(coordinator, request.WorkflowIds.Select(command), database, cancellationToken);
+        var exitCode = await RunAllAsync(coordinator.Ask<object>, request.WorkflowIds.Select(command), Store(database), cancellationToken);
         observer.ReportCrashNotReached();
         return exitCode;
     });
+
+    /// <summary>
+    /// <c>start</c> and <c>resume</c> on a cluster: checks the input and the ids against the journal in PostgreSQL, then
+    /// joins as a proxy-only member, sends each command through the shard region and prints each outcome as on one
+    /// machine (the steps run, and print, on the nodes); leaves the cluster before it exits.
+    /// </summary>
+    private static async Task<int> RunOnClusterAsync(RunRequest request, ClusterTarget cluster, CancellationToken cancellationToken)
+    {
+        if (request.WorkflowIds.Distinct().Count() != request.WorkflowIds.Count)
+            throw new UsageException("a workflow id is given twice");
+        var registry = SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log"));
+        var command = request.Start is var (type, input)
+            ? StartCommand(registry, type, input)
+            : id => new ResumeWorkflow(id);
+
+        await using var host = await ClusterCliHost.OpenMemberAsync(cluster, registry);
+        if (request.Start is var (requestedType, requestedInput))
+            await NoJournalAsEmptyAsync(async () =>
+            {
+                await WarnWhenRecordedStartDiffersAsync(host.System, request.WorkflowIds, requestedType, requestedInput, cancellationToken);
+                return true;
+            }, true);
+        else
+        {
+            foreach (var id in request.WorkflowIds)
+            {
+                if (await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(host.System, id, cancellationToken), null) is null)
+                    throw new UsageException($"unknown workflow '{id}' in {cluster.Description}");
+            }
+        }
+        await host.JoinAsync(cancellationToken);
+        return await RunAllAsync(host.AskAsync, request.WorkflowIds.Select(command), cluster.Description, cancellationToken);
+    }
+
+    /// <summary>
+    /// A cluster's new PostgreSQL database has no journal table until a node first writes (the CLI creates none: it
+    /// writes nothing): read there as a journal without workflows.
+    /// </summary>
+    private static async Task<T> NoJournalAsEmptyAsync<T>(Func<Task<T>> read, T empty)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e.GetBaseException() is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UndefinedTable })
+        {
+            return empty;
+        }
+    }
+
+    /// <summary>How messages name a SQLite database.</summary>
+    private static string Store(string database) => $"database '{database}'";
 
     public static Task<int> RecoverAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
@@ -80,7 +134,7 @@ internal static class Commands
             }
             Console.WriteLine($"recovering {pending.Count} unfinished workflows: {string.Join(", ", pending)}");
             var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
-            return await RunAllAsync(coordinator, pending.Select(id => new ResumeWorkflow(id)), database, cancellationToken);
+            return await RunAllAsync(coordinator.Ask<object>, pending.Select(id => new ResumeWorkflow(id)), Store(database), cancellationToken);
         });
 
     /// <summary>
@@ -137,7 +191,7 @@ internal static class Commands
         });
 
     /// <summary>Delivers a signal (durable before it says so), then runs the workflow on until it ends or waits.</summary>
-    public static Task<int> SignalAsync(string workflowId, string signalName, string? payload, string databasePath, string? effectsLog, CancellationToken cancellationToken) =>
+    public static Task<int> SignalAsync(string workflowId, string signalName, string? payload, StoreOptions store, string? effectsLog, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
             if (payload is not null)
@@ -151,7 +205,7 @@ internal static class Commands
                     throw new UsageException($"--payload is not valid JSON: {e.Message}");
                 }
             }
-            return await SendThenRunOnAsync(workflowId, databasePath, effectsLog, new SignalWorkflow(workflowId, signalName, payload), reply => reply switch
+            return await SendThenRunOnAsync("signal", workflowId, store, effectsLog, new SignalWorkflow(workflowId, signalName, payload), reply => reply switch
             {
                 SignalDelivered => $"signal '{signalName}' delivered to workflow {workflowId}",
                 WorkflowRejected rejected => throw new UsageException($"signal '{signalName}' was not delivered: {rejected.Reason}"),
@@ -160,10 +214,10 @@ internal static class Commands
         });
 
     /// <summary>Cancels a workflow (durable before it says so), then runs it on until it ends (its cleanup steps run).</summary>
-    public static Task<int> CancelAsync(string workflowId, string? reason, string databasePath, string? effectsLog, CancellationToken cancellationToken) =>
+    public static Task<int> CancelAsync(string workflowId, string? reason, StoreOptions store, string? effectsLog, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
-            var exitCode = await SendThenRunOnAsync(workflowId, databasePath, effectsLog, new CancelWorkflow(workflowId, reason), reply => reply switch
+            var exitCode = await SendThenRunOnAsync("cancel", workflowId, store, effectsLog, new CancelWorkflow(workflowId, reason), reply => reply switch
             {
                 CancellationRequested => $"cancellation of workflow {workflowId} requested",
                 WorkflowRejected rejected => throw new UsageException($"workflow '{workflowId}' was not cancelled: {rejected.Reason}"),
@@ -174,23 +228,46 @@ internal static class Commands
         });
 
     private static async Task<int> SendThenRunOnAsync(
-        string workflowId, string databasePath, string? effectsLog, IWorkflowCommand command, Func<object, string?> acknowledged, CancellationToken cancellationToken)
+        string commandName, string workflowId, StoreOptions store, string? effectsLog, IWorkflowCommand command, Func<object, string?> acknowledged,
+        CancellationToken cancellationToken)
     {
-        var database = CheckDatabase(databasePath, mustExist: true, workflowId, reading: true);
+        if (store.Cluster(commandName) is { } cluster)
+        {
+            // The client sends again what is not answered in time: a signal carries a delivery id, so it is delivered once.
+            if (command is SignalWorkflow { DeliveryId: null } signal)
+                command = signal with { DeliveryId = Guid.NewGuid().ToString("N") };
+            await using var member = await ClusterCliHost.OpenMemberAsync(cluster, SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")));
+            var running = await StatusBeforeAsync(member.System, cluster.Description);
+            await member.JoinAsync(cancellationToken);
+            return await SendAsync(member.AskAsync, cluster.Description, running);
+        }
+
+        var database = CheckDatabase(store.Database, mustExist: true, workflowId, reading: true);
         var registry = Registry(database, effectsLog);
         await using var host = CliHost.Create(database);
-        var before = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
-            ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{database}'");
+        var wasRunning = await StatusBeforeAsync(host.System, Store(database));
         var coordinator = DurableWorkflows.Start(host.System, registry, new ConsoleObserver(crashAfter: null));
-        var reply = await coordinator.Ask<object>(command, cancellationToken);
-        if (reply is WorkflowNotFound)
-            throw new UsageException($"unknown workflow '{workflowId}' in database '{database}'");
-        Console.WriteLine(acknowledged(reply) ?? throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
-        // A running workflow runs on (the engine started its run already: this joins it, or reads how it ended). A
-        // failed one is left for `resume`.
-        if (before.Status != WorkflowRunStatus.Running)
-            return ExitCodes.Completed;
-        return await RunAllAsync(coordinator, [new ResumeWorkflow(workflowId)], database, cancellationToken);
+        return await SendAsync(coordinator.Ask<object>, Store(database), wasRunning);
+
+        async Task<bool> StatusBeforeAsync(ActorSystem system, string where)
+        {
+            var before = await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(system, workflowId, cancellationToken), null)
+                ?? throw new UsageException($"unknown workflow '{workflowId}' in {where}");
+            return before.Status == WorkflowRunStatus.Running;
+        }
+
+        async Task<int> SendAsync(Func<object, CancellationToken, Task<object>> ask, string where, bool wasRunning)
+        {
+            var reply = await ask(command, cancellationToken);
+            if (reply is WorkflowNotFound)
+                throw new UsageException($"unknown workflow '{workflowId}' in {where}");
+            Console.WriteLine(acknowledged(reply) ?? throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
+            // A running workflow runs on (the engine started its run already: this joins it, or reads how it ended). A
+            // failed one is left for `resume`.
+            if (!wasRunning)
+                return ExitCodes.Completed;
+            return await RunAllAsync(ask, [new ResumeWorkflow(workflowId)], where, cancellationToken);
+        }
     }
 
     /// <summary>The workflow types the CLI runs, for its help.</summary>
@@ -198,9 +275,10 @@ internal static class Commands
         SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")).WorkflowTypes;
 
     /// <summary>Sends every command at once, prints each outcome; 0 when all completed, 1 when one failed.</summary>
-    private static async Task<int> RunAllAsync(IActorRef coordinator, IEnumerable<IWorkflowCommand> commands, string database, CancellationToken cancellationToken)
+    private static async Task<int> RunAllAsync(
+        Func<object, CancellationToken, Task<object>> ask, IEnumerable<IWorkflowCommand> commands, string store, CancellationToken cancellationToken)
     {
-        var replies = await Task.WhenAll(commands.Select(async c => (Command: c, Reply: await coordinator.Ask<object>(c, cancellationToken))));
+        var replies = await Task.WhenAll(commands.Select(async c => (Command: c, Reply: await ask(c, cancellationToken))));
         var exitCode = ExitCodes.Completed;
         foreach (var (command, reply) in replies)
         {
@@ -224,7 +302,7 @@ internal static class Commands
                 case WorkflowRejected rejected:
                     throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
                 case WorkflowNotFound:
-                    throw new UsageException($"unknown workflow '{command.WorkflowId}' in database '{database}'");
+                    throw new UsageException($"unknown workflow '{command.WorkflowId}' in {store}");
                 default:
                     throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}.");
             }
@@ -335,8 +413,8 @@ internal static class Commands
         return database;
     }
 
-    public static Task<int> StatusAsync(string workflowId, string database, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync(workflowId, database, status =>
+    public static Task<int> StatusAsync(string workflowId, StoreOptions store, bool json, CancellationToken cancellationToken) =>
+        WithStatusAsync("status", workflowId, store, status =>
         {
             if (json)
                 Console.WriteLine(JsonSerializer.Serialize(StatusView.From(status), Pretty));
@@ -344,8 +422,8 @@ internal static class Commands
                 Console.WriteLine(StatusLine(status));
         }, cancellationToken);
 
-    public static Task<int> HistoryAsync(string workflowId, string database, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync(workflowId, database, status =>
+    public static Task<int> HistoryAsync(string workflowId, StoreOptions store, bool json, CancellationToken cancellationToken) =>
+        WithStatusAsync("history", workflowId, store, status =>
         {
             if (json)
             {
@@ -366,7 +444,7 @@ internal static class Commands
 
     /// <summary>One page of workflows, newest first; the cursor of the next page ends it (on stderr with <c>--json</c>).</summary>
     public static Task<int> ListAsync(
-        string database, bool json, int limit, string? statusText, string? type, string? prefix, string? after, CancellationToken cancellationToken) =>
+        StoreOptions store, bool json, int limit, string? statusText, string? type, string? prefix, string? after, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
             WorkflowRunStatus? status = null;
@@ -391,13 +469,14 @@ internal static class Commands
                 throw new UsageException($"--after '{after}' is not a cursor printed by list");
             }
 
-            var path = CheckDatabase(database, mustExist: false, workflowId: null, reading: true);
+            var cluster = store.Cluster("list");
+            var path = cluster is null ? CheckDatabase(store.Database, mustExist: false, workflowId: null, reading: true) : null;
             var page = new WorkflowPage([], null);
             IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
-            if (File.Exists(path))
+            if (cluster is not null || File.Exists(path))
             {
-                await using var host = CliHost.Create(path);
-                page = await DurableWorkflows.ListAsync(host.System, query, cancellationToken);
+                await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
+                page = await NoJournalAsEmptyAsync(() => DurableWorkflows.ListAsync(host.System, query, cancellationToken), page);
                 if (json)
                     results = await JournalReader.GetResultsAsync(
                         host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
@@ -418,13 +497,14 @@ internal static class Commands
             return ExitCodes.Completed;
         });
 
-    private static Task<int> WithStatusAsync(string workflowId, string database, Action<WorkflowStatus> print, CancellationToken cancellationToken) =>
+    private static Task<int> WithStatusAsync(string command, string workflowId, StoreOptions store, Action<WorkflowStatus> print, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
-            var path = CheckDatabase(database, mustExist: true, workflowId, reading: true);
-            await using var host = CliHost.Create(path);
-            var status = await DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken)
-                ?? throw new UsageException($"unknown workflow '{workflowId}' in database '{path}'");
+            var cluster = store.Cluster(command);
+            var path = cluster is null ? CheckDatabase(store.Database, mustExist: true, workflowId, reading: true) : null;
+            await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
+            var status = await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken), null)
+                ?? throw new UsageException($"unknown workflow '{workflowId}' in {cluster?.Description ?? Store(path!)}");
             print(status);
             return ExitCodes.Completed;
         });

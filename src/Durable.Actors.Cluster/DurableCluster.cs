@@ -114,7 +114,7 @@ public static class DurableCluster
     }
 
     /// <summary>Opens one connection, so that an unreachable PostgreSQL fails the start with one line naming it.</summary>
-    private static void EnsureReachable(DurableSettings settings)
+    internal static void EnsureReachable(DurableSettings settings)
     {
         if (!settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
             return;

@@ -1,0 +1,233 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Configuration;
+using Durable.Actors.Cluster;
+using Durable.Actors.Configuration;
+using Npgsql;
+
+namespace Durable.Actors.Cli;
+
+/// <summary>The ActorSystem a command reads the journal through (and, for the commands that run workflows, sends through).</summary>
+internal interface ICliHost : IAsyncDisposable
+{
+    ActorSystem System { get; }
+}
+
+/// <summary>
+/// Where a workflow command works, as its options say: the SQLite file of <c>--db</c>, or a cluster's PostgreSQL
+/// database (<c>--postgres</c>) and, for the commands that send to workflows (<paramref name="Join"/>), the cluster's
+/// seed nodes. The option names given explicitly are kept, to refuse those that belong to the other mode.
+/// </summary>
+internal sealed record StoreOptions(
+    string Database,
+    string? Postgres,
+    IReadOnlyList<string> SqliteOptionsGiven,
+    IReadOnlyList<string> ClusterOptionsGiven,
+    ClusterJoinOptions? Join = null)
+{
+    /// <summary>The SQLite file: for commands without the cluster options (crash-after, recover, check, ...).</summary>
+    public static StoreOptions Sqlite(string database) => new(database, null, [], []);
+
+    /// <summary>The cluster to work on, or null for the SQLite file; refuses a mix of the two modes' options.</summary>
+    public ClusterTarget? Cluster(string command)
+    {
+        if (Postgres is null)
+        {
+            if (ClusterOptionsGiven.Count > 0)
+                throw new UsageException($"{ClusterOptionsGiven[0]} needs --postgres <connection string>: it is an option of a cluster (without --postgres, {command} works on the SQLite file of --db)");
+            return null;
+        }
+        if (SqliteOptionsGiven.Count > 0)
+            throw new UsageException(SqliteOptionsGiven[0] == "--db"
+                ? "--db cannot be used with --postgres: --db names a SQLite database, --postgres a cluster's; give one of them"
+                : $"{SqliteOptionsGiven[0]} cannot be used with --postgres: it is an option of a SQLite database (--db)" +
+                  (SqliteOptionsGiven[0] is "--effects" or "--stale-timeout" ? $"; on a cluster the nodes run the steps: give {SqliteOptionsGiven[0]} to serve --cluster" : ""));
+        if (string.IsNullOrWhiteSpace(Postgres))
+            throw new UsageException("--postgres needs a connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"");
+        string where;
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(Postgres);
+            where = $"PostgreSQL database '{builder.Database ?? builder.Username ?? "postgres"}' at {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new UsageException($"--postgres is not a PostgreSQL connection string: {e.Message}");
+        }
+
+        if (Join is null)
+            return new ClusterTarget(Postgres, where, [], "", 0, TimeSpan.Zero);
+        if (Join.Seeds.Count == 0)
+            throw new UsageException($"{command} on a cluster needs --seed host:port: a node of the cluster to join (serve --cluster runs one; repeat --seed for several)");
+        var seeds = Join.Seeds.Select(ClusterServe.SeedAddress).ToList();
+        if (Join.Port is < 0 or > 65535)
+            throw new UsageException($"--port must be from 0 (any free port) to 65535, not {Join.Port}");
+        var timeout = Durations.Parse(Join.JoinTimeout, "--join-timeout");
+        if (timeout <= TimeSpan.Zero)
+            throw new UsageException($"--join-timeout must be more than 0, not {Join.JoinTimeout}");
+        return new ClusterTarget(Postgres, where, seeds, Join.Hostname, Join.Port, timeout);
+    }
+}
+
+/// <summary>How a command that sends to workflows joins the cluster: <c>--seed</c>, <c>--hostname</c>, <c>--port</c>, <c>--join-timeout</c>.</summary>
+internal sealed record ClusterJoinOptions(IReadOnlyList<string> Seeds, string Hostname, int Port, string JoinTimeout);
+
+/// <summary>A cluster as a command reaches it: its PostgreSQL database (<see cref="Description"/> names it) and its seed nodes.</summary>
+internal sealed record ClusterTarget(string ConnectionString, string Description, IReadOnlyList<string> Seeds, string Hostname, int Port, TimeSpan JoinTimeout);
+
+/// <summary>
+/// The CLI on a cluster. A reader is a plain local ActorSystem on the sql storage profile: it reads the journal in
+/// PostgreSQL and joins nothing. A member joins the cluster as a proxy-only member (a role other than the workflows
+/// role: it hosts no bucket, and the split-brain resolver, restricted to that role, does not count it), sends through
+/// the shard region with the typed client's resends, and leaves the cluster gracefully when disposed, so that the
+/// nodes see it leave rather than fail.
+/// </summary>
+internal sealed class ClusterCliHost : ICliHost
+{
+    private readonly ClusterTarget _target;
+    private bool _joined;
+
+    private ClusterCliHost(ActorSystem system, ClusterTarget target)
+    {
+        System = system;
+        _target = target;
+    }
+
+    public ActorSystem System { get; }
+
+    /// <summary>A local system reading the cluster's journal; PostgreSQL unreachable fails it with one line naming host and port.</summary>
+    public static async Task<ClusterCliHost> OpenReaderAsync(ClusterTarget target)
+    {
+        var system = ActorSystem.Create(ClusterServe.SystemName, DurableCluster.CreateSetup(Config(target, "akka.actor.provider = local")));
+        try
+        {
+            DurableCluster.EnsureReachable(PersistencePlugins.Bind(system));
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+        return new ClusterCliHost(system, target);
+    }
+
+    /// <summary>
+    /// A cluster member that has not joined yet (<see cref="JoinAsync"/> joins): the shard-region proxy and the client
+    /// are started, and PostgreSQL was found reachable, so that bad input is refused before the cluster sees this process.
+    /// </summary>
+    public static async Task<ClusterCliHost> OpenMemberAsync(ClusterTarget target, WorkflowRegistry registry)
+    {
+        // As on a node: heartbeats run on the thread pool, which grows too slowly while the start warms up on a loaded
+        // machine; late heartbeats would make the nodes find this member unreachable.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 16), Math.Max(io, 16));
+        var hocon = $$"""
+            akka {
+              remote.dot-netty.tcp {
+                hostname = {{DurableWorkflowsOptions.Quote(target.Hostname)}}
+                port = {{target.Port.ToString(CultureInfo.InvariantCulture)}}
+              }
+              # Joined explicitly, once the command's input was checked.
+              cluster.seed-nodes = []
+              # Not the workflows role (durable-actors.cluster.role): no bucket here, and not counted by the resolver.
+              cluster.roles = ["cli"]
+              # A seed that does not answer is reported in one line (JoinAsync), not by Akka's association warnings.
+              remote.log-remote-lifecycle-events = off
+              loglevel = ERROR
+            }
+            """;
+        EnsureCanListen(target.Hostname, target.Port);
+        var system = ActorSystem.Create(ClusterServe.SystemName, DurableCluster.CreateSetup(Config(target, hocon)));
+        try
+        {
+            var role = system.Settings.Config.GetString("durable-actors.cluster.role", "workflows");
+            if (Akka.Cluster.Cluster.Get(system).SelfRoles.Contains(role))
+                throw new InvalidOperationException($"The CLI must not have the role '{role}' that hosts workflows.");
+            DurableCluster.Start(system, registry);
+        }
+        catch
+        {
+            await system.Terminate().ConfigureAwait(false);
+            throw;
+        }
+        return new ClusterCliHost(system, target);
+    }
+
+    /// <summary>
+    /// A port in use or an address not of this machine, said in one line before Akka's transport fails to bind (it
+    /// would throw nested exceptions).
+    /// </summary>
+    private static void EnsureCanListen(string hostname, int port)
+    {
+        var where = $"{hostname}:{port.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            var address = IPAddress.TryParse(hostname, out var ip) ? ip : Dns.GetHostAddresses(hostname)[0];
+            var listener = new TcpListener(address, port);
+            listener.Start();
+            listener.Stop();
+        }
+        catch (SocketException e)
+        {
+            throw new UsageException($"cannot listen on {where} (--hostname, --port): {e.Message}");
+        }
+        catch (IndexOutOfRangeException)
+        {
+            throw new UsageException($"cannot listen on {where} (--hostname, --port): the name has no address");
+        }
+    }
+
+    /// <summary>Joins through the seed nodes and waits until this member is up, at most <c>--join-timeout</c>.</summary>
+    public async Task JoinAsync(CancellationToken cancellationToken)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(System);
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        cluster.JoinSeedNodes(_target.Seeds.Select(Address.Parse));
+        try
+        {
+            await up.Task.WaitAsync(_target.JoinTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new UsageException(
+                $"no node of the cluster answered at {string.Join(", ", _target.Seeds)} within {_target.JoinTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s " +
+                "(is serve --cluster running there? --join-timeout waits longer)");
+        }
+        _joined = true;
+    }
+
+    /// <summary>Sends through the shard region and waits for the reply; sent again when unanswered (the engine's requests are idempotent).</summary>
+    public Task<object> AskAsync(object message, CancellationToken cancellationToken) =>
+        WorkflowClient.Of(System).AskAsync(message, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_joined)
+        {
+            StderrLogger.Silenced = true;
+            // Leave, wait until the cluster has this member exiting, then stop: the nodes see a member leave, not fail.
+            await CoordinatedShutdown.Get(System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance)
+                .WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
+        }
+        await System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+    }
+
+    /// <summary><paramref name="hocon"/> over the CLI's logging and the connection string.</summary>
+    private static Config Config(ClusterTarget target, string hocon) => ConfigurationFactory.ParseString($$"""
+        akka {
+          loglevel = WARNING
+          stdout-loglevel = OFF
+          loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
+          log-dead-letters = off
+          log-dead-letters-during-shutdown = off
+          coordinated-shutdown.run-by-clr-shutdown-hook = off
+        }
+        durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(target.ConnectionString)}}
+        # The CLI writes nothing itself: the nodes create the journal's tables, not a client racing them on a new database.
+        {{PersistencePlugins.JournalPath}}.auto-initialize = off
+        {{hocon}}
+        """);
+}
