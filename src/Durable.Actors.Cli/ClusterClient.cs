@@ -226,8 +226,6 @@ internal sealed class ClusterCliHost : ICliHost
           coordinated-shutdown.run-by-clr-shutdown-hook = off
         }
         durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(target.ConnectionString)}}
-        # The CLI writes nothing itself: the nodes create the journal's tables, not a client racing them on a new database.
-        {{PersistencePlugins.JournalPath}}.auto-initialize = off
         {{hocon}}
         """);
 }

@@ -233,9 +233,14 @@ internal static class Commands
     {
         if (store.Cluster(commandName) is { } cluster)
         {
-            // The client sends again what is not answered in time: a signal carries a delivery id, so it is delivered once.
-            if (command is SignalWorkflow { DeliveryId: null } signal)
-                command = signal with { DeliveryId = Guid.NewGuid().ToString("N") };
+            // The client sends again what is not answered in time: a signal or cancel carries a delivery id, so a resend
+            // is delivered once and answered as the first was.
+            command = command switch
+            {
+                SignalWorkflow { DeliveryId: null } signal => signal with { DeliveryId = Guid.NewGuid().ToString("N") },
+                CancelWorkflow { DeliveryId: null } cancel => cancel with { DeliveryId = Guid.NewGuid().ToString("N") },
+                _ => command,
+            };
             await using var member = await ClusterCliHost.OpenMemberAsync(cluster, SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log")));
             var running = await StatusBeforeAsync(member.System, cluster.Description);
             await member.JoinAsync(cancellationToken);
