@@ -44,12 +44,14 @@ internal static class Child
             .Add("onboarding-shape", () => new OnboardingShapeWorkflow())
             .Add("two-step", () => new TwoStepWorkflow())
             .Add("sleeper", () => new SleeperWorkflow())
-            .Add("storm", () => new StormWorkflow());
+            .Add("storm", () => new StormWorkflow())
+            .Add("failover", () => new FailoverWorkflow());
         var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
         if (workload == "cluster-node")
-            // --count carries the port, --steps the seed's port and --db the PostgreSQL connection string.
-            return await ClusterBench.NodeAsync(count, steps, database, registry);
+            // --count carries the port, --steps the seed's port, --db the PostgreSQL connection string and --kill-at 1
+            // recovery on start (the failover's nodes: a bucket that moves resumes its workflows).
+            return await ClusterBench.NodeAsync(count, steps, database, registry, recover: killAt == 1);
         var observer = new BenchObserver();
         if (sideEffects is not null)
         {

@@ -38,6 +38,27 @@ public sealed class StepsWorkflow : IWorkflow<int, int>
     }
 }
 
+/// <summary>
+/// Failover on a cluster: slow sequential steps, each printing <c>RAN workflowId step</c> on its node's standard output
+/// once its body ran, so that the benchmark sees which node runs which workflow, and when a lost one runs again.
+/// </summary>
+public sealed class FailoverWorkflow : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int steps)
+    {
+        for (var i = 0; i < steps; i++)
+        {
+            var n = i;
+            await context.StepAsync("slow-step", async ct =>
+            {
+                await Task.Delay(200, ct);
+                Console.WriteLine($"RAN {context.WorkflowId} {n}");
+            });
+        }
+        return steps;
+    }
+}
+
 /// <summary>W3: the onboarding shape: one step, two steps in parallel, one step.</summary>
 public sealed class OnboardingShapeWorkflow : IWorkflow<int, string>
 {
