@@ -284,9 +284,10 @@ internal sealed class WorkflowContext(
             if (runtime.ResendAfter is null)
                 runtime.Coordinator.Tell(cancel, ActorRefs.Nobody);
             else
-                // On a cluster, sent again until the child's node answers (no one awaits it: the parent ends cancelled).
+                // On a cluster, sent again until the child's node answers. No one awaits it (the parent ends
+                // cancelled): an end by the node's stop is observed here.
                 _ = Resending.AskAsync(runtime.Coordinator, cancel with { DeliveryId = Guid.NewGuid().ToString("N") }, runtime.ResendAfter, runtime.Stopping)
-                    .ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             throw;
         }
         var outcome = ended.Payload!;
