@@ -25,6 +25,9 @@ public sealed class BenchmarkSpec
 
         // W5, W7 and W8 wait for idle workflows to passivate: a short passivate-after keeps this test fast.
         start.Environment["DURABLE_BENCH_HOCON"] = "durable-actors.passivate-after = 200ms";
+        // W8 checks that its workflows were put away while they slept: 10 s for 20 starts to reach their sleep, however
+        // loaded the machine (1 s was not always enough with two CI runs at once).
+        start.Environment["DURABLE_BENCH_W8_LEAD_SECONDS"] = "10";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
