@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
@@ -27,9 +26,7 @@ internal sealed class PostgresWriteJournal : SqlWriteJournal
     private readonly PostgresJournalWriter _writer;
     private readonly Akka.Serialization.Serialization _serialization;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
-    // The latest write of each persistence id still in flight, so that a recovering actor reads its highest sequence
-    // number only after its previous incarnation's writes on this node have ended.
-    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly InFlightWrites _inFlight = new();
 
     // auto-initialize off: the writer creates the tables (under an advisory lock, with the index) before its first write.
     public PostgresWriteJournal(Config config) : base(ConfigurationFactory.ParseString("auto-initialize = off").WithFallback(config))
@@ -44,10 +41,7 @@ internal sealed class PostgresWriteJournal : SqlWriteJournal
         var rows = JournalRows.From(_serialization, writes, _writerUuid, out var rejected);
         var persistenceId = writes[0].PersistenceId;
         var written = rows.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(rows);
-        _inFlight[persistenceId] = written;
-        written.ContinueWith(
-            t => _inFlight.TryRemove(new KeyValuePair<string, Task>(persistenceId, t)),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _inFlight.Track(persistenceId, written);
         return JournalRows.Finish(written, rejected);
     }
 
@@ -62,8 +56,7 @@ internal sealed class PostgresWriteJournal : SqlWriteJournal
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
         await _writer.SchemaReadyAsync().ConfigureAwait(false);
-        if (_inFlight.TryGetValue(persistenceId, out var write))
-            await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await _inFlight.EndedAsync(persistenceId).ConfigureAwait(false);
         return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ConfigureAwait(false);
     }
 

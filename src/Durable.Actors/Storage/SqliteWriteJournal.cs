@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using Akka.Actor;
@@ -31,9 +30,7 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
     private readonly JournalQueries _queries;
     private readonly Serialization _serialization;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
-    // The latest write of each persistence id still in flight, so that a recovering actor reads its highest
-    // sequence number only after its previous incarnation's writes have ended.
-    private readonly ConcurrentDictionary<string, Task> _inFlight = new(StringComparer.Ordinal);
+    private readonly InFlightWrites _inFlight = new();
 
     public SqliteWriteJournal(Config config) : base(config)
     {
@@ -49,10 +46,7 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
         var rows = JournalRows.From(_serialization, writes, _writerUuid, out var rejected);
         var persistenceId = writes[0].PersistenceId;
         var written = rows.Count == 0 ? Task.CompletedTask : _writer.WriteAsync(rows);
-        _inFlight[persistenceId] = written;
-        written.ContinueWith(
-            t => _inFlight.TryRemove(new KeyValuePair<string, Task>(persistenceId, t)),
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _inFlight.Track(persistenceId, written);
         return JournalRows.Finish(written, rejected);
     }
 
@@ -70,8 +64,7 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
 
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
-        if (_inFlight.TryGetValue(persistenceId, out var write))
-            await write.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+        await _inFlight.EndedAsync(persistenceId).ConfigureAwait(false);
         return await _queries.HighestSequenceNrAsync(persistenceId, fromSequenceNr).ConfigureAwait(false);
     }
 
