@@ -10,6 +10,19 @@ internal sealed class CliHost : ICliHost
 
     public ActorSystem System { get; }
 
+    /// <summary>
+    /// Akka's logging in every ActorSystem of the CLI (with <c>akka.loglevel</c> set beside it): to standard error through
+    /// <see cref="StderrLogger"/>, no dead-letter noise, and no shutdown from the CLR's exit hook (the commands stop the
+    /// system themselves).
+    /// </summary>
+    public const string AkkaLogging = """
+        akka.stdout-loglevel = OFF
+        akka.loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
+        akka.log-dead-letters = off
+        akka.log-dead-letters-during-shutdown = off
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        """;
+
     public static CliHost Create(string database, TimeSpan? staleTimeout = null, TimeSpan? busyTimeout = null, bool allowForeignDatabase = false, bool serve = false)
     {
         var hocon = $$"""
@@ -21,14 +34,8 @@ internal sealed class CliHost : ICliHost
             durable-actors.recover-on-start = {{(serve ? "on" : "off")}}
             # A person waits on the CLI: give up on a database that stays locked after two restarts, not five.
             durable-actors.supervision.max-restarts = 2
-            akka {
-              loglevel = WARNING
-              stdout-loglevel = OFF
-              loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
-              log-dead-letters = off
-              log-dead-letters-during-shutdown = off
-              coordinated-shutdown.run-by-clr-shutdown-hook = off
-            }
+            akka.loglevel = WARNING
+            {{AkkaLogging}}
             """;
         return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(ConfigurationFactory.ParseString(hocon))));
     }

@@ -217,14 +217,8 @@ internal sealed class ClusterCliHost : ICliHost
 
     /// <summary><paramref name="hocon"/> over the CLI's logging and the connection string.</summary>
     private static Config Config(ClusterTarget target, string hocon) => ConfigurationFactory.ParseString($$"""
-        akka {
-          loglevel = WARNING
-          stdout-loglevel = OFF
-          loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
-          log-dead-letters = off
-          log-dead-letters-during-shutdown = off
-          coordinated-shutdown.run-by-clr-shutdown-hook = off
-        }
+        akka.loglevel = WARNING
+        {{CliHost.AkkaLogging}}
         durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(target.ConnectionString)}}
         {{hocon}}
         """);

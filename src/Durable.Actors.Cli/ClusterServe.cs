@@ -39,12 +39,8 @@ internal static class ClusterServe
                     min-nr-of-members = {{request.MinNodes.ToString(CultureInfo.InvariantCulture)}}
                   }
                   loglevel = {{(request.Verbose ? "INFO" : "WARNING")}}
-                  stdout-loglevel = OFF
-                  loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
-                  log-dead-letters = off
-                  log-dead-letters-during-shutdown = off
-                  coordinated-shutdown.run-by-clr-shutdown-hook = off
                 }
+                {{CliHost.AkkaLogging}}
                 durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(request.Postgres)}}
                 {{(staleTimeout is { } t ? $"durable-actors.stale-timeout = {(long)t.TotalMilliseconds}ms" : "")}}
                 """;
@@ -63,14 +59,7 @@ internal static class ClusterServe
                 DurableCluster.Start(system, SampleWorkflows.Register(new WorkflowRegistry(), effects), new ConsoleObserver(crashAfter: null));
                 var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                void Stop(System.Runtime.InteropServices.PosixSignalContext signal)
-                {
-                    signal.Cancel = true;
-                    stop.Cancel();
-                }
-                using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-                using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+                using var stop = new StopSignals(cancellationToken);
                 try
                 {
                     await up.Task.WaitAsync(stop.Token);

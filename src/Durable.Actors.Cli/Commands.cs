@@ -169,15 +169,7 @@ internal static class Commands
             var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
             await using var host = CliHost.Create(database, staleTimeout, busyTimeout, serve: true);
             DurableWorkflows.Start(host.System, Registry(database, effectsLog), new ConsoleObserver(crashAfter: null));
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            void Stop(System.Runtime.InteropServices.PosixSignalContext signal)
-            {
-                // Handled here: the host stops in order instead of the runtime ending the process.
-                signal.Cancel = true;
-                stop.Cancel();
-            }
-            using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Stop);
-            using var interrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Stop);
+            using var stop = new StopSignals(cancellationToken);
             Console.WriteLine($"serving {database}; stop with Ctrl+C or SIGTERM");
             try
             {

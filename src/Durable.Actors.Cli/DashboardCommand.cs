@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Durable.Actors.Dashboard;
@@ -44,14 +43,7 @@ internal static partial class DashboardCommand
                 throw new UsageException($"cannot listen on {string.Join(';', addresses)}: {e.Message}");
             }
 
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            void Stop(PosixSignalContext signal)
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            }
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var stop = new StopSignals(cancellationToken);
             var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? (IEnumerable<string>)addresses;
             foreach (var address in bound)
                 Console.WriteLine($"dashboard of {database}: {address.TrimEnd('/')}{Path}{(token is null ? "" : " (open it with ?token=<the token>)")}");
