@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster.Sharding;
 using Akka.Configuration;
+using Akka.Event;
 using Durable.Actors.Configuration;
 using Durable.Actors.Runtime;
 using Npgsql;
@@ -86,6 +87,7 @@ public static class DurableCluster
         var resendAfter = config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5));
 
         var cluster = Akka.Cluster.Cluster.Get(system);
+        WarnOfRoleMinimum(system, cluster, role);
         var sharding = ClusterSharding.Get(system);
         IActorRef region;
         if (cluster.SelfRoles.Contains(role))
@@ -111,6 +113,20 @@ public static class DurableCluster
         }
         WorkflowClient.Register(system, region, registry, resendAfter);
         return region;
+    }
+
+    /// <summary>
+    /// The shard coordinator takes <c>akka.cluster.role.&lt;role&gt;.min-nr-of-members</c> as the number of shard regions
+    /// that must register before it places any shard, and a new coordinator checks it again: when the oldest node (the
+    /// coordinator's) is lost and fewer such nodes remain, no bucket is placed again, the lost node's workflows never
+    /// resume. <c>akka.cluster.min-nr-of-members</c> holds a cold start the same way without that.
+    /// </summary>
+    private static void WarnOfRoleMinimum(ActorSystem system, Akka.Cluster.Cluster cluster, string role)
+    {
+        if (cluster.Settings.MinNrOfMembersOfRole.TryGetValue(role, out var minimum) && minimum > 1)
+            system.Log.Warning(
+                "akka.cluster.role.{0}.min-nr-of-members = {1}: if the oldest node is lost and fewer than {1} {0} nodes remain, the shard coordinator never places the lost node's buckets again and its workflows do not resume; use akka.cluster.min-nr-of-members to hold a cold start instead",
+                role, minimum);
     }
 
     /// <summary>Opens one connection, so that an unreachable PostgreSQL fails the start with one line naming it.</summary>

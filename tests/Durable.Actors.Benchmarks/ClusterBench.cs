@@ -183,7 +183,7 @@ internal static class ClusterBench
         akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
         akka.cluster.seed-nodes = ["akka.tcp://bench@127.0.0.1:{{seedPort}}"]
         akka.cluster.roles = [{{(hostsWorkflows ? "workflows" : "client")}}]
-        akka.cluster.role.workflows.min-nr-of-members = 3
+        akka.cluster.min-nr-of-members = 3
         durable-actors.sql.connection-string = "{{postgres.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}}"
         durable-actors.recover-on-start = {{(recover ? "on" : "off")}}
         {{Environment.GetEnvironmentVariable("DURABLE_BENCH_CLUSTER_HOCON")}}

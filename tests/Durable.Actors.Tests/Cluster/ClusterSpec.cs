@@ -189,6 +189,27 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         Assert.All(status!.Steps, s => Assert.Equal(1, s.Attempts));
     }
 
+    [Fact]
+    public async Task RoleMinimumOfMembers_IsWarnedOf_ALostOldestNodeWouldLeaveItsBucketsUnplaced()
+    {
+        var port = ClusterNodes.FreePort();
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
+            akka.cluster.roles = ["workflows"]
+            akka.cluster.role.workflows.min-nr-of-members = 3
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            durable-actors.sql.connection-string = "{{_postgres}}"
+            """);
+        var system = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
+        _systems.Add(system);
+        var warned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.EventStream.Subscribe(system.ActorOf(Props.Create(() => new LogWatcher(
+            "akka.cluster.role.workflows.min-nr-of-members = 3: if the oldest node is lost", warned))), typeof(Akka.Event.Warning));
+        DurableCluster.Start(system, Samples());
+        await warned.Task.WaitAsync(Timeout);
+    }
+
     private sealed class LogWatcher : ReceiveActor
     {
         public LogWatcher(string text, TaskCompletionSource seen) =>
