@@ -18,13 +18,15 @@ internal interface ICliHost : IAsyncDisposable
 /// <summary>
 /// Where a workflow command works, as its options say: the SQLite file of <c>--db</c>, or a cluster's PostgreSQL
 /// database (<c>--postgres</c>) and, for the commands that send to workflows (<paramref name="Join"/>), the cluster's
-/// seed nodes. The option names given explicitly are kept, to refuse those that belong to the other mode.
+/// seed nodes, and the nodes' HOCON file (<c>--config</c>). The option names given explicitly are kept, to refuse those
+/// that belong to the other mode.
 /// </summary>
 internal sealed record StoreOptions(
     string Database,
     string? Postgres,
     IReadOnlyList<string> SqliteOptionsGiven,
     IReadOnlyList<string> ClusterOptionsGiven,
+    string? ConfigFile = null,
     ClusterJoinOptions? Join = null)
 {
     /// <summary>The SQLite file: for commands without the cluster options (crash-after, recover, check, ...).</summary>
@@ -57,8 +59,9 @@ internal sealed record StoreOptions(
             throw new UsageException($"--postgres is not a PostgreSQL connection string: {e.Message}");
         }
 
+        var settings = ConfigFile is null ? Akka.Configuration.Config.Empty : ClusterServe.ReadConfig(ConfigFile);
         if (Join is null)
-            return new ClusterTarget(Postgres, where, [], "", 0, TimeSpan.Zero);
+            return new ClusterTarget(Postgres, where, [], "", 0, TimeSpan.Zero, settings);
         if (Join.Seeds.Count == 0)
             throw new UsageException($"{command} on a cluster needs --seed host:port: a node of the cluster to join (serve --cluster runs one; repeat --seed for several)");
         var seeds = Join.Seeds.Select(ClusterServe.SeedAddress).ToList();
@@ -67,15 +70,18 @@ internal sealed record StoreOptions(
         var timeout = Durations.Parse(Join.JoinTimeout, "--join-timeout");
         if (timeout <= TimeSpan.Zero)
             throw new UsageException($"--join-timeout must be more than 0, not {Join.JoinTimeout}");
-        return new ClusterTarget(Postgres, where, seeds, Join.Hostname, Join.Port, timeout);
+        return new ClusterTarget(Postgres, where, seeds, Join.Hostname, Join.Port, timeout, settings);
     }
 }
 
 /// <summary>How a command that sends to workflows joins the cluster: <c>--seed</c>, <c>--hostname</c>, <c>--port</c>, <c>--join-timeout</c>.</summary>
 internal sealed record ClusterJoinOptions(IReadOnlyList<string> Seeds, string Hostname, int Port, string JoinTimeout);
 
-/// <summary>A cluster as a command reaches it: its PostgreSQL database (<see cref="Description"/> names it) and its seed nodes.</summary>
-internal sealed record ClusterTarget(string ConnectionString, string Description, IReadOnlyList<string> Seeds, string Hostname, int Port, TimeSpan JoinTimeout);
+/// <summary>
+/// A cluster as a command reaches it: its PostgreSQL database (<see cref="Description"/> names it), its seed nodes, and
+/// the nodes' own settings (<c>--config</c>), under the command's.
+/// </summary>
+internal sealed record ClusterTarget(string ConnectionString, string Description, IReadOnlyList<string> Seeds, string Hostname, int Port, TimeSpan JoinTimeout, Config Settings);
 
 /// <summary>
 /// The CLI on a cluster. A reader is a plain local ActorSystem on the sql storage profile: it reads the journal in
@@ -215,11 +221,14 @@ internal sealed class ClusterCliHost : ICliHost
         await System.Terminate().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
     }
 
-    /// <summary><paramref name="hocon"/> over the CLI's logging and the connection string.</summary>
+    /// <summary>
+    /// <paramref name="hocon"/> over the CLI's logging and the connection string, over the nodes' settings: a member takes
+    /// part in the split-brain resolver (it may be the leader that decides), so it needs the nodes' timings.
+    /// </summary>
     private static Config Config(ClusterTarget target, string hocon) => ConfigurationFactory.ParseString($$"""
         akka.loglevel = WARNING
         {{CliHost.AkkaLogging}}
         durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(target.ConnectionString)}}
         {{hocon}}
-        """);
+        """).WithFallback(target.Settings);
 }

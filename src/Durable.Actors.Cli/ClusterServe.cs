@@ -86,7 +86,7 @@ internal static class ClusterServe
     }
 
     /// <summary>The <c>--config</c> file: HOCON over the cluster defaults (the command's own options still win).</summary>
-    private static Config ReadConfig(string file)
+    internal static Config ReadConfig(string file)
     {
         if (!File.Exists(file))
             throw new UsageException($"--config '{Path.GetFullPath(file)}' does not exist");

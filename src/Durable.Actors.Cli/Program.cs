@@ -23,19 +23,20 @@ var joinSeeds = new Option<string[]>("--seed") { Description = "With --postgres:
 var joinPort = new Option<int>("--port") { Description = "With --postgres: this process's TCP port while it is a member of the cluster (0: any free port)", DefaultValueFactory = _ => 0 };
 var joinHostname = new Option<string>("--hostname") { Description = "With --postgres: the address the nodes reach this process at", DefaultValueFactory = _ => "127.0.0.1" };
 var joinTimeout = new Option<string>("--join-timeout") { Description = "With --postgres: how long to wait for a node at --seed to let this process join, e.g. 30s", DefaultValueFactory = _ => "30s" };
+var onClusterConfig = new Option<string?>("--config") { Description = "With --postgres: the HOCON file the nodes were started with (serve --cluster --config): every member must have the same split-brain resolver settings" };
 
 string[] Given(ParseResult r, params Option[] options) => options.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();
 
 // The store of a command that reads only (status, history, list), and of one that sends to workflows (joins a cluster).
-StoreOptions Reads(ParseResult r) => new(r.GetValue(db)!, r.GetValue(onCluster), Given(r, db), []);
+StoreOptions Reads(ParseResult r) => new(r.GetValue(db)!, r.GetValue(onCluster), Given(r, db), Given(r, onClusterConfig), r.GetValue(onClusterConfig));
 StoreOptions Sends(ParseResult r, params Option[] sqliteOnly) => new(
-    r.GetValue(db)!, r.GetValue(onCluster), Given(r, [db, .. sqliteOnly]), Given(r, joinSeeds, joinPort, joinHostname, joinTimeout),
+    r.GetValue(db)!, r.GetValue(onCluster), Given(r, [db, .. sqliteOnly]), Given(r, joinSeeds, joinPort, joinHostname, joinTimeout, onClusterConfig), r.GetValue(onClusterConfig),
     new ClusterJoinOptions(r.GetValue(joinSeeds) ?? [], r.GetValue(joinHostname)!, r.GetValue(joinPort), r.GetValue(joinTimeout)!));
 
 var startIds = new Argument<string[]>("workflowId") { Description = "The ids of the workflows to run, at once", Arity = ArgumentArity.OneOrMore };
 var start = new Command("start", "Run workflows (the onboarding sample by default) to their end; an existing id resumes")
 {
-    startIds, type, input, db, effects, busyTimeout, allowForeign, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout,
+    startIds, type, input, db, effects, busyTimeout, allowForeign, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout, onClusterConfig,
 };
 start.SetAction((r, ct) => Commands.RunAsync(
     new RunRequest(r.GetValue(startIds)!, Sends(r, effects, busyTimeout, allowForeign), r.GetValue(effects), null, r.GetValue(busyTimeout),
@@ -44,7 +45,7 @@ start.SetAction((r, ct) => Commands.RunAsync(
 var resumeId = WorkflowId();
 var resume = new Command("resume", "Run an existing workflow again: completed steps replay, the rest run")
 {
-    resumeId, db, effects, staleTimeout, busyTimeout, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout,
+    resumeId, db, effects, staleTimeout, busyTimeout, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout, onClusterConfig,
 };
 resume.SetAction((r, ct) => Commands.RunAsync(
     new RunRequest([r.GetValue(resumeId)!], Sends(r, effects, staleTimeout, busyTimeout), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout),
@@ -60,11 +61,11 @@ crashAfter.SetAction((r, ct) => Commands.RunAsync(
     new RunRequest([r.GetValue(crashId)!], StoreOptions.Sqlite(r.GetValue(db)!), r.GetValue(effects), r.GetValue(staleTimeout), r.GetValue(busyTimeout), Start: (r.GetValue(type)!, r.GetValue(input)), CrashAfter: r.GetValue(crashN), r.GetValue(allowForeign)), ct));
 
 var statusId = WorkflowId();
-var status = new Command("status", "Show a workflow's status, read from the journal") { statusId, db, onCluster, json };
+var status = new Command("status", "Show a workflow's status, read from the journal") { statusId, db, onCluster, onClusterConfig, json };
 status.SetAction((r, ct) => Commands.StatusAsync(r.GetValue(statusId)!, Reads(r), r.GetValue(json), ct));
 
 var historyId = WorkflowId();
-var history = new Command("history", "Show every step of a workflow: key, step id, status, attempts, times, result") { historyId, db, onCluster, json };
+var history = new Command("history", "Show every step of a workflow: key, step id, status, attempts, times, result") { historyId, db, onCluster, onClusterConfig, json };
 history.SetAction((r, ct) => Commands.HistoryAsync(r.GetValue(historyId)!, Reads(r), r.GetValue(json), ct));
 
 var limit = new Option<int>("--limit") { Description = "At most this many workflows (1 to 1000)", DefaultValueFactory = _ => 50 };
@@ -72,7 +73,7 @@ var listStatus = new Option<string?>("--status") { Description = "Only workflows
 var listType = new Option<string?>("--type") { Description = "Only workflows of this type" };
 var listPrefix = new Option<string?>("--prefix") { Description = "Only workflows whose id starts with this (case-sensitive), e.g. order- or a parent's id/" };
 var after = new Option<string?>("--after") { Description = "The cursor printed at the end of the previous page: list the page after it" };
-var list = new Command("list", "List workflows with their status, newest first, one page at a time") { db, onCluster, json, limit, listStatus, listType, listPrefix, after };
+var list = new Command("list", "List workflows with their status, newest first, one page at a time") { db, onCluster, onClusterConfig, json, limit, listStatus, listType, listPrefix, after };
 list.SetAction((r, ct) => Commands.ListAsync(
     Reads(r), r.GetValue(json), r.GetValue(limit), r.GetValue(listStatus), r.GetValue(listType), r.GetValue(listPrefix), r.GetValue(after), ct));
 
@@ -81,7 +82,7 @@ var signalName = new Argument<string>("signalName") { Description = "The signal'
 var payload = new Option<string?>("--payload") { Description = "The signal's payload as JSON, e.g. {\"approved\": true, \"by\": \"grace\"}" };
 var signal = new Command("signal", "Deliver a signal to a workflow (durable before this says so), then run it on until it ends or waits")
 {
-    signalId, signalName, payload, db, effects, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout,
+    signalId, signalName, payload, db, effects, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout, onClusterConfig,
 };
 signal.SetAction((r, ct) => Commands.SignalAsync(r.GetValue(signalId)!, r.GetValue(signalName)!, r.GetValue(payload), Sends(r, effects), r.GetValue(effects), ct));
 
@@ -89,7 +90,7 @@ var cancelId = WorkflowId();
 var reason = new Option<string?>("--reason") { Description = "Why, kept with the record" };
 var cancel = new Command("cancel", "Cancel a workflow: it wakes, runs its cleanup steps and ends CANCELLED")
 {
-    cancelId, reason, db, effects, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout,
+    cancelId, reason, db, effects, onCluster, joinSeeds, joinHostname, joinPort, joinTimeout, onClusterConfig,
 };
 cancel.SetAction((r, ct) => Commands.CancelAsync(r.GetValue(cancelId)!, r.GetValue(reason), Sends(r, effects), r.GetValue(effects), ct));
 

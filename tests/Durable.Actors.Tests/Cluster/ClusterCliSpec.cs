@@ -130,6 +130,9 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         var deadPostgres = $"Host=127.0.0.1;Port={deadPort};Username=postgres;Database=durable";
         // A port in use: PostgreSQL's own.
         var postgresPort = new Npgsql.NpgsqlConnectionStringBuilder(_postgres).Port.ToString(CultureInfo.InvariantCulture);
+        var missing = _folder.File("missing.conf");
+        var broken = _folder.File("broken.conf");
+        await File.WriteAllTextAsync(broken, "akka.cluster.roles = ${no-such-key}");
         string[][] cases =
         [
             ["start", "wf-1", "--postgres", _postgres],
@@ -141,6 +144,9 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
             ["start", "wf-1", "--postgres", _postgres, "--seed", nobody, "--join-timeout", "3s"],
             ["cancel", "nobody", "--postgres", _postgres, "--seed", nobody],
             ["resume", "nobody", "--postgres", _postgres, "--seed", nobody, "--port", postgresPort],
+            ["list", "--config", missing],
+            ["start", "wf-1", "--postgres", _postgres, "--seed", nobody, "--config", missing],
+            ["status", "wf-1", "--postgres", _postgres, "--config", broken],
         ];
         string[] expected =
         [
@@ -153,6 +159,9 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
             $"error: no node of the cluster answered at akka.tcp://durable@{nobody} within 3 s",
             "error: unknown workflow 'nobody' in PostgreSQL database",
             $"error: cannot listen on 127.0.0.1:{postgresPort} (--hostname, --port): ",
+            "error: --config needs --postgres <connection string>",
+            $"error: --config '{missing}' does not exist",
+            $"error: --config '{broken}' is not valid HOCON",
         ];
 
         var runs = await Task.WhenAll(cases.Select(c => RunAsync(c)));
@@ -168,6 +177,30 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         Assert.True(status.ExitCode == 2, status.ToString());
         Assert.StartsWith("error: unknown workflow 'wf-1' in PostgreSQL database 'test_", Assert.Single(status.StderrLines));
         Assert.False(File.Exists(_folder.Database));
+    }
+
+    [Fact]
+    public async Task Config_TheNodesHoconFile_ReachesNodesOfAnotherRole()
+    {
+        // The nodes of an application of its own host workflows under the role "billing"; the CLI gets their file.
+        var settings = _folder.File("billing.conf");
+        await File.WriteAllTextAsync(settings, """
+            akka.cluster.roles = ["billing"]
+            akka.cluster.split-brain-resolver.keep-majority.role = "billing"
+            durable-actors.cluster.role = "billing"
+            """);
+        var port = ClusterNodes.FreePort();
+        var registry = Durable.Actors.Samples.Onboarding.SampleWorkflows.Register(new WorkflowRegistry(), new Durable.Actors.Samples.Onboarding.EffectsLog(_folder.File("effects.log")));
+        var (node, _) = await ClusterNodes.StartAsync(_postgres, port, port, registry, extraHocon: await File.ReadAllTextAsync(settings));
+        _observer = node;
+        Assert.Contains("billing", Akka.Cluster.Cluster.Get(node).SelfRoles);
+
+        var seed = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+        var start = await RunAsync("start", "hire-1", "--postgres", _postgres, "--seed", seed, "--config", settings);
+        Assert.True(start.ExitCode == 0, start.ToString());
+        var status = await RunAsync("status", "hire-1", "--postgres", _postgres, "--config", settings, "--json");
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Equal("COMPLETED", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("status").GetString());
     }
 
     private Task<CliResult> RunAsync(params string[] args) => TestSupport.Cli.RunAsync(_folder.Path, args);

@@ -31,7 +31,6 @@ public static class ClusterNodes
         IWorkflowObserver? observer = null, string extraHocon = "")
     {
         var config = ConfigurationFactory.ParseString($$"""
-            {{extraHocon}}
             akka {
               loglevel = WARNING
               stdout-loglevel = WARNING
@@ -43,6 +42,7 @@ public static class ClusterNodes
               coordinated-shutdown.run-by-clr-shutdown-hook = off
             }
             durable-actors.sql.connection-string = "{{postgres}}"
+            {{extraHocon}}
             """);
         var system = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

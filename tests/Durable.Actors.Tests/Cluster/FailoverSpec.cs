@@ -25,6 +25,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
 
     private readonly TempFolder _folder = new();
     private readonly List<Node> _nodes = [];
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _clientLog = new();
     private ActorSystem? _client;
     private string _postgres = "";
 
@@ -34,6 +35,11 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
     {
         if (_client is not null)
             await _client.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS") is { Length: > 0 } logs && _client is not null)
+        {
+            Directory.CreateDirectory(logs);
+            File.WriteAllLines(Path.Combine(logs, $"client-{Akka.Cluster.Cluster.Get(_client).SelfAddress.Port}.log"), _clientLog);
+        }
         foreach (var node in _nodes)
             node.Dispose();
     }
@@ -51,8 +57,15 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         foreach (var port in ports)
             _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres));
         await Until(() => _nodes.All(n => n.Up.IsCompletedSuccessfully), "three nodes up");
-        var (client, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false);
+        // The test's member takes part in the split-brain resolver like any other (it may be the leader that decides),
+        // so it gets the nodes' configuration too.
+        var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
+        var config = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG");
+        var (client, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false,
+            extraHocon: (config is { Length: > 0 } ? await File.ReadAllTextAsync(config) : "") + (logs is { Length: > 0 } ? "\nakka.loglevel = INFO" : ""));
         _client = client;
+        if (logs is { Length: > 0 })
+            client.EventStream.Subscribe(client.ActorOf(Props.Create(() => new LogKeeper(_clientLog))), typeof(Akka.Event.LogEvent));
         var workflows = DurableWorkflows.Client(client);
 
         var starts = new List<Task>();
@@ -138,6 +151,14 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
                 throw new TimeoutException($"not reached within {Timeout.TotalSeconds} s: {what}\n{string.Join('\n', _nodes.Select(n => n.Log))}");
             await Task.Delay(250);
         }
+    }
+
+    /// <summary>Keeps the test's own member's log (it may be the cluster's leader, which takes the resolver's decisions).</summary>
+    private sealed class LogKeeper : ReceiveActor
+    {
+        public LogKeeper(System.Collections.Concurrent.ConcurrentQueue<string> lines) =>
+            Receive<Akka.Event.LogEvent>(e => lines.Enqueue(
+                $"{e.Timestamp.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{e.LogLevel()}] {e.Message}"));
     }
 
     /// <summary>A node process: <c>serve --cluster</c> with an effects log of its own (appends from several processes to one file lose lines).</summary>
