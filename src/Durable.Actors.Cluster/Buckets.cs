@@ -29,6 +29,13 @@ internal sealed class Buckets(int count) : HashCodeMessageExtractor(count)
         return hash;
     }
 
+    /// <summary>A bucket is its own shard (Akka's default would hash the 32 bucket ids into fewer shards, 20 here, unevenly).</summary>
+    public override string ShardId(string entityId, object? messageHint = null) => entityId;
+
+    /// <summary>The same as <see cref="ShardId(string, object?)"/>, for Akka's callers of this older overload.</summary>
+    [Obsolete("Akka.NET's older overload; see ShardId(string, object?).")]
+    public override string? ShardId(object message) => EntityId(message);
+
     public override string EntityId(object message) => message switch
     {
         IWorkflowCommand command => Of(command.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),

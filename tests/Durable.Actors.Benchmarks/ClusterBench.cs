@@ -117,13 +117,13 @@ internal static class ClusterBench
                 .WithFallback(NodeConfig(FreePort(), ports[0], postgres, hostsWorkflows: false));
             using var system = ActorSystem.Create("bench", DurableCluster.CreateSetup(config));
             var region = DurableCluster.Start(system, new WorkflowRegistry());
-            // The youngest workflow node, as in FailoverSpec; DURABLE_BENCH_KILL_OLDEST=1 kills the oldest, which also hosts
-            // the shard coordinator (see the README's "Not done yet": its buckets have not come back in these runs).
+            // The youngest workflow node; DURABLE_BENCH_KILL_OLDEST=1 kills the oldest, which also hosts the shard
+            // coordinator (a cluster singleton, which then moves too).
             var cluster = Akka.Cluster.Cluster.Get(system);
             while (cluster.State.Members.Count(m => m.HasRole("workflows") && m.Status == Akka.Cluster.MemberStatus.Up) < 3)
                 await Task.Delay(100);
             var members = cluster.State.Members.Where(m => m.HasRole("workflows")).ToList();
-            var chosen = Environment.GetEnvironmentVariable("DURABLE_BENCH_KILL_OLDEST") is not null
+            var chosen = Environment.GetEnvironmentVariable("DURABLE_BENCH_KILL_OLDEST") == "1"
                 ? members.Aggregate((a, b) => a.IsOlderThan(b) ? a : b)
                 : members.Aggregate((a, b) => a.IsOlderThan(b) ? b : a);
             lock (gate)

@@ -138,6 +138,34 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             }
         }
         output.WriteLine($"{reran} steps cut short by the kill ran again as new attempts");
+
+        // After the failover, a member that joins anew (its shard region knows no bucket's home yet) starts workflows in
+        // every bucket: they complete, and each bucket runs on exactly one node.
+        var (late, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), survivors[0].Port, new WorkflowRegistry(), hostsWorkflows: false,
+            extraHocon: config is { Length: > 0 } ? await File.ReadAllTextAsync(config) : "");
+        try
+        {
+            var lateClient = DurableWorkflows.Client(late);
+            var buckets = new Durable.Actors.Cluster.Buckets(32);
+            var ids = Enumerable.Range(0, 1000).Select(i => $"late-{i}").GroupBy(buckets.Of).Select(g => g.First()).ToList();
+            Assert.Equal(32, ids.Count);
+            var handles = await Task.WhenAll(ids.Select(id =>
+                lateClient.StartAsync<ReportRequest, int>("report", id, new ReportRequest(1, WorkMilliseconds: 0)))).WaitAsync(Timeout);
+            Assert.All(await Task.WhenAll(handles.Select(h => h.GetResultAsync())).WaitAsync(Timeout), r => Assert.Equal(1, r));
+            // Each survivor's shard region says which buckets it runs.
+            var survivorAddresses = survivors.Select(n => ClusterNodes.Address(n.Port)).ToList();
+            var states = await Task.WhenAll(survivorAddresses.Select(address => late.ActorSelection($"{address}/system/sharding/{Durable.Actors.Cluster.DurableCluster.TypeName}")
+                .Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(30))));
+            var hosts = survivorAddresses.Zip(states).SelectMany(x => x.Item2.Shards.SelectMany(shard => shard.EntityIds).Select(bucket => (bucket, node: x.Item1)))
+                .ToLookup(x => x.bucket, x => x.node);
+            Assert.All(states, state => Assert.Empty(state.Failed));
+            Assert.All(hosts, bucket => Assert.True(bucket.Count() == 1, $"bucket {bucket.Key} runs on {string.Join(", ", bucket)}"));
+            Assert.Equal(32, hosts.Count);
+        }
+        finally
+        {
+            await late.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
+        }
     }
 
     private async Task Until(Func<bool> condition, string what) => await Until(() => Task.FromResult(condition()), what);
