@@ -101,7 +101,7 @@ public static class DurableCluster
                     var bucket = int.Parse(bucketId, CultureInfo.InvariantCulture);
                     return Props.Create(() => new WorkflowCoordinatorActor(runtime, id => buckets.Of(id) == bucket, new Inspection.RecoveryPartition(bucket, buckets.Count)));
                 },
-                ClusterShardingSettings.Create(system).WithRole(role),
+                BucketSettings(system, role),
                 buckets);
             // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
             runtime.Coordinator = region;
@@ -114,6 +114,21 @@ public static class DurableCluster
         WorkflowClient.Register(system, region, registry, resendAfter);
         return region;
     }
+
+    /// <summary>
+    /// What the buckets rely on, set here and not only in <c>cluster.conf</c>: Akka.Hosting puts sharding's own defaults in
+    /// front of ours. The coordinator's state (which node hosts which bucket) in Distributed Data, replicated to every
+    /// workflow node: in Akka.NET's default "persistence" mode it went to the default journal, in memory, so a
+    /// coordinator that moved with a lost oldest node started empty and placed again buckets that were running, which
+    /// then ran on two nodes at once. Nothing durable is needed: without remembered entities that state matters only while
+    /// the regions holding the buckets live. Buckets are never passivated by sharding: each passivates its workflows.
+    /// </summary>
+    private static ClusterShardingSettings BucketSettings(ActorSystem system, string role) =>
+        ClusterShardingSettings.Create(system)
+            .WithRole(role)
+            .WithStateStoreMode(StateStoreMode.DData)
+            .WithRememberEntities(false)
+            .WithPassivateIdleAfter(TimeSpan.Zero);
 
     /// <summary>
     /// The shard coordinator takes <c>akka.cluster.role.&lt;role&gt;.min-nr-of-members</c> as the number of shard regions
