@@ -73,9 +73,11 @@ public sealed class CrashSpec
             {
                 // A random moment: after a random number of output lines, any of them (replayed, executed, completed),
                 // or right after the spawn. Once all workflows completed, rounds kill the replay. Each section takes
-                // 30 ms, so the child cannot finish all 500 steps while this busy test host reads its first lines.
+                // 500 ms, so a child has at least 5 s of work: this test host, busy on a loaded machine, reads its first
+                // 150 lines long before the child could have finished (with 30 ms sections a CI run once read them only
+                // after the first child had completed every step, and no kill found the workflows part way through).
                 var killAfter = random.Next(0, 150);
-                using var process = TestSupport.Cli.Start(folder.Path, ["start", .. ids, "--type", "report", "--input", """{"sections":10,"workMilliseconds":30}"""]);
+                using var process = TestSupport.Cli.Start(folder.Path, ["start", .. ids, "--type", "report", "--input", """{"sections":10,"workMilliseconds":500}"""]);
                 _ = process.StandardError.ReadToEndAsync();
                 var lines = 0;
                 while (lines < killAfter && await process.StandardOutput.ReadLineAsync() is not null)
