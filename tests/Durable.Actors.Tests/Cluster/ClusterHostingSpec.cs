@@ -1,4 +1,3 @@
-using Akka.Cluster.Sharding;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Hosting;
@@ -42,7 +41,6 @@ public sealed class ClusterHostingSpec
             Assert.Equal(2, counter["echo"]);
             Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(system, "hosted-1"))!.Status);
             Assert.Equal("sql", system.Settings.Config.GetString("durable-actors.storage"));
-            // The cluster defaults hold under Akka.Hosting's own: the shard coordinator's state in Distributed Data.
             // The shard coordinator keeps its state in Distributed Data (whose replicator sharding then starts), although
             // Akka.Hosting's sharding defaults say "persistence".
             var replicator = await system.ActorSelection("/system/sharding/workflowsReplicator").Ask<ActorIdentity>(new Identify(1), Timeout);
