@@ -63,9 +63,9 @@ internal static class ClusterBench
     }
 
     /// <summary>
-    /// A fresh cluster of three nodes runs 90 workflows of slow steps; once the youngest node has run 20 steps it is
-    /// killed (SIGKILL), and the time until a survivor runs a step of a workflow whose last step ran there is returned.
-    /// Nodes print each step they run (<see cref="FailoverWorkflow"/>), read here as they come. DURABLE_BENCH_DEBUG=1
+    /// A fresh cluster of three nodes runs 90 workflows of slow steps; once the youngest node (the oldest with
+    /// DURABLE_BENCH_KILL_OLDEST=1) has run 20 steps it is killed (SIGKILL), and the time until a survivor runs a step
+    /// of a workflow whose last step ran there is returned. Nodes print each step they run (<see cref="FailoverWorkflow"/>), read here as they come. DURABLE_BENCH_DEBUG=1
     /// echoes the nodes' output after the kill to standard error (with DURABLE_BENCH_CLUSTER_HOCON, HOCON given to the
     /// nodes, e.g. a log level).
     /// </summary>

@@ -60,9 +60,9 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         // The test's member takes part in the split-brain resolver like any other (it may be the leader that decides),
         // so it gets the nodes' configuration too.
         var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
-        var config = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG");
+        var config = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } file ? await File.ReadAllTextAsync(file) : "";
         var (client, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false,
-            extraHocon: (config is { Length: > 0 } ? await File.ReadAllTextAsync(config) : "") + (logs is { Length: > 0 } ? "\nakka.loglevel = INFO" : ""));
+            extraHocon: config + (logs is { Length: > 0 } ? "\nakka.loglevel = INFO" : ""));
         _client = client;
         if (logs is { Length: > 0 })
             client.EventStream.Subscribe(client.ActorOf(Props.Create(() => new LogKeeper(_clientLog))), typeof(Akka.Event.LogEvent));
@@ -142,7 +142,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         // After the failover, a member that joins anew (its shard region knows no bucket's home yet) starts workflows in
         // every bucket: they complete, and each bucket runs on exactly one node.
         var (late, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), survivors[0].Port, new WorkflowRegistry(), hostsWorkflows: false,
-            extraHocon: config is { Length: > 0 } ? await File.ReadAllTextAsync(config) : "");
+            extraHocon: config);
         try
         {
             var lateClient = DurableWorkflows.Client(late);
@@ -152,13 +152,14 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             var handles = await Task.WhenAll(ids.Select(id =>
                 lateClient.StartAsync<ReportRequest, int>("report", id, new ReportRequest(1, WorkMilliseconds: 0)))).WaitAsync(Timeout);
             Assert.All(await Task.WhenAll(handles.Select(h => h.GetResultAsync())).WaitAsync(Timeout), r => Assert.Equal(1, r));
-            // Each survivor's shard region says which buckets it runs.
+            // Each survivor's shard region says which buckets it runs. A shard too busy to answer in time is listed as
+            // failed: it runs there all the same, and a bucket is its own shard, so its id is the bucket's.
             var survivorAddresses = survivors.Select(n => ClusterNodes.Address(n.Port)).ToList();
             var states = await Task.WhenAll(survivorAddresses.Select(address => late.ActorSelection($"{address}/system/sharding/{Durable.Actors.Cluster.DurableCluster.TypeName}")
                 .Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(30))));
-            var hosts = survivorAddresses.Zip(states).SelectMany(x => x.Item2.Shards.SelectMany(shard => shard.EntityIds).Select(bucket => (bucket, node: x.Item1)))
+            var hosts = survivorAddresses.Zip(states)
+                .SelectMany(x => x.Item2.Shards.SelectMany(shard => shard.EntityIds).Concat(x.Item2.Failed).Select(bucket => (bucket, node: x.Item1)))
                 .ToLookup(x => x.bucket, x => x.node);
-            Assert.All(states, state => Assert.Empty(state.Failed));
             Assert.All(hosts, bucket => Assert.True(bucket.Count() == 1, $"bucket {bucket.Key} runs on {string.Join(", ", bucket)}"));
             Assert.Equal(32, hosts.Count);
         }
