@@ -83,6 +83,23 @@ internal sealed partial class WorkflowActor
         // Orphaned: started before this host found itself alone on the database, or started by a previous
         // incarnation of this actor (a journal failure stopped it, and its run with it).
         var startedHere = _requests.StartedHere(step.Key);
+        // ... whose body may still run, in this process, in the run of the stopped incarnation (a body need not observe
+        // its token): it is never run beside it. Decided again when it ends: its completion, if it returned, is then
+        // written and the step replays; if it threw, the step runs again as a new attempt.
+        if (startedHere && _requests.BodyRunning(step.Key) is { } running)
+        {
+            var ended = new StepBodyEnded(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply));
+            var actor = Self;
+            running.ContinueWith(_ => actor.Tell(ended), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (_run.Waiting.Add(step.Key))
+            {
+                var detail = $"IN_PROGRESS since {Format(age)} ago; the body of attempt {step.Attempts} is still running in this process "
+                    + "(its run stopped with the workflow's actor), and the step waits for it to end";
+                _log.Info("Step [{0}] ({1}) of workflow [{2}] is {3}", step.Key, step.StepId, _workflowId, detail);
+                _runtime.Report(new StepReport(_workflowId, step.Key, step.StepId, step.Attempts, StepReportKind.Waiting, detail));
+            }
+            return;
+        }
         // On a cluster: started by a node incarnation the cluster has removed (downed and gone), which runs nothing any
         // more. A node that is still a member (even unreachable, or leaving) may still run it: the stale timeout decides.
         var removedNode = step.Node is { } node && _runtime.Membership is { } membership
@@ -171,6 +188,9 @@ internal sealed partial class WorkflowActor
     }
 
     private sealed record JournalChecked(DecideStepAgain Again, bool Moved);
+
+    /// <summary>The body of a step that an earlier incarnation's run started has ended: decide on the step again.</summary>
+    private sealed record StepBodyEnded(DecideStepAgain Again);
 
     private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
         Write([new StepStarted(key, stepId, attempt, Now, _runtime.Membership?.SelfNode)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));

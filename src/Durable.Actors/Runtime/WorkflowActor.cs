@@ -25,6 +25,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     private readonly string _workflowId;
     private readonly WorkflowRuntime _runtime;
     private readonly WorkflowRequests _requests;
+    private readonly int _incarnation;
     private readonly IActorRef _coordinator;
     private readonly WorkflowJournal _journal = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -46,6 +47,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         _requests = requests;
         _coordinator = coordinator;
         _restarted = requests.StopCause is not null;
+        _incarnation = requests.BeginIncarnation();
         JournalPluginId = runtime.Settings.JournalPluginId;
         SnapshotPluginId = runtime.Settings.SnapshotPluginId;
     }
@@ -64,6 +66,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 // taken up once (Claim).
                 foreach (var pending in _requests.Pending())
                     Self.Tell(pending);
+                // A run the stopped incarnation had goes on whoever began it (a typed client's start, a signal, a
+                // cancel, a child's start are answered before the run ends): a RUNNING workflow always has a run.
+                if (_requests.RunLost)
+                    Self.Tell(ResumeLostRun.Instance);
                 if (_runtime.Settings.PassivateAfter > TimeSpan.Zero)
                     Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
                 else
@@ -133,6 +139,19 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 break;
             case RunFinished finished:
                 OnRunFinished(finished);
+                break;
+            case ResumeLostRun:
+                if (_run is null && _requests.RunLost)
+                {
+                    if (_journal.Exists && _journal.Status == WorkflowRunStatus.Running)
+                        JoinOrBeginRun(null);
+                    else
+                        _requests.RunLost = false;
+                }
+                break;
+            case StepBodyEnded ended:
+                if (IsCurrent(ended.Again.RunId, ended.Again.Reply))
+                    DecideStep(ended.Again.Key, ended.Again.StepId, ended.Again.Reply);
                 break;
             case BeginParallel parallel:
                 OnBeginParallel(parallel);
@@ -239,6 +258,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     {
         if (_run is not null)
             return;
+        _requests.RunLost = false;
 
         if (_journal.IsFinal)
         {
@@ -267,7 +287,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             // Nothing is registered on the token before the run starts: cancelling it here runs no workflow code.
             if (_journal.CancelRequested)
                 run.UserCancellation.Cancel();
-            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, scope: "",
+            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, _incarnation, scope: "",
                 run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken) { Trace = run.Telemetry };
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
         }
@@ -361,6 +381,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         public static PassivateIfIdle Instance { get; } = new();
 
         private PassivateIfIdle() { }
+    }
+
+    /// <summary>Sent to self after recovery when the incarnation before this one stopped with a run going (<see cref="WorkflowRequests.RunLost"/>).</summary>
+    private sealed class ResumeLostRun
+    {
+        public static ResumeLostRun Instance { get; } = new();
+
+        private ResumeLostRun() { }
     }
 
     /// <summary>Persists <paramref name="e"/>, applies it, then runs <paramref name="then"/>.</summary>
@@ -496,6 +524,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     protected override void PostStop()
     {
         _runtime.Hooks.ActorStopping?.Invoke(_workflowId);
+        var hadRun = _run is not null;
         // The run's token is cancelled on the pool (ActiveRun.Dispose), never here: its callbacks are workflow code.
         _run?.Dispose();
         _run = null;
@@ -506,7 +535,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             // Stopped by the coordinator to passivate: a request that came in meanwhile waits for the next actor.
         }
         else if (_stopCause is { } cause)
-            _requests.Release(cause);
+            _requests.Release(cause, hadRun);
         else
             _requests.AnswerAll(new WorkflowFailed(_workflowId,
                 $"the actor of workflow '{_workflowId}' stopped (the host is shutting down); resume the workflow to go on"));

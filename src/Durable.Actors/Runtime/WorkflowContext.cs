@@ -15,7 +15,8 @@ namespace Durable.Actors.Runtime;
 /// <c>scope</c> is the key prefix of this context's steps: empty at the top level, <c>"3."</c> in the branch reserved
 /// as 3. <c>runToken</c> is cancelled when the workflow actor stops, and every wait on the actor observes it;
 /// <c>cancellationToken</c> goes to step bodies: the run's token (actor stopped or workflow cancelled), or the block's
-/// in a branch. <c>cancelRequested</c> fires when the workflow is cancelled.
+/// in a branch. <c>cancelRequested</c> fires when the workflow is cancelled. <c>incarnation</c> is that of the actor that
+/// began the run (<see cref="WorkflowRequests.BeginIncarnation"/>): no step body of the run starts once a later one began.
 /// </remarks>
 internal sealed class WorkflowContext(
     string workflowId,
@@ -23,6 +24,7 @@ internal sealed class WorkflowContext(
     IActorRef workflowActor,
     WorkflowRuntime runtime,
     WorkflowRequests requests,
+    int incarnation,
     string scope,
     CancellationToken runToken,
     CancellationToken cancelRequested,
@@ -45,7 +47,7 @@ internal sealed class WorkflowContext(
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
-        new(workflowId, runId, workflowActor, runtime, requests, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
+        new(workflowId, runId, workflowActor, runtime, requests, incarnation, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
 
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
@@ -127,10 +129,27 @@ internal sealed class WorkflowContext(
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
     private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
-        var json = runtime.Registry.JsonOptions;
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
         runToken.ThrowIfCancellationRequested();
+        // Registered as running in this process until it ends and its outcome is handed over, so that a later actor of
+        // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
+        // later actor began, which may have decided on the step already.
+        if (!requests.BodyStarting(key, incarnation))
+            throw new OperationCanceledException($"The actor of workflow '{workflowId}' that started step '{stepId}' ({key}) has stopped.", runToken);
+        try
+        {
+            return await ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            requests.BodyEnded(key);
+        }
+    }
+
+    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
+    {
+        var json = runtime.Registry.JsonOptions;
         var traced = StepAttempt.Start(Trace, key, stepId, attempt);
 
         T value;

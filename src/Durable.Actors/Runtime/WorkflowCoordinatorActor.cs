@@ -226,8 +226,17 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
         var cause = requests.StopCause ?? "its actor stopped";
         _log.Error("Workflow [{0}] gave up after {1} restarts: {2}", workflowId, _runtime.Settings.MaxRestarts, cause);
-        requests.AnswerAll(new WorkflowFailed(workflowId,
-            $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on."));
+        var gaveUp = new WorkflowFailed(workflowId,
+            $"workflow '{workflowId}' gave up after {_runtime.Settings.MaxRestarts} restarts: {cause}. Nothing recorded was lost; resume the workflow to go on.");
+        requests.AnswerAll(gaveUp);
+        // Its run is not begun again by the next actor of the workflow (a status request, say): a person resumes it.
+        requests.RunLost = false;
+        // Nor does anything end it by itself on one machine: the callers awaiting its end learn why it stopped.
+        if (_owns is null && _watchers.Remove(workflowId, out var watchers))
+        {
+            foreach (var watcher in watchers)
+                watcher.Tell(gaveUp);
+        }
         if (requests.HasLeftovers)
             _leftBehind[workflowId] = requests;
         // Cluster mode: no person runs `resume` on a cluster node; the bucket resumes the workflow itself later, so

@@ -20,9 +20,72 @@ internal sealed class WorkflowRequests
     private readonly List<Request> _requests = [];
     private readonly List<PendingCompletion> _completions = [];
     private readonly HashSet<string> _startedHere = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> _bodiesRunning = new(StringComparer.Ordinal);
     private long _lastRequestId;
     private string? _stopCause;
     private bool _passivating;
+    private bool _runLost;
+    private int _incarnation;
+
+    /// <summary>
+    /// An actor of this workflow begins (in its constructor, before it recovers) and returns its number: step bodies of
+    /// the runs of earlier actors no longer start (<see cref="BodyStarting"/>), so each decision on a step sees every
+    /// body that may still run.
+    /// </summary>
+    public int BeginIncarnation()
+    {
+        lock (_gate)
+            return ++_incarnation;
+    }
+
+    /// <summary>
+    /// The body of step <paramref name="key"/> is about to run in a run of actor <paramref name="incarnation"/>; false
+    /// when a later actor has begun (the body must not start: that actor decides on the step).
+    /// </summary>
+    public bool BodyStarting(string key, int incarnation)
+    {
+        lock (_gate)
+        {
+            if (incarnation != _incarnation)
+                return false;
+            _bodiesRunning[key] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return true;
+        }
+    }
+
+    /// <summary>The body of step <paramref name="key"/> ended, and its completion (if it returned) is pending here.</summary>
+    public void BodyEnded(string key)
+    {
+        TaskCompletionSource? ended;
+        lock (_gate)
+            _bodiesRunning.Remove(key, out ended);
+        ended?.TrySetResult();
+    }
+
+    /// <summary>Ends when the body of step <paramref name="key"/> that runs in this process ends; null when none runs.</summary>
+    public Task? BodyRunning(string key)
+    {
+        lock (_gate)
+            return _bodiesRunning.TryGetValue(key, out var running) ? running.Task : null;
+    }
+
+    /// <summary>
+    /// Whether an actor stopped by a failure had a run going, which its next actor must begin again (whether or not a
+    /// request waits on it); cleared when a run begins.
+    /// </summary>
+    public bool RunLost
+    {
+        get
+        {
+            lock (_gate)
+                return _runLost;
+        }
+        set
+        {
+            lock (_gate)
+                _runLost = value;
+        }
+    }
 
     /// <summary>Why the last incarnation stopped, when a failure stopped it.</summary>
     public string? StopCause
@@ -77,7 +140,7 @@ internal sealed class WorkflowRequests
         get
         {
             lock (_gate)
-                return _requests.Count > 0 || _completions.Count > 0 || _startedHere.Count > 0;
+                return _requests.Count > 0 || _completions.Count > 0 || _startedHere.Count > 0 || _runLost;
         }
     }
 
@@ -176,12 +239,13 @@ internal sealed class WorkflowRequests
 
     public void AnswerAll(object reply) => AnswerWhere(_ => true, reply);
 
-    /// <summary>Hands every request back for the next incarnation, in arrival order.</summary>
-    public void Release(string cause)
+    /// <summary>Hands every request back for the next incarnation, in arrival order; <paramref name="hadRun"/>: see <see cref="RunLost"/>.</summary>
+    public void Release(string cause, bool hadRun)
     {
         lock (_gate)
         {
             _stopCause = cause;
+            _runLost |= hadRun;
             foreach (var request in _requests)
                 request.Claimed = false;
         }
