@@ -53,6 +53,12 @@ internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 /// </summary>
 internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null) : IWorkflowCommand;
 
+/// <summary>
+/// Runs <paramref name="WorkflowId"/> on if it is still RUNNING (a recovery or a wake-up that found it so), and answers
+/// how it ended otherwise: unlike <see cref="ResumeWorkflow"/>, it never runs a workflow that failed meanwhile again.
+/// </summary>
+internal sealed record ContinueWorkflow(string WorkflowId) : IWorkflowCommand;
+
 /// <summary>Asks the coordinator to reply once <paramref name="WorkflowId"/> has ended (completed, failed, cancelled), without running it.</summary>
 internal sealed record WatchWorkflow(string WorkflowId);
 

@@ -182,6 +182,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 else
                     _requests.Answer(request, new WorkflowNotFound(_workflowId));
                 break;
+            case ContinueWorkflow:
+                if (_journal.Exists && _journal.Status == WorkflowRunStatus.Running)
+                    JoinOrBeginRun(request);
+                else
+                    _requests.Answer(request, EndReply());
+                break;
             case GetWorkflowStatus:
                 _requests.Answer(request, _journal.Exists ? _journal.ToStatus(_workflowId) : new WorkflowNotFound(_workflowId));
                 break;

@@ -129,10 +129,22 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     private void Recover()
     {
         if (_runtime.Settings.RecoverOnStart)
-            JournalReader.GetRecoveryAsync(Context.System, _partition, CancellationToken.None)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? (object)new PendingWorkflowsFound(t.Result) : new Status.Failure(t.Exception!.GetBaseException()),
-                    TaskScheduler.Default)
-                .PipeTo(Self);
+            FindUnfinishedAsync(Context.System, _partition, _runtime.Hooks.RecoveryFound).PipeTo(Self);
+    }
+
+    private static async Task<object> FindUnfinishedAsync(ActorSystem system, RecoveryPartition? partition, Func<Task>? found)
+    {
+        try
+        {
+            var workflows = await JournalReader.GetRecoveryAsync(system, partition, CancellationToken.None).ConfigureAwait(false);
+            if (found is not null)
+                await found().ConfigureAwait(false);
+            return new PendingWorkflowsFound(workflows);
+        }
+        catch (Exception e)
+        {
+            return new Status.Failure(e);
+        }
     }
 
     private Entry GetOrCreate(string workflowId)
@@ -244,7 +256,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (_owns is not null)
         {
             _log.Warning("Workflow [{0}] is resumed again in {1} s", workflowId, RetryDelay.TotalSeconds);
-            Later(RetryDelay, new ResumeWorkflow(workflowId));
+            Later(RetryDelay, new ContinueWorkflow(workflowId));
         }
     }
 
@@ -279,7 +291,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             _wakeUpOf.Remove(workflowId);
             // Replays up to its wait, which is due now: the timer fires or the signal wait times out. In due order.
             _wakingUp.Add(workflowId);
-            Self.Tell(new ResumeWorkflow(workflowId));
+            Self.Tell(new ContinueWorkflow(workflowId));
         }
         if (_wakingUp.Count < MaxWakingUp)
             ArmWakeTimer();

@@ -66,6 +66,9 @@ internal sealed record RuntimeHooks
     /// <summary>Called by a workflow actor as it stops (PostStop), with its workflow id.</summary>
     public Action<string>? ActorStopping { get; init; }
 
+    /// <summary>Awaited by the coordinator's recovery-on-start between reading the unfinished workflows and waking them.</summary>
+    public Func<Task>? RecoveryFound { get; init; }
+
     /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
     public Action<string>? RequestBuffered { get; init; }
 
