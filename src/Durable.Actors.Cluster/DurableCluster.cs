@@ -94,6 +94,7 @@ public static class DurableCluster
         {
             var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster),
                 resendAfter: resendAfter);
+            var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
                 TypeName,
                 bucketId =>
@@ -101,8 +102,11 @@ public static class DurableCluster
                     var bucket = int.Parse(bucketId, CultureInfo.InvariantCulture);
                     return Props.Create(() => new WorkflowCoordinatorActor(runtime, id => buckets.Of(id) == bucket, new Inspection.RecoveryPartition(bucket, buckets.Count)));
                 },
-                BucketSettings(system, role),
-                buckets);
+                bucketSettings,
+                buckets,
+                sharding.DefaultShardAllocationStrategy(bucketSettings),
+                // A bucket that moves (a node joined, or leaves gracefully) drains its workflows and hands their callers on.
+                HandOffBucket.Instance);
             // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
             runtime.Coordinator = region;
             system.ActorOf(Props.Create(() => new BucketKeeper(region, buckets.Count, interval, after)), "durable-bucket-keeper");

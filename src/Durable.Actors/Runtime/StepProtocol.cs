@@ -117,3 +117,30 @@ internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Co
 
 /// <summary>Cluster mode: asks the coordinator of one bucket of workflow ids to exist (its start recovers that bucket's workflows).</summary>
 internal sealed record EnsureBucket(int Bucket);
+
+/// <summary>
+/// Cluster mode: sharding's hand-off message for a bucket that moves to another node (a node joined, or this one
+/// leaves). The bucket drains its workflows (<see cref="DrainWorkflow"/>), hands their requests and watchers to the
+/// workflows' new home through the shard region, and stops.
+/// </summary>
+internal sealed class HandOffBucket
+{
+    public static HandOffBucket Instance { get; } = new();
+
+    private HandOffBucket() { }
+}
+
+/// <summary>
+/// Tells a workflow's actor to stop at a safe point: it begins nothing more (no step, wait or block), lets the step
+/// bodies running end, writes their outcomes and the steps it started whose bodies never began as failed, then says
+/// <see cref="WorkflowDrained"/>.
+/// </summary>
+internal sealed class DrainWorkflow
+{
+    public static DrainWorkflow Instance { get; } = new();
+
+    private DrainWorkflow() { }
+}
+
+/// <summary>A workflow's actor drained: its coordinator may stop it and hand its requests on.</summary>
+internal sealed record WorkflowDrained(string WorkflowId);

@@ -34,6 +34,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     private string? _stopCause;
     private bool _restarted;
 
+    /// <summary>Draining for a hand-off (<see cref="DrainWorkflow"/>): nothing new begins; once drained, said once.</summary>
+    private bool _draining;
+    private bool _drained;
+
     /// <summary>The telemetry of a new workflow's first run, begun before its start is journaled (which records its span).</summary>
     private RunTelemetry? _firstRun;
 
@@ -62,14 +66,22 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 _journal.Apply(e);
                 break;
             case RecoveryCompleted:
-                // Requests a stopped incarnation (or a passivation) left behind; the ones also in the mailbox are
-                // taken up once (Claim).
-                foreach (var pending in _requests.Pending())
-                    Self.Tell(pending);
-                // A run the stopped incarnation had goes on whoever began it (a typed client's start, a signal, a
-                // cancel, a child's start are answered before the run ends): a RUNNING workflow always has a run.
-                if (_requests.RunLost)
-                    Self.Tell(ResumeLostRun.Instance);
+                if (_requests.HandingOff)
+                {
+                    // An actor restarted while it drained for a hand-off drains on; its requests move with the bucket.
+                    Self.Tell(DrainWorkflow.Instance);
+                }
+                else
+                {
+                    // Requests a stopped incarnation (or a passivation) left behind; the ones also in the mailbox are
+                    // taken up once (Claim).
+                    foreach (var pending in _requests.Pending())
+                        Self.Tell(pending);
+                    // A run the stopped incarnation had goes on whoever began it (a typed client's start, a signal, a
+                    // cancel, a child's start are answered before the run ends): a RUNNING workflow always has a run.
+                    if (_requests.RunLost)
+                        Self.Tell(ResumeLostRun.Instance);
+                }
                 if (_runtime.Settings.PassivateAfter > TimeSpan.Zero)
                     Context.SetReceiveTimeout(_runtime.Settings.PassivateAfter);
                 else
@@ -95,6 +107,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     protected override void OnCommand(object message)
     {
         _runtime.Hooks.BeforeCommand?.Invoke(message);
+        if (_draining)
+        {
+            OnDraining(message);
+            return;
+        }
         switch (message)
         {
             case BeginStep begin:
@@ -148,6 +165,13 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                     else
                         _requests.RunLost = false;
                 }
+                break;
+            case DrainWorkflow:
+                _draining = true;
+                _requests.HandingOff = true;
+                // From now on the bodies running are all there will be: a decision on its way starts no body.
+                _requests.CloseBodies();
+                StopIfDrained();
                 break;
             case StepBodyEnded ended:
                 if (IsCurrent(ended.Again.RunId, ended.Again.Reply))
@@ -378,6 +402,55 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             Self.Tell(PassivateIfIdle.Instance);
     }
 
+    /// <summary>
+    /// While draining, only what ends what runs is handled: a step's failure, completions to write, the run's end, a
+    /// branch's end. Whatever would begin something (a step, a wait, a block, a request) gets no answer: the run is let
+    /// go when the actor stops, and the requests move with the hand-off.
+    /// </summary>
+    private void OnDraining(object message)
+    {
+        switch (message)
+        {
+            case FailStep fail:
+                OnFailStep(fail);
+                break;
+            case WriteCompletions write:
+                Write([], () => write.Reply?.TrySetResult());
+                break;
+            case RunFinished finished:
+                OnRunFinished(finished);
+                break;
+            case Terminated terminated:
+                OnBranchTerminated(terminated);
+                break;
+        }
+        StopIfDrained();
+    }
+
+    /// <summary>
+    /// Once no step body of this workflow runs here, writes the pending completions, and marks FAILED the steps this
+    /// actor started whose bodies never began (so the new home runs them at once), then tells the coordinator.
+    /// </summary>
+    private void StopIfDrained()
+    {
+        if (_drained)
+            return;
+        var bodies = _requests.BodiesEnded();
+        if (!bodies.IsCompleted)
+        {
+            var self = Self;
+            bodies.ContinueWith(_ => self.Tell(DrainWorkflow.Instance), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
+        _drained = true;
+        var completing = _requests.PendingCompletions().Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        var unstarted = _requests.StartedHereKeys()
+            .Where(key => !completing.Contains(key) && _journal.TryGetStep(key, out var step) && step.Status == StepStatus.InProgress)
+            .Select(key => (IJournalEvent)new StepFailed(key, "its workflow moved to another node before this attempt's body began", Now))
+            .ToList();
+        Write(unstarted, () => _coordinator.Tell(new WorkflowDrained(_workflowId)));
+    }
+
     /// <summary>No run, no branch, and nothing waiting: the actor may stop and be recovered on the next request.</summary>
     private bool IsIdle => _run is null && _branches.Count == 0 && !_requests.HasWaiting;
 
@@ -539,6 +612,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         if (_requests.Passivating)
         {
             // Stopped by the coordinator to passivate: a request that came in meanwhile waits for the next actor.
+        }
+        else if (_requests.HandingOff)
+        {
+            // Its bucket moves to another node: the coordinator hands the requests to the workflow's new home.
         }
         else if (_stopCause is { } cause)
             _requests.Release(cause, hadRun);

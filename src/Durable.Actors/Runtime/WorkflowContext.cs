@@ -136,7 +136,10 @@ internal sealed class WorkflowContext(
         // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
         // later actor began, which may have decided on the step already.
         if (!requests.BodyStarting(key, incarnation))
-            throw new OperationCanceledException($"The actor of workflow '{workflowId}' that started step '{stepId}' ({key}) has stopped.", runToken);
+        {
+            // The run is let go: its actor has stopped, or stops once it drained. Nothing of it is recorded any more.
+            await Task.Delay(Timeout.Infinite, runToken).ConfigureAwait(false);
+        }
         try
         {
             return await ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);

@@ -47,6 +47,11 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
         Receive<IWorkflowCommand>(command =>
         {
+            if (_handingOff)
+            {
+                HandOn(Sender, command);
+                return;
+            }
             if (InvalidId(command.WorkflowId) is { } reason)
             {
                 Sender.Tell(command is StartWorkflow ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
@@ -60,6 +65,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             else
                 entry.Supervisor.Tell(request);
         });
+        Receive<HandOffBucket>(_ => OnHandOff());
+        Receive<WorkflowDrained>(OnDrained);
         Receive<Passivate>(OnPassivate);
         Receive<BecameIdle>(OnBecameIdle);
         Receive<CountWorkflowActors>(_ => Sender.Tell(_workflows.Count));
@@ -209,8 +216,60 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             _idleOrder.Remove(node);
     }
 
+    // Cluster mode: this bucket moves to another node (sharding's hand-off). Each workflow's actor drains: it begins
+    // nothing more, its running step bodies end and their outcomes are written; then it is stopped and its requests
+    // and watchers are sent on through the shard region, which delivers them once the bucket runs on its new node. So
+    // no caller is failed by a move, and no step body of a moved workflow runs on two nodes at once.
+    private bool _handingOff;
+
+    private void OnHandOff()
+    {
+        if (_handingOff)
+            return;
+        _handingOff = true;
+        _log.Info("Handing off: draining {0} workflows before their bucket moves to another node", _workflows.Count);
+        foreach (var entry in _workflows.Values)
+        {
+            entry.Requests.HandingOff = true;
+            if (!entry.Passivating)
+                entry.Supervisor.Tell(DrainWorkflow.Instance);
+        }
+        StopIfHandedOff();
+    }
+
+    private void OnDrained(WorkflowDrained drained)
+    {
+        if (_handingOff && _workflows.TryGetValue(drained.WorkflowId, out var entry) && !entry.Passivating)
+        {
+            entry.Passivating = true;
+            Context.Stop(entry.Supervisor);
+        }
+    }
+
+    /// <summary>Sends a request on to the workflow's new home; the coordinator's own (recovery, wake-ups) are not: the new home recovers.</summary>
+    private void HandOn(IActorRef sender, IWorkflowCommand command)
+    {
+        if (!sender.Equals(Self))
+            _runtime.Coordinator.Tell(command, sender);
+    }
+
+    private void StopIfHandedOff()
+    {
+        if (!_handingOff || _workflows.Count > 0)
+            return;
+        foreach (var (workflowId, watchers) in _watchers)
+        {
+            foreach (var watcher in watchers)
+                _runtime.Coordinator.Tell(new WatchWorkflow(workflowId), watcher);
+        }
+        _watchers.Clear();
+        Context.Stop(Self);
+    }
+
     private void OnPassivate(Passivate passivate)
     {
+        if (_handingOff)
+            return;
         if (!_workflows.TryGetValue(passivate.WorkflowId, out var entry) || entry.Passivating || entry.Requests.HasWaiting)
             return;
         entry.Passivating = true;
@@ -225,6 +284,13 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _workflows.Remove(workflowId);
         Busy(workflowId);
         var requests = entry.Requests;
+        if (_handingOff)
+        {
+            foreach (var (sender, command) in requests.TakeAll())
+                HandOn(sender, command);
+            StopIfHandedOff();
+            return;
+        }
         if (entry.Passivating)
         {
             // Requests that arrived while the actor stopped: its next actor takes them up after recovery.
@@ -339,6 +405,11 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     private void OnWatch(WatchWorkflow watch)
     {
+        if (_handingOff)
+        {
+            _runtime.Coordinator.Tell(watch, Sender);
+            return;
+        }
         if (!_watchers.TryGetValue(watch.WorkflowId, out var watchers))
             _watchers[watch.WorkflowId] = watchers = [];
         watchers.Add(Sender);

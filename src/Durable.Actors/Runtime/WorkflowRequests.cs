@@ -25,6 +25,7 @@ internal sealed class WorkflowRequests
     private string? _stopCause;
     private bool _passivating;
     private bool _runLost;
+    private bool _handingOff;
     private int _incarnation;
 
     /// <summary>
@@ -60,6 +61,40 @@ internal sealed class WorkflowRequests
         lock (_gate)
             _bodiesRunning.Remove(key, out ended);
         ended?.TrySetResult();
+    }
+
+    /// <summary>
+    /// No step body of the runs of the current actor starts any more (a hand-off drains it): from now on the bodies
+    /// running are all there will be.
+    /// </summary>
+    public void CloseBodies()
+    {
+        lock (_gate)
+            _incarnation++;
+    }
+
+    /// <summary>Ends when every step body of this workflow running in this process now has ended.</summary>
+    public Task BodiesEnded()
+    {
+        lock (_gate)
+            return _bodiesRunning.Count == 0 ? Task.CompletedTask : Task.WhenAll(_bodiesRunning.Values.Select(b => b.Task));
+    }
+
+    /// <summary>The keys of the steps an actor of this workflow in this host started and did not end (see <see cref="StepStarted"/>).</summary>
+    public IReadOnlyList<string> StartedHereKeys()
+    {
+        lock (_gate)
+            return [.. _startedHere];
+    }
+
+    /// <summary>Whether a step body of this workflow runs in this process.</summary>
+    public bool HasBodiesRunning
+    {
+        get
+        {
+            lock (_gate)
+                return _bodiesRunning.Count > 0;
+        }
     }
 
     /// <summary>Ends when the body of step <paramref name="key"/> that runs in this process ends; null when none runs.</summary>
@@ -117,6 +152,24 @@ internal sealed class WorkflowRequests
     {
         lock (_gate)
             return _startedHere.Contains(key);
+    }
+
+    /// <summary>
+    /// Set when the workflow's bucket moves to another node (cluster mode): its actor drains and stops, and its requests
+    /// are handed to the workflow's new home (<see cref="TakeAll"/>) instead of being answered here.
+    /// </summary>
+    public bool HandingOff
+    {
+        get
+        {
+            lock (_gate)
+                return _handingOff;
+        }
+        set
+        {
+            lock (_gate)
+                _handingOff = value;
+        }
     }
 
     /// <summary>Set by the coordinator when it stops the workflow's actor to passivate it: requests then wait for the next actor.</summary>
@@ -248,6 +301,17 @@ internal sealed class WorkflowRequests
             _runLost |= hadRun;
             foreach (var request in _requests)
                 request.Claimed = false;
+        }
+    }
+
+    /// <summary>Takes every request with its sender, in arrival order, answering none (the requests move with a hand-off).</summary>
+    public IReadOnlyList<(IActorRef Sender, IWorkflowCommand Command)> TakeAll()
+    {
+        lock (_gate)
+        {
+            var all = _requests.Select(r => (r.Sender, r.Message.Command)).ToList();
+            _requests.Clear();
+            return all;
         }
     }
 
