@@ -23,11 +23,6 @@ internal sealed record RunRequest(
 
 internal static class Commands
 {
-    private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
-    /// <summary>The check's report names its verdicts and statuses (<c>"Incompatible"</c>), so that scripts need no table of numbers.</summary>
-    private static readonly JsonSerializerOptions CheckJson = new(Pretty) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         if (request.Store.Cluster(request.Start is null ? "resume" : "start") is { } cluster)
@@ -320,14 +315,14 @@ internal static class Commands
             var report = await WorkflowReplayChecker.CheckAsync(database, Registry(database, effectsLog: null),
                 new ReplayCheckOptions { IncludeFinished = all }, cancellationToken);
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(new
+                CliJson.Print(new
                 {
                     report.Database,
                     report.AllCompatible,
                     report.Workflows,
                     report.Divergences,
                     report.Patches,
-                }, CheckJson));
+                });
             else
                 PrintCheck(report, all);
             return report.AllCompatible ? ExitCodes.Completed : ExitCodes.Failed;
@@ -414,7 +409,7 @@ internal static class Commands
         WithStatusAsync("status", workflowId, store, status =>
         {
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(StatusView.From(status), Pretty));
+                CliJson.Print(StatusView.From(status));
             else
                 Console.WriteLine(StatusLine(status));
         }, cancellationToken);
@@ -424,7 +419,7 @@ internal static class Commands
         {
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(HistoryView.From(status), Pretty));
+                CliJson.Print(HistoryView.From(status));
                 return;
             }
             Console.WriteLine(StatusLine(status));
@@ -480,7 +475,7 @@ internal static class Commands
             }
 
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId))), Pretty));
+                CliJson.Print(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId))));
             else if (page.Items.Count == 0)
                 Console.WriteLine(after is null ? "no workflows" : "no more workflows");
             else

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cli;
+
+/// <summary>What the CLI prints for people and scripts.</summary>
+public sealed class OutputSpec
+{
+    [Fact]
+    public async Task Json_TextWithQuotesAndPlus_IsPrintedAsWrittenByEveryCommand()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-1", "--type", "approval");
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-2", "--type", "approval");
+        var cancelled = await TestSupport.Cli.RunAsync(folder.Path, "cancel", "exp-1", "--reason", "Ada's claim + Bob's");
+        Assert.True(cancelled.ExitCode == 0, cancelled.ToString());
+
+        foreach (var args in new[] { ["status", "exp-1", "--json"], ["history", "exp-1", "--json"], new[] { "list", "--json" } })
+        {
+            var run = await TestSupport.Cli.RunAsync(folder.Path, args);
+            Assert.True(run.ExitCode == 0, run.ToString());
+            Assert.Contains("\"cancelled: Ada's claim + Bob's\"", run.Stdout);
+            Assert.DoesNotContain("\\u00", run.Stdout);
+        }
+        // The check's detail of the waiting exp-2: "… (waiting for signal 'decision' until 2026-…+00:00)".
+        var check = await TestSupport.Cli.RunAsync(folder.Path, "check", "--json");
+        Assert.True(check.ExitCode == 0, check.ToString());
+        Assert.Matches(@"waiting for signal 'decision' until [^""]*\+00:00", check.Stdout);
+        Assert.DoesNotContain("\\u00", check.Stdout);
+    }
+}
