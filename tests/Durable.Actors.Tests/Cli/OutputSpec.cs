@@ -29,4 +29,17 @@ public sealed class OutputSpec
         Assert.Matches(@"waiting for signal 'decision' until [^""]*\+00:00", check.Stdout);
         Assert.DoesNotContain("\\u00", check.Stdout);
     }
+
+    [Fact]
+    public async Task CheckJson_WorkflowStatus_IsUpperCaseAsStatusPrintsIt()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-1", "--type", "approval");
+
+        var check = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "check", "--json")).Stdout).RootElement;
+        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-1", "--json")).Stdout).RootElement;
+
+        Assert.Equal("RUNNING", status.GetProperty("status").GetString());
+        Assert.Equal("RUNNING", check.GetProperty("workflows")[0].GetProperty("status").GetString());
+    }
 }
