@@ -195,7 +195,7 @@ internal static class Commands
             return await SendThenRunOnAsync("signal", workflowId, store, effectsLog, new SignalWorkflow(workflowId, signalName, payload), reply => reply switch
             {
                 SignalDelivered => $"signal '{signalName}' delivered to workflow {workflowId}",
-                WorkflowRejected rejected => throw new UsageException($"signal '{signalName}' was not delivered: {rejected.Reason}"),
+                WorkflowRejected rejected => throw new UsageException(rejected.Describe($"signal '{signalName}' was not delivered")),
                 _ => null,
             }, cancellationToken);
         });
@@ -207,7 +207,7 @@ internal static class Commands
             var exitCode = await SendThenRunOnAsync("cancel", workflowId, store, effectsLog, new CancelWorkflow(workflowId, reason), reply => reply switch
             {
                 CancellationRequested => $"cancellation of workflow {workflowId} requested",
-                WorkflowRejected rejected => throw new UsageException($"workflow '{workflowId}' was not cancelled: {rejected.Reason}"),
+                WorkflowRejected rejected => throw new UsageException(rejected.Describe($"workflow '{workflowId}' was not cancelled")),
                 _ => null,
             }, cancellationToken);
             // What was asked for happened: the workflow ended cancelled.
@@ -292,7 +292,7 @@ internal static class Commands
                     exitCode = Math.Max(exitCode, ExitCodes.Cancelled);
                     break;
                 case WorkflowRejected rejected:
-                    throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
+                    throw new UsageException(rejected.Describe($"workflow '{rejected.WorkflowId}' was not started"));
                 case WorkflowNotFound:
                     throw new UsageException($"unknown workflow '{command.WorkflowId}' in {store}");
                 default:
