@@ -463,6 +463,9 @@ internal static class Commands
 
             var cluster = store.Cluster("list");
             var path = cluster is null ? CheckDatabase(store.Database, mustExist: false, workflowId: null, reading: true) : null;
+            // A database not created yet lists no workflows; one whose folder does not exist is a wrong --db, as start says.
+            if (path is not null && !File.Exists(path) && Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+                throw new UsageException($"database '{path}' does not exist: there is no folder '{folder}'");
             var page = new WorkflowPage([], null);
             IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
             if (cluster is not null || File.Exists(path))
