@@ -434,6 +434,13 @@ internal static class Commands
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
         }, cancellationToken);
 
+    /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed or cancelled</c>.</summary>
+    public static string ListStatuses()
+    {
+        var names = Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText).ToArray();
+        return $"{string.Join(", ", names[..^1])} or {names[^1]}";
+    }
+
     /// <summary>One page of workflows, newest first; the cursor of the next page ends it (on stderr with <c>--json</c>).</summary>
     public static Task<int> ListAsync(
         StoreOptions store, bool json, int limit, string? statusText, string? type, string? prefix, string? after, CancellationToken cancellationToken) =>

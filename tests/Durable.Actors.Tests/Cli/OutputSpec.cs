@@ -42,4 +42,16 @@ public sealed class OutputSpec
         Assert.Equal("RUNNING", status.GetProperty("status").GetString());
         Assert.Equal("RUNNING", check.GetProperty("workflows")[0].GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task ListHelp_NamesEveryStatusAListTakes()
+    {
+        using var folder = new TempFolder();
+
+        var help = await TestSupport.Cli.RunAsync(folder.Path, "list", "--help");
+
+        Assert.True(help.ExitCode == 0, help.ToString());
+        var line = Assert.Single(help.StdoutLines, l => l.StartsWith("--status", StringComparison.Ordinal));
+        Assert.EndsWith("Only workflows with this status: running, completed, failed or cancelled", line);
+    }
 }
