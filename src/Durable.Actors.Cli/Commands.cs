@@ -475,17 +475,27 @@ internal static class Commands
                 throw new UsageException($"database '{path}' does not exist: there is no folder '{folder}'");
             var page = new WorkflowPage([], null);
             IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
+            var waits = new Dictionary<string, string>(StringComparer.Ordinal);
             if (cluster is not null || File.Exists(path))
             {
                 await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
                 page = await NoJournalAsEmptyAsync(() => DurableWorkflows.ListAsync(host.System, query, cancellationToken), page);
                 if (json)
+                {
                     results = await JournalReader.GetResultsAsync(
                         host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
+                    // The index keeps when a wait is due, not what it waits for: each running workflow's journal says it,
+                    // as for `status` (one indexed read per running workflow of the page).
+                    foreach (var running in page.Items.Where(w => w.Status == WorkflowRunStatus.Running))
+                    {
+                        if ((await DurableWorkflows.GetStatusAsync(host.System, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
+                            waits[running.WorkflowId] = waitingFor;
+                    }
+                }
             }
 
             if (json)
-                CliJson.Print(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId))));
+                CliJson.Print(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId), waits.GetValueOrDefault(w.WorkflowId))));
             else if (page.Items.Count == 0)
                 Console.WriteLine(after is null ? "no workflows" : "no more workflows");
             else
@@ -589,9 +599,9 @@ internal static class Commands
         public static StatusView From(WorkflowStatus s) =>
             new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor);
 
-        // The index does not keep what a workflow waits for: `status` says it.
-        public static StatusView From(WorkflowSummary s, string? resultJson) =>
-            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(resultJson), s.Error, s.StepCount, null);
+        /// <summary>A row of the workflow index, with the result and the wait that <c>list --json</c> reads from the journal.</summary>
+        public static StatusView From(WorkflowSummary s, string? resultJson, string? waitingFor) =>
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(resultJson), s.Error, s.StepCount, waitingFor);
     }
 
     private sealed record HistoryView(

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Durable.Actors.Tests.Cli;
 
-/// <summary>What the CLI prints for people and scripts.</summary>
+/// <summary>What the CLI prints for people and scripts: JSON as written, one spelling of a status, help that names every status.</summary>
 public sealed class OutputSpec
 {
     [Fact]
@@ -41,6 +41,23 @@ public sealed class OutputSpec
 
         Assert.Equal("RUNNING", status.GetProperty("status").GetString());
         Assert.Equal("RUNNING", check.GetProperty("workflows")[0].GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task ListJson_WaitingWorkflow_SaysWhatItWaitsForAsStatusDoes()
+    {
+        using var folder = new TempFolder();
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-1", "--type", "approval");
+        await TestSupport.Cli.RunAsync(folder.Path, "start", "rep-1", "--type", "report");
+
+        var list = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "list", "--json")).Stdout).RootElement;
+        var status = JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-1", "--json")).Stdout).RootElement;
+
+        var waiting = list.EnumerateArray().Single(w => w.GetProperty("workflowId").GetString() == "exp-1");
+        var completed = list.EnumerateArray().Single(w => w.GetProperty("workflowId").GetString() == "rep-1");
+        Assert.StartsWith("waiting for signal 'decision' until ", waiting.GetProperty("waitingFor").GetString());
+        Assert.Equal(status.GetProperty("waitingFor").GetString(), waiting.GetProperty("waitingFor").GetString());
+        Assert.Equal(JsonValueKind.Null, completed.GetProperty("waitingFor").ValueKind);
     }
 
     [Fact]
