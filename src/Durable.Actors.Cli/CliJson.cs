@@ -9,9 +9,9 @@ internal static class CliJson
 {
     /// <summary>
     /// camelCase names, indented, and enums by name (the check's verdicts: <c>"Incompatible"</c>), so that scripts need no
-    /// table of numbers; a workflow's status as every command prints it (<c>"RUNNING"</c>). Text is escaped for JSON only, not for HTML: people read it, and a reason such as
-    /// <c>Ada's + Bob's</c> stays as written instead of <c>Ada\u0027s \u002B Bob\u0027s</c> (nothing the CLI prints is
-    /// embedded in a web page).
+    /// table of numbers; a workflow's status as every command prints it (<c>"RUNNING"</c>). Text is escaped for JSON
+    /// only, not for HTML: people read it, and a reason such as <c>Ada's + Bob's</c> stays as written instead of
+    /// <c>Ada\u0027s \u002B Bob\u0027s</c> (nothing the CLI prints is embedded in a web page).
     /// </summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
