@@ -23,11 +23,6 @@ internal sealed record RunRequest(
 
 internal static class Commands
 {
-    private static readonly JsonSerializerOptions Pretty = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
-    /// <summary>The check's report names its verdicts and statuses (<c>"Incompatible"</c>), so that scripts need no table of numbers.</summary>
-    private static readonly JsonSerializerOptions CheckJson = new(Pretty) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-
     public static Task<int> RunAsync(RunRequest request, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         if (request.Store.Cluster(request.Start is null ? "resume" : "start") is { } cluster)
@@ -200,7 +195,7 @@ internal static class Commands
             return await SendThenRunOnAsync("signal", workflowId, store, effectsLog, new SignalWorkflow(workflowId, signalName, payload), reply => reply switch
             {
                 SignalDelivered => $"signal '{signalName}' delivered to workflow {workflowId}",
-                WorkflowRejected rejected => throw new UsageException($"signal '{signalName}' was not delivered: {rejected.Reason}"),
+                WorkflowRejected rejected => throw new UsageException(rejected.Describe($"signal '{signalName}' was not delivered")),
                 _ => null,
             }, cancellationToken);
         });
@@ -212,7 +207,7 @@ internal static class Commands
             var exitCode = await SendThenRunOnAsync("cancel", workflowId, store, effectsLog, new CancelWorkflow(workflowId, reason), reply => reply switch
             {
                 CancellationRequested => $"cancellation of workflow {workflowId} requested",
-                WorkflowRejected rejected => throw new UsageException($"workflow '{workflowId}' was not cancelled: {rejected.Reason}"),
+                WorkflowRejected rejected => throw new UsageException(rejected.Describe($"workflow '{workflowId}' was not cancelled")),
                 _ => null,
             }, cancellationToken);
             // What was asked for happened: the workflow ended cancelled.
@@ -297,7 +292,7 @@ internal static class Commands
                     exitCode = Math.Max(exitCode, ExitCodes.Cancelled);
                     break;
                 case WorkflowRejected rejected:
-                    throw new UsageException($"workflow '{rejected.WorkflowId}' was not started: {rejected.Reason}");
+                    throw new UsageException(rejected.Describe($"workflow '{rejected.WorkflowId}' was not started"));
                 case WorkflowNotFound:
                     throw new UsageException($"unknown workflow '{command.WorkflowId}' in {store}");
                 default:
@@ -320,14 +315,14 @@ internal static class Commands
             var report = await WorkflowReplayChecker.CheckAsync(database, Registry(database, effectsLog: null),
                 new ReplayCheckOptions { IncludeFinished = all }, cancellationToken);
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(new
+                CliJson.Print(new
                 {
                     report.Database,
                     report.AllCompatible,
                     report.Workflows,
                     report.Divergences,
                     report.Patches,
-                }, CheckJson));
+                });
             else
                 PrintCheck(report, all);
             return report.AllCompatible ? ExitCodes.Completed : ExitCodes.Failed;
@@ -414,7 +409,7 @@ internal static class Commands
         WithStatusAsync("status", workflowId, store, status =>
         {
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(StatusView.From(status), Pretty));
+                CliJson.Print(StatusView.From(status));
             else
                 Console.WriteLine(StatusLine(status));
         }, cancellationToken);
@@ -424,7 +419,7 @@ internal static class Commands
         {
             if (json)
             {
-                Console.WriteLine(JsonSerializer.Serialize(HistoryView.From(status), Pretty));
+                CliJson.Print(HistoryView.From(status));
                 return;
             }
             Console.WriteLine(StatusLine(status));
@@ -438,6 +433,13 @@ internal static class Commands
                 ]));
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
         }, cancellationToken);
+
+    /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed or cancelled</c>.</summary>
+    public static string ListStatuses()
+    {
+        var names = Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText).ToArray();
+        return $"{string.Join(", ", names[..^1])} or {names[^1]}";
+    }
 
     /// <summary>One page of workflows, newest first; the cursor of the next page ends it (on stderr with <c>--json</c>).</summary>
     public static Task<int> ListAsync(
@@ -468,19 +470,32 @@ internal static class Commands
 
             var cluster = store.Cluster("list");
             var path = cluster is null ? CheckDatabase(store.Database, mustExist: false, workflowId: null, reading: true) : null;
+            // A database not created yet lists no workflows; one whose folder does not exist is a wrong --db, as start says.
+            if (path is not null && !File.Exists(path) && Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+                throw new UsageException($"database '{path}' does not exist: there is no folder '{folder}'");
             var page = new WorkflowPage([], null);
             IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
+            var waits = new Dictionary<string, string>(StringComparer.Ordinal);
             if (cluster is not null || File.Exists(path))
             {
                 await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
                 page = await NoJournalAsEmptyAsync(() => DurableWorkflows.ListAsync(host.System, query, cancellationToken), page);
                 if (json)
+                {
                     results = await JournalReader.GetResultsAsync(
                         host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
+                    // The index keeps when a wait is due, not what it waits for: each running workflow's journal says it,
+                    // as for `status` (one indexed read per running workflow of the page).
+                    foreach (var running in page.Items.Where(w => w.Status == WorkflowRunStatus.Running))
+                    {
+                        if ((await DurableWorkflows.GetStatusAsync(host.System, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
+                            waits[running.WorkflowId] = waitingFor;
+                    }
+                }
             }
 
             if (json)
-                Console.WriteLine(JsonSerializer.Serialize(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId))), Pretty));
+                CliJson.Print(page.Items.Select(w => StatusView.From(w, results.GetValueOrDefault(w.WorkflowId), waits.GetValueOrDefault(w.WorkflowId))));
             else if (page.Items.Count == 0)
                 Console.WriteLine(after is null ? "no workflows" : "no more workflows");
             else
@@ -584,9 +599,9 @@ internal static class Commands
         public static StatusView From(WorkflowStatus s) =>
             new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor);
 
-        // The index does not keep what a workflow waits for: `status` says it.
-        public static StatusView From(WorkflowSummary s, string? resultJson) =>
-            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(resultJson), s.Error, s.StepCount, null);
+        /// <summary>A row of the workflow index, with the result and the wait that <c>list --json</c> reads from the journal.</summary>
+        public static StatusView From(WorkflowSummary s, string? resultJson, string? waitingFor) =>
+            new(s.WorkflowId, s.WorkflowType, WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Parse(resultJson), s.Error, s.StepCount, waitingFor);
     }
 
     private sealed record HistoryView(

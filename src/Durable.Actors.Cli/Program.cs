@@ -69,7 +69,7 @@ var history = new Command("history", "Show every step of a workflow: key, step i
 history.SetAction((r, ct) => Commands.HistoryAsync(r.GetValue(historyId)!, Reads(r), r.GetValue(json), ct));
 
 var limit = new Option<int>("--limit") { Description = "At most this many workflows (1 to 1000)", DefaultValueFactory = _ => 50 };
-var listStatus = new Option<string?>("--status") { Description = "Only workflows with this status: running, completed or failed" };
+var listStatus = new Option<string?>("--status") { Description = $"Only workflows with this status: {Commands.ListStatuses()}" };
 var listType = new Option<string?>("--type") { Description = "Only workflows of this type" };
 var listPrefix = new Option<string?>("--prefix") { Description = "Only workflows whose id starts with this (case-sensitive), e.g. order- or a parent's id/" };
 var after = new Option<string?>("--after") { Description = "The cursor printed at the end of the previous page: list the page after it" };

@@ -249,7 +249,8 @@ public sealed class WorkflowNotFoundException : DurableActorsException
 /// <summary>A request was refused and changed nothing: an unknown type, input of the wrong shape, an invalid id or signal, an ended workflow.</summary>
 public sealed class WorkflowRejectedException : DurableActorsException
 {
-    internal WorkflowRejectedException(string workflowId, string reason) : base($"Workflow '{workflowId}': {reason}")
+    internal WorkflowRejectedException(string workflowId, string reason)
+        : base(Capitalized(new WorkflowRejected(workflowId, reason).Describe($"workflow '{workflowId}'")))
     {
         WorkflowId = workflowId;
         Reason = reason;
@@ -260,4 +261,6 @@ public sealed class WorkflowRejectedException : DurableActorsException
 
     /// <summary>What was wrong.</summary>
     public string Reason { get; }
+
+    private static string Capitalized(string message) => message.Length == 0 ? message : char.ToUpperInvariant(message[0]) + message[1..];
 }

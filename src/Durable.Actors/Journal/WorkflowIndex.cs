@@ -95,7 +95,7 @@ internal static class WorkflowIndex
     /// <summary>The longest error the index keeps; a longer one is cut, and <c>status</c> shows it whole.</summary>
     public const int MaxErrorLength = 2000;
 
-    /// <summary>The stored text of a status: its name in lower case (<c>running</c>, <c>completed</c>, <c>failed</c>).</summary>
+    /// <summary>The stored text of a status: its name in lower case (<c>running</c>, <c>completed</c>, <c>failed</c>, <c>cancelled</c>).</summary>
     public static string StatusText(WorkflowRunStatus status) => status switch
     {
         WorkflowRunStatus.Running => "running",

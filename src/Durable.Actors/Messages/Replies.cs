@@ -33,7 +33,15 @@ public sealed record WorkflowFailed(string WorkflowId, string Error);
 /// <summary>Nothing was started: the type is not registered, the input does not fit it, or the id is not valid.</summary>
 /// <param name="WorkflowId">The workflow id asked for.</param>
 /// <param name="Reason">What was wrong.</param>
-public sealed record WorkflowRejected(string WorkflowId, string Reason);
+public sealed record WorkflowRejected(string WorkflowId, string Reason)
+{
+    /// <summary>
+    /// The refusal as one sentence that names the workflow once: <paramref name="refused"/> (what was not done), then the
+    /// reason; or the reason alone when it names the workflow itself (<c>workflow 'x' has already ended (CANCELLED); …</c>).
+    /// </summary>
+    internal string Describe(string refused) =>
+        Reason.Contains($"workflow '{WorkflowId}'", StringComparison.OrdinalIgnoreCase) ? Reason : $"{refused}: {Reason}";
+}
 
 /// <summary>No workflow with this id was ever started.</summary>
 /// <param name="WorkflowId">The id asked for.</param>

@@ -13,8 +13,8 @@ namespace Durable.Actors.Storage;
 /// </summary>
 /// <remarks>
 /// Times are UTC ticks (INTEGER), the status is text (<see cref="WorkflowIndex.StatusText"/>), and <c>wake_at</c> is
-/// reserved for timers and signal timeouts (when a waiting workflow is due; null today). The table is created and
-/// filled in one transaction, so a table that exists is complete.
+/// when the wait of the workflow's top-level code is due (<see cref="WorkflowIndexRow"/>), null when it does not wait
+/// so. The table is created and filled in one transaction, so a table that exists is complete.
 /// </remarks>
 internal static class WorkflowIndexStore
 {

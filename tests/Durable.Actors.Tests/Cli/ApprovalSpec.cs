@@ -46,7 +46,10 @@ public sealed class ApprovalSpec
         Assert.Contains("CANCELLED", status.Stdout);
         var again = await TestSupport.Cli.RunAsync(folder.Path, "cancel", "exp-2");
         Assert.True(again.ExitCode == 2, again.ToString());
-        Assert.Equal("error: workflow 'exp-2' was not cancelled: workflow 'exp-2' has already ended (CANCELLED); nothing was changed", Assert.Single(again.StderrLines));
+        Assert.Equal("error: workflow 'exp-2' has already ended (CANCELLED); nothing was changed", Assert.Single(again.StderrLines));
+        var late = await TestSupport.Cli.RunAsync(folder.Path, "signal", "exp-2", "decision", "--payload", Approve);
+        Assert.True(late.ExitCode == 2, late.ToString());
+        Assert.Equal("error: workflow 'exp-2' has ended (CANCELLED); signal 'decision' was not delivered", Assert.Single(late.StderrLines));
         Assert.Equal(["exp-2 submit-expense"], TestSupport.Cli.Effects(folder.Path));
     }
 

@@ -77,11 +77,13 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         var waiting = await Client().StartAsync<Expense, string>("approval", "exp-2", new Expense(5m, "ada"));
         await waiting.CancelAsync("duplicate");
         Assert.Equal("duplicate", (await Assert.ThrowsAsync<WorkflowCancelledException>(() => waiting.GetResultAsync().WaitAsync(RunTimeout))).Reason);
-        await Assert.ThrowsAsync<WorkflowRejectedException>(() => waiting.CancelAsync());
+        var ended = await Assert.ThrowsAsync<WorkflowRejectedException>(() => waiting.CancelAsync());
+        Assert.Equal("Workflow 'exp-2' has already ended (CANCELLED); nothing was changed", ended.Message);
 
         await Assert.ThrowsAsync<WorkflowNotFoundException>(() => Client().GetHandle<int>("nobody").GetResultAsync().WaitAsync(RunTimeout));
         var rejected = await Assert.ThrowsAsync<WorkflowRejectedException>(() => Client().StartAsync<int, int>("no-such-type", "x-1", 1));
         Assert.Contains("unknown workflow type 'no-such-type'", rejected.Reason);
+        Assert.StartsWith("Workflow 'x-1': unknown workflow type 'no-such-type'", rejected.Message);
     }
 
     [Fact]
