@@ -30,6 +30,7 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("child-ended", typeof(ChildWorkflowEnded)),
         ("report-to-parent", typeof(ReportToParent)),
         ("watch", typeof(WatchWorkflow)),
+        ("unwatch", typeof(UnwatchWorkflow)),
         ("bucket", typeof(EnsureBucket)),
         ("completed", typeof(WorkflowCompleted)),
         ("failed", typeof(WorkflowFailed)),

@@ -93,6 +93,15 @@ internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
         return ids;
     }
 
+    public async Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand($"SELECT {PostgresSchema.Columns} FROM workflow_index WHERE workflow_id = $1", connection);
+        command.Parameters.Add(PostgresSchema.Text(workflowId));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+    }
+
     /// <summary>The running workflows (of one bucket: those whose id hash falls in it), found through the status index.</summary>
     public async Task<List<(string WorkflowId, DateTimeOffset? WakeAt)>> RunningAsync(RecoveryPartition? partition, CancellationToken cancellationToken)
     {

@@ -61,7 +61,10 @@ public interface IWorkflowContext
     /// <param name="workflowType">A type registered in this host's registry.</param>
     /// <param name="input">The child's input.</param>
     /// <param name="childId">The child's id; null derives one from this workflow's id and the call's place.</param>
-    /// <param name="cancelWithParent">Whether cancelling this workflow (while it waits for the child) cancels the child.</param>
+    /// <param name="cancelWithParent">
+    /// Whether cancelling this workflow cancels the child (the default), whenever it is cancelled: during the child's
+    /// start, while it waits for the child, or while it does other work; false abandons the child.
+    /// </param>
     Task<ChildWorkflow<TResult>> StartChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true);
 
     /// <summary>The current time, recorded on first run so that a replay sees the same value.</summary>

@@ -86,9 +86,16 @@ public sealed class WorkflowClient
     internal Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true) =>
         Resending.AskAsync(_coordinator, message, resend ? _resendAfter : null, cancellationToken);
 
+    /// <summary>Tells the coordinator; no reply.</summary>
+    internal void Tell(object message) => _coordinator.Tell(message, ActorRefs.NoSender);
+
     /// <summary>The workflow's status read from the journal (whoever wrote it), or null for an unknown id.</summary>
     internal Task<WorkflowStatus?> StatusAsync(string workflowId, CancellationToken cancellationToken) =>
         DurableWorkflows.GetStatusAsync(_system, workflowId, cancellationToken);
+
+    /// <summary>Whether the workflow has ended, from its index row (whoever wrote it); null when the journal keeps no index.</summary>
+    internal Task<bool?> HasEndedAsync(string workflowId, CancellationToken cancellationToken) =>
+        Inspection.JournalReader.HasEndedAsync(_system, workflowId, cancellationToken);
 
     internal static InvalidOperationException Unexpected(object reply) => new($"Unexpected reply {reply.GetType().Name}.");
 }
@@ -129,14 +136,16 @@ public sealed class WorkflowHandle<TResult>
     }
 
     /// <summary>
-    /// The workflow's end: told by this host's coordinator when a run here ends it, or read from the journal, which a
-    /// host in another process on the same database writes (looked at every second while the wait lasts).
+    /// The workflow's end: told by this host's coordinator when a run here ends it, or read from the database, which a
+    /// host in another process on the same database writes: every second while the wait lasts, its index row by id
+    /// (its events only once the row says it ended; every second on a journal that keeps no index).
     /// </summary>
     private async Task<object> EndAsync(CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Not sent again: a resend would add a watcher each time; the journal is read every second meanwhile.
-        var watched = _client.AskAsync(new WatchWorkflow(WorkflowId), stop.Token, resend: false);
+        // Not sent again: a resend would add a watcher each time; the database is read every second meanwhile.
+        var watch = new WatchWorkflow(WorkflowId, Guid.NewGuid().ToString("N"));
+        var watched = _client.AskAsync(watch, stop.Token, resend: false);
         try
         {
             while (true)
@@ -145,6 +154,8 @@ public sealed class WorkflowHandle<TResult>
                 if (await Task.WhenAny(watched, tick).ConfigureAwait(false) == watched)
                     return await watched.ConfigureAwait(false);
                 await tick.ConfigureAwait(false);
+                if (await _client.HasEndedAsync(WorkflowId, stop.Token).ConfigureAwait(false) == false)
+                    continue;
                 var status = await _client.StatusAsync(WorkflowId, stop.Token).ConfigureAwait(false);
                 if (status is { Status: not WorkflowRunStatus.Running } ended)
                     return ended.Status switch
@@ -157,7 +168,10 @@ public sealed class WorkflowHandle<TResult>
         }
         finally
         {
-            // The watch (or the polling) is not needed any more.
+            // The watch (or the polling) is not needed any more: a caller that stopped waiting, or that read the end
+            // from the database, leaves no watcher behind in the coordinator.
+            if (!watched.IsCompletedSuccessfully)
+                _client.Tell(new UnwatchWorkflow(WorkflowId, watch.WatchId!));
             await stop.CancelAsync().ConfigureAwait(false);
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
@@ -18,6 +19,32 @@ namespace Durable.Actors.Inspection;
 /// </summary>
 internal static class JournalReader
 {
+    /// <summary>
+    /// Test hook: told, for the engine's SQLite database at the key's full path, of each read of one workflow here:
+    /// <c>("index", id)</c> for its index row, <c>("journal", id)</c> for its events. Empty outside tests.
+    /// </summary>
+    internal static readonly ConcurrentDictionary<string, Action<string, string>> WorkflowReads = new(StringComparer.Ordinal);
+
+    private static void Reading(DurableSettings settings, string what, string workflowId)
+    {
+        if (!WorkflowReads.IsEmpty && settings.DatabasePath is { } path && WorkflowReads.TryGetValue(path, out var hook))
+            hook(what, workflowId);
+    }
+
+    /// <summary>
+    /// Whether the workflow has ended, from its index row alone (one read by primary key, whatever the length of its
+    /// journal): true when the row is not running, false when it is or no row has the id; null on a journal that keeps
+    /// no index (read the workflow's events instead).
+    /// </summary>
+    public static async Task<bool?> HasEndedAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        if (WorkflowIndexSources.For(system) is not { } index)
+            return null;
+        Reading(PersistencePlugins.Bind(system), "index", workflowId);
+        var row = await index.RowAsync(workflowId, cancellationToken).ConfigureAwait(false);
+        return row is not null && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Running);
+    }
+
     public static async Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
     {
         var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
@@ -247,6 +274,7 @@ internal static class JournalReader
         var journal = new WorkflowJournal();
         if (EngineJournal(system) is { } settings)
         {
+            Reading(settings, "journal", persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]);
             var events = await Task.Run(
                 () => JournalQueries.Events(settings.ConnectionString, settings.BusyTimeout, persistenceId), cancellationToken)
                 .ConfigureAwait(false);

@@ -25,6 +25,9 @@ internal interface IWorkflowIndexSource
     /// <summary>Every workflow id.</summary>
     Task<List<string>> IdsAsync(CancellationToken cancellationToken);
 
+    /// <summary>One workflow's row, read by its id (one read of the primary key); null for an unknown id.</summary>
+    Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken);
+
     /// <summary>
     /// The running workflows with when each is due (null: now). With a <paramref name="partition"/>, a source may return
     /// only the ids of that bucket (the caller filters anyway); never more than the running ones.
@@ -91,6 +94,12 @@ internal sealed class SqliteWorkflowIndexSource(DurableSettings settings) : IWor
     {
         using var connection = Open();
         return WorkflowIndexStore.All(connection).Select(r => r.WorkflowId).ToList();
+    }, cancellationToken);
+
+    public Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        using var connection = Open();
+        return WorkflowIndexStore.Row(connection, workflowId);
     }, cancellationToken);
 
     // One machine has no buckets: every running workflow.

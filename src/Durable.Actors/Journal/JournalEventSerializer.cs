@@ -43,6 +43,13 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
 
     public override object FromBinary(byte[] bytes, string manifest) => Read(bytes, manifest);
 
+    /// <summary>
+    /// The bytes <paramref name="json"/> takes inside a stored event, where it is a JSON string property (a step's or a
+    /// run's result, a signal's payload), without its quotes: escaped by the serializer's encoder, a quote takes six
+    /// bytes (<c>\u0022</c>), a character outside ASCII six (twelve outside the BMP).
+    /// </summary>
+    public static long StoredSize(string json) => JsonSerializer.SerializeToUtf8Bytes(json, Json).LongLength - 2;
+
     /// <summary>The event stored as <paramref name="bytes"/> with <paramref name="manifest"/>, without an ActorSystem.</summary>
     public static IJournalEvent Read(byte[] bytes, string manifest) => manifest switch
     {

@@ -59,8 +59,18 @@ internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, str
 /// </summary>
 internal sealed record ContinueWorkflow(string WorkflowId) : IWorkflowCommand;
 
-/// <summary>Asks the coordinator to reply once <paramref name="WorkflowId"/> has ended (completed, failed, cancelled), without running it.</summary>
-internal sealed record WatchWorkflow(string WorkflowId);
+/// <summary>
+/// Asks the coordinator to reply once <paramref name="WorkflowId"/> has ended (completed, failed, cancelled), without
+/// running it. <paramref name="WatchId"/> names the watch, so that a caller that stops waiting takes it back
+/// (<see cref="UnwatchWorkflow"/>); null for a watch kept until the end.
+/// </summary>
+internal sealed record WatchWorkflow(string WorkflowId, string? WatchId = null);
+
+/// <summary>The caller of the watch <paramref name="WatchId"/> stopped waiting: the coordinator forgets it (no reply).</summary>
+internal sealed record UnwatchWorkflow(string WorkflowId, string WatchId);
+
+/// <summary>Asks the coordinator how many callers wait for the end of <paramref name="WorkflowId"/> (an int).</summary>
+internal sealed record CountWatchers(string WorkflowId);
 
 /// <summary>Asks a workflow's actor how it stands: <see cref="WorkflowEnded"/> when it ended, else <see cref="StillRunning"/>.</summary>
 internal sealed record ReportEnd(string WorkflowId) : IWorkflowCommand;

@@ -276,42 +276,41 @@ internal sealed class WorkflowContext(
         var id = childId ?? $"{workflowId}/{scope}{++_children}";
         var inputJson = JsonSerializer.Serialize(input, runtime.Registry.JsonOptions);
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
-        await StepAsync($"start-child:{id}", async ct =>
+        try
         {
-            // Sent again on a cluster until answered: the child's node may die with the request (a start is idempotent).
-            var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent());
-            var reply = await Resending.AskAsync(runtime.Coordinator, begin, runtime.ResendAfter, ct).ConfigureAwait(false);
-            return reply switch
+            await StepAsync($"start-child:{id}", async ct =>
             {
-                WorkflowBegun => id,
-                WorkflowRejected rejected => throw new ChildWorkflowFailedException(id, workflowType, "was not started", rejected.Reason),
-                _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to the start of child workflow '{id}'."),
-            };
-        }, RetryPolicy.None).ConfigureAwait(false);
-        return new ChildWorkflow<TResult>(id, () => AwaitChildAsync<TResult>(id, workflowType, cancelWithParent));
+                // Sent again on a cluster until answered: the child's node may die with the request (a start is idempotent).
+                var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent());
+                var reply = await Resending.AskAsync(runtime.Coordinator, begin, runtime.ResendAfter, ct).ConfigureAwait(false);
+                return reply switch
+                {
+                    WorkflowBegun => id,
+                    WorkflowRejected rejected => throw new ChildWorkflowFailedException(id, workflowType, "was not started", rejected.Reason),
+                    _ => throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name} to the start of child workflow '{id}'."),
+                };
+            }, RetryPolicy.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancelWithParent && cancelRequested.IsCancellationRequested)
+        {
+            // The parent was cancelled while the start was under way: the start was sent and goes on without the step
+            // (the child may begin a moment later), so the child is cancelled as well; the cancel follows the start on
+            // the same way to the child, so it never overtakes it.
+            CancelChild(id);
+            throw;
+        }
+        // Cancelling the parent cancels the child, whatever the parent does then: waits for it, for something else, or
+        // ends. Registered on every run, replays included: a run after the cancellation asks again (idempotent).
+        var cancelling = cancelWithParent ? cancelRequested.Register(() => CancelChild(id)) : default;
+        return new ChildWorkflow<TResult>(id, () => AwaitChildAsync<TResult>(id, workflowType, cancelling));
     }
 
     /// <summary>Waits durably for the child's end, as for the signal it sends when it ends.</summary>
-    private async Task<TResult> AwaitChildAsync<TResult>(string id, string workflowType, bool cancelWithParent)
+    private async Task<TResult> AwaitChildAsync<TResult>(string id, string workflowType, CancellationTokenRegistration cancelling)
     {
-        SignalResult<ChildOutcome> ended;
-        try
-        {
-            ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancelRequested.IsCancellationRequested && cancelWithParent)
-        {
-            // Cancelling a parent cancels its children (idempotent: a replay may ask again); an abandoned child goes on.
-            var cancel = new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled");
-            if (runtime.ResendAfter is null)
-                runtime.Coordinator.Tell(cancel, ActorRefs.Nobody);
-            else
-                // On a cluster, sent again until the child's node answers. No one awaits it (the parent ends
-                // cancelled): an end by the node's stop is observed here.
-                _ = Resending.AskAsync(runtime.Coordinator, cancel with { DeliveryId = Guid.NewGuid().ToString("N") }, runtime.ResendAfter, runtime.Stopping)
-                    .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            throw;
-        }
+        var ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
+        // The child has ended: a later cancellation of the parent has nothing to cancel.
+        await cancelling.DisposeAsync().ConfigureAwait(false);
         var outcome = ended.Payload!;
         return outcome.Status switch
         {
@@ -319,6 +318,19 @@ internal sealed class WorkflowContext(
             "CANCELLED" => throw new ChildWorkflowFailedException(id, workflowType, "was cancelled", outcome.Error ?? "cancelled"),
             _ => throw new ChildWorkflowFailedException(id, workflowType, "failed", outcome.Error ?? "failed"),
         };
+    }
+
+    /// <summary>Cancels a child of this cancelled workflow (idempotent: a replay may ask again; one that ended refuses it).</summary>
+    private void CancelChild(string id)
+    {
+        var cancel = new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled");
+        if (runtime.ResendAfter is null)
+            runtime.Coordinator.Tell(cancel, ActorRefs.Nobody);
+        else
+            // On a cluster, sent again until the child's node answers. No one awaits it (the parent ends
+            // cancelled): an end by the node's stop is observed here.
+            _ = Resending.AskAsync(runtime.Coordinator, cancel with { DeliveryId = Guid.NewGuid().ToString("N") }, runtime.ResendAfter, runtime.Stopping)
+                .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     public async Task<bool> PatchedAsync(string patchId)

@@ -104,6 +104,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WorkflowCancelled>(c => Woke(c.WorkflowId, () => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId)));
         Receive<WakeAt>(OnWakeAt);
         Receive<WatchWorkflow>(OnWatch);
+        Receive<UnwatchWorkflow>(OnUnwatch);
+        Receive<CountWatchers>(count => Sender.Tell(_watchers.TryGetValue(count.WorkflowId, out var watchers) ? watchers.Count : 0));
         Receive<WorkflowEnded>(OnWorkflowEnded);
         Receive<StillRunning>(_ => { });
         Receive<WorkflowBegun>(_ => { });
@@ -313,7 +315,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (_owns is null && _watchers.Remove(workflowId, out var watchers))
         {
             foreach (var watcher in watchers)
-                watcher.Tell(gaveUp);
+                watcher.Caller.Tell(gaveUp);
         }
         if (requests.HasLeftovers)
             _leftBehind[workflowId] = requests;
@@ -400,8 +402,11 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     }
 
     // Callers waiting for a workflow's end (WorkflowClient handles), by workflow id. Kept here, not by the workflow's
-    // actor, so that a workflow that waits for days is still put away and passivated.
-    private readonly Dictionary<string, List<IActorRef>> _watchers = new(StringComparer.Ordinal);
+    // actor, so that a workflow that waits for days is still put away and passivated. A caller that stops waiting
+    // takes its watch back, so that only waiting callers are kept.
+    private readonly Dictionary<string, List<Watcher>> _watchers = new(StringComparer.Ordinal);
+
+    private readonly record struct Watcher(IActorRef Caller, string? WatchId);
 
     private void OnWatch(WatchWorkflow watch)
     {
@@ -412,9 +417,18 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         }
         if (!_watchers.TryGetValue(watch.WorkflowId, out var watchers))
             _watchers[watch.WorkflowId] = watchers = [];
-        watchers.Add(Sender);
+        watchers.Add(new Watcher(Sender, watch.WatchId));
         // The workflow may have ended already: its actor says how it stands (the answer comes back here).
         Self.Tell(new ReportEnd(watch.WorkflowId));
+    }
+
+    private void OnUnwatch(UnwatchWorkflow unwatch)
+    {
+        if (!_watchers.TryGetValue(unwatch.WorkflowId, out var watchers))
+            return;
+        watchers.RemoveAll(w => w.WatchId == unwatch.WatchId);
+        if (watchers.Count == 0)
+            _watchers.Remove(unwatch.WorkflowId);
     }
 
     private void OnWorkflowEnded(WorkflowEnded ended)
@@ -423,7 +437,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (ended.Reply is WorkflowWaiting || !_watchers.Remove(ended.WorkflowId, out var watchers))
             return;
         foreach (var watcher in watchers)
-            watcher.Tell(ended.Reply);
+            watcher.Caller.Tell(ended.Reply);
     }
 
     private sealed class WakeDue

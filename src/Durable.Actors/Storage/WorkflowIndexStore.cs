@@ -243,6 +243,16 @@ internal static class WorkflowIndexStore
         return counts;
     }
 
+    /// <summary>One workflow's row, read by its primary key; null for an unknown id.</summary>
+    public static WorkflowIndexRow? Row(SqliteConnection connection, string workflowId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM workflow_index WHERE workflow_id = $id";
+        command.Parameters.AddWithValue("$id", workflowId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? Read(reader) : null;
+    }
+
     /// <summary>Every row, in no particular order (tests compare it with a rebuild).</summary>
     public static List<WorkflowIndexRow> All(SqliteConnection connection)
     {

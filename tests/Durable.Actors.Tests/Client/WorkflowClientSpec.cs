@@ -1,5 +1,8 @@
 using Akka.Actor;
+using System.Collections.Concurrent;
 using System.Globalization;
+using Durable.Actors.Inspection;
+using Durable.Actors.Runtime;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -104,6 +107,62 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         }
         finally
         {
+            await other.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task GetResultAsync_WaitsCancelledByTheirCallers_LeaveNoWatcherInTheCoordinator()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        var handle = await Client().StartAsync<int, int>("gated", "g-2", 21);
+        using var stop = new CancellationTokenSource();
+        var waits = Enumerable.Range(0, 200).Select(_ => handle.GetResultAsync(stop.Token)).ToList();
+        await AwaitAssertAsync(async () => Assert.Equal(200, await coordinator.Ask<int>(new CountWatchers("g-2"), RunTimeout)), RunTimeout);
+
+        await stop.CancelAsync();
+
+        foreach (var wait in waits)
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(RunTimeout));
+        await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new CountWatchers("g-2"), RunTimeout)), RunTimeout);
+        // A caller still waiting gets the end.
+        var result = handle.GetResultAsync();
+        await AwaitAssertAsync(async () => Assert.Equal(1, await coordinator.Ask<int>(new CountWatchers("g-2"), RunTimeout)), RunTimeout);
+        _gate.SetResult();
+        Assert.Equal(42, await result.WaitAsync(RunTimeout));
+    }
+
+    [Fact]
+    public async Task WorkflowRunByAnotherHost_WhileItRunsTheHandleReadsItsIndexRowNeverItsEvents()
+    {
+        StartEngine(Registry(), clock: _clock);
+        var (other, otherCoordinator) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: _clock,
+            extraHocon: "durable-actors.recover-on-start = off");
+        var path = Path.GetFullPath(Folder.Database);
+        var reads = new ConcurrentQueue<string>();
+        JournalReader.WorkflowReads[path] = (what, id) =>
+        {
+            if (id == "exp-4")
+                reads.Enqueue(what);
+        };
+        try
+        {
+            Assert.IsType<WorkflowWaiting>(await otherCoordinator.Ask<object>(
+                new StartWorkflow("exp-4", "approval", """{"amount": 9, "by": "ada"}"""), RunTimeout));
+            var result = Client().GetHandle<string>("exp-4").GetResultAsync();
+
+            // The handle looks at the workflow every second while another host has it: three looks, none at its events.
+            await AwaitConditionAsync(() => Task.FromResult(reads.Count >= 3), RunTimeout);
+            Assert.All(reads.Take(3), what => Assert.Equal("index", what));
+
+            otherCoordinator.Tell(new SignalWorkflow("exp-4", "decision", """{"approved": true, "by": "grace"}"""), ActorRefs.NoSender);
+            Assert.Equal("paid 9", await result.WaitAsync(RunTimeout));
+            // Its events are read once, for the result, after its row said it ended.
+            Assert.Equal(1, reads.Count(what => what == "journal"));
+        }
+        finally
+        {
+            JournalReader.WorkflowReads.TryRemove(path, out _);
             await other.Terminate();
         }
     }

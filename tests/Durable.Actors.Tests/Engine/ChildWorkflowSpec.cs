@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Actor;
+using Durable.Actors.Runtime;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -33,6 +34,12 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             var second = await ctx.StartChildAsync<int, int>("square", 5);
             await ctx.StepAsync("meanwhile", () => _counter.Ran("meanwhile"));
             return await first.GetResultAsync() + await second.GetResultAsync();
+        })
+        .Add<string, int>("start-then-sleep", async (ctx, _) =>
+        {
+            var child = await ctx.StartChildAsync<int, int>("approved-square", 3);
+            await ctx.SleepAsync(TimeSpan.FromDays(7));
+            return await child.GetResultAsync();
         })
         .Add<string, int>("parent-failing-once", async (ctx, _) =>
         {
@@ -168,5 +175,55 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         Assert.Equal(29, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
         Assert.Equal((2, 1), (_counter["square"], _counter["meanwhile"]));
         Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("p-8/2"))!.Status);
+    }
+
+    [Fact]
+    public async Task ParentCancelledWhileItsChildsStartIsUnderWay_TheChildStartedAfterwardsIsCancelled()
+    {
+        // The child's actor holds the start it was sent until the parent has ended cancelled.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        var holding = 1;
+        var hooks = new RuntimeHooks
+        {
+            BeforeCommand = message =>
+            {
+                if (message is WorkflowRequest { Command: BeginWorkflow { WorkflowId: "p-9/1" } } && Interlocked.Exchange(ref holding, 0) == 1)
+                {
+                    held.TrySetResult();
+                    release.Wait(RunTimeout);
+                }
+            },
+        };
+        var coordinator = DurableWorkflows.Start(Sys, Registry(), null, _clock, hooks);
+        coordinator.Tell(new StartWorkflow("p-9", "parent", "\"approved-square\""), TestActor);
+        await held.Task.WaitAsync(RunTimeout);
+
+        coordinator.Tell(new CancelWorkflow("p-9", "not needed"), TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+        Assert.Equal("not needed", (await ExpectMsgAsync<WorkflowCancelled>(RunTimeout)).Reason);
+        release.Set();
+
+        await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-9/1"))?.Status), RunTimeout);
+        Assert.Equal("cancelled: its parent 'p-9' was cancelled", (await StatusAsync("p-9/1"))!.Error);
+        Assert.Equal(0, _counter["square"]);
+    }
+
+    [Fact]
+    public async Task ParentCancelledWhileItWaitsForSomethingElse_ItsStartedChildIsCancelledToo()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("p-10", "start-then-sleep"), TestActor);
+        Assert.StartsWith("sleeping until", (await ExpectMsgAsync<WorkflowWaiting>(RunTimeout)).WaitingFor);
+
+        coordinator.Tell(new CancelWorkflow("p-10", "not needed"), TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-10"))!.Status);
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-10/1"))!.Status);
+        }, RunTimeout);
+        Assert.Equal(0, _counter["square"]);
     }
 }
