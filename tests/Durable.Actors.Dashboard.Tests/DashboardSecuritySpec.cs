@@ -57,6 +57,37 @@ public sealed partial class DashboardSecuritySpec : IDisposable
         await host.WaitForAsync("expense-x", s => s.Status == WorkflowRunStatus.Cancelled);
     }
 
+    [Fact]
+    public async Task Action_WithThePagesTokenButNoSameOriginSignal_IsRefusedAndChangesNothing()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-s", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-s", s => s.WaitingFor is not null);
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() });
+        var token = FormToken().Match(await http.GetStringAsync(host.WorkflowUrl("expense-s"))).Groups[1].Value;
+        HttpRequestMessage Cancel() => new(HttpMethod.Post, host.Url + "/workflow/cancel")
+        {
+            Content = new FormUrlEncodedContent([new("id", "expense-s"), new("csrf", token)]),
+        };
+
+        // As a script sends it: the cookie and the form's token, but neither Origin nor Sec-Fetch-Site.
+        var bare = await http.SendAsync(Cancel());
+        var userInitiated = Cancel();
+        userInitiated.Headers.Add("Sec-Fetch-Site", "none");
+        var fromNowhere = await http.SendAsync(userInitiated);
+
+        Assert.Equal(HttpStatusCode.Forbidden, bare.StatusCode);
+        Assert.Contains("Origin", await bare.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, fromNowhere.StatusCode);
+        Assert.Equal(WorkflowRunStatus.Running, (await DurableWorkflows.GetStatusAsync(host.System, "expense-s"))!.Status);
+
+        // Origin alone (a browser that sends no Sec-Fetch-*) is enough.
+        var withOrigin = Cancel();
+        withOrigin.Headers.Add("Origin", host.BaseAddress);
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(withOrigin)).StatusCode);
+        await host.WaitForAsync("expense-s", s => s.Status == WorkflowRunStatus.Cancelled);
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:5080")]
     [InlineData("http://127.0.0.1:5080;http://192.168.1.10:5080")]
