@@ -14,6 +14,8 @@ namespace Durable.Actors.Dashboard;
 /// Behind a reverse proxy the request is what the app's forwarded-headers middleware made of it: a proxy the app
 /// trusts has its <c>X-Forwarded-*</c> headers applied (the client's address, the scheme) and removed, so a
 /// forwarding header still present means a proxy the app does not trust, and such a request is never this machine's.
+/// With an access token, the form key and the token cookie's value are derived from the token, so that instances
+/// sharing it accept each other's forms and cookies; without one the form key is made at start.
 /// </remarks>
 internal sealed class DashboardSecurity
 {
@@ -26,13 +28,23 @@ internal sealed class DashboardSecurity
     private static readonly string[] ForwardingHeaders = ["X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Prefix", "Forwarded", "X-Real-IP"];
 
     private readonly DurableDashboardOptions _options;
-    private readonly byte[] _formKey = RandomNumberGenerator.GetBytes(32);
     private readonly byte[]? _token;
+    private readonly byte[] _formKey;
+    private readonly byte[]? _cookieValue;
 
     public DashboardSecurity(DurableDashboardOptions options)
     {
         _options = options;
-        _token = options.AccessToken is { Length: > 0 } token ? Encoding.UTF8.GetBytes(token) : null;
+        if (options.AccessToken is { Length: > 0 } token)
+        {
+            _token = Encoding.UTF8.GetBytes(token);
+            _formKey = Derive(_token, "form key");
+            _cookieValue = Encoding.ASCII.GetBytes(Convert.ToHexString(Derive(_token, "token cookie")));
+        }
+        else
+        {
+            _formKey = RandomNumberGenerator.GetBytes(32);
+        }
     }
 
     /// <summary>Null when the request may go on; otherwise the status and the one line to show.</summary>
@@ -46,7 +58,7 @@ internal sealed class DashboardSecurity
                 ? $"This dashboard answers requests from this machine only, and this one came through a proxy ({header}) that the app does not trust: set an access token to open it to others."
                 : "This dashboard answers requests from this machine only: set an access token to open it to others.");
         }
-        if (Matches(context.Request.Cookies[TokenCookie]) || Matches(context.Request.Query["token"].ToString()))
+        if (CookieMatches(context.Request.Cookies[TokenCookie]) || Matches(context.Request.Query["token"].ToString()))
             return null;
         var authorization = context.Request.Headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.Ordinal) && Matches(authorization["Bearer ".Length..]))
@@ -60,7 +72,7 @@ internal sealed class DashboardSecurity
         cleanUrl = "";
         if (_token is null || !context.Request.Query.ContainsKey("token") || !Matches(context.Request.Query["token"].ToString()))
             return false;
-        context.Response.Cookies.Append(TokenCookie, _options.AccessToken!, new CookieOptions
+        context.Response.Cookies.Append(TokenCookie, Encoding.ASCII.GetString(_cookieValue!), new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Strict,
@@ -122,6 +134,13 @@ internal sealed class DashboardSecurity
 
     private bool Matches(string? candidate) =>
         _token is not null && !string.IsNullOrEmpty(candidate) && CryptographicOperations.FixedTimeEquals(_token, Encoding.UTF8.GetBytes(candidate));
+
+    private bool CookieMatches(string? candidate) =>
+        _cookieValue is not null && !string.IsNullOrEmpty(candidate) && CryptographicOperations.FixedTimeEquals(_cookieValue, Encoding.ASCII.GetBytes(candidate));
+
+    // HKDF with a fixed salt: every instance given the same token derives the same keys, and none of them is the token.
+    private static byte[] Derive(byte[] token, string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, token, 32, "Durable.Actors.Dashboard"u8.ToArray(), Encoding.ASCII.GetBytes(purpose));
 
     private static string? ForwardingHeader(HttpRequest request) => Array.Find(ForwardingHeaders, request.Headers.ContainsKey);
 
