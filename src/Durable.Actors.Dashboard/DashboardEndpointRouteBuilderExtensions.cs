@@ -19,7 +19,9 @@ public static class DashboardEndpointRouteBuilderExtensions
     /// <returns>A builder for the dashboard's endpoints, e.g. to add <c>.RequireAuthorization(...)</c>.</returns>
     /// <remarks>
     /// Without an access token it answers requests from this machine only. Actions are POSTs that carry a token of
-    /// the page they come from, and requests sent by another site are refused.
+    /// the page they come from and say they come from the dashboard's origin; requests sent by another site are refused.
+    /// Behind a reverse proxy, call <c>UseForwardedHeaders</c> first in the pipeline with the proxy trusted (its client address and
+    /// scheme are then the request's); a request forwarded by a proxy the app does not trust is never taken for local.
     /// </remarks>
     /// <exception cref="InvalidOperationException">The app's services have no <see cref="ActorSystem"/>.</exception>
     public static IEndpointConventionBuilder MapDurableWorkflowsDashboard(

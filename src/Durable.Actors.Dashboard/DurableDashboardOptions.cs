@@ -5,8 +5,14 @@ public sealed class DurableDashboardOptions
 {
     /// <summary>
     /// A secret every request must carry (once as <c>?token=…</c>, which sets a cookie, or as <c>Authorization: Bearer …</c>);
-    /// null for none. Without one, only requests from this machine (loopback) are answered, unless <see cref="AllowRemoteRequests"/>.
+    /// null for none. Without one, only requests from this machine (loopback) are answered, unless <see cref="AllowRemoteRequests"/>;
+    /// a request still carrying a forwarding header (<c>X-Forwarded-For</c>, <c>Forwarded</c>, <c>X-Real-IP</c>…) came
+    /// through a proxy the app does not trust and is not this machine's.
     /// </summary>
+    /// <remarks>
+    /// The cookie holds a value derived from the token, not the token. The key that signs the forms is derived from it
+    /// too, so instances given the same token accept each other's forms; without a token that key is made at start.
+    /// </remarks>
     public string? AccessToken { get; set; }
 
     /// <summary>

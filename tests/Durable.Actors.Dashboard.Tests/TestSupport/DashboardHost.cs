@@ -30,8 +30,10 @@ public sealed class DashboardHost : IAsyncDisposable
 
     public WorkflowClient Client => DurableWorkflows.Client(System);
 
+    /// <param name="forwardedHeaders">When given, the app applies forwarded headers with these options before the dashboard, as an app behind a proxy does.</param>
     public static async Task<DashboardHost> StartAsync(
-        string database, Action<WorkflowRegistry>? register = null, Action<DurableDashboardOptions>? dashboard = null)
+        string database, Action<WorkflowRegistry>? register = null, Action<DurableDashboardOptions>? dashboard = null,
+        ForwardedHeadersOptions? forwardedHeaders = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -43,6 +45,8 @@ public sealed class DashboardHost : IAsyncDisposable
             register?.Invoke(options.Workflows);
         }));
         var app = builder.Build();
+        if (forwardedHeaders is not null)
+            app.UseForwardedHeaders(forwardedHeaders);
         app.MapDurableWorkflowsDashboard("/workflows", dashboard);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
