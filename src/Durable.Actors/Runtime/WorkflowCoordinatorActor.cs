@@ -262,7 +262,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         foreach (var (workflowId, watchers) in _watchers)
         {
             foreach (var watcher in watchers)
-                _runtime.Coordinator.Tell(new WatchWorkflow(workflowId), watcher);
+                _runtime.Coordinator.Tell(new WatchWorkflow(workflowId, watcher.WatchId), watcher.Caller);
         }
         _watchers.Clear();
         Context.Stop(Self);
@@ -424,6 +424,9 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     private void OnUnwatch(UnwatchWorkflow unwatch)
     {
+        // A watch that came in during a hand-off went on to the new home at once: so does its unwatch.
+        if (_handingOff)
+            _runtime.Coordinator.Tell(unwatch, Sender);
         if (!_watchers.TryGetValue(unwatch.WorkflowId, out var watchers))
             return;
         watchers.RemoveAll(w => w.WatchId == unwatch.WatchId);
