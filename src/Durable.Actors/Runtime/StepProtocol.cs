@@ -43,6 +43,9 @@ internal sealed record SignalOutcome(string Key, string? PayloadJson, bool Timed
 /// <summary>Sent to self when the wait at <paramref name="Key"/> of run <paramref name="RunId"/> is due (a timer fires, a signal wait times out).</summary>
 internal sealed record WaitDue(int RunId, string Key);
 
+/// <summary>A workflow the coordinator woke (<see cref="ContinueWorkflow"/>) reached its frontier: its place in the wake-up queue is free.</summary>
+internal sealed record WokeUp(string WorkflowId);
+
 /// <summary>Tells the coordinator to wake a put-away workflow at <paramref name="DueAt"/>.</summary>
 internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 

@@ -78,6 +78,7 @@ internal sealed partial class WorkflowActor
     /// <summary>An IN_PROGRESS record at the start of a step is a zombie of a crashed run, or a run elsewhere still going.</summary>
     private void DecideOnInProgress(WorkflowJournal.StepEntry step, TaskCompletionSource<StepDecision> reply)
     {
+        ReachedFrontier();
         var age = Now - step.StartedAt;
         var staleTimeout = _runtime.Settings.StaleTimeout;
         // Orphaned: started before this host found itself alone on the database, or started by a previous
@@ -192,8 +193,11 @@ internal sealed partial class WorkflowActor
     /// <summary>The body of a step that an earlier incarnation's run started has ended: decide on the step again.</summary>
     private sealed record StepBodyEnded(DecideStepAgain Again);
 
-    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply) =>
+    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply)
+    {
+        ReachedFrontier();
         Write([new StepStarted(key, stepId, attempt, Now, _runtime.Membership?.SelfNode)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
+    }
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

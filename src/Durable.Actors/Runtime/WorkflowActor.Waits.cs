@@ -128,6 +128,7 @@ internal sealed partial class WorkflowActor
             EndWaitOnTime(wait);
             return;
         }
+        ReachedFrontier();
         run.Waits[wait.Key] = wait with { DueAt = dueAt };
         if (dueAt is null)
         {

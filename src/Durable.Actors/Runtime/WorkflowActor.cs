@@ -34,6 +34,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     private string? _stopCause;
     private bool _restarted;
 
+    /// <summary>The run was begun by the coordinator's wake-up (recovery, a due wait), which waits to hear of its frontier.</summary>
+    private bool _wakeUpHeld;
+
     /// <summary>Draining for a hand-off (<see cref="DrainWorkflow"/>): nothing new begins; once drained, said once.</summary>
     private bool _draining;
     private bool _drained;
@@ -208,7 +211,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 break;
             case ContinueWorkflow:
                 if (_journal.Exists && _journal.Status == WorkflowRunStatus.Running)
+                {
+                    // A wake-up of the coordinator's: it holds one of its few places until the run reaches its frontier.
+                    _wakeUpHeld = true;
                     JoinOrBeginRun(request);
+                }
                 else
                     _requests.Answer(request, EndReply());
                 break;
@@ -451,6 +458,19 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         Write(unstarted, () => _coordinator.Tell(new WorkflowDrained(_workflowId)));
     }
 
+    /// <summary>
+    /// The run has replayed what was recorded and now does new work or waits (a step's new attempt, a wait not due, a
+    /// step of another host): a wake-up of the coordinator's frees its place then, not when the run ends, which may be
+    /// days later for a wait that cannot be put away (in a parallel branch).
+    /// </summary>
+    private void ReachedFrontier()
+    {
+        if (!_wakeUpHeld)
+            return;
+        _wakeUpHeld = false;
+        _coordinator.Tell(new WokeUp(_workflowId));
+    }
+
     /// <summary>No run, no branch, and nothing waiting: the actor may stop and be recovered on the next request.</summary>
     private bool IsIdle => _run is null && _branches.Count == 0 && !_requests.HasWaiting;
 
@@ -588,11 +608,27 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 _workflowId, eventName, sequenceNr);
     }
 
-    private static bool IsConflict(Exception cause) =>
-        cause.GetBaseException() is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 }
-        || cause.Message.Contains("UNIQUE constraint failed", StringComparison.Ordinal)
-        // Another database (PostgreSQL: unique_violation): the same conflict on (persistence_id, sequence_number).
-        || cause.GetBaseException() is System.Data.Common.DbException { SqlState: "23505" };
+    /// <summary>
+    /// Whether the write lost the journal's fence: a unique-key violation, told by its error code alone (SQLite's
+    /// extended codes for a primary key or unique constraint, PostgreSQL's unique_violation), wherever the journal
+    /// wrapped it.
+    /// </summary>
+    private static bool IsConflict(Exception cause)
+    {
+        for (var e = cause; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case Microsoft.Data.Sqlite.SqliteException { SqliteExtendedErrorCode: SqliteConstraintPrimaryKey or SqliteConstraintUnique }:
+                case System.Data.Common.DbException { SqlState: "23505" }:
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private const int SqliteConstraintPrimaryKey = 1555;
+    private const int SqliteConstraintUnique = 2067;
 
     protected override void OnRecoveryFailure(Exception reason, object? message = null)
     {

@@ -103,6 +103,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WorkflowWaiting>(w => Woke(w.WorkflowId, () => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor)));
         Receive<WorkflowCancelled>(c => Woke(c.WorkflowId, () => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId)));
         Receive<WakeAt>(OnWakeAt);
+        Receive<WokeUp>(w => Woke(w.WorkflowId, () => { }));
         Receive<WatchWorkflow>(OnWatch);
         Receive<UnwatchWorkflow>(OnUnwatch);
         Receive<CountWatchers>(count => Sender.Tell(_watchers.TryGetValue(count.WorkflowId, out var watchers) ? watchers.Count : 0));
