@@ -68,7 +68,10 @@ public static class DurableCluster
     /// <returns>The shard region, which routes <see cref="IWorkflowCommand"/> messages to the workflow's node.</returns>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL does not answer; the message names its host and port.</exception>
     /// <exception cref="ConfigurationException">The storage profile is not <c>sql</c>.</exception>
-    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null)
+    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
+        Start(system, registry, observer, hooks: null);
+
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, RuntimeHooks? hooks)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
@@ -85,6 +88,7 @@ public static class DurableCluster
         var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
         var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
         var resendAfter = config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5));
+        var childRecheck = config.GetTimeSpan("child-recheck-interval", TimeSpan.FromSeconds(30));
 
         var cluster = Akka.Cluster.Cluster.Get(system);
         WarnOfRoleMinimum(system, cluster, role);
@@ -92,8 +96,8 @@ public static class DurableCluster
         IActorRef region;
         if (cluster.SelfRoles.Contains(role))
         {
-            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster),
-                resendAfter: resendAfter);
+            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, hooks: hooks, membership: new NodeMembership(cluster),
+                resendAfter: resendAfter, childRecheckAfter: childRecheck);
             var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
                 TypeName,

@@ -74,7 +74,7 @@ public static class DurableWorkflows
     /// <summary>What every workflow actor of this host shares; also used by cluster mode, which starts its coordinators as sharded entities.</summary>
     internal static WorkflowRuntime CreateRuntime(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock,
         DateTimeOffset? aloneSince = null, RuntimeHooks? hooks = null, INodeMembership? membership = null,
-        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, TimeSpan? resendAfter = null)
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, TimeSpan? resendAfter = null, TimeSpan? childRecheckAfter = null)
     {
         var settings = PersistencePlugins.Bind(system);
         var stopping = new CancellationTokenSource();
@@ -85,6 +85,7 @@ public static class DurableWorkflows
             Membership = membership,
             Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
             ResendAfter = resendAfter,
+            ChildRecheckAfter = childRecheckAfter,
             Stopping = stopping.Token,
         };
         system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));

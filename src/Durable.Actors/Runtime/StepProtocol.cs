@@ -88,8 +88,18 @@ internal sealed record WorkflowBegun(string WorkflowId);
 /// <summary>Tells parent <paramref name="WorkflowId"/> how its child <paramref name="ChildId"/> ended (<see cref="ChildOutcome"/> as JSON), as the signal its wait takes.</summary>
 internal sealed record ChildWorkflowEnded(string WorkflowId, string ChildId, string OutcomeJson) : IWorkflowCommand;
 
-/// <summary>Asks child <paramref name="WorkflowId"/> to tell its parent how it ended, if it has (a parent that waits again after a crash).</summary>
-internal sealed record ReportToParent(string WorkflowId) : IWorkflowCommand;
+/// <summary>
+/// Asks child <paramref name="WorkflowId"/> to tell its parent how it ended, if it has (a parent that waits again after
+/// a crash, or that asks again now and then on a cluster, where the child's message is lost with a node that dies).
+/// <paramref name="RunOn"/>: a child left running with no run goes on (false for the periodic asks, which only look).
+/// </summary>
+internal sealed record ReportToParent(string WorkflowId, bool RunOn = true) : IWorkflowCommand;
+
+/// <summary>
+/// Cluster mode: parent <paramref name="ParentId"/> waits for child <paramref name="ChildId"/>; its coordinator asks the
+/// child every <c>child-recheck-interval</c> until the child's end reaches the parent.
+/// </summary>
+internal sealed record RecheckChild(string ParentId, string ChildId);
 
 internal sealed record ReportedToParent(string WorkflowId);
 

@@ -106,7 +106,13 @@ internal sealed partial class WorkflowActor
         }
         // A child that ended while nobody recorded it here (a crash between its end and its message) tells again.
         if (ChildSignals.ChildOf(wait.SignalName) is { } child)
+        {
             _runtime.Coordinator.Tell(new ReportToParent(child), ActorRefs.Nobody);
+            // On a cluster the child's message is lost if its node dies at that moment: this host asks again now and
+            // then, whether the run stays in memory or is put away, until the end arrives.
+            if (_runtime.ChildRecheckAfter is not null)
+                _coordinator.Tell(new RecheckChild(_workflowId, child));
+        }
         if (timeoutAt is { } due)
             Await(wait, due);
         else
@@ -367,7 +373,9 @@ internal sealed partial class WorkflowActor
         var outcome = new ChildOutcome(_journal.Status.ToString().ToUpperInvariant(), _journal.ResultJson,
             _journal.Status == WorkflowRunStatus.Completed ? null : _journal.Error);
         var json = System.Text.Json.JsonSerializer.Serialize(outcome, _runtime.Registry.JsonOptions);
-        _runtime.Coordinator.Tell(new ChildWorkflowEnded(parent, _workflowId, json), ActorRefs.Nobody);
+        var ended = new ChildWorkflowEnded(parent, _workflowId, json);
+        if (_runtime.Hooks.ChildEndedSending?.Invoke(ended) ?? true)
+            _runtime.Coordinator.Tell(ended, ActorRefs.Nobody);
     }
 
     /// <summary>A durable wait the run's code awaits: a timer (<see cref="Fired"/>) or a signal wait (<see cref="Signalled"/>).</summary>

@@ -229,13 +229,17 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 OnStartChild(request, start);
                 break;
             case ChildWorkflowEnded ended:
-                DeliverSignal(request, ChildSignals.For(ended.ChildId), ended.OutcomeJson);
+                // A child ends once: its end told again (a parent's ask crossed its first message) is delivered once.
+                if (_journal.HasSignalDelivery(ChildSignals.For(ended.ChildId)))
+                    _requests.Answer(request, new SignalDelivered(_workflowId, ChildSignals.For(ended.ChildId)));
+                else
+                    DeliverSignal(request, ChildSignals.For(ended.ChildId), ended.OutcomeJson, ChildSignals.For(ended.ChildId));
                 break;
-            case ReportToParent:
+            case ReportToParent report:
                 ReportToParentIfEnded();
                 _requests.Answer(request, new ReportedToParent(_workflowId));
                 // A parent waits for this child: a child left running by a crash (or put away) runs on, so that it ends.
-                if (_journal.Exists && _journal.Status == WorkflowRunStatus.Running)
+                if (report.RunOn && _journal.Exists && _journal.Status == WorkflowRunStatus.Running)
                     JoinOrBeginRun(null);
                 break;
             case ReportEnd:

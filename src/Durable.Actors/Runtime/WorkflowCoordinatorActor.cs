@@ -57,6 +57,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 Sender.Tell(command is StartWorkflow ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
                 return;
             }
+            if (command is ChildWorkflowEnded childEnded)
+                ForgetRecheck(childEnded.WorkflowId, childEnded.ChildId);
             var entry = GetOrCreate(command.WorkflowId);
             Busy(command.WorkflowId);
             var request = entry.Requests.Add(Sender, command);
@@ -103,6 +105,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WorkflowWaiting>(w => Woke(w.WorkflowId, () => _log.Info("Workflow [{0}] is {1}", w.WorkflowId, w.WaitingFor)));
         Receive<WorkflowCancelled>(c => Woke(c.WorkflowId, () => _log.Info("Workflow [{0}] was cancelled", c.WorkflowId)));
         Receive<WakeAt>(OnWakeAt);
+        Receive<RecheckChild>(OnRecheckChild);
+        Receive<RecheckChildren>(_ => AskChildrenAgain());
         Receive<WokeUp>(w => Woke(w.WorkflowId, () => { }));
         Receive<WatchWorkflow>(OnWatch);
         Receive<UnwatchWorkflow>(OnUnwatch);
@@ -397,6 +401,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     protected override void PostStop()
     {
         _wakeTimer?.Dispose();
+        _recheckTimer?.Dispose();
         foreach (var timer in _later)
             timer.Dispose();
         base.PostStop();
@@ -435,8 +440,62 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             _watchers.Remove(unwatch.WorkflowId);
     }
 
+    // Cluster mode: the children that parents of this bucket wait for, asked again every child-recheck-interval until
+    // their end reaches the parent (a child's message to its parent is lost when the child's node dies at that moment).
+    private readonly Dictionary<string, HashSet<string>> _childrenAwaited = new(StringComparer.Ordinal);
+    private ITimer? _recheckTimer;
+
+    private void OnRecheckChild(RecheckChild recheck)
+    {
+        if (_runtime.ChildRecheckAfter is not { } every || _handingOff)
+            return;
+        if (!_childrenAwaited.TryGetValue(recheck.ParentId, out var children))
+            _childrenAwaited[recheck.ParentId] = children = new HashSet<string>(StringComparer.Ordinal);
+        children.Add(recheck.ChildId);
+        if (_recheckTimer is null)
+        {
+            var self = Self;
+            _recheckTimer = _runtime.Clock.CreateTimer(_ => self.Tell(RecheckChildren.Instance), null, every, every);
+        }
+    }
+
+    private void AskChildrenAgain()
+    {
+        foreach (var children in _childrenAwaited.Values)
+        {
+            foreach (var child in children)
+                _runtime.Coordinator.Tell(new ReportToParent(child, RunOn: false), ActorRefs.Nobody);
+        }
+        if (_childrenAwaited.Count == 0)
+        {
+            _recheckTimer?.Dispose();
+            _recheckTimer = null;
+        }
+    }
+
+    private void ForgetRecheck(string parentId, string? childId = null)
+    {
+        if (!_childrenAwaited.TryGetValue(parentId, out var children))
+            return;
+        if (childId is null)
+            children.Clear();
+        else
+            children.Remove(childId);
+        if (children.Count == 0)
+            _childrenAwaited.Remove(parentId);
+    }
+
+    private sealed class RecheckChildren
+    {
+        public static RecheckChildren Instance { get; } = new();
+
+        private RecheckChildren() { }
+    }
+
     private void OnWorkflowEnded(WorkflowEnded ended)
     {
+        if (ended.Reply is not WorkflowWaiting)
+            ForgetRecheck(ended.WorkflowId);
         // A run that ends while it still runs on (a put-away workflow is not ended): only ends answer watchers.
         if (ended.Reply is WorkflowWaiting || !_watchers.Remove(ended.WorkflowId, out var watchers))
             return;

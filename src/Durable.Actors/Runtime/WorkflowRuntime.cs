@@ -27,6 +27,9 @@ internal sealed record WorkflowRuntime(
     /// </summary>
     public TimeSpan? ResendAfter { get; init; }
 
+    /// <summary>In cluster mode, how often a parent waiting for a child asks it again how it ended (see <see cref="RecheckChild"/>); null on one machine.</summary>
+    public TimeSpan? ChildRecheckAfter { get; init; }
+
     /// <summary>Cancelled when the ActorSystem terminates: ends the resends of messages no one waits for.</summary>
     public CancellationToken Stopping { get; init; }
 
@@ -68,6 +71,9 @@ internal sealed record RuntimeHooks
 
     /// <summary>Awaited by the coordinator's recovery-on-start between reading the unfinished workflows and waking them.</summary>
     public Func<Task>? RecoveryFound { get; init; }
+
+    /// <summary>Asked before an ended child tells its parent: false drops the message (as a node that dies at that moment does).</summary>
+    public Func<ChildWorkflowEnded, bool>? ChildEndedSending { get; init; }
 
     /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
     public Action<string>? RequestBuffered { get; init; }

@@ -7,7 +7,7 @@ using Durable.Actors.Cluster;
 namespace Durable.Actors.Tests.Cluster;
 
 /// <summary>In-process cluster nodes for tests: each its own ActorSystem on a loopback port.</summary>
-public static class ClusterNodes
+internal static class ClusterNodes
 {
     // As serve --cluster does: heartbeats run on the thread pool, which grows too slowly under synchronous warm-up work.
     static ClusterNodes()
@@ -28,7 +28,7 @@ public static class ClusterNodes
     /// <summary>Starts a node (a workflow host, or a proxy-only member when <paramref name="hostsWorkflows"/> is false) and waits until it is up.</summary>
     public static async Task<(ActorSystem System, IActorRef Region)> StartAsync(
         string postgres, int port, int seedPort, WorkflowRegistry registry, bool hostsWorkflows = true,
-        IWorkflowObserver? observer = null, string extraHocon = "")
+        IWorkflowObserver? observer = null, string extraHocon = "", Runtime.RuntimeHooks? hooks = null)
     {
         var config = ConfigurationFactory.ParseString($$"""
             akka {
@@ -47,7 +47,7 @@ public static class ClusterNodes
         var system = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        var region = DurableCluster.Start(system, registry, observer);
+        var region = DurableCluster.Start(system, registry, observer, hooks);
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return (system, region);
     }
