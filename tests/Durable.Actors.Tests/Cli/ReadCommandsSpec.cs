@@ -60,3 +60,46 @@ public sealed class ReadCommandsSpec
         file.Write(Enumerable.Repeat((byte)0xEE, 4096).ToArray());
     }
 }
+
+/// <summary><c>history</c> shows every key: steps, and the durable waits between them.</summary>
+public sealed class HistoryWaitsSpec
+{
+    [Fact]
+    public async Task History_ChildWorkflows_ShowsEachChildWaitAtItsKeyBetweenTheSteps()
+    {
+        using var folder = new TempFolder();
+        var start = await TestSupport.Cli.RunAsync(folder.Path, "start", "b-1", "--type", "report-batch", "--input", """{"reports": 2, "report": {"sections": 2}}""");
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        var history = await TestSupport.Cli.RunAsync(folder.Path, "history", "b-1");
+        var json = System.Text.Json.JsonDocument.Parse((await TestSupport.Cli.RunAsync(folder.Path, "history", "b-1", "--json")).Stdout).RootElement;
+
+        Assert.True(history.ExitCode == 0, history.ToString());
+        Assert.Equal(
+            ["b-1:1 start-child:b-1/1 COMPLETED", "b-1:2 child 'b-1/1' ENDED", "b-1:3 start-child:b-1/2 COMPLETED", "b-1:4 child 'b-1/2' ENDED"],
+            history.StdoutLines.Where(l => l.StartsWith("b-1:", StringComparison.Ordinal))
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^(\S+)\s+(start-child:\S+|child '[^']+')\s+(\S+)").Groups)
+                .Select(g => $"{g[1]} {g[2]} {g[3]}"));
+        var wait = json.GetProperty("waits")[1];
+        Assert.Equal("b-1:4 child b-1/2 ENDED COMPLETED",
+            $"{wait.GetProperty("key")} {wait.GetProperty("kind")} {wait.GetProperty("name")} {wait.GetProperty("status")} {wait.GetProperty("payload").GetProperty("status")}");
+    }
+
+    [Fact]
+    public async Task History_SignalWaitThatTimedOut_ShowsItAsTimedOutBeforeTheStepAfterIt()
+    {
+        using var folder = new TempFolder();
+        var start = await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-1", "--type", "approval",
+            "--input", """{"amount": 10, "submitter": "Ada", "timeout": "00:00:00.200"}""");
+        Assert.True(start.ExitCode == 0, start.ToString());
+
+        var history = await TestSupport.Cli.RunAsync(folder.Path, "history", "exp-1");
+
+        Assert.True(history.ExitCode == 0, history.ToString());
+        var rows = history.StdoutLines.Where(l => l.StartsWith("exp-1:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, rows.Length);
+        Assert.Matches(@"^exp-1:1\s+submit-expense\s+COMPLETED\s", rows[0]);
+        Assert.Matches(@"^exp-1:2\s+signal 'decision'\s+TIMED_OUT\s+-\s.*until ", rows[1]);
+        Assert.Matches(@"^exp-1:3\s+escalate\s+COMPLETED\s", rows[2]);
+    }
+}
