@@ -374,10 +374,10 @@ internal static class Commands
             new EffectsLog(effectsLog ?? Path.Combine(Path.GetDirectoryName(database)!, "effects.log")));
 
     /// <summary>
-    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database, a
-    /// database that does not exist when the command needs one, a database without the engine's journal for a command
-    /// that reads one (<paramref name="reading"/>), and another application's database for a command that would add
-    /// the journal to it, unless <paramref name="allowForeign"/>.
+    /// Resolves the path and refuses, before anything touches the disk, a file that is not a sound SQLite database (it is
+    /// scanned whole: the commands that call this write to it), a database that does not exist when the command needs
+    /// one, a database without the engine's journal for a command that reads one (<paramref name="reading"/>), and
+    /// another application's database for a command that would add the journal to it, unless <paramref name="allowForeign"/>.
     /// </summary>
     internal static string CheckDatabase(string path, bool mustExist, string? workflowId, bool reading, bool allowForeign = false)
     {
@@ -386,18 +386,14 @@ internal static class Commands
         if (!File.Exists(database))
         {
             if (mustExist)
-                throw new UsageException(workflowId is null
-                    ? $"database '{database}' does not exist"
-                    : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+                throw Missing(database, workflowId);
             return database;
         }
 
         SqliteDatabase.EnsureIntact(database);
         var tables = SqliteDatabase.Tables(database);
         if (reading && !SqliteDatabase.HasJournalTable(tables))
-            throw new UsageException(tables.Count == 0
-                ? $"'{database}' has no Durable.Actors journal: it is an empty SQLite database (no workflow was ever started in it)"
-                : $"'{database}' has no Durable.Actors journal: it is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)})");
+            throw NoJournal(database, tables);
         if (!reading && !allowForeign && tables.Count > 0 && !SqliteDatabase.HasJournalTable(tables))
             throw new UsageException(
                 $"'{database}' is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)}); it was left untouched. " +
@@ -405,8 +401,48 @@ internal static class Commands
         return database;
     }
 
+    private static UsageException Missing(string database, string? workflowId) => new(workflowId is null
+        ? $"database '{database}' does not exist"
+        : $"unknown workflow '{workflowId}': database '{database}' does not exist");
+
+    private static UsageException NoJournal(string database, IReadOnlyList<string> tables) => new(tables.Count == 0
+        ? $"'{database}' has no Durable.Actors journal: it is an empty SQLite database (no workflow was ever started in it)"
+        : $"'{database}' has no Durable.Actors journal: it is another application's SQLite database (tables: {SqliteDatabase.Describe(tables)})");
+
+    /// <summary>
+    /// What <c>status</c>, <c>history</c> and <c>list</c> read from an existing SQLite file: read directly, with no
+    /// ActorSystem, writing nothing, after a check of SQLite's header and the schema only (not a scan of every page:
+    /// that is <c>check</c>'s). Only a file that needs a host is read through one: events of another serializer, or a
+    /// database without the workflow index (a host builds it), which <paramref name="read"/> says by throwing
+    /// <see cref="NotSupportedException"/>.
+    /// </summary>
+    private static async Task<T> ReadDatabaseAsync<T>(string database, string? workflowId, Func<JournalFile, T> read, Func<ActorSystem, Task<T>> throughHost)
+    {
+        SqliteDatabase.EnsureNotFolder(database);
+        try
+        {
+            while (true)
+            {
+                if (!File.Exists(database))
+                    throw Missing(database, workflowId);
+                using var file = JournalFile.Open(database);
+                if (!file.HasJournal)
+                    throw NoJournal(database, file.Tables);
+                var result = read(file);
+                // A host opened the file while it was read as immutable: read again, with the host's WAL.
+                if (file.IsCurrent)
+                    return result;
+            }
+        }
+        catch (NotSupportedException)
+        {
+            await using var host = CliHost.Create(database);
+            return await throughHost(host.System);
+        }
+    }
+
     public static Task<int> StatusAsync(string workflowId, StoreOptions store, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync("status", workflowId, store, status =>
+        WithHistoryAsync("status", workflowId, store, (status, _) =>
         {
             if (json)
                 CliJson.Print(StatusView.From(status));
@@ -415,24 +451,53 @@ internal static class Commands
         }, cancellationToken);
 
     public static Task<int> HistoryAsync(string workflowId, StoreOptions store, bool json, CancellationToken cancellationToken) =>
-        WithStatusAsync("history", workflowId, store, status =>
+        WithHistoryAsync("history", workflowId, store, (status, waits) =>
         {
             if (json)
             {
-                CliJson.Print(HistoryView.From(status));
+                CliJson.Print(HistoryView.From(status, waits));
                 return;
             }
             Console.WriteLine(StatusLine(status));
-            var rows = status.Steps.SelectMany(s => s.Failures
+            // Steps, and the durable waits between them (timers, signal waits, child waits), in key order: every key shows.
+            var stepRows = status.Steps.Select(s => (Key: s.Key, Rows: s.Failures
                 .Where(f => s.Status != StepStatus.Failed || f.Attempt != s.Attempts)
                 .Select(f => new[] { "", "", $"attempt {f.Attempt}", "", Time(f.StartedAt), AttemptEnd(f) is { } end ? Time(end) : "-", f.Error })
                 .Prepend(
                 [
                     s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
                     Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? "-",
-                ]));
+                ])));
+            var waitRows = waits.Select(w => (Key: w.Key, Rows: (IEnumerable<string[]>)
+            [
+                [w.Key, WaitName(w), WaitStatusName(w), "-", Time(w.StartedAt), w.EndedAt is { } end ? Time(end) : "-", WaitOutcome(w)],
+            ]));
+            var rows = stepRows.Concat(waitRows)
+                .Select(r => (Sequence: StepKeys.Sequence(r.Key), r.Rows))
+                .OrderBy(r => r.Sequence, StepKeys.SequenceComparer)
+                .SelectMany(r => r.Rows);
             PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
         }, cancellationToken);
+
+    /// <summary>A wait's row name: <c>timer</c>, <c>signal 'name'</c> or <c>child 'id'</c>.</summary>
+    private static string WaitName(WaitRecord w) =>
+        w.SignalName is null ? "timer" : w.ChildId is { } child ? $"child '{child}'" : $"signal '{w.SignalName}'";
+
+    /// <summary>WAITING until it ends; then FIRED (a timer), RECEIVED (a signal), ENDED (a child) or TIMED_OUT.</summary>
+    private static string WaitStatusName(WaitRecord w) => w switch
+    {
+        { EndedAt: null } => "WAITING",
+        { SignalName: null } => "FIRED",
+        { TimedOut: true } => "TIMED_OUT",
+        { ChildId: not null } => "ENDED",
+        _ => "RECEIVED",
+    };
+
+    /// <summary>A wait's result column: what it received, or until when it waits.</summary>
+    private static string WaitOutcome(WaitRecord w) =>
+        w.EndedAt is not null && !w.TimedOut && w.SignalName is not null ? w.PayloadJson ?? "-"
+        : w.DueAt is { } due ? $"until {Time(due)}"
+        : "-";
 
     /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed or cancelled</c>.</summary>
     public static string ListStatuses()
@@ -469,28 +534,38 @@ internal static class Commands
             }
 
             var cluster = store.Cluster("list");
-            var path = cluster is null ? CheckDatabase(store.Database, mustExist: false, workflowId: null, reading: true) : null;
-            // A database not created yet lists no workflows; one whose folder does not exist is a wrong --db, as start says.
-            if (path is not null && !File.Exists(path) && Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
-                throw new UsageException($"database '{path}' does not exist: there is no folder '{folder}'");
             var page = new WorkflowPage([], null);
             IReadOnlyDictionary<string, string> results = new Dictionary<string, string>();
-            var waits = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (cluster is not null || File.Exists(path))
+            IReadOnlyDictionary<string, string> waits = new Dictionary<string, string>();
+            if (cluster is not null)
             {
-                await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
-                page = await NoJournalAsEmptyAsync(() => DurableWorkflows.ListAsync(host.System, query, cancellationToken), page);
-                if (json)
+                await using var host = await ClusterCliHost.OpenReaderAsync(cluster);
+                (page, results, waits) = await NoJournalAsEmptyAsync(() => ListThroughHostAsync(host.System, query, json, cancellationToken), (page, results, waits));
+            }
+            else
+            {
+                var path = Path.GetFullPath(store.Database);
+                SqliteDatabase.EnsureNotFolder(path);
+                // A database not created yet lists no workflows; one whose folder does not exist is a wrong --db, as start says.
+                if (!File.Exists(path) && Path.GetDirectoryName(path) is { } folder && !Directory.Exists(folder))
+                    throw new UsageException($"database '{path}' does not exist: there is no folder '{folder}'");
+                if (File.Exists(path))
                 {
-                    results = await JournalReader.GetResultsAsync(
-                        host.System, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
-                    // The index keeps when a wait is due, not what it waits for: each running workflow's journal says it,
-                    // as for `status` (one indexed read per running workflow of the page).
-                    foreach (var running in page.Items.Where(w => w.Status == WorkflowRunStatus.Running))
+                    (page, results, waits) = await ReadDatabaseAsync(path, workflowId: null, file =>
                     {
-                        if ((await DurableWorkflows.GetStatusAsync(host.System, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
-                            waits[running.WorkflowId] = waitingFor;
-                    }
+                        var read = file.Page(query) ?? throw new NotSupportedException("The database has no workflow index yet.");
+                        if (!json)
+                            return (read, results, waits);
+                        // The index keeps when a wait is due, not what it waits for: each running workflow's journal says
+                        // it, as for `status` (one indexed read per running workflow of the page).
+                        var running = new Dictionary<string, string>(StringComparer.Ordinal);
+                        foreach (var w in read.Items.Where(w => w.Status == WorkflowRunStatus.Running))
+                        {
+                            if (file.Read(w.WorkflowId)?.WaitingFor() is { } waitingFor)
+                                running[w.WorkflowId] = waitingFor;
+                        }
+                        return (read, file.Results(read.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId)), running);
+                    }, system => ListThroughHostAsync(system, query, json, cancellationToken));
                 }
             }
 
@@ -509,15 +584,46 @@ internal static class Commands
             return ExitCodes.Completed;
         });
 
-    private static Task<int> WithStatusAsync(string command, string workflowId, StoreOptions store, Action<WorkflowStatus> print, CancellationToken cancellationToken) =>
+    /// <summary><c>list</c> through an ActorSystem: on a cluster, or on a SQLite file that needs a host (see <see cref="ReadDatabaseAsync"/>).</summary>
+    private static async Task<(WorkflowPage, IReadOnlyDictionary<string, string>, IReadOnlyDictionary<string, string>)> ListThroughHostAsync(
+        ActorSystem system, WorkflowQuery query, bool json, CancellationToken cancellationToken)
+    {
+        var page = await DurableWorkflows.ListAsync(system, query, cancellationToken);
+        var waits = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!json)
+            return (page, new Dictionary<string, string>(), waits);
+        var results = await JournalReader.GetResultsAsync(
+            system, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
+        foreach (var running in page.Items.Where(w => w.Status == WorkflowRunStatus.Running))
+        {
+            if ((await DurableWorkflows.GetStatusAsync(system, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
+                waits[running.WorkflowId] = waitingFor;
+        }
+        return (page, results, waits);
+    }
+
+    private static Task<int> WithHistoryAsync(
+        string command, string workflowId, StoreOptions store, Action<WorkflowStatus, IReadOnlyList<WaitRecord>> print, CancellationToken cancellationToken) =>
         GuardAsync(async () =>
         {
-            var cluster = store.Cluster(command);
-            var path = cluster is null ? CheckDatabase(store.Database, mustExist: true, workflowId, reading: true) : null;
-            await using ICliHost host = cluster is null ? CliHost.Create(path!) : await ClusterCliHost.OpenReaderAsync(cluster);
-            var status = await NoJournalAsEmptyAsync(() => DurableWorkflows.GetStatusAsync(host.System, workflowId, cancellationToken), null)
-                ?? throw new UsageException($"unknown workflow '{workflowId}' in {cluster?.Description ?? Store(path!)}");
-            print(status);
+            (WorkflowStatus Status, IReadOnlyList<WaitRecord> Waits)? history;
+            string where;
+            if (store.Cluster(command) is { } cluster)
+            {
+                await using var host = await ClusterCliHost.OpenReaderAsync(cluster);
+                history = await NoJournalAsEmptyAsync(() => JournalReader.GetHistoryAsync(host.System, workflowId, cancellationToken), null);
+                where = cluster.Description;
+            }
+            else
+            {
+                var database = Path.GetFullPath(store.Database);
+                history = await ReadDatabaseAsync(database, workflowId,
+                    file => file.Read(workflowId) is { } journal ? (journal.ToStatus(workflowId), journal.Waits()) : ((WorkflowStatus, IReadOnlyList<WaitRecord>)?)null,
+                    system => JournalReader.GetHistoryAsync(system, workflowId, cancellationToken));
+                where = Store(database);
+            }
+            var (status, waits) = history ?? throw new UsageException($"unknown workflow '{workflowId}' in {where}");
+            print(status, waits);
             return ExitCodes.Completed;
         });
 
@@ -606,13 +712,26 @@ internal static class Commands
 
     private sealed record HistoryView(
         string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
-        int StepCount, string? WaitingFor, IReadOnlyList<StepView> Steps)
+        int StepCount, string? WaitingFor, IReadOnlyList<StepView> Steps, IReadOnlyList<WaitView> Waits)
     {
-        public static HistoryView From(WorkflowStatus s)
+        public static HistoryView From(WorkflowStatus s, IReadOnlyList<WaitRecord> waits)
         {
             var w = StatusView.From(s);
-            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, w.WaitingFor, s.Steps.Select(StepView.From).ToList());
+            return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, w.WaitingFor,
+                s.Steps.Select(StepView.From).ToList(), waits.Select(WaitView.From).ToList());
         }
+    }
+
+    /// <summary>
+    /// A durable wait: <c>kind</c> is <c>timer</c>, <c>signal</c> or <c>child</c>; <c>name</c> the signal's name or the
+    /// child's id (null for a timer); <c>dueAt</c> when the timer fires or the wait times out; <c>payload</c> what it received.
+    /// </summary>
+    private sealed record WaitView(
+        string Key, string Kind, string? Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, JsonNode? Payload)
+    {
+        public static WaitView From(WaitRecord w) => new(
+            w.Key, w.SignalName is null ? "timer" : w.ChildId is null ? "signal" : "child", w.ChildId ?? w.SignalName, WaitStatusName(w),
+            w.StartedAt, w.DueAt, w.EndedAt, Parse(w.PayloadJson));
     }
 
     private sealed record StepView(

@@ -106,6 +106,10 @@ internal static class Child
                 // --steps carries the batch size.
                 result = await SleepersAsync(coordinator, count, batch: steps);
                 break;
+            case "w10-fill":
+                // --steps carries the batch size.
+                result = await FillAsync(coordinator, count, batch: steps);
+                break;
             case "w7-restart":
                 result = await RestartAsync(coordinator, spawned, entered);
                 break;
@@ -194,6 +198,15 @@ internal static class Child
     /// hour (each start is answered <see cref="WorkflowWaiting"/> once the workflow is put away); the host's memory once
     /// their actors have passivated: RSS as it is, then the managed heap and the RSS after a full compacting GC.
     /// </summary>
+    /// <summary>W10: <paramref name="count"/> one-step workflows, <paramref name="batch"/> at a time, for the CLI to read.</summary>
+    private static async Task<object> FillAsync(IActorRef coordinator, int count, int batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        for (var done = 0; done < count; done += batch)
+            await RunAll(coordinator, Enumerable.Range(done, Math.Min(batch, count - done)).Select(i => new StartWorkflow($"w10-{i:000000}", "steps", "1")));
+        return new { workflowsPerSecond = count / Stopwatch.GetElapsedTime(started).TotalSeconds };
+    }
+
     private static async Task<object> SleepersAsync(IActorRef coordinator, int count, int batch)
     {
         var started = Stopwatch.GetTimestamp();

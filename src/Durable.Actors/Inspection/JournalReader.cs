@@ -166,6 +166,12 @@ internal static class JournalReader
             rows = all.Take(query.Limit).ToList();
         }
 
+        return Page(rows, more);
+    }
+
+    /// <summary>A page of index rows, with the cursor of the next one when <paramref name="more"/> follow.</summary>
+    internal static WorkflowPage Page(List<WorkflowIndexRow> rows, bool more)
+    {
         var items = rows.Select(Summary).ToList();
         return new WorkflowPage(items, more ? WorkflowCursor.Encode(items[^1].StartedAt, items[^1].WorkflowId) : null);
     }
@@ -190,6 +196,14 @@ internal static class JournalReader
     {
         var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
         return journal.Exists ? new WorkflowDetail(journal.ToStatus(workflowId), journal.InputJson, journal.RunStarts.ToList(), journal.ParentId) : null;
+    }
+
+    /// <summary>One workflow's status with its durable waits (timers, signal waits, child waits); null when the id is unknown.</summary>
+    public static async Task<(WorkflowStatus Status, IReadOnlyList<WaitRecord> Waits)?> GetHistoryAsync(
+        ActorSystem system, string workflowId, CancellationToken cancellationToken)
+    {
+        var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
+        return journal.Exists ? (journal.ToStatus(workflowId), journal.Waits()) : null;
     }
 
     private static WorkflowSummary Summary(WorkflowIndexRow row) => new(

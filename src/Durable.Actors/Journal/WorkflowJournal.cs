@@ -191,6 +191,13 @@ internal sealed class WorkflowJournal
         return open?.Describe();
     }
 
+    /// <summary>The recorded durable waits (timers, signal waits, child waits), in key order.</summary>
+    public IReadOnlyList<WaitRecord> Waits() => _waits.Values
+        .Select(w => (Sequence: StepKeys.Sequence(w.Key), Wait: w))
+        .OrderBy(w => w.Sequence, StepKeys.SequenceComparer)
+        .Select(w => new WaitRecord(w.Wait.Key, w.Wait.SignalName, w.Wait.StartedAt, w.Wait.DueAt, w.Wait.EndedAt, w.Wait.TimedOut, w.Wait.PayloadJson))
+        .ToList();
+
     /// <summary>Whether a failure's error marks a zombie attempt left by a crash (the engine's <c>stale: …</c> errors).</summary>
     public static bool IsStale(string error) => error.StartsWith("stale:", StringComparison.Ordinal);
 
@@ -238,4 +245,16 @@ internal sealed class WorkflowJournal
         public string? Error { get; set; }
         public List<StepFailure> Failures { get; } = [];
     }
+}
+
+/// <summary>
+/// A durable wait as recorded: a timer (<paramref name="SignalName"/> null), a wait for a signal, or a wait for a child
+/// workflow (a signal named <c>$child:&lt;id&gt;</c>, see <see cref="ChildSignals"/>). <paramref name="DueAt"/> is when the
+/// timer fires or the wait times out (null: never); <paramref name="EndedAt"/> null while it waits.
+/// </summary>
+internal sealed record WaitRecord(
+    string Key, string? SignalName, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, bool TimedOut, string? PayloadJson)
+{
+    /// <summary>The child workflow waited for, when this is a child wait.</summary>
+    public string? ChildId => ChildSignals.ChildOf(SignalName);
 }

@@ -16,8 +16,7 @@ internal static class SqliteDatabase
     /// </remarks>
     public static void EnsureSqliteOrAbsent(string path)
     {
-        if (Directory.Exists(path))
-            throw new DatabaseUnavailableException(path, $"Database path '{path}' is a folder, not a SQLite database file.");
+        EnsureNotFolder(path);
         if (!File.Exists(path))
             return;
         try
@@ -41,7 +40,15 @@ internal static class SqliteDatabase
         }
     }
 
-    private static DatabaseUnavailableException Damaged(string path, string? problem, Exception? inner = null) =>
+    /// <summary>Throws <see cref="DatabaseUnavailableException"/> when <paramref name="path"/> is a folder.</summary>
+    public static void EnsureNotFolder(string path)
+    {
+        if (Directory.Exists(path))
+            throw new DatabaseUnavailableException(path, $"Database path '{path}' is a folder, not a SQLite database file.");
+    }
+
+    /// <summary>The error for a damaged file: <paramref name="problem"/> is SQLite's word for it (its first line is kept).</summary>
+    internal static DatabaseUnavailableException Damaged(string path, string? problem, Exception? inner = null) =>
         new(path, $"'{path}' is a damaged SQLite database ({problem?.Split('\n')[0].Trim()}); it was left untouched.", inner);
 
     private static SqliteConnection OpenReadOnly(string path)
@@ -148,6 +155,22 @@ internal static class SqliteDatabase
         try
         {
             using var connection = OpenReadOnly(path);
+            EnsureIntact(connection, path);
+        }
+        catch (SqliteException e)
+        {
+            throw Damaged(path, e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="EnsureIntact(string)"/> on an open connection to the file at <paramref name="path"/> (named in the error):
+    /// <c>PRAGMA quick_check</c>, which reads every page of every table and index.
+    /// </summary>
+    public static void EnsureIntact(SqliteConnection connection, string path)
+    {
+        try
+        {
             using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA quick_check(1)";
             var result = command.ExecuteScalar() as string;

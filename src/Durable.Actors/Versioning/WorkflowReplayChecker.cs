@@ -26,7 +26,8 @@ public static class WorkflowReplayChecker
     /// <remarks>
     /// A workflow whose type is not registered, whose input no longer reads as its input type, or whose events cannot be
     /// read is reported as such and the check goes on. Throws <see cref="DatabaseUnavailableException"/> when the file
-    /// is missing, not SQLite, or has no journal of this engine.
+    /// is missing, not SQLite, damaged (it scans every page first, with SQLite's <c>PRAGMA quick_check</c>) or has no
+    /// journal of this engine.
     /// </remarks>
     public static async Task<ReplayCheckReport> CheckAsync(
         string databasePath, WorkflowRegistry registry, ReplayCheckOptions? options = null, CancellationToken cancellationToken = default)
@@ -129,6 +130,9 @@ public static class WorkflowReplayChecker
         {
             using var connection = OpenUnchanged(path, out copy);
             var tables = SqliteDatabase.Tables(connection, path);
+            // The whole-file scan the CLI's reading commands leave out (they read only the pages they need): here, where
+            // every journal row is read anyway.
+            SqliteDatabase.EnsureIntact(connection, path);
             if (!tables.Contains("journal", StringComparer.OrdinalIgnoreCase))
                 throw new DatabaseUnavailableException(path, tables.Count == 0
                     ? $"'{path}' has no tables: it holds no Durable.Actors journal."

@@ -137,7 +137,7 @@ public sealed class CliSpec
         string[] workflowFields = ["workflowId", "workflowType", "status", "startedAt", "endedAt", "result", "error", "stepCount", "waitingFor"];
         Assert.Equal(workflowFields, status.EnumerateObject().Select(p => p.Name));
         Assert.Equal(workflowFields, listed.EnumerateObject().Select(p => p.Name));
-        Assert.Equal([.. workflowFields, "steps"], history.EnumerateObject().Select(p => p.Name));
+        Assert.Equal([.. workflowFields, "steps", "waits"], history.EnumerateObject().Select(p => p.Name));
         Assert.All(workflowFields, f => Assert.Equal(status.GetProperty(f).GetRawText(), history.GetProperty(f).GetRawText()));
         Assert.Equal(4, history.GetProperty("steps").GetArrayLength());
         Assert.All(history.GetProperty("steps").EnumerateArray(), s => Assert.Equal(

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+
+namespace Durable.Actors.Tests.Cli;
+
+/// <summary>
+/// Follows the README verbatim: every <c>```sh</c> block, in order, in one scratch folder, each line run by bash with
+/// <c>dotnet run --project src/Durable.Actors.Cli --</c> replaced by the built CLI. A line's exit code must be the one
+/// its comment states (<c>(exit N)</c>), else 0, and what its comment promises is checked below. A block that cannot
+/// run here (a cluster, a server that runs until stopped, the test suite itself) is preceded in the README by
+/// <c>&lt;!-- readme-test: skip: reason --&gt;</c>.
+/// </summary>
+public sealed partial class ReadmeWalkthroughSpec
+{
+    private const string CliPrefix = "dotnet run --project src/Durable.Actors.Cli --";
+
+    /// <summary>What each command's comment promises, checked on its result; the README's commands and these must be the same.</summary>
+    private static readonly Dictionary<string, Action<CliResult, string>> Promises = new(StringComparer.Ordinal)
+    {
+        ["start wf-1"] = (run, _) => Assert.Contains(run.StdoutLines, l => l.StartsWith("workflow wf-1 completed: {", StringComparison.Ordinal)),
+        // exp-1 waiting: waiting for signal 'decision' until …
+        ["start exp-1 --type approval"] = (run, _) =>
+            Assert.Contains(run.StdoutLines, l => l.StartsWith("exp-1 waiting: waiting for signal 'decision' until ", StringComparison.Ordinal)),
+        // the wait is a row of its own, exp-1:2, WAITING, between submit-expense (exp-1:1) and what comes after it
+        ["history exp-1"] = (run, _) =>
+        {
+            Assert.Contains(run.StdoutLines, l => Regex.IsMatch(l, @"^exp-1:1\s+submit-expense\s+COMPLETED\s"));
+            Assert.Contains(run.StdoutLines, l => Regex.IsMatch(l, @"^exp-1:2\s+signal 'decision'\s+WAITING\s"));
+        },
+        ["signal exp-1 decision --payload '{\"approved\": true, \"by\": \"grace\"}'"] = (run, _) =>
+        {
+            Assert.Contains("signal 'decision' delivered to workflow exp-1", run.StdoutLines);
+            Assert.Contains(run.StdoutLines, l => l.StartsWith("workflow exp-1 completed: \"paid ", StringComparison.Ordinal));
+        },
+        ["start exp-2 --type approval"] = (run, _) =>
+            Assert.Contains(run.StdoutLines, l => l.StartsWith("exp-2 waiting: waiting for signal 'decision' until ", StringComparison.Ordinal)),
+        // its cleanup runs and it ends CANCELLED
+        ["cancel exp-2 --reason \"duplicate claim\""] = (run, _) => Assert.Contains("workflow exp-2 cancelled: duplicate claim", run.StdoutLines),
+        // killed before the first provision step runs
+        ["crash-after wf-2 2"] = (_, folder) =>
+        {
+            Assert.Equal(["wf-2 create-employee"], TestSupport.Cli.Effects(folder).Where(l => l.StartsWith("wf-2 ", StringComparison.Ordinal)));
+        },
+        // both provision steps are IN_PROGRESS
+        ["history wf-2"] = (run, _) =>
+            Assert.Equal(2, run.StdoutLines.Count(l => Regex.IsMatch(l, @"^wf-2:\S+\s+provision-\S+\s+IN_PROGRESS\s"))),
+        // the zombie step runs again at once
+        ["resume wf-2"] = (run, _) =>
+        {
+            Assert.Contains(run.StdoutLines, l => Regex.IsMatch(l, @"^wf-2:\S+ provision-\S+ executed$"));
+            Assert.Contains(run.StdoutLines, l => l.StartsWith("workflow wf-2 completed: {", StringComparison.Ordinal));
+        },
+        // each step of wf-2 ran once (the parallel sibling of the crashed step at most twice)
+        ["cat effects.log"] = (run, _) =>
+        {
+            var counts = run.StdoutLines.Where(l => l.StartsWith("wf-2 ", StringComparison.Ordinal)).CountBy(l => l[5..]).ToDictionary();
+            Assert.Equal(["create-employee", "provision-access", "provision-laptop", "send-welcome-email"], counts.Keys.Order(StringComparer.Ordinal));
+            Assert.All(counts, c => Assert.InRange(c.Value, 1, c.Key.StartsWith("provision-", StringComparison.Ordinal) ? 2 : 1));
+        },
+    };
+
+    [Fact]
+    public async Task ReadmeShellBlocks_RunInOrder_ExitAndPrintAsTheirCommentsSay()
+    {
+        var (blocks, skipped) = ShellBlocks(await File.ReadAllTextAsync(Readme()));
+        Assert.All(skipped, s => Assert.True(s.Reason.Length > 0, $"the skip marker before README line {s.Line} gives no reason"));
+        using var folder = new TempFolder();
+        var ran = new List<string>();
+
+        foreach (var (line, text) in blocks.SelectMany(b => b))
+        {
+            var (command, comment) = Split(text);
+            var key = command.StartsWith(CliPrefix + " ", StringComparison.Ordinal) ? command[(CliPrefix.Length + 1)..] : command;
+            Assert.True(Promises.TryGetValue(key, out var promise), $"README line {line}: `{key}` has no promise checked here; add one to {nameof(Promises)}");
+            var expectedExit = ExitComment().Match(comment) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+
+            var run = await BashAsync(folder.Path, command.Replace(CliPrefix, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Cli.dll")}'", StringComparison.Ordinal));
+
+            Assert.True(run.ExitCode == expectedExit, $"README line {line}: `{key}` should exit {expectedExit}\n{run}");
+            try
+            {
+                promise(run, folder.Path);
+            }
+            catch (Exception e)
+            {
+                throw new Xunit.Sdk.XunitException($"README line {line}: `{key}` does not do what its comment says ({comment})\n{run}\n{e.Message}");
+            }
+            ran.Add(key);
+        }
+
+        Assert.Equal(Promises.Keys.Order(StringComparer.Ordinal), ran.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>The lines of each runnable <c>```sh</c> block with their README line numbers, and the skipped blocks.</summary>
+    private static (List<List<(int Line, string Text)>> Blocks, List<(int Line, string Reason)> Skipped) ShellBlocks(string readme)
+    {
+        var lines = readme.Split('\n');
+        var blocks = new List<List<(int, string)>>();
+        var skipped = new List<(int, string)>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TrimEnd() != "```sh")
+                continue;
+            var block = new List<(int, string)>();
+            var j = i + 1;
+            for (; j < lines.Length && !lines[j].StartsWith("```", StringComparison.Ordinal); j++)
+            {
+                if (lines[j].Trim().Length > 0 && !lines[j].TrimStart().StartsWith('#'))
+                    block.Add((j + 1, lines[j].TrimEnd()));
+            }
+            if (i > 0 && SkipMarker().Match(lines[i - 1]) is { Success: true } skip)
+                skipped.Add((i + 1, skip.Groups[1].Value.Trim()));
+            else
+                blocks.Add(block);
+            i = j;
+        }
+        return (blocks, skipped);
+    }
+
+    /// <summary>A line split at its comment (a <c>#</c> after blank space; the README's commands quote no <c>#</c>).</summary>
+    private static (string Command, string Comment) Split(string line)
+    {
+        var match = CommentStart().Match(line);
+        return match.Success ? (line[..match.Index].Trim(), line[(match.Index + match.Length)..].Trim()) : (line.Trim(), "");
+    }
+
+    private static async Task<CliResult> BashAsync(string folder, string command)
+    {
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(command);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string Readme()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Durable.Actors.sln")))
+                return Path.Combine(dir.FullName, "README.md");
+        }
+        throw new FileNotFoundException("No Durable.Actors.sln above the test's folder.");
+    }
+
+    [GeneratedRegex(@"\(exit (\d+)\)")]
+    private static partial Regex ExitComment();
+
+    [GeneratedRegex(@"^\s*<!--\s*readme-test:\s*skip:(.*?)-->\s*$")]
+    private static partial Regex SkipMarker();
+
+    [GeneratedRegex(@"\s+#\s")]
+    private static partial Regex CommentStart();
+}
