@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using Durable.Actors.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace Durable.Actors.Cluster;
 
@@ -36,8 +37,10 @@ public static class ClusterHostingExtensions
         AkkaHostingExtensions.RouteAkkaLogsToLoggerFactory(builder);
         builder.WithActors((system, registry, resolver) =>
         {
-            options.AddFromServices(resolver.GetService<IServiceProvider>());
-            registry.Register<WorkflowCoordinator>(DurableCluster.Start(system, options.Workflows, options.Observer));
+            var services = resolver.GetService<IServiceProvider>();
+            options.AddFromServices(services);
+            var loggerFactory = services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
+            registry.Register<WorkflowCoordinator>(DurableCluster.Start(system, options.Workflows, options.Observer, loggerFactory));
         });
         return builder;
     }

@@ -71,7 +71,11 @@ public static class DurableCluster
     /// The storage profile is not <c>sql</c>, or <c>durable-actors.cluster.buckets</c> differs from the count the
     /// database's cluster runs (recorded by its first node); the node then leaves the cluster it joined.
     /// </exception>
-    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null)
+    public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
+        Start(system, registry, observer, loggerFactory: null);
+
+    /// <summary>As the public overload, with the logger factory of a host (Akka.Hosting) for the workflows' and steps' log events.</summary>
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
@@ -110,7 +114,7 @@ public static class DurableCluster
         if (cluster.SelfRoles.Contains(role))
         {
             var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, membership: new NodeMembership(cluster),
-                resendAfter: resendAfter);
+                loggerFactory: loggerFactory, resendAfter: resendAfter);
             var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
                 TypeName,
