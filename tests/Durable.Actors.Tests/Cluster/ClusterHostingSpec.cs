@@ -92,4 +92,31 @@ public sealed class ClusterHostingSpec
         Assert.Equal("echo", step.Values["StepId"]);
         Assert.Equal("logged-1", step.Scopes["WorkflowId"]);
     }
+
+    [Fact]
+    public async Task WithDurableWorkflowsCluster_AndHoconInFrontNamingAnotherDatabase_RefusesToStartNamingBoth()
+    {
+        var given = await PostgresServer.NewDatabaseAsync();
+        var other = await PostgresServer.NewDatabaseAsync();
+        var port = ClusterNodes.FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("durable", (akka, _) => akka
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
+            .WithDurableWorkflowsCluster(given, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
+                await ctx.StepAsync("echo", () => text + text)))
+            // The application's own HOCON, put in front of the engine's: it names another database than the code does.
+            .AddHocon($"durable-actors.sql.connection-string = {Durable.Actors.DurableWorkflowsOptions.Quote(other)}", HoconAddMode.Prepend));
+        using var host = builder.Build();
+
+        var refused = await Assert.ThrowsAsync<Akka.Configuration.ConfigurationException>(() => host.StartAsync());
+
+        var givenName = new Npgsql.NpgsqlConnectionStringBuilder(given).Database;
+        var otherName = new Npgsql.NpgsqlConnectionStringBuilder(other).Database;
+        Assert.Equal(
+            $"durable-actors.sql.connection-string in the ActorSystem's HOCON (database {otherName} at 127.0.0.1:{new Npgsql.NpgsqlConnectionStringBuilder(other).Port}) " +
+            $"is not the connection string given to WithDurableWorkflowsCluster (database {givenName} at 127.0.0.1:{new Npgsql.NpgsqlConnectionStringBuilder(given).Port}): " +
+            "name the database in one place, or the same in both",
+            refused.Message);
+    }
 }
