@@ -1,5 +1,8 @@
+using System.Globalization;
 using Akka.Hosting;
 using Durable.Actors.Configuration;
+using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Durable.Actors.Cluster;
 
@@ -33,12 +36,59 @@ public static class ClusterHostingExtensions
         builder.AddHocon(storage, HoconAddMode.Append);
         builder.AddHocon(PersistencePlugins.ToConfig(settings), HoconAddMode.Append);
         builder.AddHocon(DurableSettings.Reference, HoconAddMode.Append);
+        // The plugin's connection, filled at start from the system's final configuration, which the journal's writer and
+        // the index read too: the HOCON above, computed before the application's own HOCON is known, is not the source.
+        builder.AddSetup(PersistencePlugins.ToSetup());
         AkkaHostingExtensions.RouteAkkaLogsToLoggerFactory(builder);
         builder.WithActors((system, registry, resolver) =>
         {
-            options.AddFromServices(resolver.GetService<IServiceProvider>());
-            registry.Register<WorkflowCoordinator>(DurableCluster.Start(system, options.Workflows, options.Observer));
+            EnsureGivenDatabase(system, postgresConnectionString);
+            var services = resolver.GetService<IServiceProvider>();
+            options.AddFromServices(services);
+            var loggerFactory = services.GetService(typeof(ILoggerFactory)) as ILoggerFactory;
+            registry.Register<WorkflowCoordinator>(DurableCluster.Start(system, options.Workflows, options.Observer, loggerFactory));
         });
         return builder;
+    }
+
+    /// <summary>
+    /// Refuses a final configuration whose <c>durable-actors.sql.connection-string</c> is not the one given in code: HOCON
+    /// the application put in front of ours (<c>AddHocon(..., HoconAddMode.Prepend)</c> after this call) would otherwise
+    /// take the nodes to another database than the code names, silently. HOCON behind ours loses to the given string.
+    /// </summary>
+    private static void EnsureGivenDatabase(Akka.Actor.ActorSystem system, string given)
+    {
+        var configured = DurableSettings.Create(system).SqlConnectionString;
+        if (Same(configured, given))
+            return;
+        throw new Akka.Configuration.ConfigurationException(
+            $"durable-actors.sql.connection-string in the ActorSystem's HOCON ({Describe(configured)}) is not the connection string given to " +
+            $"WithDurableWorkflowsCluster ({Describe(given)}): name the database in one place, or the same in both");
+    }
+
+    private static bool Same(string a, string b)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder(a).EquivalentTo(new NpgsqlConnectionStringBuilder(b));
+        }
+        catch (ArgumentException)
+        {
+            return string.Equals(a, b, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Where a connection string leads, without its password.</summary>
+    private static string Describe(string connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"database {builder.Database} at {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
+        }
+        catch (ArgumentException)
+        {
+            return "not a PostgreSQL connection string";
+        }
     }
 }

@@ -67,11 +67,19 @@ public static class DurableCluster
     /// </summary>
     /// <returns>The shard region, which routes <see cref="IWorkflowCommand"/> messages to the workflow's node.</returns>
     /// <exception cref="DatabaseUnavailableException">PostgreSQL does not answer; the message names its host and port.</exception>
-    /// <exception cref="ConfigurationException">The storage profile is not <c>sql</c>.</exception>
+    /// <exception cref="ConfigurationException">
+    /// The storage profile is not <c>sql</c>, or <c>durable-actors.cluster.buckets</c> differs from the count the
+    /// database's cluster runs (recorded by its first node); the node then leaves the cluster it joined.
+    /// </exception>
     public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
-        Start(system, registry, observer, hooks: null);
+        Start(system, registry, observer, loggerFactory: null);
 
-    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, RuntimeHooks? hooks)
+    /// <summary>
+    /// As the public overload, with the logger factory of a host (Akka.Hosting) for the workflows' and steps' log events,
+    /// and the engine's test hooks.
+    /// </summary>
+    internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer,
+        Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory, RuntimeHooks? hooks = null)
     {
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(registry);
@@ -84,6 +92,20 @@ public static class DurableCluster
         var buckets = new Buckets(config.GetInt("buckets", 32));
         if (buckets.Count < 1)
             throw new ConfigurationException($"durable-actors.cluster.buckets must be 1 or more, not {buckets.Count}.");
+        try
+        {
+            EnsureSameBucketCount(settings, buckets.Count);
+        }
+        catch (ConfigurationException)
+        {
+            // A node with seed nodes joins on its own once its system started: leave, so that a refused node does not
+            // stay a member that hosts nothing yet counts in the split-brain resolver's and Distributed Data's majorities.
+            // A leave sent while the join is under way is dropped, so leave again once the node is up.
+            var self = Akka.Cluster.Cluster.Get(system);
+            self.Leave(self.SelfAddress);
+            self.RegisterOnMemberUp(() => self.Leave(self.SelfAddress));
+            throw;
+        }
         var role = config.GetString("role", "workflows");
         var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
         var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
@@ -97,7 +119,7 @@ public static class DurableCluster
         if (cluster.SelfRoles.Contains(role))
         {
             var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, hooks: hooks, membership: new NodeMembership(cluster),
-                resendAfter: resendAfter, childRecheckAfter: childRecheck);
+                loggerFactory: loggerFactory, resendAfter: resendAfter, childRecheckAfter: childRecheck);
             var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
                 TypeName,
@@ -152,11 +174,49 @@ public static class DurableCluster
                 role, minimum);
     }
 
+    /// <summary>
+    /// Records this node's bucket count in the database when none is recorded (the first node of a cluster, or the
+    /// first to start on a database written before the count was recorded), and refuses a node whose count differs
+    /// from the recorded one: an id maps to a bucket by the count, so two counts would make two buckets, on two nodes,
+    /// host one workflow, with only the journal's unique sequence numbers between them. Checked before the node hosts
+    /// anything, on proxy-only members too (their region routes by the count). On another provider nothing is recorded.
+    /// </summary>
+    private static void EnsureSameBucketCount(DurableSettings settings, int buckets)
+    {
+        if (!settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+            return;
+        var mine = buckets.ToString(CultureInfo.InvariantCulture);
+        string recorded;
+        using (var connection = Open(settings, out var where))
+        {
+            try
+            {
+                recorded = Storage.PostgresSchema.RecordSettingAsync(connection, Storage.PostgresSchema.BucketsSetting, mine, CancellationToken.None)
+                    .GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                throw new DatabaseUnavailableException(where, $"PostgreSQL at {where} failed while reading the recorded bucket count: {e.GetBaseException().Message}", e);
+            }
+        }
+        if (recorded != mine)
+            throw new ConfigurationException(
+                $"durable-actors.cluster.buckets = {mine} on this node, but the cluster on this database runs {recorded} buckets " +
+                $"(recorded by its first node in durable_settings): set durable-actors.cluster.buckets = {recorded}; " +
+                "nodes with different counts would run one workflow on two nodes at once");
+    }
+
     /// <summary>Opens one connection, so that an unreachable PostgreSQL fails the start with one line naming it.</summary>
     internal static void EnsureReachable(DurableSettings settings)
     {
         if (!settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
             return;
+        Open(settings, out _).Dispose();
+    }
+
+    /// <summary>An open connection to the configured PostgreSQL; <paramref name="where"/> is its host and port, for messages.</summary>
+    private static NpgsqlConnection Open(DurableSettings settings, out string where)
+    {
         NpgsqlConnectionStringBuilder builder;
         try
         {
@@ -166,14 +226,16 @@ public static class DurableCluster
         {
             throw new ConfigurationException($"durable-actors.sql.connection-string is not a PostgreSQL connection string: {e.Message}");
         }
-        var where = $"{builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
+        where = $"{builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Timeout = 5, Pooling = false }.ConnectionString);
         try
         {
-            using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Timeout = 5, Pooling = false }.ConnectionString);
             connection.Open();
+            return connection;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
         {
+            connection.Dispose();
             throw new DatabaseUnavailableException(where, $"PostgreSQL at {where} is unreachable: {e.GetBaseException().Message}", e);
         }
     }

@@ -7,10 +7,11 @@ namespace Durable.Actors.Cluster.Storage;
 
 /// <summary>
 /// The tables of cluster mode on PostgreSQL: Akka.Persistence.Sql's <c>journal</c> and <c>tags</c> in the exact layout
-/// its auto-initialize creates (1.5.73, tag-write-mode TagTable, writer_uuid column), and the engine's
-/// <c>workflow_index</c>. Created when missing, in one transaction under an advisory lock, so that nodes starting at
-/// once neither race nor see a half-built index; a database written before the index existed gets it built from the
-/// journal there, while inserts into the journal wait.
+/// its auto-initialize creates (1.5.73, tag-write-mode TagTable, writer_uuid column), the engine's
+/// <c>workflow_index</c>, and <c>durable_settings</c>, the settings every node must share (the bucket count). Created
+/// when missing, in one transaction under an advisory lock, so that nodes starting at once neither race nor see a
+/// half-built index; a database written before the index existed gets it built from the journal there, while inserts
+/// into the journal wait.
 /// </summary>
 /// <remarks>
 /// The index has the SQLite index's columns and meaning (<see cref="WorkflowIndexRow"/>): times are UTC ticks
@@ -73,11 +74,23 @@ internal static class PostgresSchema
         CREATE INDEX workflow_index_type_idx ON workflow_index (workflow_type, created_at, workflow_id);
         """;
 
+    // Name and value of a setting the cluster's nodes must agree on, recorded by the first node that starts.
+    private const string SettingsTable = """
+        CREATE TABLE IF NOT EXISTS durable_settings
+        (
+            name  text NOT NULL PRIMARY KEY,
+            value text NOT NULL
+        );
+        """;
+
+    /// <summary>The key of the bucket count in <c>durable_settings</c>: the setting's own path.</summary>
+    public const string BucketsSetting = "durable-actors.cluster.buckets";
+
     public const string Columns =
         "workflow_id, workflow_type, status, created_at, updated_at, ended_at, error, step_count, completed_steps, failed_attempts, wake_at";
 
     /// <summary>
-    /// Creates what is missing of the three tables; builds the index from the journal when the journal had rows before
+    /// Creates what is missing of the four tables; builds the index from the journal when the journal had rows before
     /// the index existed. Returns whether it created the index. Reads first: a database that has everything takes no lock.
     /// </summary>
     public static async Task<bool> EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -90,6 +103,7 @@ internal static class PostgresSchema
         if (!await AllExistAsync(connection, transaction, cancellationToken).ConfigureAwait(false))
         {
             await ExecuteAsync(connection, transaction, JournalTables, cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, SettingsTable, cancellationToken).ConfigureAwait(false);
             if (!await ExistsAsync(connection, transaction, "workflow_index", cancellationToken).ConfigureAwait(false))
             {
                 await ExecuteAsync(connection, transaction, IndexTable, cancellationToken).ConfigureAwait(false);
@@ -101,6 +115,32 @@ internal static class PostgresSchema
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return created;
+    }
+
+    /// <summary>
+    /// Records <paramref name="value"/> as the setting <paramref name="name"/> unless one is recorded already (creating
+    /// <c>durable_settings</c> when missing, under the lock of schema creation, and nothing else), and returns the
+    /// recorded value: the first node's, whichever node asks.
+    /// </summary>
+    public static async Task<string> RecordSettingAsync(NpgsqlConnection connection, string name, string value, CancellationToken cancellationToken)
+    {
+        if (!await ExistsAsync(connection, null, "durable_settings", cancellationToken).ConfigureAwait(false))
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({LockKey})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, SettingsTable, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        // Two statements that race with another node's are still one answer: the insert of only one of them succeeds.
+        await using (var insert = new NpgsqlCommand("INSERT INTO durable_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", connection))
+        {
+            insert.Parameters.Add(Text(name));
+            insert.Parameters.Add(Text(value));
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await using var read = new NpgsqlCommand("SELECT value FROM durable_settings WHERE name = $1", connection);
+        read.Parameters.Add(Text(name));
+        return (string)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     /// <summary>Folds every workflow's events (one workflow after another, in sequence order) and inserts its row.</summary>
@@ -171,12 +211,13 @@ internal static class PostgresSchema
     private static async Task<bool> AllExistAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT to_regclass('journal') IS NOT NULL AND to_regclass('tags') IS NOT NULL AND to_regclass('workflow_index') IS NOT NULL",
+            "SELECT to_regclass('journal') IS NOT NULL AND to_regclass('tags') IS NOT NULL AND to_regclass('workflow_index') IS NOT NULL " +
+            "AND to_regclass('durable_settings') IS NOT NULL",
             connection, transaction);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, CancellationToken cancellationToken)
+    private static async Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string table, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection, transaction);
         command.Parameters.Add(Text(table));

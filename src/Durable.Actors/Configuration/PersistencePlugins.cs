@@ -161,12 +161,21 @@ internal static class PersistencePlugins
         return settings;
     }
 
-    /// <summary>Data options that open the configured database and run the per-connection PRAGMAs on every open.</summary>
+    /// <summary>
+    /// Data options that open the configured database: on SQLite with the per-connection PRAGMAs on every open; on
+    /// another database (<c>storage = sql</c>) the provider and connection string of <c>durable-actors.sql</c>, so that
+    /// the plugin's reads (replays, queries) go where the engine's own writes and index reads go, whatever HOCON the
+    /// plugin's section was written from.
+    /// </summary>
     private static void Fill(MultiDataOptionsSetup setup, DurableSettings settings)
     {
-        // Another database: the plugins read their HOCON (provider name and connection string).
         if (settings.Storage != StorageProfile.Sqlite)
+        {
+            var sql = new DataOptions().UseConnectionString(settings.SqlProviderName, settings.SqlConnectionString);
+            setup.AddDataOptions(JournalPath, sql);
+            setup.AddDataOptions(QueryPath, sql);
             return;
+        }
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, settings.ConnectionString)
             .UseInterceptor(new SqliteConnectionInterceptor(settings.Synchronous, settings.BusyTimeout));

@@ -6,6 +6,7 @@ using Durable.Actors.Cluster;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Durable.Actors.Tests.Cluster;
@@ -54,5 +55,68 @@ public sealed class ClusterHostingSpec
         {
             await host.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task WithDurableWorkflowsCluster_LogsTheWorkflowsAndStepsThroughTheHostsLoggerFactory()
+    {
+        var postgres = await PostgresServer.NewDatabaseAsync();
+        var port = ClusterNodes.FreePort();
+        var logs = new CollectingLoggerProvider();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddAkka("durable", (akka, _) => akka
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
+            .WithDurableWorkflowsCluster(postgres, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
+                await ctx.StepAsync("echo", () => text + text))));
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var region = await host.Services.GetRequiredService<IRequiredActor<WorkflowCoordinator>>().GetAsync();
+            var reply = await region.Ask<WorkflowCompleted>(new StartWorkflow("logged-1", "echo", "\"ab\""), Timeout);
+            Assert.Equal("abab", reply.GetResult<string>());
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+
+        // As on one machine: the start and end at Information, the step at Debug, with the workflow id as value and in scope.
+        var engine = logs.Entries.Where(e => e.Category == "Durable.Actors.Workflows" && Equals(e.Values.GetValueOrDefault("WorkflowId") ?? e.Scopes.GetValueOrDefault("WorkflowId"), "logged-1")).ToList();
+        Assert.Equal(["WorkflowStarted", "WorkflowCompleted"], engine.Where(e => e.Level >= LogLevel.Information).Select(e => e.EventName));
+        var step = Assert.Single(engine, e => e.EventName == "StepExecuted");
+        Assert.Equal("echo", step.Values["StepId"]);
+        Assert.Equal("logged-1", step.Scopes["WorkflowId"]);
+    }
+
+    [Fact]
+    public async Task WithDurableWorkflowsCluster_AndHoconInFrontNamingAnotherDatabase_RefusesToStartNamingBoth()
+    {
+        var given = await PostgresServer.NewDatabaseAsync();
+        var other = await PostgresServer.NewDatabaseAsync();
+        var port = ClusterNodes.FreePort();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddAkka("durable", (akka, _) => akka
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
+            .WithDurableWorkflowsCluster(given, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
+                await ctx.StepAsync("echo", () => text + text)))
+            // The application's own HOCON, put in front of the engine's: it names another database than the code does.
+            .AddHocon($"durable-actors.sql.connection-string = {Durable.Actors.DurableWorkflowsOptions.Quote(other)}", HoconAddMode.Prepend));
+        using var host = builder.Build();
+
+        var refused = await Assert.ThrowsAsync<Akka.Configuration.ConfigurationException>(() => host.StartAsync());
+
+        var givenName = new Npgsql.NpgsqlConnectionStringBuilder(given).Database;
+        var otherName = new Npgsql.NpgsqlConnectionStringBuilder(other).Database;
+        Assert.Equal(
+            $"durable-actors.sql.connection-string in the ActorSystem's HOCON (database {otherName} at 127.0.0.1:{new Npgsql.NpgsqlConnectionStringBuilder(other).Port}) " +
+            $"is not the connection string given to WithDurableWorkflowsCluster (database {givenName} at 127.0.0.1:{new Npgsql.NpgsqlConnectionStringBuilder(given).Port}): " +
+            "name the database in one place, or the same in both",
+            refused.Message);
     }
 }

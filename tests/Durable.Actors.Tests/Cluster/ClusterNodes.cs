@@ -47,7 +47,7 @@ internal static class ClusterNodes
         var system = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        var region = DurableCluster.Start(system, registry, observer, hooks);
+        var region = DurableCluster.Start(system, registry, observer, loggerFactory: null, hooks);
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return (system, region);
     }

@@ -231,6 +231,89 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         Assert.StartsWith($"error: PostgreSQL at 127.0.0.1:{closed} is unreachable", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task NodeWithAnotherBucketCount_IsRefusedBeforeItHostsAnything_NamingBothCountsAndTheSetting()
+    {
+        var port = ClusterNodes.FreePort();
+        var (first, _) = await NodeAsync(port, port, Samples());
+
+        // A second node of the same cluster, started with 16 buckets where the first runs the default 32.
+        var otherPort = ClusterNodes.FreePort();
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{otherPort}} }
+            akka.cluster.seed-nodes = ["{{ClusterNodes.Address(port)}}"]
+            akka.cluster.roles = ["workflows"]
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+            durable-actors.sql.connection-string = "{{_postgres}}"
+            durable-actors.cluster.buckets = 16
+            """);
+        var other = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
+        _systems.Add(other);
+        var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Akka.Cluster.Cluster.Get(other).RegisterOnMemberRemoved(() => removed.TrySetResult());
+        var refused = Assert.Throws<Akka.Configuration.ConfigurationException>(() => DurableCluster.Start(other, Samples()));
+        Assert.StartsWith("durable-actors.cluster.buckets = 16 on this node, but the cluster on this database runs 32 buckets", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', refused.Message);
+
+        // It leaves the cluster it had joined on its own, hosts nothing and has no client; the first node runs workflows as before.
+        await removed.Task.WaitAsync(Timeout);
+        var region = await other.ActorSelection("/system/sharding/" + DurableCluster.TypeName).Ask<ActorIdentity>(new Identify(1), Timeout);
+        Assert.Null(region.Subject);
+        Assert.Throws<InvalidOperationException>(() => DurableWorkflows.Client(other));
+        var handle = await DurableWorkflows.Client(first).StartAsync<NewHire, OnboardingResult>("onboarding", "hire-1", NewHire.Default);
+        Assert.NotEmpty((await handle.GetResultAsync().WaitAsync(Timeout))!.EmployeeId);
+    }
+
+    [Fact]
+    public async Task ServeCluster_WithAnotherBucketCount_ExitsWithOneLineNamingBothCounts()
+    {
+        var port = ClusterNodes.FreePort();
+        await NodeAsync(port, port, Samples());
+        var file = _folder.File("buckets.conf");
+        await File.WriteAllTextAsync(file, "durable-actors.cluster.buckets = 64");
+
+        var result = await TestSupport.Cli.RunAsync(_folder.Path, "serve", "--cluster", "--port", ClusterNodes.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--seed", $"127.0.0.1:{port}", "--postgres", _postgres, "--config", file);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        var line = Assert.Single(result.StderrLines);
+        Assert.StartsWith("error: durable-actors.cluster.buckets = 64 on this node, but the cluster on this database runs 32 buckets", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DatabaseWithWorkflowsButNoRecordedBucketCount_TakesTheCountOfItsFirstNode_AndItsWaitingWorkflowGoesOn()
+    {
+        // Workflows written by a cluster of 32 buckets, one of them waiting for a signal; then every node stopped.
+        var port = ClusterNodes.FreePort();
+        var (before, _) = await NodeAsync(port, port, Samples());
+        await DurableWorkflows.Client(before).StartAsync<ExpenseRequest, string>("approval", "exp-1", ExpenseRequest.Default);
+        var hire = await DurableWorkflows.Client(before).StartAsync<NewHire, OnboardingResult>("onboarding", "hire-1", NewHire.Default);
+        await hire.GetResultAsync().WaitAsync(Timeout);
+        await before.Terminate().WaitAsync(Timeout);
+        // As a database written before the count was recorded.
+        await using (var connection = new Npgsql.NpgsqlConnection(_postgres))
+        {
+            await connection.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand("DROP TABLE durable_settings", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        // The first node to start records its count, 16, and the waiting workflow resumes in its bucket of 16.
+        var newPort = ClusterNodes.FreePort();
+        var (after, _) = await NodeAsync(newPort, newPort, Samples(), extraHocon: "durable-actors.cluster.buckets = 16");
+        var approval = DurableWorkflows.Client(after).GetHandle<string>("exp-1");
+        await approval.SignalAsync("decision", new ExpenseDecision(true, "grace")).WaitAsync(Timeout);
+        Assert.StartsWith("paid", await approval.GetResultAsync().WaitAsync(Timeout), StringComparison.Ordinal);
+        Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(after, "hire-1"))!.Status);
+        await using (var connection = new Npgsql.NpgsqlConnection(_postgres))
+        {
+            await connection.OpenAsync();
+            await using var read = new Npgsql.NpgsqlCommand("SELECT value FROM durable_settings WHERE name = 'durable-actors.cluster.buckets'", connection);
+            Assert.Equal("16", await read.ExecuteScalarAsync());
+        }
+    }
+
     /// <summary>Persists events under a workflow's persistence id, as a node would have.</summary>
     private sealed class EventWriter : ReceivePersistentActor
     {
