@@ -129,6 +129,7 @@ internal sealed class WorkflowContext(
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
     private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
+        runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
         runToken.ThrowIfCancellationRequested();
         // Registered as running in this process until it ends and its outcome is handed over, so that a later actor of
@@ -141,7 +142,6 @@ internal sealed class WorkflowContext(
         }
         try
         {
-            runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
             return await ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
         }
         finally
