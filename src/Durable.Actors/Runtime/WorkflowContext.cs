@@ -127,7 +127,7 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
-    private async Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
+    private Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
@@ -135,73 +135,77 @@ internal sealed class WorkflowContext(
         // Registered as running in this process until it ends and its outcome is handed over, so that a later actor of
         // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
         // later actor began, which may have decided on the step already.
-        if (!requests.BodyStarting(key, incarnation))
-        {
-            // The run is let go: its actor has stopped, or stops once it drained. Nothing of it is recorded any more.
-            await Task.Delay(Timeout.Infinite, runToken).ConfigureAwait(false);
-        }
+        return requests.BodyStarting(key, incarnation)
+            ? ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken)
+            : LetGoAsync<T>();
+    }
+
+    /// <summary>The run is let go: its actor has stopped, or stops once it drained. Nothing of it is recorded any more.</summary>
+    private async Task<T> LetGoAsync<T>()
+    {
+        await Task.Delay(Timeout.Infinite, runToken).ConfigureAwait(false);
+        throw new OperationCanceledException(runToken);
+    }
+
+    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
+    {
         try
         {
-            return await ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
+            var json = runtime.Registry.JsonOptions;
+            var traced = StepAttempt.Start(Trace, key, stepId, attempt);
+
+            T value;
+            try
+            {
+                runtime.Hooks.StepBodyStarting?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
+                value = await body(bodyToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
+                runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed), false);
+                await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
+                throw;
+            }
+            runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed), true);
+
+            string resultJson;
+            T result;
+            try
+            {
+                // Returning the value read back from its record makes the first run see exactly what a replay will.
+                resultJson = JsonSerializer.Serialize(value, json);
+                StepResultTooLargeException.ThrowIfTooLarge(key, stepId, resultJson, runtime.Settings.MaxStepResultSize);
+                result = JsonSerializer.Deserialize<T>(resultJson, json)!;
+            }
+            catch (StepResultTooLargeException e)
+            {
+                traced.Failed(e, cancelled: false);
+                await RecordFailureAsync(key, stepId, e, e.Message).ConfigureAwait(false);
+                throw;
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+            {
+                var error = new StepResultNotSerializableException(key, stepId, typeof(T), e);
+                traced.Failed(error, cancelled: false);
+                await RecordFailureAsync(key, stepId, error, error.Message).ConfigureAwait(false);
+                throw error;
+            }
+
+            // Written with the next record the actor makes, in one atomic write: a crash before it re-runs the step,
+            // exactly as a crash before a COMPLETED record of its own would. It is handed over before this context asks
+            // for anything else, so it can never be written after this context's next record.
+            var completion = new PendingCompletion(key, stepId, attempt, resultJson, TypeNames.For<T>());
+            requests.AddCompletion(completion);
+            _lastCompletion = completion;
+            _ = FlushIfIdleAsync(completion);
+            traced.Executed();
+            return result;
         }
         finally
         {
             requests.BodyEnded(key);
         }
-    }
-
-    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
-    {
-        var json = runtime.Registry.JsonOptions;
-        var traced = StepAttempt.Start(Trace, key, stepId, attempt);
-
-        T value;
-        try
-        {
-            runtime.Hooks.StepBodyStarting?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
-            value = await body(bodyToken).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            traced.Failed(e, e is OperationCanceledException && bodyToken.IsCancellationRequested);
-            runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed), false);
-            await RecordFailureAsync(key, stepId, e, ErrorText.Of(e)).ConfigureAwait(false);
-            throw;
-        }
-        runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Executed), true);
-
-        string resultJson;
-        T result;
-        try
-        {
-            // Returning the value read back from its record makes the first run see exactly what a replay will.
-            resultJson = JsonSerializer.Serialize(value, json);
-            StepResultTooLargeException.ThrowIfTooLarge(key, stepId, resultJson, runtime.Settings.MaxStepResultSize);
-            result = JsonSerializer.Deserialize<T>(resultJson, json)!;
-        }
-        catch (StepResultTooLargeException e)
-        {
-            traced.Failed(e, cancelled: false);
-            await RecordFailureAsync(key, stepId, e, e.Message).ConfigureAwait(false);
-            throw;
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
-        {
-            var error = new StepResultNotSerializableException(key, stepId, typeof(T), e);
-            traced.Failed(error, cancelled: false);
-            await RecordFailureAsync(key, stepId, error, error.Message).ConfigureAwait(false);
-            throw error;
-        }
-
-        // Written with the next record the actor makes, in one atomic write: a crash before it re-runs the step,
-        // exactly as a crash before a COMPLETED record of its own would. It is handed over before this context asks
-        // for anything else, so it can never be written after this context's next record.
-        var completion = new PendingCompletion(key, stepId, attempt, resultJson, TypeNames.For<T>());
-        requests.AddCompletion(completion);
-        _lastCompletion = completion;
-        _ = FlushIfIdleAsync(completion);
-        traced.Executed();
-        return result;
     }
 
     /// <summary>Has the completion written on its own when the workflow asks for nothing else for a while (it awaits something outside steps).</summary>

@@ -20,7 +20,8 @@ internal sealed class WorkflowRequests
     private readonly List<Request> _requests = [];
     private readonly List<PendingCompletion> _completions = [];
     private readonly HashSet<string> _startedHere = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, TaskCompletionSource> _bodiesRunning = new(StringComparer.Ordinal);
+    // The step bodies running in this process, by key; a body's completion source is made only when someone waits for it.
+    private readonly Dictionary<string, TaskCompletionSource?> _bodiesRunning = new(StringComparer.Ordinal);
     private long _lastRequestId;
     private string? _stopCause;
     private bool _passivating;
@@ -49,7 +50,7 @@ internal sealed class WorkflowRequests
         {
             if (incarnation != _incarnation)
                 return false;
-            _bodiesRunning[key] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _bodiesRunning[key] = null;
             return true;
         }
     }
@@ -77,7 +78,7 @@ internal sealed class WorkflowRequests
     public Task BodiesEnded()
     {
         lock (_gate)
-            return _bodiesRunning.Count == 0 ? Task.CompletedTask : Task.WhenAll(_bodiesRunning.Values.Select(b => b.Task));
+            return _bodiesRunning.Count == 0 ? Task.CompletedTask : Task.WhenAll(_bodiesRunning.Keys.ToList().Select(WhenEnded));
     }
 
     /// <summary>The keys of the steps an actor of this workflow in this host started and did not end (see <see cref="StepStarted"/>).</summary>
@@ -101,7 +102,14 @@ internal sealed class WorkflowRequests
     public Task? BodyRunning(string key)
     {
         lock (_gate)
-            return _bodiesRunning.TryGetValue(key, out var running) ? running.Task : null;
+            return _bodiesRunning.ContainsKey(key) ? WhenEnded(key) : null;
+    }
+
+    /// <summary>The completion source of a running body's end, made on first need (under the lock).</summary>
+    private Task WhenEnded(string key)
+    {
+        var ended = _bodiesRunning[key] ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return ended.Task;
     }
 
     /// <summary>
