@@ -149,6 +149,13 @@ internal sealed partial class WorkflowActor
             return;
         }
         ArmDue(run, wait.Key, dueAt);
+        // A top-level wait kept in memory only because the branch actors of a block that just ended have not stopped
+        // yet (their end may reach this actor after the wait began): looked at again once the idle time passed.
+        if (wait.Scope.Length == 0 && dueAt.Value - Now > _runtime.Settings.PassivateAfter)
+        {
+            var check = new PutAwayIfStillWaiting(run.Id, wait.Key);
+            Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
+        }
     }
 
     /// <summary>Only a wait of the top-level code with no branch running: then nothing else of the run goes on.</summary>

@@ -43,9 +43,9 @@ public sealed partial class ReadmeWalkthroughSpec
         {
             Assert.Equal(["wf-2 create-employee"], TestSupport.Cli.Effects(folder).Where(l => l.StartsWith("wf-2 ", StringComparison.Ordinal)));
         },
-        // both provision steps are IN_PROGRESS
+        // the provision steps that had begun are IN_PROGRESS (one or both: a loaded machine may kill it before the second began)
         ["history wf-2"] = (run, _) =>
-            Assert.Equal(2, run.StdoutLines.Count(l => Regex.IsMatch(l, @"^wf-2:\S+\s+provision-\S+\s+IN_PROGRESS\s"))),
+            Assert.InRange(run.StdoutLines.Count(l => Regex.IsMatch(l, @"^wf-2:\S+\s+provision-\S+\s+IN_PROGRESS\s")), 1, 2),
         // the zombie step runs again at once
         ["resume wf-2"] = (run, _) =>
         {
