@@ -319,7 +319,7 @@ public static class CrashTest
                     return (Ending.Crashed, "crashed");
                 if (DateTime.UtcNow > deadline)
                     return (Ending.TimedOut, $"not ended within {options.RunTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
-                var quiet = host.Gate.IsQuiet(Settle);
+                var quiet = await host.IsQuietAsync(Settle).ConfigureAwait(false);
                 if ((quiet || ended.IsCompletedSuccessfully) && !await AnyRunningAsync(host).ConfigureAwait(false))
                     return (Ending.Ended, "ended");
                 if (quiet && pending.Count > 0)

@@ -62,6 +62,33 @@ internal sealed class KitHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Whether the host is quiet: its gate saw nothing for <paramref name="settle"/> (no step body runs, no write is
+    /// under way), and its workflows' actors say twice in a row that every piece of workflow code awaits time, a signal
+    /// or another workflow (twice: a message on its way from one actor to another is seen by the second question).
+    /// </summary>
+    public async Task<bool> IsQuietAsync(TimeSpan settle)
+    {
+        if (!Gate.IsQuiet(settle))
+            return false;
+        var since = Gate.LastActivity;
+        for (var question = 0; question < 2; question++)
+        {
+            try
+            {
+                if (!await Coordinator.Ask<bool>(QueryQuiet.Instance, QuietQuestionTimeout).ConfigureAwait(false))
+                    return false;
+            }
+            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
+            {
+                return false;
+            }
+        }
+        return Gate.IsQuiet(settle) && Gate.LastActivity == since;
+    }
+
+    private static readonly TimeSpan QuietQuestionTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Tears the host down; with a crashed gate nothing more reaches the database meanwhile.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -194,6 +221,9 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
             }
         }
     }
+
+    /// <summary>When something last happened (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long LastActivity => Interlocked.Read(ref _lastActivity);
 
     /// <summary>Marks something happening now (a signal sent, the clock moved).</summary>
     public void Touch() => Interlocked.Exchange(ref _lastActivity, Stopwatch.GetTimestamp());

@@ -111,12 +111,15 @@ public sealed class WorkflowTestHost : IAsyncDisposable
         await WaitQuietAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until no step body runs, no journal write is under way and nothing happened for a moment.</summary>
+    /// <summary>
+    /// Waits until the host is quiet: no step body runs, no journal write is under way, every workflow's code awaits
+    /// time, a signal or another workflow, and nothing happened for a moment.
+    /// </summary>
     /// <exception cref="TimeoutException">The host was busy for a minute.</exception>
     public async Task WaitQuietAsync(CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + QuietTimeout;
-        while (!_host.Gate.IsQuiet(Settle))
+        while (!await _host.IsQuietAsync(Settle).ConfigureAwait(false))
         {
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"The test host was still busy after {QuietTimeout.TotalSeconds:0} s.");
@@ -147,7 +150,7 @@ public sealed class WorkflowTestHost : IAsyncDisposable
         var result = handle.GetResultAsync(stop.Token);
         while (!result.IsCompleted)
         {
-            if (_options.AutoAdvance && Clock.NextDue is not null && _host.Gate.IsQuiet(Settle))
+            if (_options.AutoAdvance && Clock.NextDue is not null && await _host.IsQuietAsync(Settle).ConfigureAwait(false))
             {
                 Clock.FireNext(DateTimeOffset.MaxValue);
                 _host.Gate.Touch();

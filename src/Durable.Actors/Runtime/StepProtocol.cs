@@ -72,6 +72,19 @@ internal sealed record WatchWorkflow(string WorkflowId, string? WatchId = null);
 /// <summary>The caller of the watch <paramref name="WatchId"/> stopped waiting: the coordinator forgets it (no reply).</summary>
 internal sealed record UnwatchWorkflow(string WorkflowId, string WatchId);
 
+/// <summary>
+/// Asks whether nothing goes on by itself (a bool): no workflow actor has work in hand, and every piece of running
+/// workflow code (the top level and each branch) awaits a timer, a signal, a child, a step another host holds or its
+/// own parallel block. Sent to the coordinator, which asks each workflow's actor; the test kit moves its virtual time
+/// only then. A message on its way between two actors is not seen: the kit asks twice.
+/// </summary>
+internal sealed class QueryQuiet
+{
+    public static QueryQuiet Instance { get; } = new();
+
+    private QueryQuiet() { }
+}
+
 /// <summary>Asks the coordinator how many callers wait for the end of <paramref name="WorkflowId"/> (an int).</summary>
 internal sealed record CountWatchers(string WorkflowId);
 

@@ -50,7 +50,7 @@ internal sealed partial class WorkflowActor
         var branches = new List<ParallelBranch>(keys.Count);
         for (var i = 0; i < keys.Count; i++)
         {
-            var scope = keys[i][(_workflowId.Length + 1)..] + ".";
+            var scope = ScopeOfBranch(keys[i]);
             var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BlockToken),
                 new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
             var body = begin.Branches[i];

@@ -186,6 +186,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case Terminated terminated:
                 OnBranchTerminated(terminated);
                 break;
+            case QueryQuiet:
+                Sender.Tell(AwaitsOnlyOthers());
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -477,6 +480,57 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     /// <summary>No run, no branch, and nothing waiting: the actor may stop and be recovered on the next request.</summary>
     private bool IsIdle => _run is null && _branches.Count == 0 && !_requests.HasWaiting;
+
+    /// <summary>
+    /// Whether nothing of this workflow goes on by itself (<see cref="QueryQuiet"/>): no completion waits to be written,
+    /// and the top level and each running branch of the run await a durable wait, a step another host holds, or a
+    /// parallel block of their own. A write under way is not seen here: the actor takes no message until it ended.
+    /// </summary>
+    private bool AwaitsOnlyOthers()
+    {
+        if (_draining || _requests.HasPendingCompletions)
+            return false;
+        if (_run is not { } run)
+            return _branches.Count == 0;
+        if (!Awaits(run, ""))
+            return false;
+        foreach (var branch in _branches.Values)
+        {
+            if (!Awaits(run, ScopeOfBranch(branch.Key)))
+                return false;
+        }
+        return true;
+    }
+
+    private bool Awaits(ActiveRun run, string scope)
+    {
+        foreach (var wait in run.Waits.Values)
+        {
+            if (wait.Scope == scope)
+                return true;
+        }
+        foreach (var key in run.Waiting)
+        {
+            if (ScopeOfKey(key) == scope)
+                return true;
+        }
+        foreach (var branch in _branches.Values)
+        {
+            if (ScopeOfKey(branch.Key) == scope)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The scope a key was taken in: <c>"3."</c> for <c>wf:3.2</c>, empty for <c>wf:3</c>.</summary>
+    private string ScopeOfKey(string key)
+    {
+        var rest = key.AsSpan(_workflowId.Length + 1);
+        return rest[..(rest.LastIndexOf('.') + 1)].ToString();
+    }
+
+    /// <summary>The scope of the steps of the branch reserved as <paramref name="key"/>: <c>"3."</c> for <c>wf:3</c>.</summary>
+    private string ScopeOfBranch(string key) => string.Concat(key.AsSpan(_workflowId.Length + 1), ".");
 
     /// <summary>Asks the actor to passivate now if it is idle (itself, or the coordinator when too many idle workflows are in memory).</summary>
     internal sealed class PassivateIfIdle

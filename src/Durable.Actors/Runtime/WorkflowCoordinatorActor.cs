@@ -72,6 +72,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<Passivate>(OnPassivate);
         Receive<BecameIdle>(OnBecameIdle);
         Receive<CountWorkflowActors>(_ => Sender.Tell(_workflows.Count));
+        Receive<QueryQuiet>(_ => AnswerQuiet(Sender));
         Receive<Terminated>(OnSupervisorTerminated);
         Receive<PendingWorkflowsFound>(found =>
         {
@@ -195,6 +196,27 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
     }
 
     private long _incarnations;
+
+    /// <summary>How long a workflow's actor may take to say whether it is quiet; one that does not is taken as busy.</summary>
+    private static readonly TimeSpan QuietAnswerTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Quiet (<see cref="QueryQuiet"/>): no wake-up is due, no stopping workflow has requests for its next actor, and
+    /// every workflow actor says it awaits only time, signals or others.
+    /// </summary>
+    private void AnswerQuiet(IActorRef asker)
+    {
+        var now = _runtime.Clock.GetUtcNow();
+        if ((_wakeUps.Count > 0 && _wakeUps.Min.Due <= now) || _workflows.Values.Any(e => e.Passivating && e.Requests.HasWaiting))
+        {
+            asker.Tell(false);
+            return;
+        }
+        var answers = _workflows.Values.Where(e => !e.Passivating)
+            .Select(e => e.Supervisor.Ask<bool>(QueryQuiet.Instance, QuietAnswerTimeout))
+            .ToList();
+        Task.WhenAll(answers).ContinueWith(t => t.IsCompletedSuccessfully && t.Result.All(quiet => quiet), TaskScheduler.Default).PipeTo(asker);
+    }
 
     // Idle workflow actors, longest idle first, capped at max-idle-workflows: the coordinator asks the longest idle to
     // passivate; it does only if it still is idle (the actor decides, so no run is ever stopped by this).

@@ -229,6 +229,16 @@ internal sealed class WorkflowRequests
             return _completions.Contains(completion);
     }
 
+    /// <summary>Whether any completion waits to be written.</summary>
+    public bool HasPendingCompletions
+    {
+        get
+        {
+            lock (_gate)
+                return _completions.Count > 0;
+        }
+    }
+
     /// <summary>The completions waiting to be written, oldest first; they stay here until <see cref="RemoveCompletions"/>.</summary>
     public IReadOnlyList<PendingCompletion> PendingCompletions()
     {

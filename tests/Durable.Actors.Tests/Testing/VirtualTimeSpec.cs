@@ -39,6 +39,27 @@ public sealed class VirtualTimeSpec
     }
 
     [Fact]
+    public async Task AdvanceAsync_WaitsUntilCodeThatTakesAWhileBetweenStepsReachesItsSleep()
+    {
+        var registry = new WorkflowRegistry().Add<string, string>("slow-sleeper", async (ctx, name) =>
+        {
+            await ctx.StepAsync("before", () => name);
+            // Code outside steps that takes a while (in real time), as any code may on a loaded machine.
+            await Task.Delay(TimeSpan.FromMilliseconds(300));
+            await ctx.SleepAsync(TimeSpan.FromDays(3));
+            return $"woke at {await ctx.NowAsync():O}";
+        });
+        await using var host = await WorkflowTestHost.StartAsync(registry, new WorkflowTestHostOptions { AutoAdvance = false });
+
+        var handle = await host.Client.StartAsync<string, string>("slow-sleeper", "nap-3", "ada");
+        await host.AdvanceAsync(TimeSpan.FromDays(2));
+        Assert.StartsWith("sleeping until 2026-01-04T00:00:00", (await host.GetStatusAsync("nap-3"))!.WaitingFor);
+
+        await host.AdvanceAsync(TimeSpan.FromDays(1));
+        Assert.Equal($"woke at {T0.AddDays(3):O}", await host.GetResultAsync(handle));
+    }
+
+    [Fact]
     public async Task RunAsync_MovesTimeByItselfWhileTheTestAwaitsTheResult()
     {
         var effects = new EffectRecorder();
