@@ -1,5 +1,6 @@
 using System.Runtime.Serialization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 
@@ -9,7 +10,7 @@ namespace Durable.Actors.Journal;
 // into the journal. Manifests are part of the stored format: never change or reuse one.
 internal sealed class JournalEventSerializer : SerializerWithStringManifest
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new SegmentedStringConverter() } };
 
     public JournalEventSerializer(ExtendedActorSystem system) : base(system) { }
 
@@ -74,4 +75,32 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
 
     private static T Read<T>(byte[] bytes) =>
         JsonSerializer.Deserialize<T>(bytes, Json) ?? throw new SerializationException($"Empty {typeof(T).Name} event in the journal.");
+}
+
+/// <summary>
+/// Writes a long string value (a step's result, a run's input) in segments, each escaped on its own; the bytes are
+/// the same as in one piece.
+/// </summary>
+/// <remarks>
+/// In one piece, System.Text.Json escapes a string (every stored result has quotes to escape) in a buffer of six
+/// characters per character rented from <c>ArrayPool&lt;char&gt;.Shared</c>: 2 MiB for a 100 KB result, which the
+/// pool then keeps in the cache of each thread that wrote one, well after the workflow's actor stopped (the pool lets
+/// it go only after tens of seconds of full collections). A segment's buffer is a few KB.
+/// </remarks>
+internal sealed class SegmentedStringConverter : JsonConverter<string>
+{
+    private const int SegmentLength = 2048;
+
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString();
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
+    {
+        var rest = value.AsSpan();
+        while (rest.Length > SegmentLength)
+        {
+            writer.WriteStringValueSegment(rest[..SegmentLength], isFinalSegment: false);
+            rest = rest[SegmentLength..];
+        }
+        writer.WriteStringValueSegment(rest, isFinalSegment: true);
+    }
 }

@@ -105,22 +105,8 @@ internal sealed class JournalWriter : IDisposable
     private void Run()
     {
         var batch = new List<Write>();
-        while (true)
+        while (Take(batch))
         {
-            lock (_gate)
-            {
-                while (_queue.Count == 0 && !_stopping)
-                    Monitor.Wait(_gate);
-                if (_queue.Count == 0)
-                    break;
-                var rows = 0;
-                while (_queue.Count > 0 && (rows == 0 || rows + _queue.Peek().Rows.Count <= MaxRowsPerTransaction))
-                {
-                    var write = _queue.Dequeue();
-                    rows += write.Rows.Count;
-                    batch.Add(write);
-                }
-            }
             if (!Gates.IsEmpty && Gates.TryGetValue(_databasePath, out var gate))
                 Admit(gate, batch);
             if (batch.Count > 0)
@@ -128,6 +114,32 @@ internal sealed class JournalWriter : IDisposable
             batch.Clear();
         }
         _statements?.Dispose();
+    }
+
+    /// <summary>
+    /// Waits for writes and moves the next transaction's into <paramref name="batch"/>; false once stopping with none.
+    /// </summary>
+    /// <remarks>
+    /// A method of its own, so that no local of the writer's loop keeps the last write (its rows, whole results) while
+    /// the writer waits for the next one, maybe long after the workflows that wrote it stopped.
+    /// </remarks>
+    private bool Take(List<Write> batch)
+    {
+        lock (_gate)
+        {
+            while (_queue.Count == 0 && !_stopping)
+                Monitor.Wait(_gate);
+            if (_queue.Count == 0)
+                return false;
+            var rows = 0;
+            while (_queue.Count > 0 && (rows == 0 || rows + _queue.Peek().Rows.Count <= MaxRowsPerTransaction))
+            {
+                var write = _queue.Dequeue();
+                rows += write.Rows.Count;
+                batch.Add(write);
+            }
+            return true;
+        }
     }
 
     private static void Admit(IWriteGate gate, List<Write> batch)

@@ -54,4 +54,20 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
         var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary([], "ZZ"));
         Assert.Contains("'ZZ'", error.Message);
     }
+
+    [Fact]
+    public void ToBinary_LongResult_WrittenInSegments_SameBytesAsInOnePiece_AndReadBack()
+    {
+        // Quotes, HTML-sensitive and non-ASCII characters, and a surrogate pair across each 2,048-character segment boundary.
+        var chunk = "\"<a href='x'>caf\u00e9</a>\" " + new string('x', 2023) + "\U0001F600";
+        Assert.Equal(2048, chunk.Length);
+        var result = "\"" + string.Concat(Enumerable.Repeat(chunk, 60)) + "\"";
+        var completed = new StepCompleted("wf-1:1", result, DateTimeOffset.UnixEpoch);
+        var serializer = Assert.IsType<JournalEventSerializer>(Sys.Serialization.FindSerializerFor(completed));
+
+        var bytes = serializer.ToBinary(completed);
+
+        Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(completed, System.Text.Json.JsonSerializerOptions.Web), bytes);
+        Assert.Equal(completed, serializer.FromBinary(bytes, serializer.Manifest(completed)));
+    }
 }
