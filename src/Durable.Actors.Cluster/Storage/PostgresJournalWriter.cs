@@ -111,13 +111,30 @@ internal sealed class PostgresJournalWriter : IAsyncDisposable
             : Task.FromException(new InvalidOperationException("The journal is stopping; nothing was written."));
     }
 
-    /// <summary>Commits what is queued, then closes the connection.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>
+    /// Refuses further writes and returns at once; the task ends when what was queued is committed (or failed) and the
+    /// connections closed, or after 30 s (PostgreSQL unreachable: each attempt waits for Npgsql's connection timeout),
+    /// whichever comes first (the bound is not an error). The caller (the journal's PostStop) must not wait for it: see
+    /// <see cref="JournalStops"/>.
+    /// </summary>
+    public async Task StopAsync()
     {
         _queue.Writer.TryComplete();
-        await _loop.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Still trying: what it commits later is durable; what it never commits was never acknowledged. Its data
+            // source stays open for it.
+            return;
+        }
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
     private async Task RunAsync()
     {

@@ -20,18 +20,21 @@ namespace Durable.Actors.Cluster.Storage;
 /// The unique <c>(persistence_id, sequence_number)</c> stays the fence of cluster mode: a second incarnation of a
 /// workflow writing a sequence number the first one wrote fails that write alone, and its actor stops.
 /// </remarks>
-[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop disposes the writer.")]
+[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop stops the writer.")]
 internal sealed class PostgresWriteJournal : SqlWriteJournal
 {
     private readonly PostgresJournalWriter _writer;
     private readonly Akka.Serialization.Serialization _serialization;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
     private readonly InFlightWrites _inFlight = new();
+    private readonly JournalStops _stops;
 
     // auto-initialize off: the writer creates the tables (under an advisory lock, with the index) before its first write.
     public PostgresWriteJournal(Config config) : base(ConfigurationFactory.ParseString("auto-initialize = off").WithFallback(config))
     {
         _writer = new PostgresJournalWriter(DurableSettings.Create(Context.System).SqlConnectionString);
+        // Now, not in PostStop: the shutdown task must be added before the shutdown begins.
+        _stops = JournalStops.Get(Context.System);
         _serialization = Context.System.Serialization;
     }
 
@@ -62,15 +65,9 @@ internal sealed class PostgresWriteJournal : SqlWriteJournal
 
     protected override void PostStop()
     {
-        // Commits what is queued; never holds the actor's stop longer than the writer's own bound.
-        try
-        {
-            _writer.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(35));
-        }
-        catch (AggregateException)
-        {
-            // The writer did not end in time (PostgreSQL gone): its writes fail or were never acknowledged.
-        }
+        // Starts the stop without waiting for it (up to 30 s with PostgreSQL unreachable, and this runs on a dispatcher
+        // thread); the actor system's shutdown awaits it once it has terminated.
+        _stops.Add(_writer.StopAsync());
         base.PostStop();
     }
 }

@@ -8,7 +8,7 @@ namespace Durable.Actors.Storage;
 /// thread pool: the reads are synchronous SQLite calls, and a thousand actors recovering at once must not each hold
 /// a pool thread while they run.
 /// </summary>
-internal sealed class JournalQueries : IDisposable
+internal sealed class JournalQueries
 {
     /// <summary>One stored event, as Akka.Persistence.Sql wrote it.</summary>
     public readonly record struct StoredEvent(
@@ -21,15 +21,14 @@ internal sealed class JournalQueries : IDisposable
     private readonly TimeSpan _busyTimeout;
     private readonly object _gate = new();
     private readonly Queue<Action<Reader?, Exception?>> _queue = new();
-    private readonly Thread _thread;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopping;
 
     public JournalQueries(string connectionString, TimeSpan busyTimeout)
     {
         _connectionString = connectionString;
         _busyTimeout = busyTimeout;
-        _thread = new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-reader" };
-        _thread.Start();
+        new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-reader" }.Start();
     }
 
     /// <summary>Every event tagged <paramref name="tag"/> in journal order; none when the tables do not exist yet.</summary>
@@ -100,6 +99,18 @@ internal sealed class JournalQueries : IDisposable
 
     private void Run()
     {
+        try
+        {
+            Serve();
+        }
+        finally
+        {
+            _ended.TrySetResult();
+        }
+    }
+
+    private void Serve()
+    {
         Reader? reader = null;
         while (true)
         {
@@ -135,14 +146,18 @@ internal sealed class JournalQueries : IDisposable
         reader?.Dispose();
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Refuses further reads and returns at once; the task ends when the queued reads are answered and the connection
+    /// closed, or after the busy timeout and 5 s (not an error). See <see cref="JournalWriter.StopAsync"/>.
+    /// </summary>
+    public Task StopAsync()
     {
         lock (_gate)
         {
             _stopping = true;
             Monitor.Pulse(_gate);
         }
-        _thread.Join(_busyTimeout + TimeSpan.FromSeconds(5));
+        return JournalWriter.EndedAsync(_ended.Task, _busyTimeout + TimeSpan.FromSeconds(5));
     }
 
     private sealed class Reader : IDisposable

@@ -13,7 +13,7 @@ namespace Durable.Actors.Storage;
 /// rolled back and committed again without it, so that only that write fails. An error of the database itself (disk
 /// full, I/O, busy) fails every write of the transaction; SQLITE_FULL names the database file.
 /// </summary>
-internal sealed class JournalWriter : IDisposable
+internal sealed class JournalWriter : IAsyncDisposable
 {
     /// <summary>
     /// One journal row in Akka.Persistence.Sql's layout, with the tags that go to its tag table and the change its
@@ -62,7 +62,7 @@ internal sealed class JournalWriter : IDisposable
     private readonly TimeSpan _busyTimeout;
     private readonly object _gate = new();
     private readonly Queue<Write> _queue = new();
-    private readonly Thread _thread;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _stopping;
     private Statements? _statements;
 
@@ -72,8 +72,7 @@ internal sealed class JournalWriter : IDisposable
         _databasePath = new SqliteConnectionStringBuilder(connectionString).DataSource;
         _busyTimeout = busyTimeout;
         _pragmas = SqliteDatabase.ConnectionPragmas(synchronous, busyTimeout);
-        _thread = new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-writer" };
-        _thread.Start();
+        new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-writer" }.Start();
     }
 
     /// <summary>Writes <paramref name="rows"/> atomically; the task ends when they are durable or failed.</summary>
@@ -90,19 +89,51 @@ internal sealed class JournalWriter : IDisposable
         return write.Done.Task;
     }
 
-    /// <summary>Commits what is queued, then closes the connection.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Refuses further writes and returns at once; the task ends when what was queued is committed (or failed) and the
+    /// connection closed, or after the busy timeout and 5 s (a commit under way ends within the busy timeout), whichever
+    /// comes first. It never fails. The caller (the journal's PostStop) must not wait for it: see <see cref="JournalStops"/>.
+    /// </summary>
+    public Task StopAsync()
     {
         lock (_gate)
         {
             _stopping = true;
             Monitor.Pulse(_gate);
         }
-        // A commit under way ends within the busy timeout; never wait longer than that for it.
-        _thread.Join(_busyTimeout + TimeSpan.FromSeconds(5));
+        return EndedAsync(_ended.Task, _busyTimeout + TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>Ends when <paramref name="ended"/> does or after <paramref name="bound"/>; never fails.</summary>
+    internal static async Task EndedAsync(Task ended, TimeSpan bound)
+    {
+        try
+        {
+            await ended.WaitAsync(bound).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Still committing: what it commits later is durable; what it never commits was never acknowledged.
+        }
+    }
+
+    /// <inheritdoc cref="StopAsync"/>
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
     private void Run()
+    {
+        try
+        {
+            Drain();
+        }
+        finally
+        {
+            _statements?.Dispose();
+            _ended.TrySetResult();
+        }
+    }
+
+    private void Drain()
     {
         var batch = new List<Write>();
         while (Take(batch))
@@ -113,7 +144,6 @@ internal sealed class JournalWriter : IDisposable
                 Commit(batch);
             batch.Clear();
         }
-        _statements?.Dispose();
     }
 
     /// <summary>

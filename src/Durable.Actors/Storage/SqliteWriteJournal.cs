@@ -23,7 +23,7 @@ namespace Durable.Actors.Storage;
 /// Tracks the table layout of Akka.Persistence.Sql 1.5.73 (SQLite, tag-write-mode TagTable, writer_uuid column):
 /// every test reads what this writes through the plugin, so an upgrade that changes the layout fails them.
 /// </remarks>
-[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop disposes the writer and the queries.")]
+[SuppressMessage("Design", "CA1001", Justification = "An actor is never disposed: PostStop stops the writer and the queries.")]
 internal sealed class SqliteWriteJournal : SqlWriteJournal
 {
     private readonly JournalWriter _writer;
@@ -31,10 +31,13 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
     private readonly Serialization _serialization;
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
     private readonly InFlightWrites _inFlight = new();
+    private readonly JournalStops _stops;
 
     public SqliteWriteJournal(Config config) : base(config)
     {
         var settings = DurableSettings.Create(Context.System);
+        // Now, not in PostStop: the shutdown task must be added before the shutdown begins.
+        _stops = JournalStops.Get(Context.System);
         _writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
         _queries = new JournalQueries(settings.ConnectionString, settings.BusyTimeout);
         _serialization = Context.System.Serialization;
@@ -70,8 +73,10 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
 
     protected override void PostStop()
     {
-        _writer.Dispose();
-        _queries.Dispose();
+        // Starts the stops without waiting for them (a commit may wait for SQLite's lock up to the busy timeout, and this
+        // runs on a dispatcher thread); the actor system's shutdown awaits them once it has terminated.
+        _stops.Add(_writer.StopAsync());
+        _stops.Add(_queries.StopAsync());
         base.PostStop();
     }
 }

@@ -20,7 +20,7 @@ public sealed class JournalWriterSpec : IDisposable
     {
         var settings = DurableSettings.Create(TestSupport.Engine.Config(_folder.Database));
         SqliteDatabase.Prepare(settings);
-        using var writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        await using var writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
         await writer.WriteAsync([Row("a", 1)]);
 
         // Another connection holds the write lock while the writer waits on its next commit, so the writes queued
@@ -49,7 +49,7 @@ public sealed class JournalWriterSpec : IDisposable
     [Fact]
     public async Task WriteAsync_WritesOverSQLitesSizeLimitInABatch_OnlyThoseFailWithTheirCauseAndTheOthersAreDurable()
     {
-        using var writer = NewWriter();
+        await using var writer = NewWriter();
         // SQLite's length limit lowered on the writer's connection: a value or a row over it is SQLITE_TOOBIG.
         var (bigRow, good, bigValue, last) = await InOneTransaction(writer,
             connection => raw.sqlite3_limit(connection.Handle, raw.SQLITE_LIMIT_LENGTH, 1000),
@@ -69,7 +69,7 @@ public sealed class JournalWriterSpec : IDisposable
     [Fact]
     public async Task WriteAsync_DatabaseFull_FailsEveryWriteOfTheTransactionNamingTheFileAndWritesGoOnOnceThereIsRoom()
     {
-        using var writer = NewWriter();
+        await using var writer = NewWriter();
         // No page beyond the file's current size: a row that needs a new page is SQLITE_FULL.
         var full = true;
         var (small, big) = await InOneTransaction(writer,
