@@ -95,6 +95,11 @@ internal sealed class SegmentedStringConverter : JsonConverter<string>
 
     public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options)
     {
+        if (value.Length <= SegmentLength)
+        {
+            writer.WriteStringValue(value);
+            return;
+        }
         var rest = value.AsSpan();
         while (rest.Length > SegmentLength)
         {

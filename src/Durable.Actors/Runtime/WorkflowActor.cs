@@ -333,6 +333,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 run.UserCancellation.Cancel();
             var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, _incarnation, scope: "",
                 run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken) { Trace = run.Telemetry };
+            run.Context = context;
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);
         }
     }
@@ -483,8 +484,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     /// <summary>
     /// Whether nothing of this workflow goes on by itself (<see cref="QueryQuiet"/>): no completion waits to be written,
-    /// and the top level and each running branch of the run await a durable wait, a step another host holds, or a
-    /// parallel block of their own. A write under way is not seen here: the actor takes no message until it ended.
+    /// and the top level and each running branch of the run await a durable wait, a retry delay, a step another host
+    /// holds, or a parallel block of their own. A write under way is not seen here: the actor takes no message until it ended.
     /// </summary>
     private bool AwaitsOnlyOthers()
     {
@@ -492,18 +493,20 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return false;
         if (_run is not { } run)
             return _branches.Count == 0;
-        if (!Awaits(run, ""))
+        if (run.Context is not { } top || !Awaits(run, "", top))
             return false;
         foreach (var branch in _branches.Values)
         {
-            if (!Awaits(run, ScopeOfBranch(branch.Key)))
+            if (!Awaits(run, ScopeOfBranch(branch.Key), branch.Context))
                 return false;
         }
         return true;
     }
 
-    private bool Awaits(ActiveRun run, string scope)
+    private bool Awaits(ActiveRun run, string scope, WorkflowContext context)
     {
+        if (context.InRetryDelay)
+            return true;
         foreach (var wait in run.Waits.Values)
         {
             if (wait.Scope == scope)
@@ -742,6 +745,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         public CancellationToken BodyToken => (_body ??= CancellationTokenSource.CreateLinkedTokenSource(Cancellation.Token, UserCancellation.Token)).Token;
 
         public List<ITimer> Timers { get; } = [];
+
+        /// <summary>The context of the run's top-level code, once it began.</summary>
+        public WorkflowContext? Context { get; set; }
 
         /// <summary>The durable waits (timers, signal waits) the run's code awaits, by key, in the order they began.</summary>
         public Dictionary<string, PendingWait> Waits { get; } = new(StringComparer.Ordinal);

@@ -100,8 +100,7 @@ internal sealed class WorkflowContext(
                 var delay = policy.DelayAfter(attemptsInRun, Random.Shared);
                 runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed,
                     $"{ErrorText.Of(e)}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
-                // The clock's delay, so that tests move time instead of waiting.
-                await Task.Delay(delay, runtime.Clock, bodyToken).ConfigureAwait(false);
+                await RetryDelayAsync(delay, bodyToken).ConfigureAwait(false);
                 decided = NewReply<StepDecision>();
                 workflowActor.Tell(new DecideStepAgain(runId, key, stepId, decided));
                 decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
@@ -112,6 +111,33 @@ internal sealed class WorkflowContext(
                 throw;
             }
         }
+    }
+
+    private int _retryDelays;
+
+    /// <summary>Whether this context's code awaits a retry delay (the test kit moves time only when all code awaits something).</summary>
+    public bool InRetryDelay => Volatile.Read(ref _retryDelays) > 0;
+
+    /// <summary>
+    /// A delay on the workflow clock, so that tests move time instead of waiting; it counts as awaited until the
+    /// clock's timer fires (not until the code goes on a moment later).
+    /// </summary>
+    private async Task RetryDelayAsync(TimeSpan delay, CancellationToken token)
+    {
+        token.ThrowIfCancellationRequested();
+        var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _retryDelays);
+        using var timer = runtime.Clock.CreateTimer(_ =>
+        {
+            if (elapsed.TrySetResult())
+                Interlocked.Decrement(ref _retryDelays);
+        }, null, delay, Timeout.InfiniteTimeSpan);
+        using var cancel = token.Register(() =>
+        {
+            if (elapsed.TrySetCanceled(token))
+                Interlocked.Decrement(ref _retryDelays);
+        });
+        await elapsed.Task.ConfigureAwait(false);
     }
 
     private T ReadRecorded<T>(ReplayStep replay, string stepId)

@@ -8,8 +8,12 @@ using Xunit.Abstractions;
 namespace Durable.Actors.Tests.Engine;
 
 /// <summary>Once the actors of finished workflows have passivated, what they produced is not kept in memory.</summary>
+/// <remarks>Alone (after the other tests): it measures the process's heap, which tests running beside it would add to.</remarks>
+[Collection(PassivatedMemorySpec.Alone)]
 public sealed class PassivatedMemorySpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 200ms")
 {
+    public const string Alone = "memory";
+
     private const int Workflows = 300;
     private const int ResultChars = 100_000;
 
@@ -49,3 +53,6 @@ public sealed class PassivatedMemorySpec(ITestOutputHelper output) : EngineSpec(
             $"{kept / 1048576.0:0.0} MiB stayed reachable after the actors of {Workflows} workflows with {ResultChars / 1000} KB results stopped");
     }
 }
+
+[CollectionDefinition(PassivatedMemorySpec.Alone, DisableParallelization = true)]
+public sealed class PassivatedMemoryAlone;
