@@ -92,6 +92,7 @@ internal sealed partial class WorkflowActor
             var ended = new StepBodyEnded(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply));
             var actor = Self;
             running.ContinueWith(_ => actor.Tell(ended), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _run.DecidedLater.Add(step.Key);
             if (_run.Waiting.Add(step.Key))
             {
                 var detail = $"IN_PROGRESS since {Format(age)} ago; the body of attempt {step.Attempts} is still running in this process "
@@ -134,6 +135,7 @@ internal sealed partial class WorkflowActor
         var wait = poll && remaining > interval ? interval : remaining;
         var self = Self;
         _run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(again), null, wait, Timeout.InfiniteTimeSpan));
+        _run.DecidedLater.Add(step.Key);
         if (!_run.Waiting.Contains(step.Key))
         {
             _run.Waiting.Add(step.Key);

@@ -128,6 +128,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                     OnRequest(request);
                 break;
             case DecideStepAgain again:
+                _run?.DecidedLater.Remove(again.Key);
                 if (IsCurrent(again.RunId, again.Reply))
                     OnDecideStepAgain(again);
                 break;
@@ -177,6 +178,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 StopIfDrained();
                 break;
             case StepBodyEnded ended:
+                _run?.DecidedLater.Remove(ended.Again.Key);
                 if (IsCurrent(ended.Again.RunId, ended.Again.Reply))
                     DecideStep(ended.Again.Key, ended.Again.StepId, ended.Again.Reply);
                 break;
@@ -512,7 +514,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             if (wait.Scope == scope)
                 return true;
         }
-        foreach (var key in run.Waiting)
+        foreach (var key in run.DecidedLater)
         {
             if (ScopeOfKey(key) == scope)
                 return true;
@@ -754,6 +756,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
         /// <summary>Steps this run waits on (an IN_PROGRESS record of another host), reported once each.</summary>
         public HashSet<string> Waiting { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>Steps whose decision waits now: for a timer, or for the end of a body still running from an earlier incarnation.</summary>
+        public HashSet<string> DecidedLater { get; } = new(StringComparer.Ordinal);
         public WorkflowNondeterminismException? Violation { get; set; }
 
         /// <summary>The sequence number the next reservation in <paramref name="scope"/> gets.</summary>
