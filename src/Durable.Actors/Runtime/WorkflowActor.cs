@@ -110,10 +110,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     protected override void OnCommand(object message)
     {
-        if (message is IdleCheck)
+        // Neither counts as something to do: the idle time goes on.
+        switch (message)
         {
-            CheckIdle();
-            return;
+            case IdleCheck:
+                CheckIdle();
+                return;
+            case QueryQuiet:
+                Sender.Tell(AwaitsOnlyOthers());
+                return;
         }
         _lastCommand = Stopwatch.GetTimestamp();
         _runtime.Hooks.BeforeCommand?.Invoke(message);
@@ -194,9 +199,6 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 break;
             case Terminated terminated:
                 OnBranchTerminated(terminated);
-                break;
-            case QueryQuiet:
-                Sender.Tell(AwaitsOnlyOthers());
                 break;
             default:
                 Unhandled(message);
@@ -544,7 +546,6 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     /// <summary>The scope of the steps of the branch reserved as <paramref name="key"/>: <c>"3."</c> for <c>wf:3</c>.</summary>
     private string ScopeOfBranch(string key) => string.Concat(key.AsSpan(_workflowId.Length + 1), ".");
 
-    /// <summary>Asks the actor to passivate now if it is idle (itself, or the coordinator when too many idle workflows are in memory).</summary>
     /// <summary>When the last command came (a <see cref="Stopwatch"/> timestamp): the idle time passivation counts from.</summary>
     private long _lastCommand = Stopwatch.GetTimestamp();
 
@@ -575,6 +576,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         private IdleCheck() { }
     }
 
+    /// <summary>Asks the actor to passivate now if it is idle (itself, or the coordinator when too many idle workflows are in memory).</summary>
     internal sealed class PassivateIfIdle
     {
         public static PassivateIfIdle Instance { get; } = new();
