@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
 using Durable.Actors.Runtime;
 
 namespace Durable.Actors.Cluster;
@@ -14,14 +16,38 @@ internal sealed class BucketKeeper : ReceiveActor, IWithTimers
 {
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private static readonly TimeSpan RegionsCheck = TimeSpan.FromMilliseconds(250);
+
+    private readonly IActorRef _region;
+    private readonly string _role;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _after;
+    private DateTime _upAt;
 
-    public BucketKeeper(IActorRef region, int buckets, TimeSpan interval, TimeSpan after)
+    public BucketKeeper(IActorRef region, string role, int buckets, TimeSpan interval, TimeSpan after)
     {
+        _region = region;
+        _role = role;
         _interval = interval;
         _after = after;
-        Receive<Up>(_ => Timers.StartPeriodicTimer("ensure-buckets", Tick.Instance, _after, _interval));
+        Receive<Up>(_ =>
+        {
+            _upAt = DateTime.UtcNow;
+            Timers.StartPeriodicTimer("regions", CheckRegions.Instance, TimeSpan.Zero, RegionsCheck);
+        });
+        Receive<CheckRegions>(_ =>
+        {
+            if (DateTime.UtcNow - _upAt >= _after)
+                StartEnsuring();
+            else
+                _region.Tell(GetCurrentRegions.Instance);
+        });
+        Receive<CurrentRegions>(current =>
+        {
+            var members = Akka.Cluster.Cluster.Get(Context.System).State.Members.Count(m => m.Status == MemberStatus.Up && m.HasRole(_role));
+            if (Timers.IsTimerActive("regions") && current.Regions.Count >= members)
+                StartEnsuring();
+        });
         Receive<Tick>(_ =>
         {
             for (var bucket = 0; bucket < buckets; bucket++)
@@ -29,9 +55,17 @@ internal sealed class BucketKeeper : ReceiveActor, IWithTimers
         });
     }
 
-    // The first asks wait until this node is up and then `ensure-buckets-after`: on a cold start of several nodes their
-    // shard regions have all registered by then, so the buckets are spread over them instead of all landing on the
-    // first node to register.
+    private void StartEnsuring()
+    {
+        Timers.Cancel("regions");
+        Timers.StartPeriodicTimer("ensure-buckets", Tick.Instance, TimeSpan.Zero, _interval);
+    }
+
+    // The first asks wait until this node is up and the shard region of every workflow node that is up has registered
+    // with the shard coordinator, at most `ensure-buckets-after`: a node's region registers a while after the node is up
+    // (it checks its database first, and the coordinator starts on the oldest node), and a bucket goes to a region that
+    // has registered. On a cold start of several nodes (see the CLI's --min-nodes) the buckets then spread over all of
+    // them instead of landing on the first to register, where they would stay until sharding's rebalance moved them.
     protected override void PreStart()
     {
         var self = Self;
@@ -43,6 +77,13 @@ internal sealed class BucketKeeper : ReceiveActor, IWithTimers
         public static Up Instance { get; } = new();
 
         private Up() { }
+    }
+
+    private sealed class CheckRegions
+    {
+        public static CheckRegions Instance { get; } = new();
+
+        private CheckRegions() { }
     }
 
     private sealed class Tick

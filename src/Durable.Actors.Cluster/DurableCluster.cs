@@ -108,7 +108,7 @@ public static class DurableCluster
         }
         var role = config.GetString("role", "workflows");
         var interval = config.GetTimeSpan("ensure-buckets-interval", TimeSpan.FromSeconds(1));
-        var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(5));
+        var after = config.GetTimeSpan("ensure-buckets-after", TimeSpan.FromSeconds(30));
         var resendAfter = config.GetTimeSpan("client-resend-after", TimeSpan.FromSeconds(5));
         var childRecheck = config.GetTimeSpan("child-recheck-interval", TimeSpan.FromSeconds(30));
 
@@ -135,7 +135,7 @@ public static class DurableCluster
                 HandOffBucket.Instance);
             // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
             runtime.Coordinator = region;
-            system.ActorOf(Props.Create(() => new BucketKeeper(region, buckets.Count, interval, after)), "durable-bucket-keeper");
+            system.ActorOf(Props.Create(() => new BucketKeeper(region, role, buckets.Count, interval, after)), "durable-bucket-keeper");
         }
         else
         {

@@ -154,10 +154,7 @@ public sealed class WorkflowHandle<TResult>
                 if (await Task.WhenAny(watched, tick).ConfigureAwait(false) == watched)
                     return await watched.ConfigureAwait(false);
                 await tick.ConfigureAwait(false);
-                if (await _client.HasEndedAsync(WorkflowId, stop.Token).ConfigureAwait(false) == false)
-                    continue;
-                var status = await _client.StatusAsync(WorkflowId, stop.Token).ConfigureAwait(false);
-                if (status is { Status: not WorkflowRunStatus.Running } ended)
+                if (await ReadEndAsync(stop.Token).ConfigureAwait(false) is { Status: not WorkflowRunStatus.Running } ended)
                     return ended.Status switch
                     {
                         WorkflowRunStatus.Completed => new WorkflowCompleted(WorkflowId, ended.ResultJson!),
@@ -177,6 +174,24 @@ public sealed class WorkflowHandle<TResult>
     }
 
     private static readonly TimeSpan EndPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The workflow's status when the database says it ended; null while it runs, and while the database does not
+    /// answer (a restarted server, a lost connection): the wait goes on, as the workflow does once it is back.
+    /// </summary>
+    private async Task<WorkflowStatus?> ReadEndAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await _client.HasEndedAsync(WorkflowId, cancellationToken).ConfigureAwait(false) == false)
+                return null;
+            return await _client.StatusAsync(WorkflowId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Sends the signal <paramref name="signalName"/>; returns once it is durable.</summary>
     /// <exception cref="WorkflowRejectedException">The workflow has ended, or the name is not valid.</exception>

@@ -172,6 +172,8 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         var retrying = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         node.System.EventStream.Subscribe(node.System.ActorOf(Props.Create(() => new LogWatcher("is resumed again", retrying))), typeof(Akka.Event.Warning));
         var handle = await DurableWorkflows.Client(node.System).StartAsync<string, int>("gated", "g-1", "x");
+        // A caller waits all along: the handle's reads of the database fail while it is down, and it waits on.
+        var result = handle.GetResultAsync();
         await inFirst.Task.WaitAsync(Timeout);
 
         // The database goes away while the first step runs: its completion cannot be written, the workflow's actor
@@ -182,6 +184,7 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
 
         // Back: the next resume writes the completion it kept and the workflow goes on, without running a step twice.
         server.Start();
+        Assert.Equal(3, await result.WaitAsync(TimeSpan.FromSeconds(90)));
         Assert.Equal(3, await handle.GetResultAsync().WaitAsync(TimeSpan.FromSeconds(90)));
         Assert.Equal(1, counter["first"]);
         Assert.Equal(1, counter["second"]);

@@ -67,6 +67,22 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         if (logs is { Length: > 0 })
             client.EventStream.Subscribe(client.ActorOf(Props.Create(() => new LogKeeper(_clientLog))), typeof(Akka.Event.LogEvent));
         var workflows = DurableWorkflows.Client(client);
+        // Each node hosts its share of the buckets before the workflows start (as the cluster's own placement spreads
+        // them), so that the victim has workflows to lose.
+        var firstRegion = client.ActorSelection($"{ClusterNodes.Address(ports[0])}/system/sharding/{Durable.Actors.Cluster.DurableCluster.TypeName}");
+        await Until(async () =>
+        {
+            try
+            {
+                var stats = await firstRegion.Ask<Akka.Cluster.Sharding.ClusterShardingStats>(
+                    new Akka.Cluster.Sharding.GetClusterShardingStats(TimeSpan.FromSeconds(5)), TimeSpan.FromSeconds(10));
+                return stats.Regions.Count == 3 && stats.Regions.Values.All(r => r.Stats.Count >= 8);
+            }
+            catch (AskTimeoutException)
+            {
+                return false;
+            }
+        }, "every node hosts 8 buckets or more");
 
         var starts = new List<Task>();
         for (var i = 0; i < Reports; i++)
