@@ -9,10 +9,10 @@ namespace Durable.Actors.Benchmarks;
 
 internal sealed record Sizes(
     int FloorCommits, int FloorRows, int W1Steps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
-    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, IReadOnlySet<string>? Only)
+    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, int W11Workflows, IReadOnlySet<string>? Only)
 {
     /// <summary>The workloads <c>--only</c> may name; W6 reads the database W5 leaves, so it runs with W5.</summary>
-    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10"];
+    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11"];
 
     public bool Runs(string workload) => Only is null || Only.Contains(workload);
 }
@@ -30,6 +30,9 @@ internal static class Bench
         }
         return report;
     }
+
+    /// <summary>W11: each workflow's one step returns a string of this many characters.</summary>
+    private const int LargeResultChars = 100_000;
 
     /// <summary>W7–W9 start batches of this many workflows at once.</summary>
     private const int Batch = 1000;
@@ -149,6 +152,14 @@ internal static class Bench
             report.Add("W8 CPU per wake-up (ms)", w8.Result("cpuMsPerWakeUp"));
             report.Add("W8 workflows completed in the index", w8.Result("completedListed"));
             report.Add("W8 peak RSS (MiB)", w8.PeakRss);
+        }
+
+        if (run == 1 && sizes.Runs("w11"))
+        {
+            var w11 = await ChildAsync("w11", Fresh(dir, $"w11-{run}.db"), synchronous, sizes.W11Workflows, LargeResultChars);
+            report.Add($"W11 managed heap held once the workflows of {LargeResultChars / 1000} KB results passivated, after full GC (MiB)",
+                w11.Result("heldMiB"));
+            report.Add("W11 peak RSS (MiB)", w11.PeakRss);
         }
 
         if (sizes.Runs("w9"))

@@ -45,7 +45,8 @@ internal static class Child
             .Add("two-step", () => new TwoStepWorkflow())
             .Add("sleeper", () => new SleeperWorkflow())
             .Add("storm", () => new StormWorkflow())
-            .Add("failover", () => new FailoverWorkflow());
+            .Add("failover", () => new FailoverWorkflow())
+            .Add("large-result", () => new LargeResultWorkflow());
         var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
         if (workload == "cluster-node")
@@ -119,6 +120,10 @@ internal static class Child
             case "w9":
                 result = await SignalRoundTripsAsync(system, observer, signalBodies, count);
                 break;
+            case "w11":
+                // --steps carries the result's length in characters.
+                result = await LargeResultsAsync(coordinator, count, steps);
+                break;
             default:
                 Console.Error.WriteLine($"error: unknown workload '{workload}'");
                 return 2;
@@ -168,6 +173,21 @@ internal static class Child
             busyHeapAtBaselineMiB = busyAtBaseline.HeapMiB,
             busyHeapAtEndMiB = busyAtEnd.HeapMiB,
         };
+    }
+
+    /// <summary>
+    /// W11: what the host still holds once <paramref name="count"/> workflows, each one step returning a string of
+    /// <paramref name="chars"/> characters, have ended and their actors passivated: the managed heap after a full
+    /// compacting GC, less the same measure before them. The engine keeps none of the results; what is left is buffers
+    /// the shared array pool caches per thread (the README's "Large results after passivation").
+    /// </summary>
+    private static async Task<object> LargeResultsAsync(IActorRef coordinator, int count, int chars)
+    {
+        var before = Memory();
+        await RunAll(coordinator, Enumerable.Range(0, count).Select(i =>
+            new StartWorkflow($"w11-{i}", "large-result", chars.ToString(CultureInfo.InvariantCulture))));
+        var after = await SettledMemoryAsync();
+        return new { heldMiB = after.HeapMiB - before.HeapMiB };
     }
 
     // durable-actors.passivate-after and 2 s more: the workflows of the last batches are still in memory until their

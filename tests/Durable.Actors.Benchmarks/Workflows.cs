@@ -197,3 +197,18 @@ public sealed class BenchObserver : IWorkflowObserver
 
     public void OnStep(StepReport report) => Handler?.Invoke(report);
 }
+
+/// <summary>W11: one step whose result is a string of the input's length (quotes inside, which the journal escapes).</summary>
+public sealed class LargeResultWorkflow : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int chars)
+    {
+        var result = await context.StepAsync("make", () => string.Create(chars, chars, (span, _) =>
+        {
+            span.Fill('a');
+            for (var i = 0; i < span.Length; i += 100)
+                span[i] = '"';
+        }));
+        return result.Length;
+    }
+}

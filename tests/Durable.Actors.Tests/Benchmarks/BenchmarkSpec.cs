@@ -19,7 +19,7 @@ public sealed class BenchmarkSpec
                      "--floor-commits", "20", "--floor-rows", "500", "--w1-steps", "10", "--w2-workflows", "4", "--w2-steps", "3",
                      "--w3-workflows", "4", "--w4-workflows", "4", "--w4-steps", "5", "--w4-kill-at", "6",
                      "--w5-workflows", "30", "--w5-batch", "10", "--w5-baseline", "10", "--w6-long-steps", "20",
-                     "--w7-workflows", "20", "--w8-workflows", "20", "--w9-signals", "10", "--w10-workflows", "20",
+                     "--w7-workflows", "20", "--w8-workflows", "20", "--w9-signals", "10", "--w10-workflows", "20", "--w11-workflows", "5",
                  })
             start.ArgumentList.Add(arg);
 
@@ -49,12 +49,13 @@ public sealed class BenchmarkSpec
             "W8 CPU per wake-up (ms)", "W9 signal to step completed p50 (ms)", "W9 signal to step completed p99 (ms)",
             "W10 CLI start-up, --help (ms)", "W10 CLI list --limit 50 (ms)", "W10 CLI list --limit 50 minus start-up (ms)",
             "W10 CLI status of one workflow minus start-up (ms)", "W10 CLI history of one workflow minus start-up (ms)",
+            "W11 managed heap held once the workflows of 100 KB results passivated, after full GC (MiB)",
         ];
         Assert.All(expected, name => Assert.True(figures.TryGetProperty(name, out _), $"missing {name}"));
         Assert.Equal(0, figures.GetProperty("W4 steps missing in started workflows").GetProperty("median").GetDouble());
         Assert.Equal(0, figures.GetProperty("W4 workflows with more than one step run twice").GetProperty("median").GetDouble());
         Assert.All(figures.EnumerateObject().Where(f => f.Name is not ("W5 managed heap growth (MiB)" or "W5 RSS growth (%)" or "W6 CLI list minus start-up (ms)")
-                && !f.Name.EndsWith("minus start-up (ms)", StringComparison.Ordinal)),
+                && !f.Name.EndsWith("minus start-up (ms)", StringComparison.Ordinal) && !f.Name.StartsWith("W11 managed heap held", StringComparison.Ordinal)),
             f => Assert.True(f.Value.GetProperty("median").GetDouble() >= 0, f.Name));
         Assert.Equal(20, figures.GetProperty("W8 workflows completed in the index").GetProperty("median").GetDouble());
         Assert.Equal(20, figures.GetProperty("W8 workflows put away while they slept").GetProperty("median").GetDouble());

@@ -46,12 +46,12 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
 
     public void Dispose() => _folder.Dispose();
 
-    // The youngest node, or the oldest, which also hosts the shard coordinator: a cluster singleton that moves to the
-    // next oldest node, which must then place the lost node's buckets without waiting for its region.
-    [Theory]
-    [InlineData("youngest")]
-    [InlineData("oldest")]
-    public async Task NodeKilledMidRun_EveryWorkflowCompletesOnTheSurvivors_NoCompletedStepRunsAgain_NoSignalLost(string which)
+    // The oldest node, which also hosts the shard coordinator: a cluster singleton that moves to the next oldest node,
+    // which must then place the lost node's buckets without waiting for its region. A lost node that is not the
+    // coordinator's takes the same path for its buckets with the coordinator staying (ChildEndSpec kills the youngest
+    // node); killing the youngest here too doubled this spec's minute of CI time.
+    [Fact]
+    public async Task OldestNodeKilledMidRun_EveryWorkflowCompletesOnTheSurvivors_NoCompletedStepRunsAgain_NoSignalLost()
     {
         var ports = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         foreach (var port in ports)
@@ -96,13 +96,13 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         // The victim, killed mid-run: it has run steps of its own workflows, and many steps are still to run.
         var chosen = Akka.Cluster.Cluster.Get(client).State.Members
             .Where(m => m.HasRole("workflows"))
-            .Aggregate((a, b) => a.IsOlderThan(b) == (which == "oldest") ? a : b);
+            .Aggregate((a, b) => a.IsOlderThan(b) ? a : b);
         var victim = _nodes.Single(n => n.Port == chosen.Address.Port);
         await Until(() => victim.Effects().Length >= 40, "the victim node ran 40 steps");
         var seenBefore = _nodes.ToDictionary(n => n, n => n.Effects().Length);
         var lost = victim.Effects().Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
         var clock = Stopwatch.StartNew();
-        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL the {which} node, {victim.Port}");
+        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL the oldest node, {victim.Port}");
         victim.Kill();
 
         // Signals sent during the failover: the region keeps those for the lost node's buckets until they start again.
