@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Durable.Actors.Decisions;
 using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
@@ -20,28 +21,15 @@ internal sealed partial class WorkflowActor
         var block = $"a parallel block of {count} branches";
         void Fail(Exception e) => Write([], () => begin.Reply.TrySetException(e));
 
-        if (_journal.TryGetBlock(keys[0], out var recorded))
+        switch (_run!.Decider.DecideBlock(keys))
         {
-            if (recorded == count)
+            case BlockCall.Replay:
                 Write([], () => StartBranches(begin, keys));
-            else
-                Violate(keys[0], $"a parallel block of {recorded} branches", block, Fail);
-            return;
-        }
-        foreach (var key in keys)
-        {
-            if (_journal.TryGetStep(key, out var step))
-            {
-                Violate(key, step.StepId, block, Fail);
                 return;
-            }
-            if (_journal.IsBranchKey(key))
-            {
-                Violate(key, "a branch of another parallel block", block, Fail);
+            case BlockCall.Conflict conflict:
+                Violate(conflict.Recorded.Key, conflict.Recorded.Name, block, Fail);
                 return;
-            }
         }
-
         Write([new BranchesReserved(keys[0], count, Now)], () => StartBranches(begin, keys));
     }
 

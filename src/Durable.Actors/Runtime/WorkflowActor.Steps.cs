@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
+using Durable.Actors.Decisions;
 using Durable.Actors.Journal;
 using Durable.Actors.Storage;
 
@@ -26,35 +27,18 @@ internal sealed partial class WorkflowActor
     /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>
     private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
     {
-        if (_journal.TryGetWait(key, out var wait))
+        switch (_run!.Decider.DecideStep(key, stepId))
         {
-            Write([], () => Violate(key, wait.Kind, stepId, e => reply.TrySetException(e)));
-            return;
-        }
-        if (!_journal.TryGetStep(key, out var step))
-        {
-            if (_journal.IsBranchKey(key))
-                Write([], () => Violate(key, "a parallel branch", stepId, e => reply.TrySetException(e)));
-            else
-                WriteStepStarted(key, stepId, attempt: 1, reply);
-            return;
-        }
-
-        if (step.StepId != stepId)
-        {
-            Write([], () => Violate(key, step.StepId, stepId, e => reply.TrySetException(e)));
-            return;
-        }
-
-        switch (step.Status)
-        {
-            case StepStatus.Completed:
-                Write([], () => reply.TrySetResult(new ReplayStep(key, step.ResultJson!, step.ResultType)));
+            case StepCall.Conflict conflict:
+                Write([], () => Violate(key, conflict.Recorded.Name, stepId, e => reply.TrySetException(e)));
                 break;
-            case StepStatus.Failed:
-                WriteStepStarted(key, stepId, step.Attempts + 1, reply);
+            case StepCall.Replay replay:
+                Write([], () => reply.TrySetResult(new ReplayStep(key, replay.Step.ResultJson!, replay.Step.ResultType)));
                 break;
-            case StepStatus.InProgress:
+            case StepCall.Run run:
+                WriteStepStarted(key, stepId, run.Attempt, reply);
+                break;
+            case StepCall.InProgress { Step: var step }:
                 // The body of this very attempt returned (in a run that died since) and its completion is not durable
                 // yet: it is written now, and the step replays instead of running again.
                 Write([], () =>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Durable.Actors.Decisions;
 using Durable.Actors.Journal;
 using Durable.Actors.Observability;
 
@@ -72,29 +73,18 @@ internal sealed partial class WorkflowActor
     /// <summary>Whether the code may wait at <paramref name="key"/>: nothing else is recorded there. Fails the wait as nondeterministic otherwise.</summary>
     private bool MayWaitAt(string key, string? signalName, Action<Exception> fail, out WorkflowJournal.WaitEntry? recorded)
     {
-        var requested = signalName is null ? "a timer" : $"a wait for signal '{signalName}'";
         recorded = null;
-        if (_journal.TryGetWait(key, out var wait))
+        switch (_run!.Decider.DecideWait(key, signalName))
         {
-            if (wait.SignalName == signalName)
-            {
-                recorded = wait;
+            case WaitCall.Replay replay:
+                recorded = replay.Wait;
                 return true;
-            }
-            Violate(key, wait.Kind, requested, fail);
-            return false;
+            case WaitCall.Conflict conflict:
+                Violate(key, conflict.Recorded.Name, signalName is null ? "a timer" : $"a wait for signal '{signalName}'", fail);
+                return false;
+            default:
+                return true;
         }
-        if (_journal.TryGetStep(key, out var step))
-        {
-            Violate(key, step.StepId, requested, fail);
-            return false;
-        }
-        if (_journal.IsBranchKey(key))
-        {
-            Violate(key, "a parallel branch", requested, fail);
-            return false;
-        }
-        return true;
     }
 
     private void AwaitSignal(PendingWait wait, DateTimeOffset? timeoutAt)

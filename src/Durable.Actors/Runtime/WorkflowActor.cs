@@ -332,7 +332,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         var telemetry = _firstRun ?? RunTelemetry.Later(_runtime, _workflowId, _journal.WorkflowType!, _journal.TraceParent, _previousRun);
         _firstRun = null;
         _previousRun = telemetry.Span?.Context ?? default;
-        var run = new ActiveRun(++_lastRunId, _runtime.Log, telemetry);
+        var run = new ActiveRun(++_lastRunId, _runtime.Log, telemetry, new Decisions.WorkflowDecider(_workflowId, _journal));
         _run = run;
         // Completions a stopped incarnation left are written before the run decides anything on their steps.
         Write(_journal.Status == WorkflowRunStatus.Failed ? [new RunResumed(Now)] : [], Begin);
@@ -765,11 +765,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     private static string Format(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s" : $"{t.TotalMilliseconds:0}ms";
 
-    private sealed class ActiveRun(int id, ILoggingAdapter log, RunTelemetry telemetry) : IDisposable
+    private sealed class ActiveRun(int id, ILoggingAdapter log, RunTelemetry telemetry, Decisions.WorkflowDecider decider) : IDisposable
     {
-        private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
-
         public int Id { get; } = id;
+
+        /// <summary>The run's keys, and what the journal says of each call of its code.</summary>
+        public Decisions.WorkflowDecider Decider { get; } = decider;
 
         /// <summary>The run's span, waits and phase (Observability); ended with the run.</summary>
         public RunTelemetry Telemetry { get; } = telemetry;
@@ -799,17 +800,6 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         /// <summary>Steps whose decision waits now: for a timer, or for the end of a body still running from an earlier incarnation.</summary>
         public HashSet<string> DecidedLater { get; } = new(StringComparer.Ordinal);
         public WorkflowNondeterminismException? Violation { get; set; }
-
-        /// <summary>The sequence number the next reservation in <paramref name="scope"/> gets.</summary>
-        public int Peek(string scope) => _sequences.GetValueOrDefault(scope) + 1;
-
-        /// <summary>Reserves <paramref name="count"/> consecutive sequence numbers in <paramref name="scope"/>; returns the first.</summary>
-        public int Reserve(string scope, int count)
-        {
-            var first = _sequences.GetValueOrDefault(scope) + 1;
-            _sequences[scope] = first + count - 1;
-            return first;
-        }
 
         /// <summary>
         /// Cancels the run's token off the actor's thread: cancelling runs every callback registered on the token, which

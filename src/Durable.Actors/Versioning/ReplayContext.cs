@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Durable.Actors.Decisions;
 using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
 
@@ -12,7 +13,7 @@ namespace Durable.Actors.Versioning;
 internal sealed class ReplayRun(string workflowId, string workflowType, WorkflowJournal journal, IReadOnlyDictionary<string, WorkflowJournal> all, JsonSerializerOptions json)
 {
     private readonly object _gate = new();
-    private readonly Dictionary<string, int> _sequences = new(StringComparer.Ordinal);
+    private readonly WorkflowDecider _decider = new(workflowId, journal);
     private readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
     private readonly List<string> _notes = [];
     private readonly Dictionary<string, bool> _patches = new(StringComparer.Ordinal);
@@ -35,44 +36,36 @@ internal sealed class ReplayRun(string workflowId, string workflowType, Workflow
     /// <summary>Per patch the code asked for: whether this workflow took the old path there (at any call).</summary>
     public IReadOnlyDictionary<string, bool> OldPathByPatch { get { lock (_gate) return new Dictionary<string, bool>(_patches, StringComparer.Ordinal); } }
 
-    public string Key(string scope, int sequence) => StepKeys.Of(workflowId, scope, sequence);
+    public string Key(string scope, int sequence) => _decider.Key(scope, sequence);
 
-    /// <summary>Takes <paramref name="count"/> keys of <paramref name="scope"/>; returns the first one's sequence.</summary>
+    /// <summary>Takes <paramref name="count"/> keys of <paramref name="scope"/> as the workflow actor does; returns the first one's sequence.</summary>
     public int Reserve(string scope, int count)
     {
         lock (_gate)
-        {
-            while (journal.TryGetStep(Key(scope, Peek(scope)), out var step) && PatchMarkers.IsMarker(step.StepId))
-                Take(scope, 1);
-            return Take(scope, count);
-        }
+            return _decider.Reserve(scope, count);
     }
+
+    /// <summary>The decider's rules for a step, a wait and a block (they read the journal only).</summary>
+    public WorkflowDecider Decider => _decider;
 
     /// <summary>The decision of <see cref="IWorkflowContext.PatchedAsync"/>, as the workflow actor makes it: true, false, or null where the record ends.</summary>
     public (bool? Patched, string Key) DecidePatch(string scope, string patchId)
     {
-        var marker = PatchMarkers.StepId(patchId);
         lock (_gate)
         {
-            while (true)
+            var decision = _decider.DecidePatch(scope, patchId);
+            switch (decision.Outcome)
             {
-                var key = Key(scope, Peek(scope));
-                if (journal.TryGetStep(key, out var step) && PatchMarkers.IsMarker(step.StepId))
-                {
-                    Take(scope, 1);
-                    if (step.StepId != marker)
-                        continue;
+                case PatchOutcome.Recorded:
                     _patches[patchId] = _patches.GetValueOrDefault(patchId);
                     Replayed++;
-                    return (true, key);
-                }
-                if (step is not null || journal.TryGetWait(key, out _) || journal.IsBranchKey(key))
-                {
+                    return (true, decision.Key);
+                case PatchOutcome.OldPath:
                     _patches[patchId] = true;
-                    return (false, key);
-                }
-                _patches[patchId] = _patches.GetValueOrDefault(patchId);
-                return (null, key);
+                    return (false, decision.Key);
+                default:
+                    _patches[patchId] = _patches.GetValueOrDefault(patchId);
+                    return (null, decision.Key);
             }
         }
     }
@@ -127,14 +120,6 @@ internal sealed class ReplayRun(string workflowId, string workflowType, Workflow
         }
     }
 
-    private int Peek(string scope) => _sequences.GetValueOrDefault(scope) + 1;
-
-    private int Take(string scope, int count)
-    {
-        var first = Peek(scope);
-        _sequences[scope] = first + count - 1;
-        return first;
-    }
 }
 
 /// <summary>
@@ -180,15 +165,13 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         var journal = run.Journal;
         var key = run.Key(scope, run.Reserve(scope, 1));
         var requested = $"step '{stepId}'";
-        if (journal.TryGetWait(key, out var wait))
-            return Diverge<T>(key, wait.Kind, requested);
-        if (!journal.TryGetStep(key, out var step))
-            return journal.IsBranchKey(key) ? Diverge<T>(key, "a parallel branch", requested) : End<T>(key, $"{requested} would run");
-        if (step.StepId != stepId)
-            return Diverge<T>(key, $"step '{step.StepId}'", requested);
-        switch (step.Status)
+        switch (run.Decider.DecideStep(key, stepId))
         {
-            case StepStatus.Completed:
+            case StepCall.Conflict conflict:
+                return Diverge<T>(key, conflict.Recorded.Describe(), requested);
+            case StepCall.Run { Failed: null }:
+                return End<T>(key, $"{requested} would run");
+            case StepCall.Replay { Step: var step }:
                 T result;
                 try
                 {
@@ -201,11 +184,11 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
                 }
                 run.Matched(key);
                 return Task.FromResult(result);
-            case StepStatus.Failed when journal.CancelRequested && scope.Length > 0:
+            case StepCall.Run when journal.CancelRequested && scope.Length > 0:
                 // A branch of a cancelled workflow starts no step: the engine fails it again, as here.
                 run.Matched(key);
                 return Task.FromException<T>(new OperationCanceledException($"Workflow '{run.WorkflowId}' was cancelled before step '{stepId}' ({key}) started."));
-            case StepStatus.Failed:
+            case StepCall.Run:
                 run.Matched(key);
                 return End<T>(key, $"{requested} failed last time and runs again");
             default:
@@ -252,22 +235,20 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         var requested = signalName is null ? "a timer" : ChildSignals.ChildOf(signalName) is { } child
             ? $"a wait for child workflow '{child}'"
             : $"a wait for signal '{signalName}'";
-        if (journal.TryGetWait(key, out var wait))
+        switch (run.Decider.DecideWait(key, signalName))
         {
-            if (wait.SignalName != signalName)
-                return Diverge<T>(key, wait.Kind, requested);
-            run.Matched(key);
-            if (wait.EndedAt is not null)
-                return ended(key, wait);
-            return journal.CancelRequested
-                ? Task.FromCanceled<T>(new CancellationToken(true))
-                : End<T>(key, $"the workflow waits ({wait.Describe()})");
+            case WaitCall.Replay { Wait: var wait }:
+                run.Matched(key);
+                if (wait.EndedAt is not null)
+                    return ended(key, wait);
+                return journal.CancelRequested
+                    ? Task.FromCanceled<T>(new CancellationToken(true))
+                    : End<T>(key, $"the workflow waits ({wait.Describe()})");
+            case WaitCall.Conflict conflict:
+                return Diverge<T>(key, conflict.Recorded.Describe(), requested);
+            default:
+                return journal.CancelRequested ? Task.FromCanceled<T>(new CancellationToken(true)) : End<T>(key, $"{requested} would begin");
         }
-        if (journal.TryGetStep(key, out var step))
-            return Diverge<T>(key, $"step '{step.StepId}'", requested);
-        if (journal.IsBranchKey(key))
-            return Diverge<T>(key, "a parallel branch", requested);
-        return journal.CancelRequested ? Task.FromCanceled<T>(new CancellationToken(true)) : End<T>(key, $"{requested} would begin");
     }
 
     public async Task<TResult> RunChildAsync<TInput, TResult>(string workflowType, TInput input, string? childId = null, bool cancelWithParent = true)
@@ -315,28 +296,18 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         var count = branches.Count;
         if (count == 0)
             return [];
-        var journal = run.Journal;
         var first = run.Reserve(scope, count);
         var keys = Enumerable.Range(first, count).Select(n => run.Key(scope, n)).ToList();
         var block = $"a parallel block of {count} branches";
-        if (journal.TryGetBlock(keys[0], out var recorded))
+        switch (run.Decider.DecideBlock(keys))
         {
-            if (recorded != count)
-                return await Diverge<IReadOnlyList<T>>(keys[0], $"a parallel block of {recorded} branches", block).ConfigureAwait(false);
-            run.Matched(keys[0]);
-        }
-        else
-        {
-            foreach (var key in keys)
-            {
-                if (journal.TryGetStep(key, out var step))
-                    return await Diverge<IReadOnlyList<T>>(key, $"step '{step.StepId}'", block).ConfigureAwait(false);
-                if (journal.TryGetWait(key, out var wait))
-                    return await Diverge<IReadOnlyList<T>>(key, wait.Kind, block).ConfigureAwait(false);
-                if (journal.IsBranchKey(key))
-                    return await Diverge<IReadOnlyList<T>>(key, "a branch of another parallel block", block).ConfigureAwait(false);
-            }
-            return await End<IReadOnlyList<T>>(keys[0], $"{block} would begin").ConfigureAwait(false);
+            case BlockCall.Replay:
+                run.Matched(keys[0]);
+                break;
+            case BlockCall.Conflict conflict:
+                return await Diverge<IReadOnlyList<T>>(conflict.Recorded.Key, conflict.Recorded.Describe(), block).ConfigureAwait(false);
+            default:
+                return await End<IReadOnlyList<T>>(keys[0], $"{block} would begin").ConfigureAwait(false);
         }
 
         var contexts = keys.Select(k => new ReplayContext(run, k[(run.WorkflowId.Length + 1)..] + ".")).ToList();

@@ -39,6 +39,39 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
     }
 
     [Fact]
+    public async Task Resume_CodeAsksForAParallelBlockWhereATimerIsRecorded_FailsAndRunsNoBranch()
+    {
+        var counter = new StepCounter();
+        var version = 1;
+        var registry = new WorkflowRegistry().Add<string, string>("evolving-wait", async (ctx, _) =>
+        {
+            await ctx.StepAsync("first", () => counter.Ran("first"));
+            if (version == 1)
+                await ctx.SleepAsync(TimeSpan.FromMilliseconds(10));
+            else
+                await ctx.ParallelAsync<int>(
+                [
+                    branch => branch.StepAsync("left", () => { counter.Ran("left"); return 1; }),
+                    branch => branch.StepAsync("right", () => { counter.Ran("right"); return 2; }),
+                ]);
+            return version == 1 ? throw new InvalidOperationException("failed after sleeping") : "done";
+        });
+        var coordinator = StartEngine(registry);
+        coordinator.Tell(new StartWorkflow("wait-1", "evolving-wait"), TestActor);
+        await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+
+        version = 2;
+        coordinator.Tell(new ResumeWorkflow("wait-1"), TestActor);
+
+        var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
+        Assert.Contains("not deterministic", failed.Error);
+        Assert.Contains("'wait-1:2'", failed.Error);
+        Assert.Contains("a timer", failed.Error);
+        Assert.Equal(0, counter["left"]);
+        Assert.Equal(0, counter["right"]);
+    }
+
+    [Fact]
     public async Task Resume_WorkflowSwallowsTheNondeterminismError_StillFails()
     {
         var version = 1;
