@@ -53,6 +53,9 @@ internal static class Bench
             report.Add("W1 per step mean (µs)", w1.Result("meanUs"));
             report.Add("W1 per step p50 (µs)", w1.Result("p50Us"));
             report.Add("W1 per step p99 (µs)", w1.Result("p99Us"));
+            report.Add("W1 allocated per executed step (KB)", w1.Result("allocatedKBPerStep"));
+            report.Add("W1 resume that replays every step, same host (ms)", w1.Result("replayMs"));
+            report.Add("W1 allocated per replayed step (KB)", w1.Result("allocatedKBPerReplayedStep"));
             report.Add("W1 peak RSS (MiB)", w1.PeakRss);
         }
         if (sizes.Runs("w2"))

@@ -37,6 +37,7 @@ internal static class Child
         var stepMicroseconds = new List<double>();
         var warmupMicroseconds = new List<double>();
         using var sideEffects = effects is null ? null : new SideEffectFile(effects, killAt, () => Console.WriteLine("KILL-ME"));
+        var replayable = new ReplayableWorkflow.Switch();
         var registry = new WorkflowRegistry()
             .Add("warmup", () => new SequentialWorkflow(warmupMicroseconds))
             .Add("sequential", () => new SequentialWorkflow(stepMicroseconds))
@@ -46,7 +47,8 @@ internal static class Child
             .Add("sleeper", () => new SleeperWorkflow())
             .Add("storm", () => new StormWorkflow())
             .Add("failover", () => new FailoverWorkflow())
-            .Add("large-result", () => new LargeResultWorkflow());
+            .Add("large-result", () => new LargeResultWorkflow())
+            .Add("replayable", () => new ReplayableWorkflow(replayable));
         var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
         if (workload == "cluster-node")
@@ -71,9 +73,16 @@ internal static class Child
         {
             case "w1":
                 await Run(coordinator, new StartWorkflow("warmup", "warmup", steps.ToString(CultureInfo.InvariantCulture)));
+                var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
                 await Run(coordinator, new StartWorkflow("w1", "sequential", steps.ToString(CultureInfo.InvariantCulture)));
+                var allocatedPerStep = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)steps;
                 var sorted = stepMicroseconds.Order().ToArray();
-                result = new { meanUs = sorted.Average(), p50Us = Percentile(sorted, 0.50), p99Us = Percentile(sorted, 0.99) };
+                var replay = await ReplayAsync(coordinator, replayable, steps);
+                result = new
+                {
+                    meanUs = sorted.Average(), p50Us = Percentile(sorted, 0.50), p99Us = Percentile(sorted, 0.99),
+                    allocatedKBPerStep = allocatedPerStep / 1024, replayMs = replay.Milliseconds, allocatedKBPerReplayedStep = replay.AllocatedPerStep / 1024,
+                };
                 break;
             case "w2":
                 await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"warmup-{i}", "steps", steps.ToString(CultureInfo.InvariantCulture))));
@@ -173,6 +182,25 @@ internal static class Child
             busyHeapAtBaselineMiB = busyAtBaseline.HeapMiB,
             busyHeapAtEndMiB = busyAtEnd.HeapMiB,
         };
+    }
+
+    /// <summary>
+    /// W1's replay: a workflow of <paramref name="steps"/> steps that fails after them, then a resume in the same host,
+    /// which replays every step (the actor stays in memory: no recovery read) and completes; its time and what the
+    /// process allocated per replayed step meanwhile.
+    /// </summary>
+    private static async Task<(double Milliseconds, double AllocatedPerStep)> ReplayAsync(IActorRef coordinator, ReplayableWorkflow.Switch replayable, int steps)
+    {
+        replayable.FailAtEnd = true;
+        var failed = await coordinator.Ask<object>(new StartWorkflow("w1-replay", "replayable", steps.ToString(CultureInfo.InvariantCulture)), Timeout);
+        if (failed is not WorkflowFailed)
+            throw new InvalidOperationException($"w1-replay: expected its first run to fail, got {failed}");
+        replayable.FailAtEnd = false;
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var started = Stopwatch.GetTimestamp();
+        await Run(coordinator, new ResumeWorkflow("w1-replay"));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        return (elapsed.TotalMilliseconds, (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)steps);
     }
 
     /// <summary>

@@ -212,3 +212,29 @@ public sealed class LargeResultWorkflow : IWorkflow<int, int>
         return result.Length;
     }
 }
+
+/// <summary>W1's replay: sequential steps, then a failure while <see cref="Switch.FailAtEnd"/> is set, so that a resume replays them all.</summary>
+public sealed class ReplayableWorkflow(ReplayableWorkflow.Switch control) : IWorkflow<int, int>
+{
+    public sealed class Switch
+    {
+        private volatile bool _failAtEnd;
+
+        public bool FailAtEnd
+        {
+            get => _failAtEnd;
+            set => _failAtEnd = value;
+        }
+    }
+
+    public async Task<int> RunAsync(IWorkflowContext context, int steps)
+    {
+        var sum = 0;
+        for (var i = 0; i < steps; i++)
+        {
+            var n = i;
+            sum += (await context.StepAsync("step", () => new Payload(n, "payload-" + n))).I;
+        }
+        return control.FailAtEnd ? throw new InvalidOperationException("fails once, so that a resume replays every step") : sum;
+    }
+}

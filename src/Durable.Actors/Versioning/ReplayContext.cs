@@ -8,7 +8,7 @@ namespace Durable.Actors.Versioning;
 
 /// <summary>
 /// What the replay of one workflow against the current code found, shared by its top-level context and its branches.
-/// Keys are taken as the workflow actor takes them (patch markers the code does not ask for are stepped over).
+/// Keys and decisions come from the decider the workflow actor uses (<see cref="WorkflowDecider"/>).
 /// </summary>
 internal sealed class ReplayRun(string workflowId, string workflowType, WorkflowJournal journal, IReadOnlyDictionary<string, WorkflowJournal> all, JsonSerializerOptions json)
 {
@@ -119,7 +119,6 @@ internal sealed class ReplayRun(string workflowId, string workflowType, Workflow
             return unasked.Count == 0 ? null : unasked[0];
         }
     }
-
 }
 
 /// <summary>

@@ -40,7 +40,7 @@ public sealed class BenchmarkSpec
         var figures = JsonDocument.Parse(await File.ReadAllTextAsync(folder.File("bench.json"))).RootElement.GetProperty("figures");
         string[] expected =
         [
-            "F0 commit latency mean (µs)", "F0 rows/s, 100 rows per transaction", "W1 per step mean (µs)", "W1 per step p99 (µs)",
+            "F0 commit latency mean (µs)", "F0 rows/s, 100 rows per transaction", "W1 per step mean (µs)", "W1 per step p99 (µs)", "W1 allocated per executed step (KB)", "W1 allocated per replayed step (KB)",
             "W2 steps/s", "W3 workflows/s", "W4 spawn to all complete (s)", "W4 steps missing in started workflows", "W4 workflows completed", "W1 peak RSS (MiB)", "W4 peak RSS (MiB)",
             "W5 managed heap growth (MiB)", "W5 RSS growth (%)", "W6 newest 50 (ms)", "W6 50 filtered by status (ms)",
             "W6 status of one workflow with its steps (ms)", "W6 status of a 20-step workflow (ms)", "W6 CLI list minus start-up (ms)",
