@@ -5,9 +5,10 @@ namespace Durable.Actors.Decisions;
 /// <summary>
 /// The journal's rules for what a run of a workflow's code asks, in one place and free of Akka: which key a call gets
 /// (in call order per scope, stepping over the markers of patches the code no longer asks for), and whether the record
-/// at that key lets the call replay, asks it to run, or says the code is not the code that wrote it. The workflow
-/// actor acts on these decisions (it writes and replies); the offline replay check reports them. One decider per run:
-/// it keeps the run's sequence numbers, and reads the journal as it stands when asked.
+/// at that key lets the call replay, asks it to run, or says the code is not the code that wrote it, and what a
+/// decision to run or begin records (the events to persist). The workflow actor persists those and replies; the
+/// offline replay check reports the decisions and persists nothing. One decider per run: it keeps the run's sequence
+/// numbers, and reads the journal as it stands when asked (the actor applies each event once it is durable).
 /// </summary>
 internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal)
 {
@@ -33,7 +34,7 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
     /// old code's record there (the old path: the key stays for what the old path asks next); or nothing recorded (the
     /// new path, whose marker is to be written at the key, which is taken).
     /// </summary>
-    public PatchDecision DecidePatch(string scope, string patchId)
+    public PatchDecision DecidePatch(string scope, string patchId, DateTimeOffset now)
     {
         var marker = PatchMarkers.StepId(patchId);
         while (true)
@@ -44,48 +45,74 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
             {
                 Take(scope, 1);
                 if (step.StepId == marker)
-                    return new PatchDecision(PatchOutcome.Recorded, key);
+                    return new PatchDecision(PatchOutcome.Recorded, key, []);
                 // The marker of a patch whose call the code no longer makes.
                 continue;
             }
             if (step is not null || journal.TryGetWait(key, out _) || journal.IsBranchKey(key))
-                return new PatchDecision(PatchOutcome.OldPath, key);
+                return new PatchDecision(PatchOutcome.OldPath, key, []);
             Take(scope, 1);
-            return new PatchDecision(PatchOutcome.New, key);
+            return new PatchDecision(PatchOutcome.New, key,
+                [new StepStarted(key, marker, 1, now), new StepCompleted(key, "true", now, TypeNames.For<bool>())]);
         }
     }
 
-    /// <summary>A step <paramref name="stepId"/> asked at <paramref name="key"/>.</summary>
-    public StepCall DecideStep(string key, string stepId)
+    /// <summary>
+    /// A step <paramref name="stepId"/> asked at <paramref name="key"/>; a step to run is recorded as started at
+    /// <paramref name="now"/> by <paramref name="node"/> (a cluster node, or null).
+    /// </summary>
+    public StepCall DecideStep(string key, string stepId, DateTimeOffset now, string? node)
     {
         if (journal.TryGetWait(key, out var wait))
             return new StepCall.Conflict(new Recorded(key, null, wait.Kind));
         if (!journal.TryGetStep(key, out var step))
-            return journal.IsBranchKey(key) ? new StepCall.Conflict(new Recorded(key, null, "a parallel branch")) : StepCall.Run.FirstAttempt;
+            return journal.IsBranchKey(key)
+                ? new StepCall.Conflict(new Recorded(key, null, "a parallel branch"))
+                : new StepCall.Run(null, new StepStarted(key, stepId, 1, now, node));
         if (step.StepId != stepId)
             return new StepCall.Conflict(new Recorded(key, step.StepId, null));
         return step.Status switch
         {
             StepStatus.Completed => new StepCall.Replay(step),
-            StepStatus.Failed => new StepCall.Run(step.Attempts + 1, step),
+            StepStatus.Failed => new StepCall.Run(step, new StepStarted(key, stepId, step.Attempts + 1, now, node)),
             _ => new StepCall.InProgress(step),
         };
     }
 
-    /// <summary>A timer (<paramref name="signalName"/> null) or a wait for a signal asked at <paramref name="key"/>.</summary>
-    public WaitCall DecideWait(string key, string? signalName)
+    /// <summary>A timer asked at <paramref name="key"/>; a new one is recorded at <paramref name="now"/>, due at <paramref name="wakeAt"/>.</summary>
+    public WaitCall DecideTimer(string key, DateTimeOffset wakeAt, DateTimeOffset now) =>
+        DecideWait(key, null, () => new TimerStarted(key, wakeAt, now));
+
+    /// <summary>
+    /// A wait for the signal <paramref name="signalName"/> asked at <paramref name="key"/>; a new one is recorded at
+    /// <paramref name="now"/>, timing out <paramref name="timeout"/> later (never, when null).
+    /// </summary>
+    public WaitCall DecideSignalWait(string key, string signalName, TimeSpan? timeout, DateTimeOffset now) =>
+        DecideWait(key, signalName, () => new SignalWaitStarted(key, signalName, now + timeout, now));
+
+    /// <summary>
+    /// A recorded wait replays as it ended, even after a cancellation (the replay follows the record); one that has not
+    /// ended, or a new one, is cancelled once the workflow's cancellation is recorded, and otherwise goes on or begins.
+    /// </summary>
+    private WaitCall DecideWait(string key, string? signalName, Func<IJournalEvent> begin)
     {
         if (journal.TryGetWait(key, out var wait))
-            return wait.SignalName == signalName ? new WaitCall.Replay(wait) : new WaitCall.Conflict(new Recorded(key, null, wait.Kind));
+        {
+            if (wait.SignalName != signalName)
+                return new WaitCall.Conflict(new Recorded(key, null, wait.Kind));
+            if (wait.EndedAt is not null)
+                return new WaitCall.Ended(wait);
+            return journal.CancelRequested ? WaitCall.Cancelled.Instance : new WaitCall.Resume(wait);
+        }
         if (journal.TryGetStep(key, out var step))
             return new WaitCall.Conflict(new Recorded(key, step.StepId, null));
         if (journal.IsBranchKey(key))
             return new WaitCall.Conflict(new Recorded(key, null, "a parallel branch"));
-        return WaitCall.Begin.Instance;
+        return journal.CancelRequested ? WaitCall.Cancelled.Instance : new WaitCall.Begin(begin());
     }
 
-    /// <summary>A parallel block whose branches got <paramref name="keys"/>.</summary>
-    public BlockCall DecideBlock(IReadOnlyList<string> keys)
+    /// <summary>A parallel block whose branches got <paramref name="keys"/>; a new one reserves them at <paramref name="now"/>.</summary>
+    public BlockCall DecideBlock(IReadOnlyList<string> keys, DateTimeOffset now)
     {
         if (journal.TryGetBlock(keys[0], out var recorded))
             return recorded == keys.Count
@@ -100,7 +127,7 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
             if (journal.IsBranchKey(key))
                 return new BlockCall.Conflict(new Recorded(key, null, "a branch of another parallel block"));
         }
-        return BlockCall.Begin.Instance;
+        return new BlockCall.Begin(new BranchesReserved(keys[0], keys.Count, now));
     }
 
     private int Peek(string scope) => _sequences.GetValueOrDefault(scope) + 1;
@@ -135,7 +162,8 @@ internal enum PatchOutcome
     New,
 }
 
-internal sealed record PatchDecision(PatchOutcome Outcome, string Key);
+/// <summary>A patch's decision, and what it records (the marker, for <see cref="PatchOutcome.New"/>).</summary>
+internal sealed record PatchDecision(PatchOutcome Outcome, string Key, IReadOnlyList<IJournalEvent> Events);
 
 internal abstract record StepCall
 {
@@ -144,11 +172,13 @@ internal abstract record StepCall
     /// <summary>Completed: the recorded result is returned.</summary>
     public sealed record Replay(WorkflowJournal.StepEntry Step) : StepCall;
 
-    /// <summary>Not recorded (attempt 1), or failed last time (<paramref name="Failed"/>): the body runs as this attempt.</summary>
-    public sealed record Run(int Attempt, WorkflowJournal.StepEntry? Failed) : StepCall
+    /// <summary>
+    /// Not recorded, or failed last time (<paramref name="Failed"/>): the body runs as the attempt <paramref name="Started"/>
+    /// records.
+    /// </summary>
+    public sealed record Run(WorkflowJournal.StepEntry? Failed, StepStarted Started) : StepCall
     {
-        /// <summary>A step not recorded yet: every executed step of a new run, so made once.</summary>
-        public static Run FirstAttempt { get; } = new(1, null);
+        public int Attempt => Started.Attempt;
     }
 
     /// <summary>IN_PROGRESS: a zombie of a run that died, or a run elsewhere still going (the actor's zombie rule decides).</summary>
@@ -162,14 +192,20 @@ internal abstract record WaitCall
 {
     private WaitCall() { }
 
-    /// <summary>This wait is recorded: it goes on (or has ended) as recorded.</summary>
-    public sealed record Replay(WorkflowJournal.WaitEntry Wait) : WaitCall;
+    /// <summary>This wait is recorded as ended (fired, signalled or timed out): it replays so.</summary>
+    public sealed record Ended(WorkflowJournal.WaitEntry Wait) : WaitCall;
 
-    /// <summary>Nothing is recorded: the wait begins.</summary>
-    public sealed record Begin : WaitCall
+    /// <summary>This wait is recorded and has not ended: it goes on, until its recorded due time if it has one.</summary>
+    public sealed record Resume(WorkflowJournal.WaitEntry Wait) : WaitCall;
+
+    /// <summary>The workflow's cancellation is recorded: a wait that has not ended, or a new one, is cancelled.</summary>
+    public sealed record Cancelled : WaitCall
     {
-        public static Begin Instance { get; } = new();
+        public static Cancelled Instance { get; } = new();
     }
+
+    /// <summary>Nothing is recorded: the wait begins, recorded by <paramref name="Started"/>.</summary>
+    public sealed record Begin(IJournalEvent Started) : WaitCall;
 
     public sealed record Conflict(Recorded Recorded) : WaitCall;
 }
@@ -184,11 +220,8 @@ internal abstract record BlockCall
         public static Replay Instance { get; } = new();
     }
 
-    /// <summary>Nothing is recorded at its keys: its keys are to be reserved as branches.</summary>
-    public sealed record Begin : BlockCall
-    {
-        public static Begin Instance { get; } = new();
-    }
+    /// <summary>Nothing is recorded at its keys: <paramref name="Reserved"/> reserves them as branches.</summary>
+    public sealed record Begin(BranchesReserved Reserved) : BlockCall;
 
     public sealed record Conflict(Recorded Recorded) : BlockCall;
 }

@@ -21,16 +21,18 @@ internal sealed partial class WorkflowActor
         var block = $"a parallel block of {count} branches";
         void Fail(Exception e) => Write([], () => begin.Reply.TrySetException(e));
 
-        switch (_run!.Decider.DecideBlock(keys))
+        switch (_run!.Decider.DecideBlock(keys, Now))
         {
             case BlockCall.Replay:
                 Write([], () => StartBranches(begin, keys));
-                return;
+                break;
             case BlockCall.Conflict conflict:
                 Violate(conflict.Recorded.Key, conflict.Recorded.Name, block, Fail);
-                return;
+                break;
+            case BlockCall.Begin { Reserved: var reserved }:
+                Write([reserved], () => StartBranches(begin, keys));
+                break;
         }
-        Write([new BranchesReserved(keys[0], count, Now)], () => StartBranches(begin, keys));
     }
 
     private void StartBranches(BeginParallel begin, List<string> keys)

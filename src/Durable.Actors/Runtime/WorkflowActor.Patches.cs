@@ -1,5 +1,4 @@
 using Durable.Actors.Decisions;
-using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
 
@@ -15,7 +14,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var decision = _run!.Decider.DecidePatch(begin.Scope, begin.PatchId);
+        var decision = _run!.Decider.DecidePatch(begin.Scope, begin.PatchId, Now);
         switch (decision.Outcome)
         {
             case PatchOutcome.Recorded:
@@ -26,9 +25,8 @@ internal sealed partial class WorkflowActor
                 Write([], () => begin.Reply.TrySetResult(false));
                 break;
             default:
-                var marker = PatchMarkers.StepId(begin.PatchId);
-                Write([new StepStarted(decision.Key, marker, 1, Now), new StepCompleted(decision.Key, "true", Now, TypeNames.For<bool>())],
-                    () => begin.Reply.TrySetResult(true));
+                // The new path: its marker, a completed step at the call's key.
+                Write(decision.Events, () => begin.Reply.TrySetResult(true));
                 break;
         }
     }

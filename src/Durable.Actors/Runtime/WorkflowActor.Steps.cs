@@ -27,7 +27,7 @@ internal sealed partial class WorkflowActor
     /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>
     private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
     {
-        switch (_run!.Decider.DecideStep(key, stepId))
+        switch (_run!.Decider.DecideStep(key, stepId, Now, _runtime.Membership?.SelfNode))
         {
             case StepCall.Conflict conflict:
                 Write([], () => Violate(key, conflict.Recorded.Name, stepId, e => reply.TrySetException(e)));
@@ -35,8 +35,9 @@ internal sealed partial class WorkflowActor
             case StepCall.Replay replay:
                 Write([], () => reply.TrySetResult(new ReplayStep(key, replay.Step.ResultJson!, replay.Step.ResultType)));
                 break;
-            case StepCall.Run run:
-                WriteStepStarted(key, stepId, run.Attempt, reply);
+            case StepCall.Run { Started: var started }:
+                ReachedFrontier();
+                Write([started], () => reply.TrySetResult(new ExecuteStep(key, started.Attempt)));
                 break;
             case StepCall.InProgress { Step: var step }:
                 // The body of this very attempt returned (in a run that died since) and its completion is not durable
@@ -178,12 +179,6 @@ internal sealed partial class WorkflowActor
 
     /// <summary>The body of a step that an earlier incarnation's run started has ended: decide on the step again.</summary>
     private sealed record StepBodyEnded(DecideStepAgain Again);
-
-    private void WriteStepStarted(string key, string stepId, int attempt, TaskCompletionSource<StepDecision> reply)
-    {
-        ReachedFrontier();
-        Write([new StepStarted(key, stepId, attempt, Now, _runtime.Membership?.SelfNode)], () => reply.TrySetResult(new ExecuteStep(key, attempt)));
-    }
 
     private bool IsCurrent(int runId, TaskCompletionSource reply) => IsCurrent(runId, (Action<Exception>)(e => reply.TrySetException(e)));
 

@@ -20,26 +20,25 @@ internal sealed partial class WorkflowActor
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
         var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
-        if (!MayWaitAt(key, signalName: null, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
-            return;
-        // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
-        if (recorded is { EndedAt: not null })
-        {
-            Write([], () => begin.Reply.TrySetResult());
-            return;
-        }
-        if (_journal.CancelRequested)
-        {
-            Write([], () => begin.Reply.TrySetCanceled());
-            return;
-        }
         var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null) { Parent = begin.Parent };
-        if (recorded is not null)
-            Write([], () => Await(wait, recorded.DueAt!.Value));
-        else
+        switch (_run!.Decider.DecideTimer(key, begin.WakeAt ?? Now + begin.Delay!.Value, Now))
         {
-            var wakeAt = begin.WakeAt ?? Now + begin.Delay!.Value;
-            Write([new TimerStarted(key, wakeAt, Now)], () => Await(wait, wakeAt));
+            // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
+            case WaitCall.Ended:
+                Write([], () => begin.Reply.TrySetResult());
+                break;
+            case WaitCall.Cancelled:
+                Write([], () => begin.Reply.TrySetCanceled());
+                break;
+            case WaitCall.Resume { Wait: var recorded }:
+                Write([], () => Await(wait, recorded.DueAt!.Value));
+                break;
+            case WaitCall.Begin { Started: TimerStarted started }:
+                Write([started], () => Await(wait, started.WakeAt));
+                break;
+            case WaitCall.Conflict conflict:
+                Violate(key, conflict.Recorded.Name, "a timer", e => Write([], () => begin.Reply.TrySetException(e)));
+                break;
         }
     }
 
@@ -48,42 +47,24 @@ internal sealed partial class WorkflowActor
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
         var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
-        if (!MayWaitAt(key, begin.Name, e => Write([], () => begin.Reply.TrySetException(e)), out var recorded))
-            return;
-        if (recorded is { EndedAt: not null })
-        {
-            Write([], () => begin.Reply.TrySetResult(new SignalOutcome(key, recorded.PayloadJson, recorded.TimedOut)));
-            return;
-        }
-        if (_journal.CancelRequested)
-        {
-            Write([], () => begin.Reply.TrySetCanceled());
-            return;
-        }
         var wait = new PendingWait(key, begin.Scope, begin.Name, null, begin.Reply) { Parent = begin.Parent };
-        if (recorded is not null)
-            Write([], () => AwaitSignal(wait, recorded.DueAt));
-        else
+        switch (_run!.Decider.DecideSignalWait(key, begin.Name, begin.Timeout, Now))
         {
-            var timeoutAt = begin.Timeout is { } timeout ? Now + timeout : (DateTimeOffset?)null;
-            Write([new SignalWaitStarted(key, begin.Name, timeoutAt, Now)], () => AwaitSignal(wait, timeoutAt));
-        }
-    }
-
-    /// <summary>Whether the code may wait at <paramref name="key"/>: nothing else is recorded there. Fails the wait as nondeterministic otherwise.</summary>
-    private bool MayWaitAt(string key, string? signalName, Action<Exception> fail, out WorkflowJournal.WaitEntry? recorded)
-    {
-        recorded = null;
-        switch (_run!.Decider.DecideWait(key, signalName))
-        {
-            case WaitCall.Replay replay:
-                recorded = replay.Wait;
-                return true;
+            case WaitCall.Ended { Wait: var recorded }:
+                Write([], () => begin.Reply.TrySetResult(new SignalOutcome(key, recorded.PayloadJson, recorded.TimedOut)));
+                break;
+            case WaitCall.Cancelled:
+                Write([], () => begin.Reply.TrySetCanceled());
+                break;
+            case WaitCall.Resume { Wait: var recorded }:
+                Write([], () => AwaitSignal(wait, recorded.DueAt));
+                break;
+            case WaitCall.Begin { Started: SignalWaitStarted started }:
+                Write([started], () => AwaitSignal(wait, started.TimeoutAt));
+                break;
             case WaitCall.Conflict conflict:
-                Violate(key, conflict.Recorded.Name, signalName is null ? "a timer" : $"a wait for signal '{signalName}'", fail);
-                return false;
-            default:
-                return true;
+                Violate(key, conflict.Recorded.Name, $"a wait for signal '{begin.Name}'", e => Write([], () => begin.Reply.TrySetException(e)));
+                break;
         }
     }
 

@@ -53,7 +53,8 @@ internal sealed class ReplayRun(string workflowId, string workflowType, Workflow
     {
         lock (_gate)
         {
-            var decision = _decider.DecidePatch(scope, patchId);
+            // Nothing is written here: the time only goes into the events the decision would record.
+            var decision = _decider.DecidePatch(scope, patchId, DateTimeOffset.UnixEpoch);
             switch (decision.Outcome)
             {
                 case PatchOutcome.Recorded:
@@ -164,7 +165,7 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         var journal = run.Journal;
         var key = run.Key(scope, run.Reserve(scope, 1));
         var requested = $"step '{stepId}'";
-        switch (run.Decider.DecideStep(key, stepId))
+        switch (run.Decider.DecideStep(key, stepId, DateTimeOffset.UnixEpoch, node: null))
         {
             case StepCall.Conflict conflict:
                 return Diverge<T>(key, conflict.Recorded.Describe(), requested);
@@ -203,14 +204,14 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         return patched is { } decided ? Task.FromResult(decided) : End<bool>(key, $"patch '{patchId}' would be recorded (the new path)");
     }
 
-    public Task SleepAsync(TimeSpan duration) => WaitAsync<object?>(null, (_, _) => Task.FromResult<object?>(null));
+    public Task SleepAsync(TimeSpan duration) => WaitAsync<object?>(null, null, (_, _) => Task.FromResult<object?>(null));
 
     public Task SleepUntilAsync(DateTimeOffset until) => SleepAsync(TimeSpan.Zero);
 
     public Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
-        return WaitAsync(signalName, (key, wait) =>
+        return WaitAsync(signalName, timeout, (key, wait) =>
         {
             if (wait.TimedOut)
                 return Task.FromResult(new SignalResult<T>(false, default));
@@ -227,26 +228,33 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
     }
 
     /// <summary>A timer (<paramref name="signalName"/> null) or a signal wait, decided as the workflow actor decides it.</summary>
-    private Task<T> WaitAsync<T>(string? signalName, Func<string, WorkflowJournal.WaitEntry, Task<T>> ended)
+    private Task<T> WaitAsync<T>(string? signalName, TimeSpan? timeout, Func<string, WorkflowJournal.WaitEntry, Task<T>> ended)
     {
         var journal = run.Journal;
         var key = run.Key(scope, run.Reserve(scope, 1));
         var requested = signalName is null ? "a timer" : ChildSignals.ChildOf(signalName) is { } child
             ? $"a wait for child workflow '{child}'"
             : $"a wait for signal '{signalName}'";
-        switch (run.Decider.DecideWait(key, signalName))
+        // Nothing is written here: the times only go into the events the decision would record.
+        var decision = signalName is null
+            ? run.Decider.DecideTimer(key, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch)
+            : run.Decider.DecideSignalWait(key, signalName, timeout, DateTimeOffset.UnixEpoch);
+        switch (decision)
         {
-            case WaitCall.Replay { Wait: var wait }:
+            case WaitCall.Ended { Wait: var wait }:
                 run.Matched(key);
-                if (wait.EndedAt is not null)
-                    return ended(key, wait);
-                return journal.CancelRequested
-                    ? Task.FromCanceled<T>(new CancellationToken(true))
-                    : End<T>(key, $"the workflow waits ({wait.Describe()})");
+                return ended(key, wait);
+            case WaitCall.Resume { Wait: var wait }:
+                run.Matched(key);
+                return End<T>(key, $"the workflow waits ({wait.Describe()})");
+            case WaitCall.Cancelled:
+                if (journal.TryGetWait(key, out _))
+                    run.Matched(key);
+                return Task.FromCanceled<T>(new CancellationToken(true));
             case WaitCall.Conflict conflict:
                 return Diverge<T>(key, conflict.Recorded.Describe(), requested);
             default:
-                return journal.CancelRequested ? Task.FromCanceled<T>(new CancellationToken(true)) : End<T>(key, $"{requested} would begin");
+                return End<T>(key, $"{requested} would begin");
         }
     }
 
@@ -298,7 +306,7 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         var first = run.Reserve(scope, count);
         var keys = Enumerable.Range(first, count).Select(n => run.Key(scope, n)).ToList();
         var block = $"a parallel block of {count} branches";
-        switch (run.Decider.DecideBlock(keys))
+        switch (run.Decider.DecideBlock(keys, DateTimeOffset.UnixEpoch))
         {
             case BlockCall.Replay:
                 run.Matched(keys[0]);

@@ -50,10 +50,10 @@ public sealed class WorkflowDeciderSpec
         var decider = new WorkflowDecider(Id, Journal(recorded));
         var key = decider.Key("", decider.Reserve("", 1));
         Assert.Equal("wf:1", key);
-        var decision = decider.DecideStep(key, "charge") switch
+        var decision = decider.DecideStep(key, "charge", At, "node-1") switch
         {
-            StepCall.Run { Failed: null } run => $"run {run.Attempt}",
-            StepCall.Run run => $"run {run.Attempt} after failed",
+            StepCall.Run { Failed: null, Started: var started } => $"run {started.Attempt}" + Mismatch(started, key),
+            StepCall.Run { Started: var started } => $"run {started.Attempt} after failed" + Mismatch(started, key),
             StepCall.Replay replay => $"replay {replay.Step.ResultJson}",
             StepCall.InProgress progress => $"in progress {progress.Step.Attempts}",
             StepCall.Conflict conflict => $"conflict {conflict.Recorded.Describe()}",
@@ -62,11 +62,15 @@ public sealed class WorkflowDeciderSpec
         Assert.True(expected == decision, $"{because}: expected '{expected}', got '{decision}'");
     }
 
+    /// <summary>Empty when the step to run is recorded at its key, as step 'charge', by the node, at the time asked; else what differs.</summary>
+    private static string Mismatch(StepStarted started, string key) =>
+        started == new StepStarted(key, "charge", started.Attempt, At, "node-1") ? "" : $" recorded as {started}";
+
     [Fact]
     public void StepConflict_NamesTheRecordedStepIdForTheNondeterminismError()
     {
         var decider = new WorkflowDecider(Id, Journal(Completed("wf:1", "reserve")));
-        var conflict = Assert.IsType<StepCall.Conflict>(decider.DecideStep("wf:1", "charge"));
+        var conflict = Assert.IsType<StepCall.Conflict>(decider.DecideStep("wf:1", "charge", At, null));
         Assert.Equal(("wf:1", "reserve"), (conflict.Recorded.Key, conflict.Recorded.Name));
     }
 
@@ -88,7 +92,7 @@ public sealed class WorkflowDeciderSpec
         var decider = new WorkflowDecider(Id, Journal([.. Completed("wf:1", "a"), .. Marker("wf:2", "old-fix"), .. Marker("wf:3", "older-fix"), .. Completed("wf:4", "b")]));
         Assert.Equal(1, decider.Reserve("", 1));
         Assert.Equal(4, decider.Reserve("", 1));
-        Assert.IsType<StepCall.Replay>(decider.DecideStep("wf:4", "b"));
+        Assert.IsType<StepCall.Replay>(decider.DecideStep("wf:4", "b", At, null));
     }
 
     private static readonly Dictionary<string, (IJournalEvent[] Recorded, string Expected)> PatchTable = new()
@@ -109,18 +113,31 @@ public sealed class WorkflowDeciderSpec
     {
         var (recorded, expected) = PatchTable[because];
         var decider = new WorkflowDecider(Id, Journal(recorded));
-        var patch = decider.DecidePatch("", "fix");
+        var patch = decider.DecidePatch("", "fix", At);
         // The next call's key: markers are stepped over here too.
         var next = decider.Key("", decider.Reserve("", 1));
         var decision = $"{patch.Outcome} {patch.Key}, next {next}";
+        // Only the new path records something: its marker, a completed step at its key.
+        IJournalEvent[] marker = patch.Outcome == PatchOutcome.New
+            ? [new StepStarted(patch.Key, PatchMarkers.StepId("fix"), 1, At), new StepCompleted(patch.Key, "true", At, "System.Boolean")]
+            : [];
+        Assert.Equal(marker, patch.Events);
         Assert.True(expected == decision, $"{because}: expected '{expected}', got '{decision}'");
     }
 
+    private static readonly CancelRequested Cancel = new("no longer needed", At);
+
     private static readonly Dictionary<string, (IJournalEvent[] Recorded, string? Signal, string Expected)> WaitTable = new()
     {
-        ["nothing recorded: the timer begins"] = ([], null, "begin"),
-        ["the same timer: replayed"] = ([new TimerStarted("wf:1", At, At)], null, "replay"),
-        ["the same signal wait: replayed"] = ([new SignalWaitStarted("wf:1", "approve", null, At)], "approve", "replay"),
+        ["nothing recorded: the timer begins"] = ([], null, "begin a timer at wf:1 due 2026-12-06T09:00:00.0000000+00:00, recorded 2026-12-06T08:00:00.0000000+00:00"),
+        ["nothing recorded: the signal wait begins"] = ([], "approve", "begin a wait for 'approve' at wf:1 until 2026-12-06T08:30:00.0000000+00:00, recorded 2026-12-06T08:00:00.0000000+00:00"),
+        ["the same timer, not fired: goes on"] = ([new TimerStarted("wf:1", At, At)], null, "resume"),
+        ["the same timer, fired: replays as fired"] = ([new TimerStarted("wf:1", At, At), new TimerFired("wf:1", At)], null, "ended"),
+        ["the same signal wait, open: goes on"] = ([new SignalWaitStarted("wf:1", "approve", null, At)], "approve", "resume"),
+        ["the same signal wait, signalled: replays"] = ([new SignalWaitStarted("wf:1", "approve", null, At), new SignalWaitEnded("wf:1", "true", false, At)], "approve", "ended"),
+        ["cancellation recorded, nothing at the key: cancelled"] = ([Cancel], null, "cancelled"),
+        ["cancellation recorded, the timer open: cancelled"] = ([new TimerStarted("wf:1", At, At), Cancel], null, "cancelled"),
+        ["cancellation recorded after the timer fired: replays as fired"] = ([new TimerStarted("wf:1", At, At), new TimerFired("wf:1", At), Cancel], null, "ended"),
         ["a wait for another signal"] = ([new SignalWaitStarted("wf:1", "reject", null, At)], "approve", "conflict a wait for signal 'reject'"),
         ["a timer where the code waits for a signal"] = ([new TimerStarted("wf:1", At, At)], "approve", "conflict a timer"),
         ["a step there"] = (Completed("wf:1", "charge"), null, "conflict step 'charge'"),
@@ -129,16 +146,25 @@ public sealed class WorkflowDeciderSpec
 
     public static TheoryData<string> Waits => new(WaitTable.Keys);
 
+    private static string Text(DateTimeOffset? time) => time?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "never";
+
+    /// <summary>A timer due in an hour, or a signal wait that times out in half an hour, asked at the first key.</summary>
     [Theory]
     [MemberData(nameof(Waits))]
     public void Wait_AtTheFirstKey(string because)
     {
         var (recorded, signal, expected) = WaitTable[because];
         var decider = new WorkflowDecider(Id, Journal(recorded));
-        var decision = decider.DecideWait("wf:1", signal) switch
+        var call = signal is null
+            ? decider.DecideTimer("wf:1", At.AddHours(1), At)
+            : decider.DecideSignalWait("wf:1", signal, TimeSpan.FromMinutes(30), At);
+        var decision = call switch
         {
-            WaitCall.Begin => "begin",
-            WaitCall.Replay => "replay",
+            WaitCall.Begin { Started: TimerStarted t } => $"begin a timer at {t.Key} due {Text(t.WakeAt)}, recorded {Text(t.At)}",
+            WaitCall.Begin { Started: SignalWaitStarted w } => $"begin a wait for '{w.Name}' at {w.Key} until {Text(w.TimeoutAt)}, recorded {Text(w.At)}",
+            WaitCall.Resume => "resume",
+            WaitCall.Ended => "ended",
+            WaitCall.Cancelled => "cancelled",
             WaitCall.Conflict conflict => $"conflict {conflict.Recorded.Describe()}",
             var other => other.ToString(),
         };
@@ -167,9 +193,9 @@ public sealed class WorkflowDeciderSpec
         var first = decider.Reserve("", 3);
         var keys = Enumerable.Range(first, 3).Select(n => decider.Key("", n)).ToList();
         Assert.Equal(["wf:2", "wf:3", "wf:4"], keys);
-        var decision = decider.DecideBlock(keys) switch
+        var decision = decider.DecideBlock(keys, At) switch
         {
-            BlockCall.Begin => "begin",
+            BlockCall.Begin begin when begin.Reserved == new BranchesReserved("wf:2", 3, At) => "begin",
             BlockCall.Replay => "replay",
             BlockCall.Conflict conflict => $"conflict at {conflict.Recorded.Key}: {conflict.Recorded.Describe()}",
             var other => other.ToString(),
