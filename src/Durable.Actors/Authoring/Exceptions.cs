@@ -16,9 +16,10 @@ public abstract class DurableActorsException : Exception
 /// <remarks>The code changed in a way that moved its steps, or it branches on something that is not deterministic.</remarks>
 public sealed class WorkflowNondeterminismException : DurableActorsException
 {
-    internal WorkflowNondeterminismException(string workflowId, string key, string recordedStepId, string requestedStepId)
-        : base($"Workflow '{workflowId}' is not deterministic: step key '{key}' holds step '{recordedStepId}' in the journal " +
-               $"but the code now asks for step '{requestedStepId}'. Restore the code that recorded this workflow, or start a new workflow id.")
+    /// <summary>What is recorded and what is asked, as ids (<paramref name="recordedStepId"/>, <paramref name="requestedStepId"/>) and as a sentence names them (a step, a timer, a wait, a parallel block).</summary>
+    internal WorkflowNondeterminismException(string workflowId, string key, string recordedStepId, string requestedStepId, string recorded, string requested)
+        : base($"Workflow '{workflowId}' is not deterministic: step key '{key}' holds {recorded} in the journal " +
+               $"but the code now asks for {requested}. Restore the code that recorded this workflow, or start a new workflow id.")
     {
         WorkflowId = workflowId;
         Key = key;

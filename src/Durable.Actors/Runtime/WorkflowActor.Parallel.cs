@@ -27,7 +27,7 @@ internal sealed partial class WorkflowActor
                 Write([], () => StartBranches(begin, keys));
                 break;
             case BlockCall.Conflict conflict:
-                Violate(conflict.Recorded.Key, conflict.Recorded.Name, block, Fail);
+                Violate(conflict.Recorded, block, block, Fail);
                 break;
             case BlockCall.Begin { Reserved: var reserved }:
                 Write([reserved], () => StartBranches(begin, keys));

@@ -30,7 +30,7 @@ internal sealed partial class WorkflowActor
         switch (_run!.Decider.DecideStep(key, stepId, Now, _runtime.Membership?.SelfNode))
         {
             case StepCall.Conflict conflict:
-                Write([], () => Violate(key, conflict.Recorded.Name, stepId, e => reply.TrySetException(e)));
+                Write([], () => Violate(conflict.Recorded, stepId, $"step '{stepId}'", e => reply.TrySetException(e)));
                 break;
             case StepCall.Replay replay:
                 Write([], () => reply.TrySetResult(new ReplayStep(key, replay.Step.ResultJson!, replay.Step.ResultType)));
@@ -53,9 +53,14 @@ internal sealed partial class WorkflowActor
         }
     }
 
-    private void Violate(string key, string recorded, string requested, Action<Exception> fail)
+    /// <summary>
+    /// Fails the call as not deterministic: <paramref name="recorded"/> is what the journal holds at the key, and
+    /// <paramref name="requestedId"/> (a step id, or the kind of call) what the code asks, <paramref name="requested"/>
+    /// as a sentence names it.
+    /// </summary>
+    private void Violate(Recorded recorded, string requestedId, string requested, Action<Exception> fail)
     {
-        var violation = new WorkflowNondeterminismException(_workflowId, key, recorded, requested);
+        var violation = new WorkflowNondeterminismException(_workflowId, recorded.Key, recorded.Name, requestedId, recorded.Describe(), requested);
         _run!.Violation ??= violation;
         fail(violation);
     }

@@ -37,7 +37,7 @@ internal sealed partial class WorkflowActor
                 Write([started], () => Await(wait, started.WakeAt));
                 break;
             case WaitCall.Conflict conflict:
-                Violate(key, conflict.Recorded.Name, "a timer", e => Write([], () => begin.Reply.TrySetException(e)));
+                Violate(conflict.Recorded, "a timer", "a timer", e => Write([], () => begin.Reply.TrySetException(e)));
                 break;
         }
     }
@@ -63,7 +63,7 @@ internal sealed partial class WorkflowActor
                 Write([started], () => AwaitSignal(wait, started.TimeoutAt));
                 break;
             case WaitCall.Conflict conflict:
-                Violate(key, conflict.Recorded.Name, $"a wait for signal '{begin.Name}'", e => Write([], () => begin.Reply.TrySetException(e)));
+                Violate(conflict.Recorded, $"a wait for signal '{begin.Name}'", $"a wait for signal '{begin.Name}'", e => Write([], () => begin.Reply.TrySetException(e)));
                 break;
         }
     }
