@@ -56,7 +56,17 @@ internal static class ClusterServe
             using var system = ActorSystem.Create(SystemName, DurableCluster.CreateSetup(config));
             try
             {
-                DurableCluster.Start(system, SampleWorkflows.Register(new WorkflowRegistry(), effects), new ConsoleObserver(crashAfter: null));
+                try
+                {
+                    DurableCluster.Start(system, SampleWorkflows.Register(new WorkflowRegistry(), effects), new ConsoleObserver(crashAfter: null));
+                }
+                catch (Exception e) when (e is DatabaseUnavailableException or ConfigurationException)
+                {
+                    // Refused: the command's output is its one-line error. What the transport logs while the node leaves
+                    // the cluster it had joined and stops says nothing more.
+                    StderrLogger.Silenced = true;
+                    throw;
+                }
                 var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
                 using var stop = new StopSignals(cancellationToken);

@@ -32,9 +32,15 @@ public static class DurableCluster
     /// <summary>The shard region's type name.</summary>
     public const string TypeName = "durable-workflows";
 
-    /// <summary>The cluster defaults (embedded <c>cluster.conf</c>) and the serializer of the engine's messages.</summary>
+    /// <summary>
+    /// The cluster defaults (embedded <c>cluster.conf</c>), the serializer of the engine's messages, and sharding's and
+    /// Distributed Data's reference configuration. A node joins as soon as its system starts, before <c>Start</c>
+    /// (or when <c>Start</c> refuses it): without their serializers from the start, the other nodes' gossip could
+    /// not be read and was logged as a deserialization warning every two seconds.
+    /// </summary>
     internal static Config Defaults { get; } = ConfigurationFactory.FromResource<ClusterMessageSerializer>("Durable.Actors.Cluster.cluster.conf")
-        .WithFallback(SerializerConfig());
+        .WithFallback(SerializerConfig())
+        .WithFallback(ClusterSharding.DefaultConfig());
 
     /// <summary>The ActorSystem setup of a cluster node: <paramref name="config"/> over the cluster defaults and the engine's reference configuration.</summary>
     /// <param name="config">Your HOCON: seed nodes, port, roles, <c>durable-actors.sql.connection-string</c>.</param>

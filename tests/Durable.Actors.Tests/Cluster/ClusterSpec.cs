@@ -269,6 +269,49 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task NodeThatJoinedButHasNotStarted_ReadsTheClustersGossip_WithoutDeserializationWarnings()
+    {
+        var port = ClusterNodes.FreePort();
+        await NodeAsync(port, port, Samples());
+
+        // A node that joined and has not (or will never, if refused) started its part: sharding's Distributed Data on
+        // the first node gossips to it. The gossip must be read (and dropped, as nothing there receives it), not fail.
+        var config = Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akka.loglevel = WARNING
+            akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{ClusterNodes.FreePort()}} }
+            akka.cluster.seed-nodes = ["{{ClusterNodes.Address(port)}}"]
+            akka.cluster.roles = ["workflows"]
+            durable-actors.sql.connection-string = "{{_postgres}}"
+            """);
+        var joined = ActorSystem.Create("durable", DurableCluster.CreateSetup(config));
+        _systems.Add(joined);
+        var gossip = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listener = joined.ActorOf(Props.Create(() => new GossipListener(gossip)));
+        joined.EventStream.Subscribe(listener, typeof(Akka.Event.Warning));
+        joined.EventStream.Subscribe(listener, typeof(Akka.Event.AllDeadLetters));
+
+        Assert.Equal("read", await gossip.Task.WaitAsync(Timeout));
+    }
+
+    /// <summary>"read" once a message for sharding's replicator arrived as a dead letter; the warning if one failed to deserialize.</summary>
+    private sealed class GossipListener : ReceiveActor
+    {
+        public GossipListener(TaskCompletionSource<string> gossip)
+        {
+            Receive<Akka.Event.Warning>(w =>
+            {
+                if (w.Message?.ToString()?.Contains("Deserialization failed", StringComparison.Ordinal) == true)
+                    gossip.TrySetResult(w.Message.ToString()!);
+            });
+            Receive<Akka.Event.AllDeadLetters>(d =>
+            {
+                if ($"{d.Recipient.Path} {d.Message}".Contains("Replicator", StringComparison.Ordinal))
+                    gossip.TrySetResult("read");
+            });
+        }
+    }
+
+    [Fact]
     public async Task ServeCluster_WithAnotherBucketCount_ExitsWithOneLineNamingBothCounts()
     {
         var port = ClusterNodes.FreePort();
