@@ -63,6 +63,8 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
     /// </summary>
     public StepCall DecideStep(string key, string stepId, DateTimeOffset now, string? node)
     {
+        if (Completed(key, stepId) is { } completed)
+            return new StepCall.Replay(completed);
         if (journal.TryGetWait(key, out var wait))
             return new StepCall.Conflict(new Recorded(key, null, wait.Kind));
         if (!journal.TryGetStep(key, out var step))
@@ -73,11 +75,23 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
             return new StepCall.Conflict(new Recorded(key, step.StepId, null));
         return step.Status switch
         {
-            StepStatus.Completed => new StepCall.Replay(step),
             StepStatus.Failed => new StepCall.Run(step, new StepStarted(key, stepId, step.Attempts + 1, now, node)),
             _ => new StepCall.InProgress(step),
         };
     }
+
+    /// <summary>The step <paramref name="stepId"/> recorded as completed at <paramref name="key"/>, which a call there replays; else null.</summary>
+    public WorkflowJournal.StepEntry? Completed(string key, string stepId) =>
+        journal.TryGetStep(key, out var step) && step.Status == StepStatus.Completed && step.StepId == stepId && !journal.TryGetWait(key, out _)
+            ? step
+            : null;
+
+    /// <summary>
+    /// The wait recorded as ended at <paramref name="key"/>, a timer (<paramref name="signalName"/> null) or a wait for
+    /// that signal, which a call there replays as it ended; else null.
+    /// </summary>
+    public WorkflowJournal.WaitEntry? Ended(string key, string? signalName) =>
+        journal.TryGetWait(key, out var wait) && wait.SignalName == signalName && wait.EndedAt is not null ? wait : null;
 
     /// <summary>A timer asked at <paramref name="key"/>; a new one is recorded at <paramref name="now"/>, due at <paramref name="wakeAt"/>.</summary>
     public WaitCall DecideTimer(string key, DateTimeOffset wakeAt, DateTimeOffset now) =>
@@ -96,12 +110,12 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
     /// </summary>
     private WaitCall DecideWait(string key, string? signalName, Func<IJournalEvent> begin)
     {
+        if (Ended(key, signalName) is { } ended)
+            return new WaitCall.Ended(ended);
         if (journal.TryGetWait(key, out var wait))
         {
             if (wait.SignalName != signalName)
                 return new WaitCall.Conflict(new Recorded(key, null, wait.Kind));
-            if (wait.EndedAt is not null)
-                return new WaitCall.Ended(wait);
             return journal.CancelRequested ? WaitCall.Cancelled.Instance : new WaitCall.Resume(wait);
         }
         if (journal.TryGetStep(key, out var step))

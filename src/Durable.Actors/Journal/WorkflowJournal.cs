@@ -182,6 +182,23 @@ internal sealed class WorkflowJournal
         }
     }
 
+    /// <summary>
+    /// A copy of what a run's code replays from: the steps, waits and blocks recorded, and the patch and cancellation
+    /// flags, as they stand now. The actor goes on applying events to this journal; the copy is the run's, unchanged.
+    /// </summary>
+    public WorkflowJournal History()
+    {
+        var copy = new WorkflowJournal { WorkflowType = WorkflowType, HasPatchMarkers = HasPatchMarkers, CancelRequested = CancelRequested };
+        foreach (var (key, step) in _steps)
+            copy._steps.Add(key, step.Copy());
+        foreach (var (key, wait) in _waits)
+            copy._waits.Add(key, wait.Copy());
+        foreach (var (key, count) in _blocks)
+            copy._blocks.Add(key, count);
+        copy._branchKeys.UnionWith(_branchKeys);
+        return copy;
+    }
+
     /// <summary>What the workflow waits for, when its last durable wait has not ended and the workflow runs.</summary>
     public string? WaitingFor()
     {
@@ -229,6 +246,8 @@ internal sealed class WorkflowJournal
         public string Kind => SignalName is null ? "a timer" : $"a wait for signal '{SignalName}'";
 
         public string Describe() => ChildSignals.Describe(SignalName, DueAt);
+
+        public WaitEntry Copy() => new(Key, SignalName, DueAt, StartedAt) { EndedAt = EndedAt, TimedOut = TimedOut, PayloadJson = PayloadJson };
     }
 
     internal sealed class StepEntry(string key, string stepId)
@@ -244,6 +263,13 @@ internal sealed class WorkflowJournal
         public string? ResultType { get; set; }
         public string? Error { get; set; }
         public List<StepFailure> Failures { get; } = [];
+
+        /// <summary>The entry as it stands, without its failures (nothing replays from them).</summary>
+        public StepEntry Copy() => new(Key, StepId)
+        {
+            Status = Status, Attempts = Attempts, StartedAt = StartedAt, Node = Node, EndedAt = EndedAt,
+            ResultJson = ResultJson, ResultType = ResultType, Error = Error,
+        };
     }
 }
 

@@ -11,8 +11,11 @@ namespace Durable.Actors.Runtime;
 /// </summary>
 internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType);
 
-/// <summary>Asks for the next step key in <paramref name="Scope"/> and what to do with the step there.</summary>
-internal sealed record BeginStep(int RunId, string Scope, string StepId, TaskCompletionSource<StepDecision> Reply);
+/// <summary>
+/// Asks what to do with the step at <paramref name="Key"/>, the next key of its scope, which the run took itself
+/// (<see cref="Decisions.RunHistory"/>): sent only where the run's copy of the journal did not let the step replay.
+/// </summary>
+internal sealed record BeginStep(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
 
 /// <summary>Sent to self to decide again on a step that waited for a young IN_PROGRESS record to turn stale.</summary>
 internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
@@ -23,18 +26,24 @@ internal sealed record DecideStepAgain(int RunId, string Key, string StepId, Tas
 /// </summary>
 internal sealed record WriteCompletions(TaskCompletionSource? Reply);
 
-/// <summary>Asks which path the code change <paramref name="PatchId"/> takes at the next key of <paramref name="Scope"/> (see <see cref="IWorkflowContext.PatchedAsync"/>).</summary>
-internal sealed record BeginPatch(int RunId, string Scope, string PatchId, TaskCompletionSource<bool> Reply);
+/// <summary>
+/// Writes the marker of a patch that nothing is recorded for at its key (<see cref="IWorkflowContext.PatchedAsync"/>
+/// takes the new path): <paramref name="Events"/>, as the run's decider made them.
+/// </summary>
+internal sealed record BeginPatch(int RunId, IReadOnlyList<Journal.IJournalEvent> Events, TaskCompletionSource<bool> Reply);
 
 internal sealed record FailStep(int RunId, string Key, string Error, TaskCompletionSource Reply);
 
-/// <summary>Asks for a durable timer at the next key of <paramref name="Scope"/>: at <paramref name="WakeAt"/>, or after <paramref name="Delay"/>.</summary>
+/// <summary>
+/// Asks for a durable timer at <paramref name="Key"/>, the next key of <paramref name="Scope"/> (one the run's copy of
+/// the journal has not seen fire): at <paramref name="WakeAt"/>, or after <paramref name="Delay"/>.
 /// <paramref name="Parent"/>: the trace context of the code that waits, the parent of the wait's span.
-internal sealed record BeginTimer(int RunId, string Scope, DateTimeOffset? WakeAt, TimeSpan? Delay, TaskCompletionSource Reply,
+/// </summary>
+internal sealed record BeginTimer(int RunId, string Key, string Scope, DateTimeOffset? WakeAt, TimeSpan? Delay, TaskCompletionSource Reply,
     System.Diagnostics.ActivityContext Parent = default);
 
-/// <summary>Asks to wait at the next key of <paramref name="Scope"/> for the next signal named <paramref name="Name"/>.</summary>
-internal sealed record BeginSignalWait(int RunId, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply,
+/// <summary>Asks to wait at <paramref name="Key"/>, the next key of <paramref name="Scope"/>, for the next signal named <paramref name="Name"/>.</summary>
+internal sealed record BeginSignalWait(int RunId, string Key, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply,
     System.Diagnostics.ActivityContext Parent = default);
 
 /// <summary>How a signal wait ended: a payload, or timed out.</summary>
@@ -139,10 +148,10 @@ internal sealed record ReplayStep(string Key, string ResultJson, string? ResultT
 /// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
 internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
 
-/// <summary>Asks to reserve one sequence number per branch in <paramref name="Scope"/> and to start the branches in child actors.</summary>
+/// <summary>Asks to reserve <paramref name="Keys"/>, the next keys of the block's scope, as its branches and to start them in child actors.</summary>
 internal sealed record BeginParallel(
     int RunId,
-    string Scope,
+    IReadOnlyList<string> Keys,
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
     TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply,

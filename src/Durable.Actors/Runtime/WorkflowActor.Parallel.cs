@@ -16,9 +16,8 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var count = begin.Branches.Count;
-        var keys = Enumerable.Range(ReserveKeys(begin.Scope, count), count).Select(n => StepKeys.Of(_workflowId, begin.Scope, n)).ToList();
-        var block = $"a parallel block of {count} branches";
+        var keys = begin.Keys;
+        var block = $"a parallel block of {keys.Count} branches";
         void Fail(Exception e) => Write([], () => begin.Reply.TrySetException(e));
 
         switch (_run!.Decider.DecideBlock(keys, Now))
@@ -35,7 +34,7 @@ internal sealed partial class WorkflowActor
         }
     }
 
-    private void StartBranches(BeginParallel begin, List<string> keys)
+    private void StartBranches(BeginParallel begin, IReadOnlyList<string> keys)
     {
         var branches = new List<ParallelBranch>(keys.Count);
         for (var i = 0; i < keys.Count; i++)

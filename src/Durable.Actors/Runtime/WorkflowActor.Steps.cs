@@ -18,10 +18,8 @@ internal sealed partial class WorkflowActor
 
     private void OnBeginStep(BeginStep begin)
     {
-        if (!IsCurrent(begin.RunId, begin.Reply))
-            return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
-        DecideStep(key, begin.StepId, begin.Reply);
+        if (IsCurrent(begin.RunId, begin.Reply))
+            DecideStep(begin.Key, begin.StepId, begin.Reply);
     }
 
     /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>

@@ -19,7 +19,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
+        var key = begin.Key;
         var wait = new PendingWait(key, begin.Scope, null, begin.Reply, null) { Parent = begin.Parent };
         switch (_run!.Decider.DecideTimer(key, begin.WakeAt ?? Now + begin.Delay!.Value, Now))
         {
@@ -46,7 +46,7 @@ internal sealed partial class WorkflowActor
     {
         if (!IsCurrent(begin.RunId, begin.Reply))
             return;
-        var key = StepKeys.Of(_workflowId, begin.Scope, ReserveKeys(begin.Scope, 1));
+        var key = begin.Key;
         var wait = new PendingWait(key, begin.Scope, begin.Name, null, begin.Reply) { Parent = begin.Parent };
         switch (_run!.Decider.DecideSignalWait(key, begin.Name, begin.Timeout, Now))
         {

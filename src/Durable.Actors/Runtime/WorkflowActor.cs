@@ -342,7 +342,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             // Nothing is registered on the token before the run starts: cancelling it here runs no workflow code.
             if (_journal.CancelRequested)
                 run.UserCancellation.Cancel();
-            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, _incarnation, scope: "",
+            // The run replays what is recorded now (the completions above included) from its own copy of the journal.
+            var history = new Decisions.RunHistory(_workflowId, _journal.History());
+            var context = new WorkflowContext(_workflowId, run.Id, Self, _runtime, _requests, history, _incarnation, scope: "",
                 run.Cancellation.Token, run.UserCancellation.Token, run.BodyToken) { Trace = run.Telemetry };
             run.Context = context;
             RunAsync(definition, context, run.Id, _journal.InputJson).PipeTo(Self);

@@ -8,8 +8,9 @@ namespace Durable.Actors.Runtime;
 
 /// <summary>
 /// The context of one run of a workflow method, or of one branch of a parallel block in it. It runs outside the
-/// actor's message loop and asks the workflow actor for every step decision and record, so the actor stays the single
-/// writer of the journal.
+/// actor's message loop. What the journal recorded when the run began replays from the run's copy of it
+/// (<c>history</c>) with no message; every other call goes to the workflow actor, which decides on the journal as it
+/// stands and writes every record, so the actor stays the single writer of the journal.
 /// </summary>
 /// <remarks>
 /// <c>scope</c> is the key prefix of this context's steps: empty at the top level, <c>"3."</c> in the branch reserved
@@ -24,6 +25,7 @@ internal sealed class WorkflowContext(
     IActorRef workflowActor,
     WorkflowRuntime runtime,
     WorkflowRequests requests,
+    Decisions.RunHistory history,
     int incarnation,
     string scope,
     CancellationToken runToken,
@@ -47,7 +49,7 @@ internal sealed class WorkflowContext(
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
 
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
-        new(workflowId, runId, workflowActor, runtime, requests, incarnation, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
+        new(workflowId, runId, workflowActor, runtime, requests, history, incarnation, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
 
     public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
@@ -59,8 +61,11 @@ internal sealed class WorkflowContext(
         runToken.ThrowIfCancellationRequested();
         var policy = retry ?? runtime.Settings.DefaultRetry;
 
+        var key = history.NextStep(scope, stepId, out var completed);
+        if (completed is not null)
+            return Replay<T>(key, stepId, completed.ResultJson!, completed.ResultType);
         var decided = NewReply<StepDecision>();
-        workflowActor.Tell(new BeginStep(runId, scope, stepId, decided));
+        workflowActor.Tell(new BeginStep(runId, key, stepId, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         // After the workflow was cancelled, recorded steps still replay (the run follows its record), a new step at
@@ -83,14 +88,9 @@ internal sealed class WorkflowContext(
         for (var attemptsInRun = 1; ; attemptsInRun++)
         {
             if (decision is ReplayStep replay)
-            {
-                var recorded = ReadRecorded<T>(replay, stepId);
-                Trace?.Replayed();
-                runtime.Report(new StepReport(workflowId, replay.Key, stepId, 0, StepReportKind.Replayed));
-                return recorded;
-            }
+                return Replay<T>(replay.Key, stepId, replay.ResultJson, replay.ResultType);
 
-            var (key, attempt) = (ExecuteStep)decision;
+            var attempt = ((ExecuteStep)decision).Attempt;
             try
             {
                 return await ExecuteAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
@@ -140,16 +140,21 @@ internal sealed class WorkflowContext(
         await elapsed.Task.ConfigureAwait(false);
     }
 
-    private T ReadRecorded<T>(ReplayStep replay, string stepId)
+    /// <summary>Returns a completed step's recorded result.</summary>
+    private T Replay<T>(string key, string stepId, string resultJson, string? resultType)
     {
+        T recorded;
         try
         {
-            return JsonSerializer.Deserialize<T>(replay.ResultJson, runtime.Registry.JsonOptions)!;
+            recorded = JsonSerializer.Deserialize<T>(resultJson, runtime.Registry.JsonOptions)!;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
-            throw new StepResultUnreadableException(workflowId, replay.Key, stepId, replay.ResultType, typeof(T), e);
+            throw new StepResultUnreadableException(workflowId, key, stepId, resultType, typeof(T), e);
         }
+        Trace?.Replayed();
+        runtime.Report(new StepReport(workflowId, key, stepId, 0, StepReportKind.Replayed));
+        return recorded;
     }
 
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
@@ -266,8 +271,12 @@ internal sealed class WorkflowContext(
 
     private async Task WaitForTimerAsync(DateTimeOffset? until, TimeSpan? delay)
     {
+        // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
+        var key = history.NextWait(scope, null, out var ended);
+        if (ended is not null)
+            return;
         var fired = NewReply();
-        workflowActor.Tell(new BeginTimer(runId, scope, until, delay, fired, Activity.Current?.Context ?? default));
+        workflowActor.Tell(new BeginTimer(runId, key, scope, until, delay, fired, Activity.Current?.Context ?? default));
         await fired.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
 
@@ -276,9 +285,16 @@ internal sealed class WorkflowContext(
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
         if (timeout is { } t)
             ArgumentOutOfRangeException.ThrowIfLessThan(t, TimeSpan.Zero);
-        var ended = NewReply<SignalOutcome>();
-        workflowActor.Tell(new BeginSignalWait(runId, scope, signalName, timeout, ended, Activity.Current?.Context ?? default));
-        var outcome = await ended.Task.WaitAsync(runToken).ConfigureAwait(false);
+        var key = history.NextWait(scope, signalName, out var recorded);
+        SignalOutcome outcome;
+        if (recorded is not null)
+            outcome = new SignalOutcome(key, recorded.PayloadJson, recorded.TimedOut);
+        else
+        {
+            var ended = NewReply<SignalOutcome>();
+            workflowActor.Tell(new BeginSignalWait(runId, key, scope, signalName, timeout, ended, Activity.Current?.Context ?? default));
+            outcome = await ended.Task.WaitAsync(runToken).ConfigureAwait(false);
+        }
         if (outcome.TimedOut)
             return new SignalResult<T>(false, default);
         try
@@ -367,8 +383,11 @@ internal sealed class WorkflowContext(
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(patchId);
         runToken.ThrowIfCancellationRequested();
+        var decision = history.Patch(scope, patchId, runtime.Clock.GetUtcNow());
+        if (decision.Outcome != Decisions.PatchOutcome.New)
+            return decision.Outcome == Decisions.PatchOutcome.Recorded;
         var decided = NewReply<bool>();
-        workflowActor.Tell(new BeginPatch(runId, scope, patchId, decided));
+        workflowActor.Tell(new BeginPatch(runId, decision.Events, decided));
         return await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
 
@@ -405,7 +424,7 @@ internal sealed class WorkflowContext(
             return await branch(c).ConfigureAwait(false);
         })).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        workflowActor.Tell(new BeginParallel(runId, scope, erased, this, started, block.Token));
+        workflowActor.Tell(new BeginParallel(runId, history.NextBlock(scope, erased.Count), erased, this, started, block.Token));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         ParallelBranch? firstFailure = null;
