@@ -182,12 +182,17 @@ internal sealed class WorkflowJournal
         }
     }
 
+    /// <summary>The history of a workflow that recorded no step, wait or block yet; never applied to.</summary>
+    private static readonly WorkflowJournal NoHistory = new();
+
     /// <summary>
     /// A copy of what a run's code replays from: the steps, waits and blocks recorded, and the patch and cancellation
     /// flags, as they stand now. The actor goes on applying events to this journal; the copy is the run's, unchanged.
     /// </summary>
     public WorkflowJournal History()
     {
+        if (_steps.Count == 0 && _waits.Count == 0 && _blocks.Count == 0 && !CancelRequested)
+            return NoHistory;
         var copy = new WorkflowJournal { WorkflowType = WorkflowType, HasPatchMarkers = HasPatchMarkers, CancelRequested = CancelRequested };
         foreach (var (key, step) in _steps)
             copy._steps.Add(key, step.Copy());
