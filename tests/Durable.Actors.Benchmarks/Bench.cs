@@ -386,7 +386,7 @@ internal static class Bench
             twice.Sum(c => c.Value - 1),
             twice.GroupBy(c => c.Key.Split(' ')[0]).Count(g => g.Sum(c => c.Value - 1) > 1),
             sizes.W4Workflows - started.Count,
-            JournalIds(database, "RC").Count,
+            JournalIds(database, "RJ").Count,
             expected.Count(e => !counts.ContainsKey(e)),
             result.PeakRss);
     }

@@ -94,22 +94,14 @@ public sealed class DatabaseUnavailableException : DurableActorsException
 }
 
 /// <summary>
-/// A step's result, as the journal stores it, is larger than <c>durable-actors.max-step-result-size</c>, so it was
-/// recorded as FAILED and never reached the journal. It is never retried.
+/// A step's result, as the journal stores it (its UTF-8 JSON), is larger than <c>durable-actors.max-step-result-size</c>,
+/// so it was recorded as FAILED and never reached the journal. It is never retried.
 /// </summary>
-/// <remarks>
-/// The journal's event keeps the result's JSON as a JSON string, escaped: a quote takes six bytes (<c>\u0022</c>), a
-/// character outside ASCII six or twelve. The limit bounds those stored bytes, so a result of many short strings is
-/// refused even when its JSON alone is well under the limit.
-/// </remarks>
 public sealed class StepResultTooLargeException : DurableActorsException
 {
-    internal StepResultTooLargeException(string key, string stepId, long jsonSize, long size, long limit)
-        : base(size == jsonSize
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"Step '{stepId}' ({key}) returned a result of {jsonSize:N0} bytes of JSON, over the limit of {limit:N0} bytes (durable-actors.max-step-result-size): store large data elsewhere and return a reference to it.")
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"Step '{stepId}' ({key}) returned a result of {jsonSize:N0} bytes of JSON that the journal stores as {size:N0} bytes (escaped: a quote takes six), over the limit of {limit:N0} bytes (durable-actors.max-step-result-size): store large data elsewhere and return a reference to it."))
+    internal StepResultTooLargeException(string key, string stepId, long size, long limit)
+        : base(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Step '{stepId}' ({key}) returned a result of {size:N0} bytes of JSON, over the limit of {limit:N0} bytes (durable-actors.max-step-result-size): store large data elsewhere and return a reference to it."))
     {
         Key = key;
         StepId = stepId;
@@ -123,10 +115,7 @@ public sealed class StepResultTooLargeException : DurableActorsException
     /// <summary>The step id.</summary>
     public string StepId { get; }
 
-    /// <summary>
-    /// The bytes the result would take in the journal: its UTF-8 JSON, escaped as the stored event keeps it; or its
-    /// UTF-8 JSON's size when that alone is over the limit (then it is not escaped to measure it).
-    /// </summary>
+    /// <summary>The bytes the result would take in the journal: its UTF-8 JSON, stored as it is.</summary>
     public long Size { get; }
 
     /// <summary>The configured limit in bytes.</summary>
@@ -135,15 +124,12 @@ public sealed class StepResultTooLargeException : DurableActorsException
     /// <summary>Throws when <paramref name="resultJson"/> would take more than <paramref name="limit"/> bytes in its stored event.</summary>
     internal static void ThrowIfTooLarge(string key, string stepId, string resultJson, long limit)
     {
-        // A UTF-16 char takes at most 3 bytes of UTF-8, and escaping takes at most 6 bytes per byte of UTF-8 (a quote
-        // becomes \u0022): a short result is not measured.
-        if ((long)resultJson.Length * 18 <= limit)
+        // A UTF-16 char takes at most 3 bytes of UTF-8: a short result is not measured.
+        if ((long)resultJson.Length * 3 <= limit)
             return;
-        var jsonSize = System.Text.Encoding.UTF8.GetByteCount(resultJson);
-        // Escaping never shrinks: over the limit as JSON is over it stored, and is not escaped to find out.
-        var size = jsonSize > limit ? jsonSize : Journal.JournalEventSerializer.StoredSize(resultJson);
+        var size = System.Text.Encoding.UTF8.GetByteCount(resultJson);
         if (size > limit)
-            throw new StepResultTooLargeException(key, stepId, jsonSize, size, limit);
+            throw new StepResultTooLargeException(key, stepId, size, limit);
     }
 }
 

@@ -8,6 +8,8 @@ namespace Durable.Actors.Journal;
 
 // Compact JSON with short manifests, instead of Akka's default Newtonsoft serializer that writes .NET type names
 // into the journal. Manifests are part of the stored format: never change or reuse one.
+// Results (a step's, a run's) are stored as the JSON they are, not as a JSON string that holds them escaped (where a
+// quote took six bytes): "SJ", "CJ" and "RJ" replace "SC", "CS" and "RC", which stay readable (RawJsonEvents).
 internal sealed class JournalEventSerializer : SerializerWithStringManifest
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new SegmentedStringConverter() } };
@@ -24,11 +26,11 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         WorkflowStarted => "WS",
         BranchesReserved => "BR",
         StepStarted => "SS",
-        StepCompleted => "SC",
-        StepsCompletedThenStarted => "CS",
+        StepCompleted => "SJ",
+        StepsCompletedThenStarted => "CJ",
         StepFailed => "SF",
         RunResumed => "RR",
-        RunCompleted => "RC",
+        RunCompleted => "RJ",
         RunFailed => "RF",
         TimerStarted => "TS",
         TimerFired => "TF",
@@ -40,16 +42,13 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         _ => throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(JournalEventSerializer)}.", nameof(o)),
     };
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public override byte[] ToBinary(object obj) => obj switch
+    {
+        StepCompleted or StepsCompletedThenStarted or RunCompleted => RawJsonEvents.Write((IJournalEvent)obj, Json),
+        _ => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json),
+    };
 
     public override object FromBinary(byte[] bytes, string manifest) => Read(bytes, manifest);
-
-    /// <summary>
-    /// The bytes <paramref name="json"/> takes inside a stored event, where it is a JSON string property (a step's or a
-    /// run's result, a signal's payload), without its quotes: escaped by the serializer's encoder, a quote takes six
-    /// bytes (<c>\u0022</c>), a character outside ASCII six (twelve outside the BMP).
-    /// </summary>
-    public static long StoredSize(string json) => JsonSerializer.SerializeToUtf8Bytes(json, Json).LongLength - 2;
 
     /// <summary>The event stored as <paramref name="bytes"/> with <paramref name="manifest"/>, without an ActorSystem.</summary>
     public static IJournalEvent Read(byte[] bytes, string manifest) => manifest switch
@@ -57,10 +56,13 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         "WS" => Read<WorkflowStarted>(bytes),
         "BR" => Read<BranchesReserved>(bytes),
         "SS" => Read<StepStarted>(bytes),
+        "SJ" => RawJsonEvents.ReadStepCompleted(bytes),
+        "CJ" => RawJsonEvents.ReadCompletedThenStarted(bytes, Json),
         "SC" => Read<StepCompleted>(bytes),
         "CS" => Read<StepsCompletedThenStarted>(bytes),
         "SF" => Read<StepFailed>(bytes),
         "RR" => Read<RunResumed>(bytes),
+        "RJ" => RawJsonEvents.ReadRunCompleted(bytes),
         "RC" => Read<RunCompleted>(bytes),
         "RF" => Read<RunFailed>(bytes),
         "TS" => Read<TimerStarted>(bytes),

@@ -41,7 +41,7 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
 
         var read = Assert.IsType<StepsCompletedThenStarted>(serializer.FromBinary(serializer.ToBinary(advanced), serializer.Manifest(advanced)));
 
-        Assert.Equal("CS", serializer.Manifest(advanced));
+        Assert.Equal("CJ", serializer.Manifest(advanced));
         Assert.Equal(completed, read.Completed);
         Assert.Equal(advanced.Started, read.Started);
     }
@@ -56,18 +56,31 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
     }
 
     [Fact]
-    public void ToBinary_LongResult_WrittenInSegments_SameBytesAsInOnePiece_AndReadBack()
+    public void ToBinary_LongPayload_WrittenInSegments_SameBytesAsInOnePiece_AndReadBack()
     {
         // Quotes, HTML-sensitive and non-ASCII characters, and a surrogate pair across each 2,048-character segment boundary.
         var chunk = "\"<a href='x'>caf\u00e9</a>\" " + new string('x', 2023) + "\U0001F600";
         Assert.Equal(2048, chunk.Length);
-        var result = "\"" + string.Concat(Enumerable.Repeat(chunk, 60)) + "\"";
-        var completed = new StepCompleted("wf-1:1", result, DateTimeOffset.UnixEpoch);
+        var payload = "\"" + string.Concat(Enumerable.Repeat(chunk, 60)) + "\"";
+        var received = new SignalReceived("decision", payload, DateTimeOffset.UnixEpoch);
+        var serializer = Assert.IsType<JournalEventSerializer>(Sys.Serialization.FindSerializerFor(received));
+
+        var bytes = serializer.ToBinary(received);
+
+        Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(received, System.Text.Json.JsonSerializerOptions.Web), bytes);
+        Assert.Equal(received, serializer.FromBinary(bytes, serializer.Manifest(received)));
+    }
+
+    [Fact]
+    public void ToBinary_LongStepResult_StoredAsItsJson_ReadBackTheSame()
+    {
+        var result = "[" + string.Join(",", Enumerable.Range(0, 20_000).Select(i => $"\"caf\u00e9 {i} \U0001F600\"")) + "]";
+        var completed = new StepCompleted("wf-1:1", result, DateTimeOffset.UnixEpoch, "List<string>");
         var serializer = Assert.IsType<JournalEventSerializer>(Sys.Serialization.FindSerializerFor(completed));
 
         var bytes = serializer.ToBinary(completed);
 
-        Assert.Equal(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(completed, System.Text.Json.JsonSerializerOptions.Web), bytes);
+        Assert.InRange(bytes.Length, System.Text.Encoding.UTF8.GetByteCount(result), System.Text.Encoding.UTF8.GetByteCount(result) + 120);
         Assert.Equal(completed, serializer.FromBinary(bytes, serializer.Manifest(completed)));
     }
 }

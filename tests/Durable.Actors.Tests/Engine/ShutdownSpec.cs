@@ -43,7 +43,7 @@ public sealed class ShutdownSpec : IDisposable
             await terminating.WaitAsync(Timeout);
             Assert.True(gate.Committed);
             var events = JournalQueries.Events($"Data Source={_folder.Database}", TimeSpan.FromSeconds(5), WorkflowActor.PersistenceIdPrefix + "t-1");
-            Assert.Equal("RC", events[^1].Manifest);
+            Assert.Equal("RJ", events[^1].Manifest);
         }
         finally
         {
@@ -67,7 +67,7 @@ public sealed class ShutdownSpec : IDisposable
 
         public bool Admit(IReadOnlyList<JournalWriter.Row> rows)
         {
-            if (rows.Any(r => r.Manifest == "RC"))
+            if (rows.Any(r => r.Manifest == "RJ"))
             {
                 _held.TrySetResult();
                 release.Wait();
@@ -77,7 +77,7 @@ public sealed class ShutdownSpec : IDisposable
 
         public void Ended(IReadOnlyList<JournalWriter.Row> rows, bool committed)
         {
-            if (rows.Any(r => r.Manifest == "RC"))
+            if (rows.Any(r => r.Manifest == "RJ"))
                 _committed = committed;
         }
     }

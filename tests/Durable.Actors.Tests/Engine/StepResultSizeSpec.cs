@@ -36,27 +36,30 @@ public sealed class StepResultSizeSpec(ITestOutputHelper output) : EngineSpec(ou
     }
 
     [Fact]
-    public async Task StepAsync_ResultUnderTheLimitAsJsonButOverItStored_FailsTheStep_NoStoredRowIsOverTheLimit()
+    public async Task StepAsync_ResultOfManyQuotes_IsStoredAsItsJson_SoTheLimitBoundsItsJson()
     {
         var coordinator = StartEngine(new WorkflowRegistry().Add<string, int>("empties", async (ctx, _) =>
         {
-            // 4,000 empty strings: 12,001 bytes of JSON, 52,001 stored (each quote is escaped as six bytes): it fits.
-            var few = await ctx.StepAsync("few", () => Enumerable.Repeat("", 4_000).ToList());
-            // 21,000: 63,001 bytes of JSON, under the limit, but 273,001 stored.
+            // 21,000 empty strings: 63,001 bytes of JSON, under the limit, and stored as such (escaped inside a JSON
+            // string, as journals before raw-JSON results kept it, each quote took six bytes: 273,001).
             var many = await ctx.StepAsync("many", () => Enumerable.Repeat("", 21_000).ToList());
-            return few.Count + many.Count;
+            // 22,000: 66,001 bytes, over it.
+            var more = await ctx.StepAsync("more", () => Enumerable.Repeat("", 22_000).ToList());
+            return many.Count + more.Count;
         }));
 
         coordinator.Tell(new StartWorkflow("empties-1", "empties"), TestActor);
 
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
-        Assert.Contains("'many' (empties-1:2)", failed.Error);
-        Assert.Contains("63,001 bytes of JSON that the journal stores as 273,001 bytes", failed.Error);
+        Assert.Contains("'more' (empties-1:2) returned a result of 66,001 bytes of JSON", failed.Error);
         Assert.Contains("limit of 65,536 bytes", failed.Error);
+        coordinator.Tell(new GetWorkflowStatus("empties-1"), TestActor);
+        var steps = (await ExpectMsgAsync<WorkflowStatus>(RunTimeout)).Steps;
+        Assert.Equal(63_001, steps[0].ResultJson!.Length);
+        // The row that holds the result is its JSON and a few bytes around it; none is over the limit.
         var rows = StoredRowSizes("empties-1");
+        Assert.Contains(rows, size => size is > 63_001 and < 63_001 + 300);
         Assert.All(rows, size => Assert.True(size <= 64 * 1024, $"a stored row of {size:N0} bytes, over the limit of 65,536"));
-        // The result that fits is stored whole.
-        Assert.Contains(rows, size => size > 52_001);
     }
 
     /// <summary>The size of each of the workflow's rows in the journal table, as the SQLite file holds them.</summary>

@@ -16,17 +16,33 @@ public sealed class JournalEventGoldenSpec
 
     private static readonly StepStarted Started = new("wf-1:3", "provision-access", 2, At.AddTicks(4567));
 
+    private static readonly StepsCompletedThenStarted CompletedThenStarted =
+        new([Completed, new StepCompleted("wf-1:2.2", "null", DateTimeOffset.UnixEpoch)], Started);
+
+    private static readonly RunCompleted RunCompleted = new("\"done\"", DateTimeOffset.MaxValue);
+
+    /// <summary>
+    /// The events written with their result escaped in a JSON string, before results were stored as JSON: no longer
+    /// written, read as they always were.
+    /// </summary>
+    private static readonly Dictionary<string, IJournalEvent> Legacy = new()
+    {
+        ["SC"] = Completed,
+        ["CS"] = CompletedThenStarted,
+        ["RC"] = RunCompleted,
+    };
+
     /// <summary>One event of each type, by its manifest.</summary>
     private static readonly Dictionary<string, IJournalEvent> Events = new()
     {
         ["WS"] = new WorkflowStarted("onboarding", "{\"name\":\"Zoë\",\"tags\":[\"a\",\"<b>\"]}", At, "wf-0"),
         ["BR"] = new BranchesReserved("wf-1:2", 3, At),
         ["SS"] = Started,
-        ["SC"] = Completed,
-        ["CS"] = new StepsCompletedThenStarted([Completed, new StepCompleted("wf-1:2.2", "null", DateTimeOffset.UnixEpoch)], Started),
+        ["SJ"] = Completed,
+        ["CJ"] = CompletedThenStarted,
         ["SF"] = new StepFailed("wf-1:3", "InvalidOperationException: card declined \"4242\"", At),
         ["RR"] = new RunResumed(At),
-        ["RC"] = new RunCompleted("\"done\"", DateTimeOffset.MaxValue),
+        ["RJ"] = RunCompleted,
         ["RF"] = new RunFailed("step 'charge' (wf-1:4) failed: HttpRequestException: 503", DateTimeOffset.MinValue),
         ["TS"] = new TimerStarted("wf-1:5", At.AddDays(90), At),
         ["TF"] = new TimerFired("wf-1:5", At.AddDays(90)),
@@ -41,6 +57,8 @@ public sealed class JournalEventGoldenSpec
 
     public static TheoryData<string> Manifests => [.. Events.Keys];
 
+    public static TheoryData<string> LegacyManifests => [.. Legacy.Keys];
+
     [Theory]
     [MemberData(nameof(Manifests))]
     public void ToBinary_EachJournalEvent_WritesExactlyTheGoldenBytesAndReadsThemBackEqual(string manifest)
@@ -51,6 +69,27 @@ public sealed class JournalEventGoldenSpec
         Assert.Equal(manifest, Serializer.Manifest(journalEvent));
         Assert.Equal(System.Text.Encoding.UTF8.GetString(golden), System.Text.Encoding.UTF8.GetString(Serializer.ToBinary(journalEvent)));
         Assert.Equal(golden, Serializer.ToBinary(journalEvent));
+        AssertReads(journalEvent, golden, manifest);
+    }
+
+    [Theory]
+    [MemberData(nameof(LegacyManifests))]
+    public void FromBinary_EventsWrittenBeforeRawJsonResults_ReadAsTheyWere(string manifest) =>
+        AssertReads(Legacy[manifest], File.ReadAllBytes(GoldenFiles.Output($"events/{manifest}.json")), manifest);
+
+    [Fact]
+    public void ToBinary_StepResult_IsStoredAsItsJson_AndReadBackAsTheSameText()
+    {
+        // Whitespace, escapes and a non-ASCII character inside the result stay exactly as the step produced them.
+        var completed = new StepCompleted("wf-1:1", "{ \"quote\": \"\\\"\", \"café\": [1, 2.50] }", At);
+        var bytes = Serializer.ToBinary(completed);
+
+        Assert.Contains("\"result\":{ \"quote\"", System.Text.Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.Equal(completed, Serializer.FromBinary(bytes, Serializer.Manifest(completed)));
+    }
+
+    private static void AssertReads(IJournalEvent journalEvent, byte[] golden, string manifest)
+    {
         var read = Serializer.FromBinary(golden, manifest);
         if (read is StepsCompletedThenStarted advanced && journalEvent is StepsCompletedThenStarted expected)
         {
@@ -70,7 +109,7 @@ public sealed class JournalEventGoldenSpec
             .Order();
 
         Assert.Equal(types, Events.Values.Select(e => e.GetType().Name).Order());
-        Assert.Equal(Events.Keys.Order(), Directory.GetFiles(GoldenFiles.Output("events")).Select(Path.GetFileNameWithoutExtension).Order());
+        Assert.Equal(Events.Keys.Concat(Legacy.Keys).Order(), Directory.GetFiles(GoldenFiles.Output("events")).Select(Path.GetFileNameWithoutExtension).Order());
     }
 
     [Fact]

@@ -24,17 +24,17 @@ public static class JournalRows
 
     /// <summary>The sequence number of the first row that records <paramref name="key"/> COMPLETED.</summary>
     public static long CompletedAt(IReadOnlyList<Row> rows, string key) =>
-        rows.First(r => r.Manifest is "SC" or "CS" && CompletedKeys(r).Contains(key)).SequenceNr;
+        rows.First(r => r.Manifest is "SJ" or "CJ" && CompletedKeys(r).Contains(key)).SequenceNr;
 
     /// <summary>The sequence number of the first row that records <paramref name="key"/> IN_PROGRESS.</summary>
     public static long StartedAt(IReadOnlyList<Row> rows, string key) =>
         rows.First(r => r.Manifest == "SS" && r.Json.Contains($"\"key\":\"{key}\"", StringComparison.Ordinal)
-                        || r.Manifest == "CS" && r.Json.Contains($"\"started\":{{\"key\":\"{key}\"", StringComparison.Ordinal)).SequenceNr;
+                        || r.Manifest == "CJ" && r.Json.Contains($"\"started\":{{\"key\":\"{key}\"", StringComparison.Ordinal)).SequenceNr;
 
     private static List<string> CompletedKeys(Row row)
     {
         using var doc = System.Text.Json.JsonDocument.Parse(row.Json);
-        return row.Manifest == "SC"
+        return row.Manifest == "SJ"
             ? [doc.RootElement.GetProperty("key").GetString()!]
             : doc.RootElement.GetProperty("completed").EnumerateArray().Select(c => c.GetProperty("key").GetString()!).ToList();
     }
