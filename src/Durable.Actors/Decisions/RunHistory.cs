@@ -22,12 +22,17 @@ internal sealed class RunHistory(string workflowId, WorkflowJournal history)
     /// The key of a step <paramref name="stepId"/> called in <paramref name="scope"/>, and its record when it completed
     /// there (it replays); null when the actor decides.
     /// </summary>
-    public string NextStep(string scope, string stepId, out WorkflowJournal.StepEntry? completed)
+    public string NextStep(string scope, string stepId, out WorkflowJournal.StepEntry? completed) =>
+        NextStep(scope, stepId, out completed, out _);
+
+    /// <summary>As <see cref="NextStep(string, string, out WorkflowJournal.StepEntry?)"/>; <paramref name="free"/>: nothing at all is recorded at the key.</summary>
+    public string NextStep(string scope, string stepId, out WorkflowJournal.StepEntry? completed, out bool free)
     {
         lock (_gate)
         {
             var key = _decider.Key(scope, _decider.Reserve(scope, 1));
             completed = _decider.Completed(key, stepId);
+            free = completed is null && _decider.IsFree(key);
             return key;
         }
     }

@@ -49,7 +49,7 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
                 // The marker of a patch whose call the code no longer makes.
                 continue;
             }
-            if (step is not null || journal.TryGetWait(key, out _) || journal.IsBranchKey(key))
+            if (!IsFree(key))
                 return new PatchDecision(PatchOutcome.OldPath, key, []);
             Take(scope, 1);
             return new PatchDecision(PatchOutcome.New, key,
@@ -79,6 +79,9 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
             _ => new StepCall.InProgress(step),
         };
     }
+
+    /// <summary>Whether nothing is recorded at <paramref name="key"/>: no step, no wait, no branch.</summary>
+    public bool IsFree(string key) => !journal.TryGetStep(key, out _) && !journal.TryGetWait(key, out _) && !journal.IsBranchKey(key);
 
     /// <summary>The step <paramref name="stepId"/> recorded as completed at <paramref name="key"/>, which a call there replays; else null.</summary>
     public WorkflowJournal.StepEntry? Completed(string key, string stepId) =>

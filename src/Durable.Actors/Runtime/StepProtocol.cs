@@ -8,8 +8,10 @@ namespace Durable.Actors.Runtime;
 /// <see cref="WorkflowRequests"/> before it asks the actor for anything else, and the actor writes every pending
 /// completion with its next record (the next step's IN_PROGRESS, a parallel block's reservation, the run's end) in one
 /// atomic write: so a completion is durable no later than the next record of its context, whichever thread asks.
+/// <paramref name="Recorded"/>: a value the run recorded (<see cref="IWorkflowContext.NowAsync"/> and the like) where
+/// nothing is recorded at its key; no IN_PROGRESS record precedes it, and its start is written with its completion.
 /// </summary>
-internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType);
+internal sealed record PendingCompletion(string Key, string StepId, int Attempt, string ResultJson, string? ResultType, bool Recorded = false);
 
 /// <summary>
 /// Asks what to do with the step at <paramref name="Key"/>, the next key of its scope, which the run took itself

@@ -630,7 +630,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         });
     }
 
-    /// <summary>The pending completions whose attempt is still the step's IN_PROGRESS one; the others are forgotten.</summary>
+    /// <summary>
+    /// The pending completions whose attempt is still the step's IN_PROGRESS one, and the recorded values whose key is
+    /// still free; the others are forgotten.
+    /// </summary>
     private List<PendingCompletion> CarriedCompletions()
     {
         var pending = _requests.PendingCompletions();
@@ -640,7 +643,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         List<PendingCompletion>? obsolete = null;
         foreach (var c in pending)
         {
-            if (_journal.TryGetStep(c.Key, out var step) && step.Status == StepStatus.InProgress && step.Attempts == c.Attempt)
+            var recorded = _journal.TryGetStep(c.Key, out var step);
+            if (c.Recorded ? !recorded : recorded && step.Status == StepStatus.InProgress && step.Attempts == c.Attempt)
                 carried.Add(c);
             else
                 (obsolete ??= []).Add(c);
@@ -655,10 +659,16 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         var now = Now;
         var completed = carried.Select(c => new StepCompleted(c.Key, c.ResultJson, now, c.ResultType)).ToList();
         // The usual case of a sequential workflow: the previous step's completion rides with this start, in one event.
-        if (events is [StepStarted started])
+        if (events is [StepStarted started] && !carried.Exists(c => c.Recorded))
             return [new StepsCompletedThenStarted(completed, started)];
-        var write = new List<IJournalEvent>(completed.Count + events.Count);
-        write.AddRange(completed);
+        var write = new List<IJournalEvent>(completed.Count * 2 + events.Count);
+        for (var i = 0; i < carried.Count; i++)
+        {
+            // A recorded value has no IN_PROGRESS record: its start goes with it.
+            if (carried[i].Recorded)
+                write.Add(new StepStarted(carried[i].Key, carried[i].StepId, 1, now, _runtime.Membership?.SelfNode));
+            write.Add(completed[i]);
+        }
         write.AddRange(events);
         return write;
     }

@@ -51,19 +51,59 @@ internal sealed class WorkflowContext(
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
         new(workflowId, runId, workflowActor, runtime, requests, history, incarnation, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
 
-    public async Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
+    public Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
-        // A branch whose block was cancelled (a sibling failed) starts no step.
-        if (cancellationToken.IsCancellationRequested && !cancelRequested.IsCancellationRequested)
-            cancellationToken.ThrowIfCancellationRequested();
-        runToken.ThrowIfCancellationRequested();
-        var policy = retry ?? runtime.Settings.DefaultRetry;
-
+        if (Stopped() is { } stopped)
+            return Task.FromCanceled<T>(stopped);
         var key = history.NextStep(scope, stepId, out var completed);
+        return completed is not null
+            ? ReplayTask<T>(key, stepId, completed)
+            : DecideAndRunAsync(key, stepId, body, retry);
+    }
+
+    /// <summary>
+    /// The token that stops the next step from starting, if one has fired: the block's in a branch whose block was
+    /// cancelled (a sibling failed), the run's when its actor stopped.
+    /// </summary>
+    private CancellationToken? Stopped() =>
+        cancellationToken.IsCancellationRequested && !cancelRequested.IsCancellationRequested ? cancellationToken
+        : runToken.IsCancellationRequested ? runToken
+        : null;
+
+    /// <summary>
+    /// A value of the workflow clock, a new id or a random number at the next key: recorded with the next record (it
+    /// costs no message and no write of its own) where nothing is recorded there; replayed where it is; else asked of
+    /// the actor as a step.
+    /// </summary>
+    private Task<T> RecordAsync<T>(string stepId, Func<T> value)
+    {
+        if (Stopped() is { } stopped)
+            return Task.FromCanceled<T>(stopped);
+        var key = history.NextStep(scope, stepId, out var completed, out var free);
         if (completed is not null)
-            return Replay<T>(key, stepId, completed.ResultJson!, completed.ResultType);
+            return ReplayTask<T>(key, stepId, completed);
+        // After a cancellation a new value is asked as a step, whose rules for cleanup code and branches apply.
+        if (!free || cancelRequested.IsCancellationRequested)
+            return DecideAndRunAsync(key, stepId, _ => Task.FromResult(value()), RetryPolicy.None);
+
+        var json = runtime.Registry.JsonOptions;
+        var resultJson = JsonSerializer.Serialize(value(), json);
+        var completion = new PendingCompletion(key, stepId, 1, resultJson, TypeNames.For<T>(), Recorded: true);
+        // Refused once a later actor of this workflow began: that actor decides on the key.
+        if (!requests.AddRecorded(completion, incarnation))
+            return LetGoAsync<T>();
+        _lastCompletion = completion;
+        _ = FlushIfIdleAsync(completion);
+        // Read back from its record, as a replay will read it.
+        return Task.FromResult(JsonSerializer.Deserialize<T>(resultJson, json)!);
+    }
+
+    /// <summary>A step the run's copy of the journal did not let replay: the actor decides at <paramref name="key"/>, then the body runs or it replays.</summary>
+    private async Task<T> DecideAndRunAsync<T>(string key, string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry)
+    {
+        var policy = retry ?? runtime.Settings.DefaultRetry;
         var decided = NewReply<StepDecision>();
         workflowActor.Tell(new BeginStep(runId, key, stepId, decided));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
@@ -138,6 +178,18 @@ internal sealed class WorkflowContext(
                 Interlocked.Decrement(ref _retryDelays);
         });
         await elapsed.Task.ConfigureAwait(false);
+    }
+
+    private Task<T> ReplayTask<T>(string key, string stepId, Journal.WorkflowJournal.StepEntry completed)
+    {
+        try
+        {
+            return Task.FromResult(Replay<T>(key, stepId, completed.ResultJson!, completed.ResultType));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
     }
 
     /// <summary>Returns a completed step's recorded result.</summary>
@@ -391,15 +443,15 @@ internal sealed class WorkflowContext(
         return await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
 
-    public Task<DateTimeOffset> NowAsync() => StepAsync("durable.now", _ => Task.FromResult(runtime.Clock.GetUtcNow()), RetryPolicy.None);
+    public Task<DateTimeOffset> NowAsync() => RecordAsync("durable.now", runtime.Clock.GetUtcNow);
 
     public Task<int> RandomAsync(int minValue, int maxValue)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minValue, maxValue);
-        return StepAsync("durable.random", _ => Task.FromResult(Random.Shared.Next(minValue, maxValue)), RetryPolicy.None);
+        return RecordAsync("durable.random", () => Random.Shared.Next(minValue, maxValue));
     }
 
-    public Task<Guid> NewGuidAsync() => StepAsync("durable.new-guid", _ => Task.FromResult(Guid.NewGuid()), RetryPolicy.None);
+    public Task<Guid> NewGuidAsync() => RecordAsync("durable.new-guid", Guid.NewGuid);
 
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {

@@ -222,6 +222,21 @@ internal sealed class WorkflowRequests
             _completions.Add(completion);
     }
 
+    /// <summary>
+    /// Hands over a value recorded by a run of actor <paramref name="incarnation"/> (see <see cref="PendingCompletion.Recorded"/>);
+    /// false when a later actor has begun, which decides on the key itself.
+    /// </summary>
+    public bool AddRecorded(PendingCompletion completion, int incarnation)
+    {
+        lock (_gate)
+        {
+            if (incarnation != _incarnation)
+                return false;
+            _completions.Add(completion);
+            return true;
+        }
+    }
+
     /// <summary>Whether <paramref name="completion"/> is still waiting to be written.</summary>
     public bool IsPending(PendingCompletion completion)
     {

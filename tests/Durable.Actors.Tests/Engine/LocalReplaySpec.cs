@@ -10,7 +10,8 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>
 /// A run replays what its journal recorded without asking the workflow's actor: recorded steps, timers, signal waits
 /// and patches return from the run's copy of the journal, and only the first call not recorded (the frontier) reaches
-/// the actor.
+/// the actor. A value the code records (the workflow clock, a new id, a random number) costs no message either: it is
+/// written with the next record.
 /// </summary>
 public sealed class LocalReplaySpec(ITestOutputHelper output) : EngineSpec(output)
 {
@@ -74,5 +75,31 @@ public sealed class LocalReplaySpec(ITestOutputHelper output) : EngineSpec(outpu
         Assert.Equal($"{Steps * (Steps - 1) / 2} True False", completed.GetResult<string>());
         Assert.Equal(["step last"], _asked);
         Assert.Equal((Steps, 2), (_counter["item"], _counter["last"]));
+    }
+
+    [Fact]
+    public async Task NowNewGuidAndRandom_SendNoMessage_AndAreRecordedWithTheNextStep()
+    {
+        var registry = new WorkflowRegistry().Add<string, string>("values", async (ctx, _) =>
+        {
+            var now = await ctx.NowAsync();
+            var id = await ctx.NewGuidAsync();
+            var dice = await ctx.RandomAsync(1, 7);
+            return await ctx.StepAsync("use", () => $"{now:O} {id} {dice}");
+        });
+        var coordinator = DurableWorkflows.Start(Sys, registry, null, TimeProvider.System, CountCalls());
+        _counting = true;
+
+        var result = (await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("values-1", "values"), Timeout)).GetResult<string>()!;
+
+        Assert.Equal(["step use"], _asked);
+        var status = await coordinator.Ask<WorkflowStatus>(new GetWorkflowStatus("values-1"), Timeout);
+        Assert.Equal(["durable.now", "durable.new-guid", "durable.random", "use"], status.Steps.Select(s => s.StepId));
+        Assert.All(status.Steps, s => Assert.Equal((StepStatus.Completed, 1), (s.Status, s.Attempts)));
+        // The values the code got are the ones recorded.
+        var now = System.Text.Json.JsonSerializer.Deserialize<DateTimeOffset>(status.Steps[0].ResultJson!);
+        var id = System.Text.Json.JsonSerializer.Deserialize<Guid>(status.Steps[1].ResultJson!);
+        var dice = System.Text.Json.JsonSerializer.Deserialize<int>(status.Steps[2].ResultJson!);
+        Assert.Equal($"{now:O} {id} {dice}", result);
     }
 }
