@@ -84,6 +84,28 @@ internal static class Child
                     allocatedKBPerStep = allocatedPerStep / 1024, replayMs = replay.Milliseconds, allocatedKBPerReplayedStep = replay.AllocatedPerStep / 1024,
                 };
                 break;
+            case "w1-long":
+                // --steps carries the long workflow's steps; both are recorded, then their runs fail, for a new process
+                // to resume them.
+                replayable.FailAtEnd = true;
+                foreach (var (id, recorded) in new[] { ("w1-first", 100), ("w1-long", steps) })
+                {
+                    var failedRun = await coordinator.Ask<object>(new StartWorkflow(id, "replayable", recorded.ToString(CultureInfo.InvariantCulture)), Timeout);
+                    if (failedRun is not WorkflowFailed)
+                        throw new InvalidOperationException($"{id}: expected its first run to fail, got {failedRun}");
+                }
+                result = new { recorded = steps };
+                break;
+            case "w1-resume":
+                // A new process (recovery-on-start off): its first resume (100 steps) pays the start-up of the journal,
+                // the actors and the JIT; the long one after it reads its journal, replays every step and completes.
+                var firstStarted = Stopwatch.GetTimestamp();
+                await Run(coordinator, new ResumeWorkflow("w1-first"));
+                var firstMs = Stopwatch.GetElapsedTime(firstStarted).TotalMilliseconds;
+                var resumeStarted = Stopwatch.GetTimestamp();
+                await Run(coordinator, new ResumeWorkflow("w1-long"));
+                result = new { firstResumeMs = firstMs, resumeMs = Stopwatch.GetElapsedTime(resumeStarted).TotalMilliseconds };
+                break;
             case "w2":
                 await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"warmup-{i}", "steps", steps.ToString(CultureInfo.InvariantCulture))));
                 var w2 = await RunAll(coordinator, Enumerable.Range(0, count).Select(i => new StartWorkflow($"w2-{i}", "steps", steps.ToString(CultureInfo.InvariantCulture))));

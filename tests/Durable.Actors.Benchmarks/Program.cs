@@ -10,6 +10,7 @@ var dir = new Option<string>("--dir") { Description = "Folder for the database f
 var floorCommits = new Option<int>("--floor-commits") { DefaultValueFactory = _ => 1000 };
 var floorRows = new Option<int>("--floor-rows") { DefaultValueFactory = _ => 50_000 };
 var w1Steps = new Option<int>("--w1-steps") { DefaultValueFactory = _ => 1000 };
+var w1ResumeSteps = new Option<int>("--w1-resume-steps") { Description = "W1: recorded steps of the workflow a new process resumes", DefaultValueFactory = _ => 10_000 };
 var w2Workflows = new Option<int>("--w2-workflows") { DefaultValueFactory = _ => 500 };
 var w2Steps = new Option<int>("--w2-steps") { DefaultValueFactory = _ => 10 };
 var w3Workflows = new Option<int>("--w3-workflows") { DefaultValueFactory = _ => 1000 };
@@ -36,7 +37,7 @@ var killAt = new Option<int>("--kill-at") { Hidden = true };
 
 var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
 {
-    synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
+    synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w1ResumeSteps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
     w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, w10Workflows, w11Workflows, only, clusterPostgres, child, db, count, steps, effects, killAt,
 };
 root.SetAction(async (r, ct) =>
@@ -54,7 +55,7 @@ root.SetAction(async (r, ct) =>
     if (r.GetValue(child) is { } workload)
         return await Child.RunAsync(workload, r.GetValue(db)!, mode, r.GetValue(count), r.GetValue(steps), r.GetValue(effects), r.GetValue(killAt));
 
-    var sizes = new Sizes(r.GetValue(floorCommits), r.GetValue(floorRows), r.GetValue(w1Steps), r.GetValue(w2Workflows), r.GetValue(w2Steps),
+    var sizes = new Sizes(r.GetValue(floorCommits), r.GetValue(floorRows), r.GetValue(w1Steps), r.GetValue(w1ResumeSteps), r.GetValue(w2Workflows), r.GetValue(w2Steps),
         r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt),
         r.GetValue(w5Workflows), r.GetValue(w5Batch), r.GetValue(w5Baseline), r.GetValue(w6LongSteps),
         r.GetValue(w7Workflows), r.GetValue(w8Workflows), r.GetValue(w9Signals), r.GetValue(w10Workflows), r.GetValue(w11Workflows), Selected(r.GetValue(only)));

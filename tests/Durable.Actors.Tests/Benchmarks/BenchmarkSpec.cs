@@ -16,7 +16,7 @@ public sealed class BenchmarkSpec
         foreach (var arg in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Benchmarks.dll"), "--runs", "1", "--synchronous", "normal", "--out", "bench.json",
-                     "--floor-commits", "20", "--floor-rows", "500", "--w1-steps", "10", "--w2-workflows", "4", "--w2-steps", "3",
+                     "--floor-commits", "20", "--floor-rows", "500", "--w1-steps", "10", "--w1-resume-steps", "20", "--w2-workflows", "4", "--w2-steps", "3",
                      "--w3-workflows", "4", "--w4-workflows", "4", "--w4-steps", "5", "--w4-kill-at", "6",
                      "--w5-workflows", "30", "--w5-batch", "10", "--w5-baseline", "10", "--w6-long-steps", "20",
                      "--w7-workflows", "20", "--w8-workflows", "20", "--w9-signals", "10", "--w10-workflows", "20", "--w11-workflows", "5",
@@ -42,7 +42,7 @@ public sealed class BenchmarkSpec
         var figures = JsonDocument.Parse(await File.ReadAllTextAsync(folder.File("bench.json"))).RootElement.GetProperty("figures");
         string[] expected =
         [
-            "F0 commit latency mean (µs)", "F0 rows/s, 100 rows per transaction", "W1 per step mean (µs)", "W1 per step p99 (µs)", "W1 allocated per executed step (KB)", "W1 allocated per replayed step (KB)",
+            "F0 commit latency mean (µs)", "F0 rows/s, 100 rows per transaction", "W1 per step mean (µs)", "W1 per step p99 (µs)", "W1 allocated per executed step (KB)", "W1 allocated per replayed step (KB)", "W1 new process: first resume, 100 recorded steps (ms)", "W1 new process: then a resume of 20 recorded steps (ms)",
             "W2 steps/s", "W3 workflows/s", "W4 spawn to all complete (s)", "W4 steps missing in started workflows", "W4 workflows completed", "W1 peak RSS (MiB)", "W4 peak RSS (MiB)",
             "W5 managed heap growth (MiB)", "W5 RSS growth (%)", "W6 newest 50 (ms)", "W6 50 filtered by status (ms)",
             "W6 status of one workflow with its steps (ms)", "W6 status of a 20-step workflow (ms)", "W6 CLI list minus start-up (ms)",
