@@ -89,7 +89,22 @@ public sealed class ScalingSpec(ITestOutputHelper output) : IAsyncLifetime
         // The first node leaves gracefully: every bucket it still hosts moves to the node that joined.
         await CoordinatedShutdown.Get(first).Run(CoordinatedShutdown.ClusterLeavingReason.Instance).WaitAsync(Timeout);
 
-        var replies = await Task.WhenAll(callers).WaitAsync(Timeout);
+        try
+        {
+            await Task.WhenAll(callers).WaitAsync(Timeout);
+        }
+        catch (Exception)
+        {
+            // Where each workflow whose caller got no answer stands in the journal, read from the node that remains.
+            foreach (var i in Enumerable.Range(0, Workflows).Where(i => !callers[i].IsCompletedSuccessfully))
+            {
+                var status = await DurableWorkflows.GetStatusAsync(_systems[^1], $"w-{i}");
+                var last = status is { Steps: [.., var step] } ? $"{step.Key} {step.StepId} {step.Status} x{step.Attempts}" : "none";
+                output.WriteLine($"no answer for w-{i}: {status?.Status.ToString() ?? "not found"}, {status?.Steps.Count ?? 0} steps, last {last}");
+            }
+            throw;
+        }
+        var replies = await Task.WhenAll(callers);
         var wrong = replies.Select((r, i) => (i, r)).Where(x => x.r is not WorkflowCompleted).ToList();
         Assert.True(wrong.Count == 0, "callers that did not get a result: " + string.Join("; ", wrong.Select(w => $"w-{w.i}: {w.r}")));
         Assert.All(replies, r => Assert.Equal(Steps * (Steps + 1) / 2, ((WorkflowCompleted)r).GetResult<int>()));
