@@ -198,7 +198,7 @@ public sealed class BenchObserver : IWorkflowObserver
     public void OnStep(StepReport report) => Handler?.Invoke(report);
 }
 
-/// <summary>W11: one step whose result is a string of the input's length (quotes inside, which the journal escapes).</summary>
+/// <summary>W11: one step whose result is a string of the input's length (quotes inside, escaped in its JSON).</summary>
 public sealed class LargeResultWorkflow : IWorkflow<int, int>
 {
     public async Task<int> RunAsync(IWorkflowContext context, int chars)

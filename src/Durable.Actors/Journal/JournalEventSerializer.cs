@@ -80,12 +80,12 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
 }
 
 /// <summary>
-/// Writes a long string value (a step's result, a run's input) in segments, each escaped on its own; the bytes are
-/// the same as in one piece.
+/// Writes a long string value (a run's input, a signal's payload) in segments, each escaped on its own; the bytes are
+/// the same as in one piece. Results are not strings in the stored events (<see cref="RawJsonEvents"/>).
 /// </summary>
 /// <remarks>
-/// In one piece, System.Text.Json escapes a string (every stored result has quotes to escape) in a buffer of six
-/// characters per character rented from <c>ArrayPool&lt;char&gt;.Shared</c>: 2 MiB for a 100 KB result, which the
+/// In one piece, System.Text.Json escapes a string (stored JSON has quotes to escape) in a buffer of six characters
+/// per character rented from <c>ArrayPool&lt;char&gt;.Shared</c>: 2 MiB for a 100 KB string, which the
 /// pool then keeps in the cache of each thread that wrote one, well after the workflow's actor stopped (the pool lets
 /// it go only after tens of seconds of full collections). A segment's buffer is a few KB.
 /// </remarks>
