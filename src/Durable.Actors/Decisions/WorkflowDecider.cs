@@ -6,9 +6,10 @@ namespace Durable.Actors.Decisions;
 /// The journal's rules for what a run of a workflow's code asks, in one place and free of Akka: which key a call gets
 /// (in call order per scope, stepping over the markers of patches the code no longer asks for), and whether the record
 /// at that key lets the call replay, asks it to run, or says the code is not the code that wrote it, and what a
-/// decision to run or begin records (the events to persist). The workflow actor persists those and replies; the
-/// offline replay check reports the decisions and persists nothing. One decider per run: it keeps the run's sequence
-/// numbers, and reads the journal as it stands when asked (the actor applies each event once it is durable).
+/// decision to run or begin records (the events to persist). A run takes its keys and replays what is recorded with one
+/// over its copy of the journal (<see cref="RunHistory"/>); the workflow actor decides with one over the journal as it
+/// stands (it applies each event once it is durable) on the calls the run brings it, persists what they record and
+/// replies; the offline replay check reports the decisions and persists nothing.
 /// </summary>
 internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal)
 {

@@ -781,7 +781,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     {
         public int Id { get; } = id;
 
-        /// <summary>The run's keys, and what the journal says of each call of its code.</summary>
+        /// <summary>What the journal says of each call the run brings, at the key the run took (see <see cref="Decisions.RunHistory"/>).</summary>
         public Decisions.WorkflowDecider Decider { get; } = decider;
 
         /// <summary>The run's span, waits and phase (Observability); ended with the run.</summary>
