@@ -1,6 +1,9 @@
+using System.CommandLine;
 using System.Net;
 using System.Text.RegularExpressions;
 using Akka.Actor;
+using Durable.Actors.Cli.Hosting;
+using Durable.Actors.Cli.Targets;
 using Durable.Actors.Dashboard;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -9,23 +12,40 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Verbs;
 
 /// <summary><c>dashboard</c>: the engine on the database, as <c>serve</c> runs it, and the web dashboard over it.</summary>
-internal static partial class DashboardCommand
+internal static partial class DashboardVerb
 {
     public const string Path = "/workflows";
 
-    public static Task<int> RunAsync(
+    public static Command Create(CliOptions o)
+    {
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Where to listen, separated by ';'. Any address other than loopback (127.0.0.1, ::1, localhost) needs --token",
+            DefaultValueFactory = _ => "http://127.0.0.1:5080",
+        };
+        var token = new Option<string?>("--token") { Description = "An access token the browser must present once (open the address with ?token=...)" };
+        var command = new Command("dashboard", "Serve the web dashboard for the database, with the engine running on it (as serve does) so that its actions work")
+        {
+            o.Db, urls, token, o.Effects, o.StaleTimeout, o.BusyTimeout,
+        };
+        command.SetAction((r, ct) => RunAsync(r.GetValue(o.Db)!, r.GetValue(urls)!, r.GetValue(token), r.GetValue(o.Effects), r.GetValue(o.StaleTimeout), r.GetValue(o.BusyTimeout), ct));
+        return command;
+    }
+
+    private static Task<int> RunAsync(
         string databasePath, string urls, string? token, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
-        Commands.GuardAsync(async () =>
+        Guard.RunAsync(async () =>
         {
             var addresses = CheckUrls(urls, token);
-            var database = Commands.CheckDatabase(databasePath, mustExist: false, workflowId: null, reading: false);
+            var target = SqliteTarget.Of(databasePath, DatabaseUse.Writes(workflowId: null));
+            var database = target.Database;
             var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
             var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
             await using var host = CliHost.Create(database, staleTimeout, busyTimeout, serve: true);
-            DurableWorkflows.Start(host.System, Commands.Registry(database, effectsLog));
+            DurableWorkflows.Start(host.System, target.Registry(effectsLog));
 
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls(string.Join(';', addresses));

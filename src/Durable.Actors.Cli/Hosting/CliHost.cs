@@ -1,10 +1,10 @@
 using Akka.Actor;
 using Akka.Configuration;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Hosting;
 
 /// <summary>The CLI's ActorSystem: the plain (non-Hosting) embedding, configured with HOCON.</summary>
-internal sealed class CliHost : ICliHost
+internal sealed class CliHost : IAsyncDisposable
 {
     private CliHost(ActorSystem system) => System = system;
 
@@ -17,7 +17,7 @@ internal sealed class CliHost : ICliHost
     /// </summary>
     public const string AkkaLogging = """
         akka.stdout-loglevel = OFF
-        akka.loggers = ["Durable.Actors.Cli.StderrLogger, Durable.Actors.Cli"]
+        akka.loggers = ["Durable.Actors.Cli.Hosting.StderrLogger, Durable.Actors.Cli"]
         akka.log-dead-letters = off
         akka.log-dead-letters-during-shutdown = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Output;
 
 /// <summary>
 /// Prints one line per step (<c>key stepId executed|replayed|failed</c>), and for <c>crash-after N</c> kills the

@@ -1,17 +1,18 @@
 using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
+using Durable.Actors.Cli.Output;
 using Durable.Actors.Cluster;
 using Durable.Actors.Samples.Onboarding;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Hosting;
 
 /// <summary><c>serve --cluster</c>: one node of a cluster that runs the samples, journaled in PostgreSQL.</summary>
-internal static class ClusterServe
+internal static class ClusterNode
 {
     public const string SystemName = "durable";
 
-    public static async Task<int> RunAsync(ClusterServeRequest request, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(ClusterNodeRequest request, CancellationToken cancellationToken)
     {
         try
         {
@@ -122,4 +123,4 @@ internal static class ClusterServe
     }
 }
 
-internal sealed record ClusterServeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose, int MinNodes = 1, string? ConfigFile = null);
+internal sealed record ClusterNodeRequest(string Hostname, int Port, string[] Seeds, string? Postgres, string? Effects, string? StaleTimeout, bool Verbose, int MinNodes = 1, string? ConfigFile = null);

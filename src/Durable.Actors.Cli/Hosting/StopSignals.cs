@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Hosting;
 
 /// <summary>
 /// A token cancelled by Ctrl+C or SIGTERM (or the command's own token), for the commands that serve until stopped: the

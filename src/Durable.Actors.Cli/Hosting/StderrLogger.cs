@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Hosting;
 
 /// <summary>Sends Akka's log to stderr, so stdout carries only the CLI's own output (and JSON stays parseable).</summary>
 internal sealed class StderrLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Durable.Actors.Cli;
+namespace Durable.Actors.Cli.Output;
 
 /// <summary>Every JSON the CLI prints (<c>--json</c> of status, history, list and check) goes through these options.</summary>
 internal static class CliJson
@@ -22,13 +22,13 @@ internal static class CliJson
 
     public static void Print<T>(T value) => Console.WriteLine(JsonSerializer.Serialize(value, Options));
 
-    /// <summary>Writes <see cref="WorkflowRunStatus"/> as <see cref="Commands.WorkflowStatusName"/> does; the CLI reads none.</summary>
+    /// <summary>Writes <see cref="WorkflowRunStatus"/> as <see cref="Text.WorkflowStatusName"/> does; the CLI reads none.</summary>
     private sealed class WorkflowStatusConverter : JsonConverter<WorkflowRunStatus>
     {
         public override WorkflowRunStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             throw new NotSupportedException("The CLI writes workflow statuses, it does not read them.");
 
         public override void Write(Utf8JsonWriter writer, WorkflowRunStatus value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Commands.WorkflowStatusName(value));
+            writer.WriteStringValue(Text.WorkflowStatusName(value));
     }
 }

@@ -4,84 +4,11 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Configuration;
 using Durable.Actors.Cluster;
+using Durable.Actors.Cli.Targets;
 using Durable.Actors.Configuration;
 using Npgsql;
 
-namespace Durable.Actors.Cli;
-
-/// <summary>The ActorSystem a command reads the journal through (and, for the commands that run workflows, sends through).</summary>
-internal interface ICliHost : IAsyncDisposable
-{
-    ActorSystem System { get; }
-}
-
-/// <summary>
-/// Where a workflow command works, as its options say: the SQLite file of <c>--db</c>, or a cluster's PostgreSQL
-/// database (<c>--postgres</c>) and, for the commands that send to workflows (<paramref name="Join"/>), the cluster's
-/// seed nodes, and the nodes' HOCON file (<c>--config</c>). The option names given explicitly are kept, to refuse those
-/// that belong to the other mode.
-/// </summary>
-internal sealed record StoreOptions(
-    string Database,
-    string? Postgres,
-    IReadOnlyList<string> SqliteOptionsGiven,
-    IReadOnlyList<string> ClusterOptionsGiven,
-    string? ConfigFile = null,
-    ClusterJoinOptions? Join = null)
-{
-    /// <summary>The SQLite file: for commands without the cluster options (crash-after, recover, check, ...).</summary>
-    public static StoreOptions Sqlite(string database) => new(database, null, [], []);
-
-    /// <summary>The cluster to work on, or null for the SQLite file; refuses a mix of the two modes' options.</summary>
-    public ClusterTarget? Cluster(string command)
-    {
-        if (Postgres is null)
-        {
-            if (ClusterOptionsGiven.Count > 0)
-                throw new UsageException($"{ClusterOptionsGiven[0]} needs --postgres <connection string>: it is an option of a cluster (without --postgres, {command} works on the SQLite file of --db)");
-            return null;
-        }
-        if (SqliteOptionsGiven.Count > 0)
-            throw new UsageException(SqliteOptionsGiven[0] == "--db"
-                ? "--db cannot be used with --postgres: --db names a SQLite database, --postgres a cluster's; give one of them"
-                : $"{SqliteOptionsGiven[0]} cannot be used with --postgres: it is an option of a SQLite database (--db)" +
-                  (SqliteOptionsGiven[0] is "--effects" or "--stale-timeout" ? $"; on a cluster the nodes run the steps: give {SqliteOptionsGiven[0]} to serve --cluster" : ""));
-        if (string.IsNullOrWhiteSpace(Postgres))
-            throw new UsageException("--postgres needs a connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"");
-        string where;
-        try
-        {
-            var builder = new NpgsqlConnectionStringBuilder(Postgres);
-            where = $"PostgreSQL database '{builder.Database ?? builder.Username ?? "postgres"}' at {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}";
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
-        {
-            throw new UsageException($"--postgres is not a PostgreSQL connection string: {e.Message}");
-        }
-
-        var settings = ConfigFile is null ? Akka.Configuration.Config.Empty : ClusterServe.ReadConfig(ConfigFile);
-        if (Join is null)
-            return new ClusterTarget(Postgres, where, [], "", 0, TimeSpan.Zero, settings);
-        if (Join.Seeds.Count == 0)
-            throw new UsageException($"{command} on a cluster needs --seed host:port: a node of the cluster to join (serve --cluster runs one; repeat --seed for several)");
-        var seeds = Join.Seeds.Select(ClusterServe.SeedAddress).ToList();
-        if (Join.Port is < 0 or > 65535)
-            throw new UsageException($"--port must be from 0 (any free port) to 65535, not {Join.Port}");
-        var timeout = Durations.Parse(Join.JoinTimeout, "--join-timeout");
-        if (timeout <= TimeSpan.Zero)
-            throw new UsageException($"--join-timeout must be more than 0, not {Join.JoinTimeout}");
-        return new ClusterTarget(Postgres, where, seeds, Join.Hostname, Join.Port, timeout, settings);
-    }
-}
-
-/// <summary>How a command that sends to workflows joins the cluster: <c>--seed</c>, <c>--hostname</c>, <c>--port</c>, <c>--join-timeout</c>.</summary>
-internal sealed record ClusterJoinOptions(IReadOnlyList<string> Seeds, string Hostname, int Port, string JoinTimeout);
-
-/// <summary>
-/// A cluster as a command reaches it: its PostgreSQL database (<see cref="Description"/> names it), its seed nodes, and
-/// the nodes' own settings (<c>--config</c>), under the command's.
-/// </summary>
-internal sealed record ClusterTarget(string ConnectionString, string Description, IReadOnlyList<string> Seeds, string Hostname, int Port, TimeSpan JoinTimeout, Config Settings);
+namespace Durable.Actors.Cli.Hosting;
 
 /// <summary>
 /// The CLI on a cluster. A reader is a plain local ActorSystem on the sql storage profile: it reads the journal in
@@ -90,12 +17,12 @@ internal sealed record ClusterTarget(string ConnectionString, string Description
 /// the shard region with the typed client's resends, and leaves the cluster gracefully when disposed, so that the
 /// nodes see it leave rather than fail.
 /// </summary>
-internal sealed class ClusterCliHost : ICliHost
+internal sealed class ClusterCliHost : IAsyncDisposable
 {
-    private readonly ClusterTarget _target;
+    private readonly ClusterConnection _target;
     private bool _joined;
 
-    private ClusterCliHost(ActorSystem system, ClusterTarget target)
+    private ClusterCliHost(ActorSystem system, ClusterConnection target)
     {
         System = system;
         _target = target;
@@ -104,9 +31,9 @@ internal sealed class ClusterCliHost : ICliHost
     public ActorSystem System { get; }
 
     /// <summary>A local system reading the cluster's journal; PostgreSQL unreachable fails it with one line naming host and port.</summary>
-    public static async Task<ClusterCliHost> OpenReaderAsync(ClusterTarget target)
+    public static async Task<ClusterCliHost> OpenReaderAsync(ClusterConnection target)
     {
-        var system = ActorSystem.Create(ClusterServe.SystemName, DurableCluster.CreateSetup(Config(target, "akka.actor.provider = local")));
+        var system = ActorSystem.Create(ClusterNode.SystemName, DurableCluster.CreateSetup(Config(target, "akka.actor.provider = local")));
         try
         {
             DurableCluster.EnsureReachable(PersistencePlugins.Bind(system));
@@ -123,7 +50,7 @@ internal sealed class ClusterCliHost : ICliHost
     /// A cluster member that has not joined yet (<see cref="JoinAsync"/> joins): the shard-region proxy and the client
     /// are started, and PostgreSQL was found reachable, so that bad input is refused before the cluster sees this process.
     /// </summary>
-    public static async Task<ClusterCliHost> OpenMemberAsync(ClusterTarget target, WorkflowRegistry registry)
+    public static async Task<ClusterCliHost> OpenMemberAsync(ClusterConnection target, WorkflowRegistry registry)
     {
         // As on a node: heartbeats run on the thread pool, which grows too slowly while the start warms up on a loaded
         // machine; late heartbeats would make the nodes find this member unreachable.
@@ -145,7 +72,7 @@ internal sealed class ClusterCliHost : ICliHost
             }
             """;
         EnsureCanListen(target.Hostname, target.Port);
-        var system = ActorSystem.Create(ClusterServe.SystemName, DurableCluster.CreateSetup(Config(target, hocon)));
+        var system = ActorSystem.Create(ClusterNode.SystemName, DurableCluster.CreateSetup(Config(target, hocon)));
         try
         {
             var role = system.Settings.Config.GetString("durable-actors.cluster.role", "workflows");
@@ -205,10 +132,6 @@ internal sealed class ClusterCliHost : ICliHost
         _joined = true;
     }
 
-    /// <summary>Sends through the shard region and waits for the reply; sent again when unanswered (the engine's requests are idempotent).</summary>
-    public Task<object> AskAsync(object message, CancellationToken cancellationToken) =>
-        WorkflowClient.Of(System).AskAsync(message, cancellationToken);
-
     public async ValueTask DisposeAsync()
     {
         if (_joined)
@@ -225,7 +148,7 @@ internal sealed class ClusterCliHost : ICliHost
     /// <paramref name="hocon"/> over the CLI's logging and the connection string, over the nodes' settings: a member takes
     /// part in the split-brain resolver (it may be the leader that decides), so it needs the nodes' timings.
     /// </summary>
-    private static Config Config(ClusterTarget target, string hocon) => ConfigurationFactory.ParseString($$"""
+    private static Config Config(ClusterConnection target, string hocon) => ConfigurationFactory.ParseString($$"""
         akka.loglevel = WARNING
         {{CliHost.AkkaLogging}}
         durable-actors.sql.connection-string = {{DurableWorkflowsOptions.Quote(target.ConnectionString)}}
