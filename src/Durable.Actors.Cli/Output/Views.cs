@@ -3,8 +3,8 @@ using Durable.Actors.Journal;
 
 namespace Durable.Actors.Cli.Output;
 
-// The JSON shapes (README, "JSON output"): status and list print StatusView; history prints the same fields and the
-// steps and waits.
+// The JSON shapes (this project's README, "JSON output"): status and list print StatusView; history prints the same
+// fields and the steps and waits.
 
 internal sealed record StatusView(
     string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,

@@ -21,8 +21,9 @@ internal sealed class CliOptions
 
     public Option<string?> Input { get; } = new("--input") { Description = "The workflow input as JSON (default: the sample's own input for its type)" };
 
-    // A workflow command on a cluster (see README, "Cluster mode"): --postgres instead of --db; the commands that send to
-    // workflows join the cluster through --seed as a proxy-only member, and leave it before they exit.
+    // A workflow command on a cluster (see src/Durable.Actors.Cluster/README.md): --postgres instead of --db; the
+    // commands that send to workflows join the cluster through --seed as a proxy-only member, and leave it before they
+    // exit.
     public Option<string?> OnCluster { get; } = new("--postgres") { Description = "Work on a cluster instead of --db: its PostgreSQL connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"" };
     public Option<string[]> JoinSeeds { get; } = new("--seed") { Description = "With --postgres: a node of the cluster to join, as host:port (repeat it for several)", AllowMultipleArgumentsPerToken = false };
     public Option<int> JoinPort { get; } = new("--port") { Description = "With --postgres: this process's TCP port while it is a member of the cluster (0: any free port)", DefaultValueFactory = _ => 0 };

@@ -8,7 +8,7 @@ namespace Durable.Actors;
 
 /// <summary>
 /// Checks, offline, that the workflows recorded in a database still replay on the current code: run this before you
-/// deploy a change to a workflow (see the README, "Changing workflow code safely").
+/// deploy a change to a workflow (see README.md in this folder).
 /// </summary>
 public static class WorkflowReplayChecker
 {

@@ -6,11 +6,12 @@ using Xunit;
 namespace Durable.Actors.Tests.Cli;
 
 /// <summary>
-/// Follows the README verbatim: every <c>```sh</c> block, in order, in one scratch folder, each line run by bash with
+/// Follows the documentation verbatim: every <c>```sh</c> block of the root README, then of each guide in the order of
+/// its documentation map, in one scratch folder, each line run by bash with
 /// <c>dotnet run --project src/Durable.Actors.Cli --</c> replaced by the built CLI. A line's exit code must be the one
 /// its comment states (<c>(exit N)</c>), else 0, and what its comment promises is checked below. A block that cannot
-/// run here (a cluster, a server that runs until stopped, the test suite itself) is preceded in the README by
-/// <c>&lt;!-- readme-test: skip: reason --&gt;</c>.
+/// run here (a cluster, a server that runs until stopped, the test suite itself) is preceded by
+/// <c>&lt;!-- readme-test: skip: reason --&gt;</c>. A markdown file with a shell block must be in the map.
 /// </summary>
 public sealed partial class ReadmeWalkthroughSpec
 {
@@ -64,8 +65,17 @@ public sealed partial class ReadmeWalkthroughSpec
     [Fact]
     public async Task ReadmeShellBlocks_RunInOrder_ExitAndPrintAsTheirCommentsSay()
     {
-        var (blocks, skipped) = ShellBlocks(await File.ReadAllTextAsync(Readme()));
-        Assert.All(skipped, s => Assert.True(s.Reason.Length > 0, $"the skip marker before README line {s.Line} gives no reason"));
+        var guides = Guides();
+        var unmapped = Repository.MarkdownFiles().Where(f => !guides.Contains(f) && File.ReadAllText(f).Contains("```sh", StringComparison.Ordinal));
+        Assert.True(!unmapped.Any(), $"shell blocks outside the README's documentation map: {string.Join(", ", unmapped)}");
+        var blocks = new List<List<(string Line, string Text)>>();
+        foreach (var guide in guides)
+        {
+            var name = Path.GetRelativePath(Repository.Root, guide);
+            var (ofGuide, skipped) = ShellBlocks(await File.ReadAllTextAsync(guide));
+            Assert.All(skipped, s => Assert.True(s.Reason.Length > 0, $"the skip marker before {name} line {s.Line} gives no reason"));
+            blocks.AddRange(ofGuide.Select(b => b.Select(l => ($"{name} line {l.Line}", l.Text)).ToList()));
+        }
         using var folder = new TempFolder();
         var ran = new List<string>();
 
@@ -73,19 +83,19 @@ public sealed partial class ReadmeWalkthroughSpec
         {
             var (command, comment) = Split(text);
             var key = command.StartsWith(CliPrefix + " ", StringComparison.Ordinal) ? command[(CliPrefix.Length + 1)..] : command;
-            Assert.True(Promises.TryGetValue(key, out var promise), $"README line {line}: `{key}` has no promise checked here; add one to {nameof(Promises)}");
+            Assert.True(Promises.TryGetValue(key, out var promise), $"{line}: `{key}` has no promise checked here; add one to {nameof(Promises)}");
             var expectedExit = ExitComment().Match(comment) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
             var run = await BashAsync(folder.Path, command.Replace(CliPrefix, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Durable.Actors.Cli.dll")}'", StringComparison.Ordinal));
 
-            Assert.True(run.ExitCode == expectedExit, $"README line {line}: `{key}` should exit {expectedExit}\n{run}");
+            Assert.True(run.ExitCode == expectedExit, $"{line}: `{key}` should exit {expectedExit}\n{run}");
             try
             {
                 promise(run, folder.Path);
             }
             catch (Exception e)
             {
-                throw new Xunit.Sdk.XunitException($"README line {line}: `{key}` does not do what its comment says ({comment})\n{run}\n{e.Message}");
+                throw new Xunit.Sdk.XunitException($"{line}: `{key}` does not do what its comment says ({comment})\n{run}\n{e.Message}");
             }
             ran.Add(key);
         }
@@ -139,15 +149,17 @@ public sealed partial class ReadmeWalkthroughSpec
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
-    private static string Readme()
+    /// <summary>The root README, then the markdown files its "Documentation" section links to, in that order.</summary>
+    private static List<string> Guides()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Durable.Actors.sln")))
-                return Path.Combine(dir.FullName, "README.md");
-        }
-        throw new FileNotFoundException("No Durable.Actors.sln above the test's folder.");
+        var readme = Path.Combine(Repository.Root, "README.md");
+        var text = File.ReadAllText(readme);
+        var map = text[text.IndexOf("## Documentation", StringComparison.Ordinal)..];
+        return [readme, .. MarkdownLink().Matches(map).Select(m => Path.GetFullPath(Path.Combine(Repository.Root, m.Groups[1].Value))).Distinct()];
     }
+
+    [GeneratedRegex(@"\]\(([^)#\s]+\.md)\)")]
+    private static partial Regex MarkdownLink();
 
     [GeneratedRegex(@"\(exit (\d+)\)")]
     private static partial Regex ExitComment();

@@ -59,7 +59,7 @@ public sealed class ScalingSpec(ITestOutputHelper output) : IAsyncLifetime
     private async Task<(ActorSystem System, IActorRef Region)> NodeAsync(int port, int seedPort, bool hostsWorkflows = true, IWorkflowObserver? observer = null)
     {
         // Sharding looks for an uneven spread every second here (10 s by default) so that the test is short. A leaving
-        // node drains all its buckets within the cluster-sharding-shutdown-region phase (10 s by default; the README
+        // node drains all its buckets within the cluster-sharding-shutdown-region phase (10 s by default; the cluster README
         // says to raise it above the longest step). On a loaded machine the drain of 40 workflows may take longer, and a
         // node stopped before it handed on its requests leaves callers unanswered (a loaded CI run timed out here once;
         // this bound is the likely cause, not proven). The test is about the drain, not that bound: 60 s here.

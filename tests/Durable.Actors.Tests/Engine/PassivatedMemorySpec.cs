@@ -42,7 +42,7 @@ public sealed class PassivatedMemorySpec(ITestOutputHelper output) : EngineSpec(
             Assert.Equal(Workflows, results.Count);
             Assert.DoesNotContain(results, r => r.IsAlive);
         }
-        // Not asserted here: the buffers the shared array pool keeps per thread for System.Text.Json (the README's
+        // Not asserted here: the buffers the shared array pool keeps per thread for System.Text.Json (the benchmark README's
         // "Large results after passivation"), whose amount grows with the threads of the whole test process; memory is
         // the benchmark's to measure.
     }

@@ -10,7 +10,7 @@ namespace Durable.Actors.Tests.Golden;
 /// A database written by the engine (<c>Golden/workflows.db</c>): a completed workflow with parallel branches, a
 /// failed one, one that failed and was resumed to completion, and one left with a step IN_PROGRESS by a stopped host.
 /// Today's engine must read every status, step and result in it, replay it, and finish the unfinished one. A failure
-/// here means existing databases may no longer read (README, "Stored format").
+/// here means existing databases may no longer read (src/Durable.Actors/Journal/README.md, "Stored format").
 /// </summary>
 public sealed class DatabaseGoldenSpec : IDisposable
 {

@@ -13,13 +13,5 @@ internal static class GoldenFiles
     public static string Output(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
 
     /// <summary>The golden files in the source tree: what regeneration writes.</summary>
-    public static string Source(string name)
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "Durable.Actors.sln")))
-            folder = folder.Parent;
-        if (folder is null)
-            throw new InvalidOperationException($"No Durable.Actors.sln above {AppContext.BaseDirectory}.");
-        return Path.Combine(folder.FullName, "tests", "Durable.Actors.Tests", "Golden", name);
-    }
+    public static string Source(string name) => Path.Combine(TestSupport.Repository.Root, "tests", "Durable.Actors.Tests", "Golden", name);
 }

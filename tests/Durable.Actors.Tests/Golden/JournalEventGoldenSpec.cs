@@ -6,7 +6,7 @@ namespace Durable.Actors.Tests.Golden;
 /// <summary>
 /// The stored format of every journal event, pinned: today's serializer writes exactly the checked-in bytes
 /// (<c>Golden/events/&lt;manifest&gt;.json</c>) and reads them back equal. A failure here means journals written
-/// before the change may no longer read: change the format only on purpose (README, "Stored format").
+/// before the change may no longer read: change the format only on purpose (src/Durable.Actors/Journal/README.md, "Stored format").
 /// </summary>
 public sealed class JournalEventGoldenSpec
 {

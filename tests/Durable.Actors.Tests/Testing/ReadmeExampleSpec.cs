@@ -3,8 +3,8 @@ using Xunit;
 
 namespace Durable.Actors.Tests.Testing;
 
-// The example of README "Testing your workflows", as a user would write it: their workflow, a fake of their service
-// that counts its effects, and two tests.
+// The example of the test kit's README (src/Durable.Actors.Testing/README.md), as a user would write it: their
+// workflow, a fake of their service that counts its effects, and two tests.
 public sealed record Order(string Id, decimal Amount);
 
 public interface IPayments
