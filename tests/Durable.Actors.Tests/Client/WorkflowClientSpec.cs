@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Durable.Actors.Inspection;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
 
     public sealed record Decision(bool Approved, string By);
 
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -25,13 +26,13 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
     private WorkflowRegistry Registry() => new WorkflowRegistry()
         .Add<Expense, string>("approval", async (ctx, expense) =>
         {
-            await ctx.StepAsync("submit", () => _counter.Ran("submit"));
+            await ctx.StepAsync("submit", () => _counter.Record("submit"));
             var decision = await ctx.WaitForSignalAsync<Decision>("decision", TimeSpan.FromDays(3));
             return decision.Received && decision.Payload!.Approved ? $"paid {expense.Amount.ToString(CultureInfo.InvariantCulture)}" : "not paid";
         })
         .Add<int, int>("gated", async (ctx, n) => await ctx.StepAsync("wait-for-gate", async _ =>
         {
-            _counter.Ran("gated");
+            _counter.Record("gated");
             await _gate.Task;
             return n * 2;
         }))
@@ -51,7 +52,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         Assert.Equal(42, await result.WaitAsync(RunTimeout));
         // Asking again reads the end; nothing runs again.
         Assert.Equal(42, await Client().GetHandle<int>("g-1").GetResultAsync().WaitAsync(RunTimeout));
-        Assert.Equal(1, _counter["gated"]);
+        Assert.Equal(1, _counter.Count("gated"));
     }
 
     [Fact]
@@ -65,7 +66,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         await handle.SignalAsync("decision", new Decision(true, "grace"));
 
         Assert.Equal("paid 120.5", await result.WaitAsync(RunTimeout));
-        Assert.Equal(1, _counter["submit"]);
+        Assert.Equal(1, _counter.Count("submit"));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Durable.Actors.Cluster;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -17,7 +18,7 @@ public sealed class ChildEndSpec : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private readonly List<ActorSystem> _systems = [];
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private string _postgres = "";
 
     public async Task InitializeAsync() => _postgres = await PostgresServer.NewDatabaseAsync();
@@ -31,7 +32,7 @@ public sealed class ChildEndSpec : IAsyncLifetime
     private WorkflowRegistry Registry() => new WorkflowRegistry()
         .Add<string, string>("parent", async (ctx, childId) =>
             "child said " + await ctx.RunChildAsync<string, string>("child", "x", childId))
-        .Add<string, string>("child", async (ctx, _) => await ctx.StepAsync("work", () => { _counter.Ran("work"); return "done"; }));
+        .Add<string, string>("child", async (ctx, _) => await ctx.StepAsync("work", () => { _counter.Record("work"); return "done"; }));
 
     [Fact]
     public async Task ChildsNodeDiesAfterItsEndIsDurable_BeforeItsMessageLeaves_TheParentOnASurvivorStillCompletes()
@@ -69,7 +70,7 @@ public sealed class ChildEndSpec : IAsyncLifetime
         await doomed.System.Terminate().WaitAsync(Timeout);
 
         Assert.Equal("child said done", await parent.GetResultAsync().WaitAsync(Timeout));
-        Assert.Equal(1, _counter["work"]);
+        Assert.Equal(1, _counter.Count("work"));
     }
 
     /// <summary>The buckets of the first two nodes' shard regions, once the three hold all 32 and the two hold some each.</summary>

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Durable.Actors.Cluster;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -21,13 +22,13 @@ public sealed class ClusterHostingSpec
     {
         var postgres = await PostgresServer.NewDatabaseAsync();
         var port = ClusterNodes.FreePort();
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddAkka("durable", (akka, _) => akka
             .WithRemoting("127.0.0.1", port)
             .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
             .WithDurableWorkflowsCluster(postgres, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
-                await ctx.StepAsync("echo", () => { counter.Ran("echo"); return text + text; }))));
+                await ctx.StepAsync("echo", () => { counter.Record("echo"); return text + text; }))));
         using var host = builder.Build();
         await host.StartAsync();
         try
@@ -39,7 +40,7 @@ public sealed class ClusterHostingSpec
             Assert.Equal("abab", reply.GetResult<string>());
             var handle = await DurableWorkflows.Client(system).StartAsync<string, string>("echo", "hosted-2", "cd");
             Assert.Equal("cdcd", await handle.GetResultAsync().WaitAsync(Timeout));
-            Assert.Equal(2, counter["echo"]);
+            Assert.Equal(2, counter.Count("echo"));
             Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(system, "hosted-1"))!.Status);
             Assert.Equal("sql", system.Settings.Config.GetString("durable-actors.storage"));
             // The shard coordinator keeps its state in Distributed Data (whose replicator sharding then starts), although

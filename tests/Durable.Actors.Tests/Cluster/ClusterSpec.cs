@@ -4,6 +4,7 @@ using Durable.Actors.Cluster;
 using Durable.Actors.Configuration;
 using Durable.Actors.Journal;
 using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -76,10 +77,10 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
 
     private const string ZombieType = "zombie";
 
-    private static WorkflowRegistry Zombies(StepCounter counter) => new WorkflowRegistry().Add<string, string>(ZombieType, async (ctx, _) =>
+    private static WorkflowRegistry Zombies(EffectRecorder counter) => new WorkflowRegistry().Add<string, string>(ZombieType, async (ctx, _) =>
         await ctx.StepAsync("work", () =>
         {
-            counter.Ran("work");
+            counter.Record("work");
             return "done";
         }));
 
@@ -96,7 +97,7 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
     [Fact]
     public async Task InProgressStep_OfANodeTheClusterRemoved_RunsAgainAtOnce_OfALiveMember_WaitsForTheStaleTimeout()
     {
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var waiting = new TaskCompletionSource<StepReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new RecordingObserver { OnReport = r => { if (r.Kind == StepReportKind.Waiting) waiting.TrySetResult(r); } };
         var port = ClusterNodes.FreePort();
@@ -108,7 +109,7 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         await LeaveInProgressAsync(host, "gone-1", "akka.tcp://durable@127.0.0.1:1#4242");
         var reply = await region.Ask<object>(new ResumeWorkflow("gone-1"), Timeout);
         Assert.Equal("\"done\"", Assert.IsType<WorkflowCompleted>(reply).ResultJson);
-        Assert.Equal(1, counter["work"]);
+        Assert.Equal(1, counter.Count("work"));
         var step = Assert.Single((await DurableWorkflows.GetStatusAsync(host, "gone-1"))!.Steps);
         Assert.Equal(2, step.Attempts);
         Assert.Contains("which the cluster has removed", Assert.Single(step.Failures).Error, StringComparison.Ordinal);
@@ -120,7 +121,7 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         var report = await waiting.Task.WaitAsync(Timeout);
         Assert.Equal("live-1", report.WorkflowId);
         Assert.Contains("turns stale", report.Detail, StringComparison.Ordinal);
-        Assert.Equal(1, counter["work"]);
+        Assert.Equal(1, counter.Count("work"));
         var status = await DurableWorkflows.GetStatusAsync(host, "live-1");
         Assert.Equal(StepStatus.InProgress, Assert.Single(status!.Steps).Status);
     }
@@ -150,19 +151,19 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
     public async Task PostgresStoppedMidRun_NothingIsLost_TheWorkflowGoesOnWhenItIsBack()
     {
         using var server = PostgresServer.StartPrivate();
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var inFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var registry = new WorkflowRegistry().Add<string, int>("gated", async (ctx, _) =>
         {
             var first = await ctx.StepAsync("first", async ct =>
             {
-                counter.Ran("first");
+                counter.Record("first");
                 inFirst.TrySetResult();
                 await gate.Task.WaitAsync(ct);
                 return 1;
             });
-            var second = await ctx.StepAsync("second", () => { counter.Ran("second"); return 2; });
+            var second = await ctx.StepAsync("second", () => { counter.Record("second"); return 2; });
             return first + second;
         });
         var port = ClusterNodes.FreePort();
@@ -186,8 +187,8 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         server.Start();
         Assert.Equal(3, await result.WaitAsync(TimeSpan.FromSeconds(90)));
         Assert.Equal(3, await handle.GetResultAsync().WaitAsync(TimeSpan.FromSeconds(90)));
-        Assert.Equal(1, counter["first"]);
-        Assert.Equal(1, counter["second"]);
+        Assert.Equal(1, counter.Count("first"));
+        Assert.Equal(1, counter.Count("second"));
         var status = await DurableWorkflows.GetStatusAsync(node.System, "g-1");
         Assert.All(status!.Steps, s => Assert.Equal(1, s.Attempts));
     }

@@ -5,6 +5,7 @@ using Durable.Actors.Inspection;
 using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
 using Durable.Actors.Storage;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Npgsql;
 using Xunit;
@@ -218,11 +219,11 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         // Never completed: the step is still running on the first node when it stops.
         var hang = new TaskCompletionSource();
         var inStep = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         WorkflowRegistry Registry(bool hangs) => Shapes().Add<string, string>("gated", async (ctx, _) =>
             await ctx.StepAsync("work", async ct =>
             {
-                counter.Ran("work");
+                counter.Record("work");
                 if (hangs)
                 {
                     inStep.TrySetResult();
@@ -241,7 +242,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         // A node started later resumes the workflow left in its step, with no request: its bucket read it from the index.
         var (system, _) = await NodeAsync(Registry(hangs: false));
         await AwaitIndexAsync(system, r => r["gated-1"].Status == "completed");
-        Assert.Equal(2, counter["work"]);
+        Assert.Equal(2, counter.Count("work"));
 
         // Each bucket reads only its own running workflows, and all buckets together read them all.
         var index = new PostgresWorkflowIndex(system);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -8,7 +9,7 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Cancellation from outside: the token fires, waits wake, cleanup steps run, the workflow ends CANCELLED.</summary>
 public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()
@@ -16,21 +17,21 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         {
             try
             {
-                await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
+                await ctx.StepAsync("reserve", () => _counter.Record("reserve"));
                 await ctx.SleepAsync(TimeSpan.FromDays(7));
-                await ctx.StepAsync("ship", () => _counter.Ran("ship"));
+                await ctx.StepAsync("ship", () => _counter.Record("ship"));
                 return "shipped";
             }
             finally
             {
                 if (ctx.CancellationToken.IsCancellationRequested)
-                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+                    await ctx.StepAsync("release", () => _counter.Record("release"));
             }
         })
         .Add<string, string>("busy", async (ctx, _) =>
             await ctx.StepAsync("long-call", async ct =>
             {
-                _counter.Ran("long-call");
+                _counter.Record("long-call");
                 await Task.Delay(Timeout.Infinite, ct);
                 return "never";
             }));
@@ -47,7 +48,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         await ExpectMsgAsync<CancellationRequested>(RunTimeout);
         await AwaitAssertAsync(async () =>
             Assert.Equal(WorkflowRunStatus.Cancelled, (await DurableWorkflows.GetStatusAsync(Sys, "order-1"))!.Status), RunTimeout);
-        Assert.Equal((1, 0, 1), (_counter["reserve"], _counter["ship"], _counter["release"]));
+        Assert.Equal((1, 0, 1), (_counter.Count("reserve"), _counter.Count("ship"), _counter.Count("release")));
         var status = (await DurableWorkflows.GetStatusAsync(Sys, "order-1"))!;
         Assert.Equal("cancelled: customer changed their mind", status.Error);
 
@@ -56,7 +57,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         Assert.Equal("customer changed their mind", (await ExpectMsgAsync<WorkflowCancelled>(RunTimeout)).Reason);
         coordinator.Tell(new CancelWorkflow("order-1"), TestActor);
         Assert.Contains("has already ended (CANCELLED)", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
-        Assert.Equal(1, _counter["release"]);
+        Assert.Equal(1, _counter.Count("release"));
     }
 
     [Fact]
@@ -79,7 +80,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         Assert.Contains("has already ended (CANCELLED)", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);
         coordinator.Tell(new CancelWorkflow("order-2"), TestActor);
         await ExpectMsgAsync<WorkflowRejected>(RunTimeout);
-        Assert.Equal((1, 1), (_counter["reserve"], _counter["release"]));
+        Assert.Equal((1, 1), (_counter.Count("reserve"), _counter.Count("release")));
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
     {
         var coordinator = StartEngine(Registry(), clock: _clock);
         coordinator.Tell(new StartWorkflow("busy-1", "busy"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_counter["long-call"] == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("long-call") == 1), RunTimeout);
 
         coordinator.Tell(new CancelWorkflow("busy-1"), TestActor);
 
@@ -121,14 +122,14 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
             try
             {
                 await ctx.SleepAsync(TimeSpan.FromSeconds(1));
-                await ctx.StepAsync("after-nap", () => _counter.Ran("after-nap"));
+                await ctx.StepAsync("after-nap", () => _counter.Record("after-nap"));
                 await ctx.SleepAsync(TimeSpan.FromDays(1));
                 return "went";
             }
             finally
             {
                 if (ctx.CancellationToken.IsCancellationRequested)
-                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+                    await ctx.StepAsync("release", () => _counter.Record("release"));
             }
         }), observer, _clock);
         coordinator.Tell(new StartWorkflow("nap-1", "nap-then-wait"), TestActor);
@@ -142,7 +143,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
         await ExpectMsgAsync<CancellationRequested>(RunTimeout);
         await AwaitAssertAsync(async () =>
             Assert.Equal(WorkflowRunStatus.Cancelled, (await DurableWorkflows.GetStatusAsync(Sys, "nap-1"))!.Status), RunTimeout);
-        Assert.Equal((1, 1), (_counter["after-nap"], _counter["release"]));
+        Assert.Equal((1, 1), (_counter.Count("after-nap"), _counter.Count("release")));
         // The timer that had fired replayed as fired: the step after it replayed too.
         Assert.Contains(observer.Reports, r => r is { StepId: "after-nap", Kind: StepReportKind.Replayed });
         Assert.DoesNotContain("not deterministic", (await DurableWorkflows.GetStatusAsync(Sys, "nap-1"))!.Error);
@@ -156,15 +157,15 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
             try
             {
                 await ctx.ParallelAsync(
-                    branch => branch.StepAsync("left", () => _counter.Ran("left")),
-                    branch => branch.StepAsync("right", () => _counter.Ran("right")));
+                    branch => branch.StepAsync("left", () => _counter.Record("left")),
+                    branch => branch.StepAsync("right", () => _counter.Record("right")));
                 await ctx.SleepAsync(TimeSpan.FromDays(1));
                 return "done";
             }
             finally
             {
                 if (ctx.CancellationToken.IsCancellationRequested)
-                    await ctx.StepAsync("release", () => _counter.Ran("release"));
+                    await ctx.StepAsync("release", () => _counter.Record("release"));
             }
         }), clock: _clock);
         coordinator.Tell(new StartWorkflow("block-1", "block-then-nap"), TestActor);
@@ -178,7 +179,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
             var st = (await DurableWorkflows.GetStatusAsync(Sys, "block-1"))!;
             Assert.True(st.Status == WorkflowRunStatus.Cancelled, st.Error);
         }, RunTimeout);
-        Assert.Equal((1, 1, 1), (_counter["left"], _counter["right"], _counter["release"]));
+        Assert.Equal((1, 1, 1), (_counter.Count("left"), _counter.Count("right"), _counter.Count("release")));
         var release = (await DurableWorkflows.GetStatusAsync(Sys, "block-1"))!.Steps.Single(s => s.StepId == "release");
         Assert.Equal(("block-1:4", StepStatus.Completed), (release.Key, release.Status));
     }

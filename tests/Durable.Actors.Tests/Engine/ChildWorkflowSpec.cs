@@ -1,6 +1,7 @@
 using System.Globalization;
 using Akka.Actor;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -10,29 +11,29 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Child workflows: started once (a step), awaited durably (a signal the child sends when it ends).</summary>
 public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 500ms")
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
     private bool _failParentAfterChild = true;
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()
-        .Add<int, int>("square", async (ctx, n) => await ctx.StepAsync("square", () => { _counter.Ran("square"); return n * n; }))
+        .Add<int, int>("square", async (ctx, n) => await ctx.StepAsync("square", () => { _counter.Record("square"); return n * n; }))
         .Add<int, int>("approved-square", async (ctx, n) =>
         {
             var approval = await ctx.WaitForSignalAsync<bool>("approve");
-            return approval.Payload ? await ctx.StepAsync("square", () => { _counter.Ran("square"); return n * n; }) : -1;
+            return approval.Payload ? await ctx.StepAsync("square", () => { _counter.Record("square"); return n * n; }) : -1;
         })
         .Add<int, int>("failing", async (ctx, _) => await ctx.StepAsync<int>("boom", () => throw new InvalidOperationException("card declined"), RetryPolicy.None))
         .Add<string, int>("parent", async (ctx, childType) =>
         {
             var a = await ctx.RunChildAsync<int, int>(childType, 3);
-            await ctx.StepAsync("after", () => _counter.Ran("after"));
+            await ctx.StepAsync("after", () => _counter.Record("after"));
             return a + 1;
         })
         .Add<string, int>("fan-out", async (ctx, _) =>
         {
             var first = await ctx.StartChildAsync<int, int>("square", 2);
             var second = await ctx.StartChildAsync<int, int>("square", 5);
-            await ctx.StepAsync("meanwhile", () => _counter.Ran("meanwhile"));
+            await ctx.StepAsync("meanwhile", () => _counter.Record("meanwhile"));
             return await first.GetResultAsync() + await second.GetResultAsync();
         })
         .Add<string, int>("start-then-sleep", async (ctx, _) =>
@@ -64,7 +65,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         Assert.Equal(10, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
         var child = (await StatusAsync("p-1/1"))!;
         Assert.Equal((WorkflowRunStatus.Completed, "9"), (child.Status, child.ResultJson));
-        Assert.Equal((1, 1), (_counter["square"], _counter["after"]));
+        Assert.Equal((1, 1), (_counter.Count("square"), _counter.Count("after")));
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
         Assert.Contains("Child workflow 'p-3/1' (failing) failed", failed.Error);
         Assert.Contains("card declined", failed.Error);
-        Assert.Equal(0, _counter["after"]);
+        Assert.Equal(0, _counter.Count("after"));
     }
 
     [Fact]
@@ -105,7 +106,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         coordinator.Tell(new ResumeWorkflow("p-4"), TestActor);
 
         Assert.Equal(16, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
-        Assert.Equal(1, _counter["square"]);
+        Assert.Equal(1, _counter.Count("square"));
     }
 
     [Fact]
@@ -123,7 +124,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-5"))!.Status);
             Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-5/1"))!.Status);
         }, RunTimeout);
-        Assert.Equal(0, _counter["square"]);
+        Assert.Equal(0, _counter.Count("square"));
     }
 
     [Fact]
@@ -155,7 +156,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             await ExpectMsgAsync<SignalDelivered>(RunTimeout);
             await AwaitAssertAsync(async () =>
                 Assert.Equal("10", (await DurableWorkflows.GetStatusAsync(second, "p-7"))!.ResultJson), RunTimeout);
-            Assert.Equal(1, _counter["square"]);
+            Assert.Equal(1, _counter.Count("square"));
             var parent = (await DurableWorkflows.GetStatusAsync(second, "p-7"))!;
             Assert.Equal(1, parent.Steps.Single(s => s.StepId == "start-child:p-7/1").Attempts);
         }
@@ -173,7 +174,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
         coordinator.Tell(new StartWorkflow("p-8", "fan-out"), TestActor);
 
         Assert.Equal(29, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
-        Assert.Equal((2, 1), (_counter["square"], _counter["meanwhile"]));
+        Assert.Equal((2, 1), (_counter.Count("square"), _counter.Count("meanwhile")));
         Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("p-8/2"))!.Status);
     }
 
@@ -206,7 +207,7 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
 
         await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-9/1"))?.Status), RunTimeout);
         Assert.Equal("cancelled: its parent 'p-9' was cancelled", (await StatusAsync("p-9/1"))!.Error);
-        Assert.Equal(0, _counter["square"]);
+        Assert.Equal(0, _counter.Count("square"));
     }
 
     [Fact]
@@ -224,6 +225,6 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-10"))!.Status);
             Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-10/1"))!.Status);
         }, RunTimeout);
-        Assert.Equal(0, _counter["square"]);
+        Assert.Equal(0, _counter.Count("square"));
     }
 }

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -8,25 +9,25 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>A completed workflow's result is final: starting or resuming it answers the result and runs none of its code.</summary>
 public sealed class CompletedWorkflowSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     [Fact]
     public async Task StartInANewHost_CompletedSagaWithACaughtFailure_RunsNothingAgain()
     {
         WorkflowRegistry Saga() => new WorkflowRegistry().Add<string, string>("saga", async (ctx, _) =>
         {
-            await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
+            await ctx.StepAsync("reserve", () => _counter.Record("reserve"));
             try
             {
                 await ctx.StepAsync("charge", () =>
                 {
-                    _counter.Ran("charge");
+                    _counter.Record("charge");
                     throw new InvalidOperationException("card declined");
                 }, RetryPolicy.None);
             }
             catch (InvalidOperationException)
             {
-                await ctx.StepAsync("release", () => _counter.Ran("release"));
+                await ctx.StepAsync("release", () => _counter.Record("release"));
                 return "compensated";
             }
             return "charged";
@@ -42,7 +43,7 @@ public sealed class CompletedWorkflowSpec(ITestOutputHelper output) : EngineSpec
             var resumed = await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("saga-1"), RunTimeout);
 
             Assert.Equal(("compensated", "compensated"), (again.GetResult<string>(), resumed.GetResult<string>()));
-            Assert.Equal((1, 1, 1), (_counter["reserve"], _counter["charge"], _counter["release"]));
+            Assert.Equal((1, 1, 1), (_counter.Count("reserve"), _counter.Count("charge"), _counter.Count("release")));
         }
         finally
         {
@@ -56,10 +57,10 @@ public sealed class CompletedWorkflowSpec(ITestOutputHelper output) : EngineSpec
         var version = 1;
         var registry = new WorkflowRegistry().Add<string, string>("appending", async (ctx, _) =>
         {
-            var result = await ctx.StepAsync("a", () => { _counter.Ran("a"); return "a"; });
-            result += await ctx.StepAsync("b", () => { _counter.Ran("b"); return "b"; });
+            var result = await ctx.StepAsync("a", () => { _counter.Record("a"); return "a"; });
+            result += await ctx.StepAsync("b", () => { _counter.Record("b"); return "b"; });
             if (version == 2)
-                result += await ctx.StepAsync("c", () => { _counter.Ran("c"); return "c"; });
+                result += await ctx.StepAsync("c", () => { _counter.Record("c"); return "c"; });
             return result;
         });
         var coordinator = StartEngine(registry);
@@ -70,7 +71,7 @@ public sealed class CompletedWorkflowSpec(ITestOutputHelper output) : EngineSpec
         coordinator.Tell(new StartWorkflow("append-1", "appending"), TestActor);
 
         Assert.Equal("ab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal(0, _counter["c"]);
+        Assert.Equal(0, _counter.Count("c"));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "append-1");
         Assert.Equal((WorkflowRunStatus.Completed, "\"ab\"", 2), (status!.Status, status.ResultJson, status.Steps.Count));
     }

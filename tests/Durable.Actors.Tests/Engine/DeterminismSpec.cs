@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -10,15 +11,15 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
     [Fact]
     public async Task Resume_CodeAsksForAnotherStepAtARecordedKey_FailsNamingWorkflowKeyAndBothStepIds()
     {
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var version = 1;
         var registry = new WorkflowRegistry().Add<string, string>("evolving", async (ctx, _) =>
         {
-            await ctx.StepAsync("reserve-stock", () => counter.Ran("reserve-stock"));
+            await ctx.StepAsync("reserve-stock", () => counter.Record("reserve-stock"));
             if (version == 1)
-                await ctx.StepAsync("charge-card", () => counter.Ran("charge-card"));
+                await ctx.StepAsync("charge-card", () => counter.Record("charge-card"));
             else
-                await ctx.StepAsync("send-invoice", () => counter.Ran("send-invoice"));
+                await ctx.StepAsync("send-invoice", () => counter.Record("send-invoice"));
             // The first run fails after its steps, so that a resume runs the code again (a completed workflow never does).
             return version == 1 ? throw new InvalidOperationException("failed after charging") : "done";
         });
@@ -34,25 +35,25 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
         Assert.Contains("'order-7:2'", failed.Error);
         Assert.Contains("'charge-card'", failed.Error);
         Assert.Contains("'send-invoice'", failed.Error);
-        Assert.Equal(0, counter["send-invoice"]);
-        Assert.Equal(1, counter["charge-card"]);
+        Assert.Equal(0, counter.Count("send-invoice"));
+        Assert.Equal(1, counter.Count("charge-card"));
     }
 
     [Fact]
     public async Task Resume_CodeAsksForAParallelBlockWhereATimerIsRecorded_FailsAndRunsNoBranch()
     {
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var version = 1;
         var registry = new WorkflowRegistry().Add<string, string>("evolving-wait", async (ctx, _) =>
         {
-            await ctx.StepAsync("first", () => counter.Ran("first"));
+            await ctx.StepAsync("first", () => counter.Record("first"));
             if (version == 1)
                 await ctx.SleepAsync(TimeSpan.FromMilliseconds(10));
             else
                 await ctx.ParallelAsync<int>(
                 [
-                    branch => branch.StepAsync("left", () => { counter.Ran("left"); return 1; }),
-                    branch => branch.StepAsync("right", () => { counter.Ran("right"); return 2; }),
+                    branch => branch.StepAsync("left", () => { counter.Record("left"); return 1; }),
+                    branch => branch.StepAsync("right", () => { counter.Record("right"); return 2; }),
                 ]);
             return version == 1 ? throw new InvalidOperationException("failed after sleeping") : "done";
         });
@@ -66,8 +67,8 @@ public sealed class DeterminismSpec(ITestOutputHelper output) : EngineSpec(outpu
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
         Assert.Contains("not deterministic", failed.Error);
         Assert.Contains("step key 'wait-1:2' holds a timer in the journal but the code now asks for a parallel block of 2 branches", failed.Error);
-        Assert.Equal(0, counter["left"]);
-        Assert.Equal(0, counter["right"]);
+        Assert.Equal(0, counter.Count("left"));
+        Assert.Equal(0, counter.Count("right"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Durable.Actors.Storage;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -41,15 +42,15 @@ public sealed class DiskFullSpec(ITestOutputHelper output) : EngineSpec(output, 
         };
         try
         {
-            var counter = new StepCounter();
+            var counter = new EffectRecorder();
             var waiting = new CountdownEvent(Workflows);
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var coordinator = StartEngine(new WorkflowRegistry().Add<string, string>("fill", async (ctx, id) =>
             {
-                var first = await ctx.StepAsync("first", () => { counter.Ran($"{id}/first"); return $"small {id}"; });
+                var first = await ctx.StepAsync("first", () => { counter.Record($"{id}/first"); return $"small {id}"; });
                 var big = await ctx.StepAsync("big", async ct =>
                 {
-                    counter.Ran($"{id}/big");
+                    counter.Record($"{id}/big");
                     if (!gate.Task.IsCompleted)
                         waiting.Signal();
                     await gate.Task.WaitAsync(ct);
@@ -79,7 +80,7 @@ public sealed class DiskFullSpec(ITestOutputHelper output) : EngineSpec(output, 
             {
                 coordinator.Tell(new ResumeWorkflow($"full-{i}"), TestActor);
                 Assert.Equal($"small full-{i} 20000", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-                Assert.Equal(1, counter[$"full-{i}/first"]);
+                Assert.Equal(1, counter.Count($"full-{i}/first"));
                 coordinator.Tell(new GetWorkflowStatus($"full-{i}"), TestActor);
                 var status = await ExpectMsgAsync<WorkflowStatus>(RunTimeout);
                 Assert.Equal(WorkflowRunStatus.Completed, status.Status);

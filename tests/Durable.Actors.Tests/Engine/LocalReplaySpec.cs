@@ -1,6 +1,7 @@
 using Akka.Actor;
 using System.Collections.Concurrent;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -17,7 +18,7 @@ public sealed class LocalReplaySpec(ITestOutputHelper output) : EngineSpec(outpu
 {
     private const int Steps = 1000;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ConcurrentQueue<string> _asked = new();
     private volatile bool _counting;
     private volatile bool _lastFails = true;
@@ -28,14 +29,14 @@ public sealed class LocalReplaySpec(ITestOutputHelper output) : EngineSpec(outpu
         for (var i = 0; i < count; i++)
         {
             var item = i;
-            total += await ctx.StepAsync("item", () => { _counter.Ran("item"); return item; });
+            total += await ctx.StepAsync("item", () => { _counter.Record("item"); return item; });
         }
         await ctx.SleepAsync(TimeSpan.Zero);
         var patched = await ctx.PatchedAsync("v2");
         var signal = await ctx.WaitForSignalAsync<string>("go", TimeSpan.Zero);
         return await ctx.StepAsync("last", () =>
         {
-            _counter.Ran("last");
+            _counter.Record("last");
             if (_lastFails)
                 throw new InvalidOperationException("not yet");
             return $"{total} {patched} {signal.Received}";
@@ -74,7 +75,7 @@ public sealed class LocalReplaySpec(ITestOutputHelper output) : EngineSpec(outpu
 
         Assert.Equal($"{Steps * (Steps - 1) / 2} True False", completed.GetResult<string>());
         Assert.Equal(["step last"], _asked);
-        Assert.Equal((Steps, 2), (_counter["item"], _counter["last"]));
+        Assert.Equal((Steps, 2), (_counter.Count("item"), _counter.Count("last")));
     }
 
     [Fact]

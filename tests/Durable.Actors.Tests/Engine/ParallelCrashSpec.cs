@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -13,7 +14,7 @@ public sealed class ParallelCrashSpec
     public async Task Resume_AfterStopInTheMiddleOfAParallelBlock_RunsOnlyTheUnfinishedBranchesRemainingSteps()
     {
         using var folder = new TempFolder();
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var halfWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstSystem = true;
@@ -22,19 +23,19 @@ public sealed class ParallelCrashSpec
             var (left, right) = await ctx.ParallelAsync(
                 async branch =>
                 {
-                    var l1 = await branch.StepAsync("left-1", () => { counter.Ran("left-1"); return "L1"; });
-                    var l2 = await branch.StepAsync("left-2", () => { counter.Ran("left-2"); return "L2"; });
+                    var l1 = await branch.StepAsync("left-1", () => { counter.Record("left-1"); return "L1"; });
+                    var l2 = await branch.StepAsync("left-2", () => { counter.Record("left-2"); return "L2"; });
                     return l1 + l2;
                 },
                 async branch =>
                 {
-                    var r1 = await branch.StepAsync("right-1", () => { counter.Ran("right-1"); return "R1"; });
+                    var r1 = await branch.StepAsync("right-1", () => { counter.Record("right-1"); return "R1"; });
                     if (firstSystem)
                     {
                         halfWay.TrySetResult();
                         await gate.Task.WaitAsync(branch.CancellationToken);
                     }
-                    var r2 = await branch.StepAsync("right-2", () => { counter.Ran("right-2"); return "R2"; });
+                    var r2 = await branch.StepAsync("right-2", () => { counter.Record("right-2"); return "R2"; });
                     return r1 + r2;
                 });
             return left + right;
@@ -67,7 +68,7 @@ public sealed class ParallelCrashSpec
             Assert.Equal("L1L2R1R2", reply.GetResult<string>());
             Assert.Equal(
                 new Dictionary<string, int> { ["left-1"] = 1, ["left-2"] = 1, ["right-1"] = 1, ["right-2"] = 1 },
-                counter.Snapshot());
+                counter.Counts);
             var status = await DurableWorkflows.GetStatusAsync(second, "par-1");
             Assert.Equal(["par-1:1.1", "par-1:1.2", "par-1:2.1", "par-1:2.2"], status!.Steps.Select(s => s.Key));
         }

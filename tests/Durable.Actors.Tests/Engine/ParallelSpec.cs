@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -7,7 +8,7 @@ namespace Durable.Actors.Tests.Engine;
 
 public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private static async Task JitterAsync(CancellationToken ct) => await Task.Delay(Random.Shared.Next(0, 4), ct);
 
@@ -71,13 +72,13 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
     {
         var coordinator = StartEngine(new WorkflowRegistry().Add<int, IReadOnlyList<int>>("fan-out", (ctx, count) =>
             ctx.ForEachParallelAsync(Enumerable.Range(0, count), (branch, item) =>
-                branch.StepAsync("square", () => { _counter.Ran("square"); return item * item; }))));
+                branch.StepAsync("square", () => { _counter.Record("square"); return item * item; }))));
 
         coordinator.Tell(new StartWorkflow("fan-1", "fan-out", "100"), TestActor);
 
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal(Enumerable.Range(0, 100).Select(i => i * i), completed.GetResult<List<int>>());
-        Assert.Equal(100, _counter["square"]);
+        Assert.Equal(100, _counter.Count("square"));
         coordinator.Tell(new GetWorkflowStatus("fan-1"), TestActor);
         var status = await ExpectMsgAsync<WorkflowStatus>(RunTimeout);
         Assert.Equal(Enumerable.Range(1, 100).Select(i => $"fan-1:{i}.1"), status.Steps.Select(s => s.Key));
@@ -93,16 +94,16 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
             var (a, b, c) = await ctx.ParallelAsync(
                 branch => branch.StepAsync("a-charge", async ct =>
                 {
-                    _counter.Ran("a-charge");
+                    _counter.Record("a-charge");
                     await Task.WhenAll(cDone.Task, bStarted.Task).WaitAsync(ct);
-                    if (_counter["a-charge"] == 1)
+                    if (_counter.Count("a-charge") == 1)
                         throw new InvalidOperationException("card declined");
                     return "charged";
                 }, RetryPolicy.None),
                 branch => branch.StepAsync("b-ship", async ct =>
                 {
-                    _counter.Ran("b-ship");
-                    if (_counter["b-ship"] == 1)
+                    _counter.Record("b-ship");
+                    if (_counter.Count("b-ship") == 1)
                     {
                         bStarted.SetResult();
                         await Task.Delay(Timeout.Infinite, ct);
@@ -111,7 +112,7 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
                 }),
                 async branch =>
                 {
-                    var receipt = await branch.StepAsync("c-reserve", () => { _counter.Ran("c-reserve"); return "reserved"; });
+                    var receipt = await branch.StepAsync("c-reserve", () => { _counter.Record("c-reserve"); return "reserved"; });
                     cDone.TrySetResult();
                     return receipt;
                 });
@@ -136,7 +137,7 @@ public sealed class ParallelSpec(ITestOutputHelper output) : EngineSpec(output)
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
 
         Assert.Equal("charged,shipped,reserved", completed.GetResult<string>());
-        Assert.Equal((2, 2, 1), (_counter["a-charge"], _counter["b-ship"], _counter["c-reserve"]));
+        Assert.Equal((2, 2, 1), (_counter.Count("a-charge"), _counter.Count("b-ship"), _counter.Count("c-reserve")));
     }
 
     [Fact]

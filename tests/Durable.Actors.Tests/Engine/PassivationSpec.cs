@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,12 +10,12 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Idle workflow actors stop and are forgotten; the next request recovers them, and no request is lost on the way.</summary>
 public sealed class PassivationSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 200ms")
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<string, string>("two-steps", async (ctx, input) =>
     {
-        var a = await ctx.StepAsync("a", () => { _counter.Ran("a"); return input + "a"; });
-        return await ctx.StepAsync("b", () => { _counter.Ran("b"); return a + "b"; });
+        var a = await ctx.StepAsync("a", () => { _counter.Record("a"); return input + "a"; });
+        return await ctx.StepAsync("b", () => { _counter.Record("b"); return a + "b"; });
     });
 
     private async Task AwaitNoWorkflowActorsAsync(IActorRef coordinator) =>
@@ -33,7 +34,7 @@ public sealed class PassivationSpec(ITestOutputHelper output) : EngineSpec(outpu
         Assert.Equal(WorkflowRunStatus.Completed, (await ExpectMsgAsync<WorkflowStatus>(RunTimeout)).Status);
         coordinator.Tell(new StartWorkflow("pass-1", "two-steps", "\"x\""), TestActor);
         Assert.Equal("xab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
         await AwaitNoWorkflowActorsAsync(coordinator);
     }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -11,15 +12,15 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly string[] WorkflowIds = ["a", "b", "c", "done"];
     private readonly TempFolder _folder = new();
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private volatile bool _hang = true;
 
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<int, int>("two-steps", async (ctx, n) =>
     {
-        var a = await ctx.StepAsync("first", () => { _counter.Ran($"{ctx.WorkflowId} first"); return n; });
+        var a = await ctx.StepAsync("first", () => { _counter.Record($"{ctx.WorkflowId} first"); return n; });
         if (n > 0 && _hang)
             await Task.Delay(System.Threading.Timeout.Infinite, ctx.CancellationToken);
-        return a + await ctx.StepAsync("second", () => { _counter.Ran($"{ctx.WorkflowId} second"); return 10; });
+        return a + await ctx.StepAsync("second", () => { _counter.Record($"{ctx.WorkflowId} second"); return 10; });
     });
 
     /// <summary>Three workflows stopped between their steps, one completed and one failed, all in the first host.</summary>
@@ -30,7 +31,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
         Assert.Equal(10, done.GetResult<int>());
         foreach (var id in new[] { "a", "b", "c" })
             coordinator.Tell(new StartWorkflow(id, "two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Total == 5), Timeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Counts.Values.Sum() == 5), Timeout);
         await first.Terminate();
         _hang = false;
     }
@@ -50,8 +51,8 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
             }, Timeout);
 
             Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
-            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} first"]));
-            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} second"]));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter.Count($"{id} first")));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter.Count($"{id} second")));
             Assert.All(await DurableWorkflows.ListAsync(second), s => Assert.Equal(s.WorkflowId == "done" ? "10" : "11", s.ResultJson));
         }
         finally
@@ -72,7 +73,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
             await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("other", "two-steps", "0"), Timeout);
 
             Assert.Equal(["a", "b", "c"], await DurableWorkflows.GetPendingAsync(second));
-            Assert.Equal(0, _counter["a second"] + _counter["b second"] + _counter["c second"]);
+            Assert.Equal(0, _counter.Count("a second") + _counter.Count("b second") + _counter.Count("c second"));
         }
         finally
         {
@@ -118,7 +119,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
             }, Timeout);
 
             Assert.Empty(await DurableWorkflows.GetPendingAsync(second));
-            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter[$"{id} second"]));
+            Assert.All(WorkflowIds, id => Assert.Equal(1, _counter.Count($"{id} second")));
         }
         finally
         {

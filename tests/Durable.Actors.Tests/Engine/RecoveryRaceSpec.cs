@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,14 +15,14 @@ namespace Durable.Actors.Tests.Engine;
 /// </summary>
 public sealed class RecoveryRaceSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry SleepThenFail() => new WorkflowRegistry().Add<string, string>("sleep-then-fail", async (ctx, _) =>
     {
         await ctx.SleepAsync(TimeSpan.FromDays(1));
         return await ctx.StepAsync<string>("boom", () =>
         {
-            _counter.Ran("boom");
+            _counter.Record("boom");
             throw new InvalidOperationException("it broke");
         }, RetryPolicy.None);
     });
@@ -56,7 +57,7 @@ public sealed class RecoveryRaceSpec(ITestOutputHelper output) : EngineSpec(outp
         hold.SetResult();
 
         await warnings.FishForMessageAsync<Warning>(w => w.Message.ToString()!.Contains("Recovered workflow [f-1]"), RunTimeout);
-        Assert.Equal(1, _counter["boom"]);
+        Assert.Equal(1, _counter.Count("boom"));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "f-1");
         Assert.Equal(WorkflowRunStatus.Failed, status!.Status);
         Assert.Equal(1, Assert.Single(status.Steps).Attempts);

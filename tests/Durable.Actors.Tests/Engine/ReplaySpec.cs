@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -15,7 +16,7 @@ public sealed class ReplaySpec
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     // Three steps in a loop (same step id, keys 1-3), a conditional step on their total (4), then a receipt (5).
-    private static WorkflowRegistry Registry(StepCounter counter) => new WorkflowRegistry()
+    private static WorkflowRegistry Registry(EffectRecorder counter) => new WorkflowRegistry()
         .Add<int, string>(Type, async (ctx, items) =>
         {
             var total = 0;
@@ -24,31 +25,31 @@ public sealed class ReplaySpec
                 var item = i;
                 total += await ctx.StepAsync("add-item", () =>
                 {
-                    counter.Ran($"add-item#{item}");
+                    counter.Record($"add-item#{item}");
                     return item * 10 + 1;
                 });
             }
 
             if (total % 2 == 1)
-                total += await ctx.StepAsync("odd-bonus", () => { counter.Ran("odd-bonus"); return 100; });
+                total += await ctx.StepAsync("odd-bonus", () => { counter.Record("odd-bonus"); return 100; });
             else
-                total += await ctx.StepAsync("even-bonus", () => { counter.Ran("even-bonus"); return 1; });
+                total += await ctx.StepAsync("even-bonus", () => { counter.Record("even-bonus"); return 1; });
 
-            return await ctx.StepAsync("receipt", () => { counter.Ran("receipt"); return $"total={total}"; });
+            return await ctx.StepAsync("receipt", () => { counter.Record("receipt"); return $"total={total}"; });
         });
 
     [Fact]
     public async Task Run_WithoutStop_RunsEachStepOnce()
     {
         using var folder = new TempFolder();
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var (system, coordinator) = TestSupport.Engine.Start(folder.Database, Registry(counter));
         try
         {
             var reply = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("wf", Type, "3"), Timeout);
 
             Assert.Equal("total=133", reply.GetResult<string>());
-            Assert.Equal(StepCount, counter.Total);
+            Assert.Equal(StepCount, counter.Counts.Values.Sum());
         }
         finally
         {
@@ -65,7 +66,7 @@ public sealed class ReplaySpec
     public async Task Resume_AfterSystemStoppedRightAfterStepK_RunsEveryStepExactlyOnce(int k)
     {
         using var folder = new TempFolder();
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
 
         var executedK = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var startedNext = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,7 +95,7 @@ public sealed class ReplaySpec
             await startedNext.Task.WaitAsync(Timeout);
         await first.Terminate();
         release.Set();
-        Assert.Equal(k, counter.Total);
+        Assert.Equal(k, counter.Counts.Values.Sum());
 
         var (second, secondCoordinator) = TestSupport.Engine.Start(folder.Database, Registry(counter), extraHocon: "durable-actors.stale-timeout = 0s");
         try
@@ -102,8 +103,8 @@ public sealed class ReplaySpec
             var reply = await secondCoordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("wf"), Timeout);
 
             Assert.Equal("total=133", reply.GetResult<string>());
-            Assert.All(counter.Snapshot(), pair => Assert.Equal(1, pair.Value));
-            Assert.Equal(["add-item#0", "add-item#1", "add-item#2", "odd-bonus", "receipt"], counter.Snapshot().Keys.Order());
+            Assert.All(counter.Counts, pair => Assert.Equal(1, pair.Value));
+            Assert.Equal(["add-item#0", "add-item#1", "add-item#2", "odd-bonus", "receipt"], counter.Counts.Keys.Order());
             var status = await DurableWorkflows.GetStatusAsync(second, "wf");
             Assert.Equal(
                 ["wf:1 add-item", "wf:2 add-item", "wf:3 add-item", "wf:4 odd-bonus", "wf:5 receipt"],

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -10,12 +11,12 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Requests and replies: every request is answered once, with the real cause, and no workflow code runs on the actor.</summary>
 public sealed class RequestSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.supervision.min-backoff = 50ms")
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry TwoSteps() => new WorkflowRegistry().Add<string, string>("two-steps", async (ctx, input) =>
     {
-        var a = await ctx.StepAsync("a", () => { _counter.Ran("a"); return input + "a"; });
-        var b = await ctx.StepAsync("b", () => { _counter.Ran("b"); return a + "b"; });
+        var a = await ctx.StepAsync("a", () => { _counter.Record("a"); return input + "a"; });
+        var b = await ctx.StepAsync("b", () => { _counter.Record("b"); return a + "b"; });
         return b;
     });
 
@@ -33,7 +34,7 @@ public sealed class RequestSpec(ITestOutputHelper output) : EngineSpec(output, "
 
         Assert.Equal("xab", (await first.ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         Assert.Equal("xab", (await second.ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
     }
 
     [Fact]
@@ -55,7 +56,7 @@ public sealed class RequestSpec(ITestOutputHelper output) : EngineSpec(output, "
         Assert.Equal("xab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         Assert.Equal(1, thrown);
         // Step a's body returned before the actor failed: its completion outlived the actor and it was not run again.
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class RequestSpec(ITestOutputHelper output) : EngineSpec(output, "
         Assert.Contains("gave up after", failed.Error);
         Assert.Contains("a bug in the engine", failed.Error);
         Assert.DoesNotContain("shutting down", failed.Error);
-        Assert.Equal(1, _counter["a"]);
+        Assert.Equal(1, _counter.Count("a"));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Akka.Event;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -18,12 +19,12 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
     durable-actors.supervision.max-restarts = 5
     """)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry TwoSteps() => new WorkflowRegistry().Add<string, string>("two-steps", async (ctx, input) =>
     {
-        var a = await ctx.StepAsync("a", () => { _counter.Ran("a"); return input + "a"; });
-        var b = await ctx.StepAsync("b", () => { _counter.Ran("b"); return a + "b"; });
+        var a = await ctx.StepAsync("a", () => { _counter.Record("a"); return input + "a"; });
+        var b = await ctx.StepAsync("b", () => { _counter.Record("b"); return a + "b"; });
         return b;
     });
 
@@ -51,7 +52,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
         var handle = await client.StartAsync<string, string>("two-steps", "typed-1", "x");
 
         Assert.Equal("xab", await handle.GetResultAsync().WaitAsync(RunTimeout));
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
     }
 
     [Fact]
@@ -86,7 +87,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
         held.Dispose();
 
         Assert.Equal("xab", await handle.GetResultAsync().WaitAsync(RunTimeout));
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
     }
 
     [Fact]
@@ -94,9 +95,9 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
     {
         var registry = new WorkflowRegistry().Add<string, string>("awaits-go", async (ctx, _) =>
         {
-            await ctx.StepAsync("a", () => _counter.Ran("a"));
+            await ctx.StepAsync("a", () => _counter.Record("a"));
             var go = await ctx.WaitForSignalAsync<string>("go");
-            return await ctx.StepAsync("b", () => { _counter.Ran("b"); return "went " + go.Payload; });
+            return await ctx.StepAsync("b", () => { _counter.Record("b"); return "went " + go.Payload; });
         });
         DurableWorkflows.Start(Sys, registry, null, TimeProvider.System, ThrowOnce(m => m is BeginStep { StepId: "b" }));
         var handle = await DurableWorkflows.Client(Sys).StartAsync<string, string>("awaits-go", "signalled-1", "x");
@@ -104,7 +105,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
         await handle.SignalAsync("go", "north");
 
         Assert.Equal("went north", await handle.GetResultAsync().WaitAsync(RunTimeout));
-        Assert.Equal((1, 1), (_counter["a"], _counter["b"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("b")));
     }
 
     [Fact]
@@ -112,14 +113,14 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
     {
         var registry = new WorkflowRegistry().Add<string, string>("cleans-up", async (ctx, _) =>
         {
-            await ctx.StepAsync("a", () => _counter.Ran("a"));
+            await ctx.StepAsync("a", () => _counter.Record("a"));
             try
             {
                 await ctx.SleepAsync(TimeSpan.FromDays(1));
             }
             catch (OperationCanceledException)
             {
-                await ctx.StepAsync("undo", () => _counter.Ran("undo"));
+                await ctx.StepAsync("undo", () => _counter.Record("undo"));
                 throw;
             }
             return "slept";
@@ -133,7 +134,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
 
         var cancelled = await Assert.ThrowsAsync<WorkflowCancelledException>(() => handle.GetResultAsync().WaitAsync(RunTimeout));
         Assert.Contains("not needed", cancelled.Message);
-        Assert.Equal((1, 1), (_counter["a"], _counter["undo"]));
+        Assert.Equal((1, 1), (_counter.Count("a"), _counter.Count("undo")));
     }
 
     [Fact]
@@ -147,7 +148,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
         {
             var slow = await ctx.StepAsync("slow", async ct =>
             {
-                _counter.Ran("slow");
+                _counter.Record("slow");
                 var now = Interlocked.Increment(ref running);
                 InterlockedMax(ref mostAtOnce, now);
                 entered.TrySetResult();
@@ -183,7 +184,7 @@ public sealed class RestartSpec(ITestOutputHelper output) : EngineSpec(output, "
 
         Assert.Equal("done and next", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         Assert.Equal(1, mostAtOnce);
-        Assert.Equal(1, _counter["slow"]);
+        Assert.Equal(1, _counter.Count("slow"));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "slow-1");
         var slowStep = Assert.Single(status!.Steps, s => s.StepId == "slow");
         Assert.Equal((StepStatus.Completed, 1), (slowStep.Status, slowStep.Attempts));

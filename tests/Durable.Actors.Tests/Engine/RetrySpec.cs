@@ -1,5 +1,6 @@
 using System.Globalization;
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,7 +10,7 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Step retries with backoff, driven by a manual clock: time moves only when the test moves it.</summary>
 public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-25T12:00:00Z", CultureInfo.InvariantCulture));
 
     private static readonly RetryPolicy Policy = new()
@@ -25,10 +26,10 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
     private WorkflowRegistry Registry(Func<int, Exception?> failure) => new WorkflowRegistry().Add<string, int>("retrying", async (ctx, _) =>
         await ctx.StepAsync("call-api", () =>
         {
-            _counter.Ran("call-api");
-            if (failure(_counter["call-api"]) is { } error)
+            _counter.Record("call-api");
+            if (failure(_counter.Count("call-api")) is { } error)
                 throw error;
-            return _counter["call-api"];
+            return _counter.Count("call-api");
         }, Policy));
 
     [Fact]
@@ -40,13 +41,13 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
         coordinator.Tell(new StartWorkflow("retry-1", "retrying"), TestActor);
 
         await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
-        Assert.Equal(1, _counter["call-api"]);
+        Assert.Equal(1, _counter.Count("call-api"));
         _clock.Advance(TimeSpan.FromSeconds(9));
         Assert.Equal(1, _clock.PendingTimers);
         _clock.Advance(TimeSpan.FromSeconds(1));
-        await AwaitConditionAsync(() => Task.FromResult(_counter["call-api"] == 2 && _clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("call-api") == 2 && _clock.PendingTimers == 1), RunTimeout);
         _clock.Advance(TimeSpan.FromSeconds(19));
-        Assert.Equal(2, _counter["call-api"]);
+        Assert.Equal(2, _counter.Count("call-api"));
         _clock.Advance(TimeSpan.FromSeconds(1));
 
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
@@ -74,7 +75,7 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
         }
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
         Assert.Contains("step 'call-api' (retry-2:1) failed: TimeoutException: timed out (3)", failed.Error);
-        Assert.Equal(3, _counter["call-api"]);
+        Assert.Equal(3, _counter.Count("call-api"));
 
         coordinator.Tell(new ResumeWorkflow("retry-2"), TestActor);
 
@@ -92,7 +93,7 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
         Assert.Contains("ArgumentOutOfRangeException", failed.Error);
-        Assert.Equal(1, _counter["call-api"]);
+        Assert.Equal(1, _counter.Count("call-api"));
         Assert.Equal(0, _clock.PendingTimers);
     }
 

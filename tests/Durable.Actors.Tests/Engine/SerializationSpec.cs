@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -36,11 +37,11 @@ public sealed class SerializationSpec(ITestOutputHelper output) : EngineSpec(out
     private static readonly Customer Ada = new("Ada", Tier.Gold, 12345678901234567.89m, new DateTimeOffset(2026, 11, 25, 9, 30, 15, 123, TimeSpan.FromHours(2)), null, "countess");
     private static readonly DateTimeOffset At = new(2026, 1, 2, 3, 4, 5, 678, TimeSpan.FromHours(-5.5));
 
-    private static WorkflowRegistry Registry(StepCounter counter, JsonSerializerOptions? json = null)
+    private static WorkflowRegistry Registry(EffectRecorder counter, JsonSerializerOptions? json = null)
     {
         var registry = new WorkflowRegistry().Add<string, Values>("values", async (ctx, _) =>
         {
-            T Ran<T>(T value) { counter.Ran("step"); return value; }
+            T Ran<T>(T value) { counter.Record("step"); return value; }
             return new Values(
                 await ctx.StepAsync("record", () => Ran(Ada)),
                 await ctx.StepAsync("list", () => Ran(new List<int> { 3, 1, 2 })),
@@ -75,7 +76,7 @@ public sealed class SerializationSpec(ITestOutputHelper output) : EngineSpec(out
     [Fact]
     public async Task StepAsync_ResultsOfManyTypes_RoundTripExactlyWhenExecutedAndWhenReplayed()
     {
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var coordinator = StartEngine(Registry(counter));
 
         coordinator.Tell(new StartWorkflow("values-1", "values"), TestActor);
@@ -85,14 +86,14 @@ public sealed class SerializationSpec(ITestOutputHelper output) : EngineSpec(out
 
         AssertExact(executed);
         AssertExact(replayed);
-        Assert.Equal(9, counter["step"]);
+        Assert.Equal(9, counter.Count("step"));
     }
 
     [Fact]
     public async Task StepAsync_WithTheUsersJsonOptions_RecordsResultsWithThem()
     {
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var coordinator = StartEngine(Registry(counter, json));
 
         coordinator.Tell(new StartWorkflow("values-2", "values"), TestActor);

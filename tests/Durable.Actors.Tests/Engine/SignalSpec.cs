@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -11,7 +12,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
 {
     public sealed record Decision(bool Approved, string By);
 
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly TaskCompletionSource _submitGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -19,16 +20,16 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
     {
         await ctx.StepAsync("submit", async _ =>
         {
-            _counter.Ran("submit");
+            _counter.Record("submit");
             if (gated)
                 await _submitGate.Task;
             return "submitted";
         });
         var decision = await ctx.WaitForSignalAsync<Decision>("decision", TimeSpan.FromDays(3));
         if (decision.TimedOut)
-            return await ctx.StepAsync("escalate", () => { _counter.Ran("escalate"); return "escalated"; });
+            return await ctx.StepAsync("escalate", () => { _counter.Record("escalate"); return "escalated"; });
         var step = decision.Payload!.Approved ? "pay" : "reject";
-        return await ctx.StepAsync(step, () => { _counter.Ran(step); return $"{step} by {decision.Payload.By}"; });
+        return await ctx.StepAsync(step, () => { _counter.Record(step); return $"{step} by {decision.Payload.By}"; });
     });
 
     [Fact]
@@ -44,7 +45,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);
         coordinator.Tell(new ResumeWorkflow("exp-1"), TestActor);
         Assert.Equal("pay by grace", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal((1, 1, 0), (_counter["submit"], _counter["pay"], _counter["reject"]));
+        Assert.Equal((1, 1, 0), (_counter.Count("submit"), _counter.Count("pay"), _counter.Count("reject")));
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
     {
         var coordinator = StartEngine(Approval(gated: true), clock: _clock);
         coordinator.Tell(new StartWorkflow("exp-2", "approval"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_counter["submit"] == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("submit") == 1), RunTimeout);
 
         coordinator.Tell(new SignalWorkflow("exp-2", "decision", """{"approved": false, "by": "ada"}"""), TestActor);
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);
@@ -72,7 +73,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
 
         await AwaitAssertAsync(async () =>
             Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(Sys, "exp-3"))!.Status), RunTimeout);
-        Assert.Equal(1, _counter["escalate"]);
+        Assert.Equal(1, _counter.Count("escalate"));
         // A signal sent after the workflow ended is refused, and nothing changes.
         coordinator.Tell(new SignalWorkflow("exp-3", "decision", """{"approved": true, "by": "late"}"""), TestActor);
         Assert.Contains("has ended (COMPLETED)", (await ExpectMsgAsync<WorkflowRejected>(RunTimeout)).Reason);

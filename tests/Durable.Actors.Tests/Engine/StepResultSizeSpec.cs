@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Durable.Actors.Configuration;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -13,11 +14,11 @@ public sealed class StepResultSizeSpec(ITestOutputHelper output) : EngineSpec(ou
     [Fact]
     public async Task StepAsync_ResultOverTheSizeLimit_FailsTheStepOnceNamingStepSizeAndLimitAndNeverCompletesIt()
     {
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var coordinator = StartEngine(new WorkflowRegistry().Add<string, string>("big", async (ctx, _) =>
         {
-            await ctx.StepAsync("fits", () => { counter.Ran("fits"); return new string('a', 60_000); });
-            await ctx.StepAsync("too-big", () => { counter.Ran("too-big"); return new string('b', 80_000); });   // 80,002 bytes of JSON
+            await ctx.StepAsync("fits", () => { counter.Record("fits"); return new string('a', 60_000); });
+            await ctx.StepAsync("too-big", () => { counter.Record("too-big"); return new string('b', 80_000); });   // 80,002 bytes of JSON
             return "unreachable";
         }));
 
@@ -27,7 +28,7 @@ public sealed class StepResultSizeSpec(ITestOutputHelper output) : EngineSpec(ou
         Assert.Contains("'too-big' (big-1:2)", failed.Error);
         Assert.Contains("80,002 bytes", failed.Error);
         Assert.Contains("limit of 65,536 bytes", failed.Error);
-        Assert.Equal(1, counter["too-big"]);   // never retried
+        Assert.Equal(1, counter.Count("too-big"));   // never retried
         coordinator.Tell(new GetWorkflowStatus("big-1"), TestActor);
         var steps = (await ExpectMsgAsync<WorkflowStatus>(RunTimeout)).Steps;
         Assert.Equal((StepStatus.Completed, StepStatus.Failed), (steps[0].Status, steps[1].Status));

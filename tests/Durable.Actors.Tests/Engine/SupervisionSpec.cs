@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -17,7 +18,7 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
     durable-actors.supervision.max-restarts = 2
     """)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private SqliteConnection? _lock;
 
     /// <summary>
@@ -43,9 +44,9 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
         };
         var registry = new WorkflowRegistry().Add<string, string>("locked", async (ctx, _) =>
         {
-            await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
-            await ctx.StepAsync("ship", () => _counter.Ran("ship"));
-            await ctx.StepAsync("notify", () => _counter.Ran("notify"));
+            await ctx.StepAsync("reserve", () => _counter.Record("reserve"));
+            await ctx.StepAsync("ship", () => _counter.Record("ship"));
+            await ctx.StepAsync("notify", () => _counter.Record("notify"));
             return "done";
         });
         return (StartEngine(registry, observer), locked);
@@ -78,7 +79,7 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
         Assert.Equal("done", completed.GetResult<string>());
         // No step runs twice: the completion the failed write carried outlives the actor, and its next incarnation
         // writes it before the run asks for the step, which then replays.
-        Assert.Equal((1, 1, 1), (_counter["reserve"], _counter["ship"], _counter["notify"]));
+        Assert.Equal((1, 1, 1), (_counter.Count("reserve"), _counter.Count("ship"), _counter.Count("notify")));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "locked-1");
         Assert.Equal([1, 1, 1], status!.Steps.Select(s => s.Attempts));
         Assert.All(status.Steps, s => Assert.Equal(StepStatus.Completed, s.Status));
@@ -103,7 +104,7 @@ public sealed class SupervisionSpec(ITestOutputHelper output) : EngineSpec(outpu
         Assert.Equal("done", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         // The completion of the step whose body returned is kept by the host after the supervisor gave up: the next
         // actor writes it, and the step is never run again.
-        Assert.Equal((1, 1, 1), (_counter["reserve"], _counter["ship"], _counter["notify"]));
+        Assert.Equal((1, 1, 1), (_counter.Count("reserve"), _counter.Count("ship"), _counter.Count("notify")));
         var status = await DurableWorkflows.GetStatusAsync(Sys, "locked-2");
         Assert.All(status!.Steps, s => Assert.Empty(s.Failures));
     }

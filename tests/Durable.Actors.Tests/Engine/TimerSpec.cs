@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Durable.Actors.Runtime;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -9,14 +10,14 @@ namespace Durable.Actors.Tests.Engine;
 /// <summary>Durable timers, on a manual clock: time moves only when the test moves it.</summary>
 public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private WorkflowRegistry Sleeper(TimeSpan sleep) => new WorkflowRegistry().Add<string, string>("sleeper", async (ctx, _) =>
     {
-        var before = await ctx.StepAsync("before", () => { _counter.Ran("before"); return "a"; });
+        var before = await ctx.StepAsync("before", () => { _counter.Record("before"); return "a"; });
         await ctx.SleepAsync(sleep);
-        var after = await ctx.StepAsync("after", () => { _counter.Ran("after"); return "b"; });
+        var after = await ctx.StepAsync("after", () => { _counter.Record("after"); return "b"; });
         return before + after;
     });
 
@@ -37,11 +38,11 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new CountWorkflowActors(), RunTimeout)), RunTimeout);
 
         _clock.Advance(TimeSpan.FromMinutes(59));
-        Assert.Equal(0, _counter["after"]);
+        Assert.Equal(0, _counter.Count("after"));
         _clock.Advance(TimeSpan.FromMinutes(1));
 
         await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("nap-1")).Status), RunTimeout);
-        Assert.Equal((1, 1), (_counter["before"], _counter["after"]));
+        Assert.Equal((1, 1), (_counter.Count("before"), _counter.Count("after")));
         coordinator.Tell(new ResumeWorkflow("nap-1"), TestActor);
         Assert.Equal("ab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
     }
@@ -73,7 +74,7 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         {
             await AwaitAssertAsync(async () =>
                 Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(second, "nap-3"))!.Status), RunTimeout);
-            Assert.Equal((1, 1), (_counter["before"], _counter["after"]));
+            Assert.Equal((1, 1), (_counter.Count("before"), _counter.Count("after")));
         }
         finally
         {
@@ -142,7 +143,7 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         var observer = new RecordingObserver();
         var registry = Sleeper(TimeSpan.FromHours(1)).Add<string, string>("approval", async (ctx, _) =>
         {
-            await ctx.StepAsync("submit", () => _counter.Ran("submit"));
+            await ctx.StepAsync("submit", () => _counter.Record("submit"));
             var decision = await ctx.WaitForSignalAsync<bool>("decision");
             return decision.Payload ? "yes" : "no";
         });

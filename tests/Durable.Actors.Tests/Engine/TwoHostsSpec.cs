@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -9,15 +10,15 @@ public sealed class TwoHostsSpec : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TempFolder _folder = new();
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<string, string>("slow", async (ctx, _) =>
     {
-        await ctx.StepAsync("first", () => _counter.Ran("first"));
+        await ctx.StepAsync("first", () => _counter.Record("first"));
         return await ctx.StepAsync("slow", async _ =>
         {
-            _counter.Ran("slow");
+            _counter.Record("slow");
             await _release.Task;
             return "done";
         });
@@ -45,7 +46,7 @@ public sealed class TwoHostsSpec : IDisposable
 
             Assert.Equal("done", Assert.IsType<WorkflowCompleted>(await firstReply).GetResult<string>());
             Assert.Equal("done", Assert.IsType<WorkflowCompleted>(await secondReply).GetResult<string>());
-            Assert.Equal((1, 1), (_counter["first"], _counter["slow"]));
+            Assert.Equal((1, 1), (_counter.Count("first"), _counter.Count("slow")));
         }
         finally
         {

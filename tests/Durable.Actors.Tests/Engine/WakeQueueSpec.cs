@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,7 +15,7 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private const int BranchSleepers = 64;
     private static readonly DateTimeOffset T0 = DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()
         .Add<string, string>("branch-sleeper", async (ctx, _) =>
@@ -29,7 +30,7 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
         .Add<string, string>("short", async (ctx, _) =>
         {
             await ctx.SleepAsync(TimeSpan.FromMinutes(1));
-            return await ctx.StepAsync("after", () => { _counter.Ran("after"); return "woke"; });
+            return await ctx.StepAsync("after", () => { _counter.Record("after"); return "woke"; });
         });
 
     [Fact]
@@ -54,6 +55,6 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
 
         await AwaitAssertAsync(async () =>
             Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(Sys, "short-1"))!.Status), RunTimeout);
-        Assert.Equal(1, _counter["after"]);
+        Assert.Equal(1, _counter.Count("after"));
     }
 }

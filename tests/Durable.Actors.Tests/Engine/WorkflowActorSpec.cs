@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -7,19 +8,19 @@ namespace Durable.Actors.Tests.Engine;
 
 public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(output)
 {
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()
         .Add<string, string>("greeting", async (ctx, name) =>
         {
             var greeting = await ctx.StepAsync("compose", () =>
             {
-                _counter.Ran("compose");
+                _counter.Record("compose");
                 return $"Hello, {name}";
             });
             return await ctx.StepAsync("shout", async _ =>
             {
-                _counter.Ran("shout");
+                _counter.Record("shout");
                 await Task.Yield();
                 return greeting.ToUpperInvariant() + "!";
             });
@@ -27,11 +28,11 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
         .Add<int, int>("flaky", async (ctx, failUntilAttempt) =>
         {
             var attempt = 0;
-            await ctx.StepAsync("prepare", () => _counter.Ran("prepare"));
+            await ctx.StepAsync("prepare", () => _counter.Record("prepare"));
             return await ctx.StepAsync("call-service", () =>
             {
-                _counter.Ran("call-service");
-                attempt = _counter["call-service"];
+                _counter.Record("call-service");
+                attempt = _counter.Count("call-service");
                 if (attempt < failUntilAttempt)
                     throw new InvalidOperationException($"service unavailable (attempt {attempt})");
                 return attempt;
@@ -58,8 +59,8 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal("greet-1", completed.WorkflowId);
         Assert.Equal("HELLO, ADA!", completed.GetResult<string>());
-        Assert.Equal(1, _counter["compose"]);
-        Assert.Equal(1, _counter["shout"]);
+        Assert.Equal(1, _counter.Count("compose"));
+        Assert.Equal(1, _counter.Count("shout"));
     }
 
     [Fact]
@@ -75,7 +76,7 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
 
         var replayed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal("HELLO, GRACE!", replayed.GetResult<string>());
-        Assert.Equal(2, _counter.Total);
+        Assert.Equal(2, _counter.Counts.Values.Sum());
         // The workflow method did not run at all: not even a replay of its steps.
         Assert.Equal(reportsOfTheRun, observer.Reports.Count);
     }
@@ -91,7 +92,7 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
 
         var again = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
         Assert.Equal("HELLO, ADA!", again.GetResult<string>());
-        Assert.Equal(2, _counter.Total);
+        Assert.Equal(2, _counter.Counts.Values.Sum());
     }
 
     [Fact]
@@ -105,8 +106,8 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
 
         Assert.Equal("HELLO, ADA!", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
         Assert.Equal("HELLO, ADA!", (await other.ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        Assert.Equal(1, _counter["compose"]);
-        Assert.Equal(1, _counter["shout"]);
+        Assert.Equal(1, _counter.Count("compose"));
+        Assert.Equal(1, _counter.Count("shout"));
     }
 
     [Fact]
@@ -132,7 +133,7 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
 
         var rejected = await ExpectMsgAsync<WorkflowRejected>(RunTimeout);
         Assert.Contains("Int32", rejected.Reason);
-        Assert.Equal(0, _counter.Total);
+        Assert.Equal(0, _counter.Counts.Values.Sum());
     }
 
     [Theory]
@@ -173,8 +174,8 @@ public sealed class WorkflowActorSpec(ITestOutputHelper output) : EngineSpec(out
         var completed = await ExpectMsgAsync<WorkflowCompleted>(RunTimeout);
 
         Assert.Equal(2, completed.GetResult<int>());
-        Assert.Equal(1, _counter["prepare"]);
-        Assert.Equal(2, _counter["call-service"]);
+        Assert.Equal(1, _counter.Count("prepare"));
+        Assert.Equal(2, _counter.Count("call-service"));
         coordinator.Tell(new GetWorkflowStatus("flaky-1"), TestActor);
         var status = await ExpectMsgAsync<WorkflowStatus>(RunTimeout);
         Assert.Equal(WorkflowRunStatus.Completed, status.Status);

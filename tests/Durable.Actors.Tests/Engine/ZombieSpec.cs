@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -12,15 +13,15 @@ public sealed class ZombieSpec : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly TempFolder _folder = new();
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
     private bool _hang = true;
 
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<string, string>("hanging", async (ctx, _) =>
     {
-        await ctx.StepAsync("first", () => _counter.Ran("first"));
+        await ctx.StepAsync("first", () => _counter.Record("first"));
         return await ctx.StepAsync("charge", async ct =>
         {
-            _counter.Ran("charge");
+            _counter.Record("charge");
             if (_hang)
                 await Task.Delay(System.Threading.Timeout.Infinite, ct);
             return "charged";
@@ -62,7 +63,7 @@ public sealed class ZombieSpec : IDisposable
             var reply = await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("zombie"), Timeout);
 
             Assert.Equal("charged", reply.GetResult<string>());
-            Assert.Equal((1, 2), (_counter["first"], _counter["charge"]));
+            Assert.Equal((1, 2), (_counter.Count("first"), _counter.Count("charge")));
             var step = (await DurableWorkflows.GetStatusAsync(system, "zombie"))!.Steps[1];
             Assert.Equal((StepStatus.Completed, 2, null), (step.Status, step.Attempts, step.Error));
             var crashed = Assert.Single(step.Failures);
@@ -87,7 +88,7 @@ public sealed class ZombieSpec : IDisposable
             var reply = await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("zombie"), Timeout);
 
             Assert.Equal("charged", reply.GetResult<string>());
-            Assert.Equal(2, _counter["charge"]);
+            Assert.Equal(2, _counter.Count("charge"));
             var step = (await DurableWorkflows.GetStatusAsync(system, "zombie"))!.Steps[1];
             Assert.Equal("stale: IN_PROGRESS for 2s, left by a process that has ended (no other host had the database open)",
                 Assert.Single(step.Failures).Error);
@@ -116,12 +117,12 @@ public sealed class ZombieSpec : IDisposable
             var report = await waiting.Task.WaitAsync(Timeout);
             Assert.Equal(("zombie:2", "charge"), (report.Key, report.StepId));
             Assert.Equal("IN_PROGRESS since 10s ago; it turns stale and runs again in 20s", report.Detail);
-            Assert.Equal(1, _counter["charge"]);
+            Assert.Equal(1, _counter.Count("charge"));
             Assert.Equal(1, clock.PendingTimers);
             clock.Advance(TimeSpan.FromSeconds(20));
 
             Assert.Equal("charged", (await reply).GetResult<string>());
-            Assert.Equal(2, _counter["charge"]);
+            Assert.Equal(2, _counter.Count("charge"));
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -27,7 +28,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
     private static readonly string[] GrantedAccounts = ["email", "chat"];
 
     private readonly TempFolder _folder = new();
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     /// <summary>The workflows of the golden database; <paramref name="generating"/> says whether they are being recorded.</summary>
     private WorkflowRegistry Registry(bool generating, Func<bool> flakyFails)
@@ -69,7 +70,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
 
     private T Ran<T>(string step, T value)
     {
-        _counter.Ran(step);
+        _counter.Record(step);
         return value;
     }
 
@@ -130,7 +131,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
             Assert.Equal(new Summary("emp-Ada", new Laptop("L-1", 1299.99m), summary.Accounts, 2, true), summary);
             var finished = await coordinator.Ask<WorkflowCompleted>(new ResumeWorkflow("waiting-1"), TimeSpan.FromSeconds(30));
             Assert.Equal("one two", finished.GetResult<string>());
-            Assert.Equal(new Dictionary<string, int> { ["second"] = 1 }, _counter.Snapshot());
+            Assert.Equal(new Dictionary<string, int> { ["second"] = 1 }, _counter.Counts);
         }
         finally
         {

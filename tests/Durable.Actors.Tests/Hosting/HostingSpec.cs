@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,14 +18,14 @@ public sealed class HostingSpec
     {
         using var folder = new TempFolder();
         var database = folder.File("hosted/app.db");
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddAkka("hosted", (akka, _) => akka.WithDurableWorkflows(options =>
         {
             options.DatabasePath = database;
             options.StaleTimeout = TimeSpan.FromSeconds(5);
             options.Workflows.Add<string, string>("echo", async (ctx, text) =>
-                await ctx.StepAsync("echo", () => { counter.Ran("echo"); return text + text; }));
+                await ctx.StepAsync("echo", () => { counter.Record("echo"); return text + text; }));
         }));
         using var host = builder.Build();
         await host.StartAsync();
@@ -37,7 +38,7 @@ public sealed class HostingSpec
             var status = await DurableWorkflows.GetStatusAsync(system, "hosted-1");
 
             Assert.Equal("abab", reply.GetResult<string>());
-            Assert.Equal(1, counter["echo"]);
+            Assert.Equal(1, counter.Count("echo"));
             Assert.True(File.Exists(database));
             Assert.Equal(WorkflowRunStatus.Completed, status!.Status);
             Assert.Equal(TimeSpan.FromSeconds(5), system.Settings.Config.GetTimeSpan("durable-actors.stale-timeout"));

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -23,18 +24,18 @@ public sealed class MetricsSpec : TestKit, IDisposable
     {
         var (type, first, second) = (Name("metered"), Name("first"), Name("second"));
         var hang = true;
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         WorkflowRegistry Registry() => new WorkflowRegistry().Add<int, int>(type, async (ctx, n) =>
         {
-            var a = await ctx.StepAsync(first, () => { counter.Ran("first"); return n; });
+            var a = await ctx.StepAsync(first, () => { counter.Record("first"); return n; });
             if (Volatile.Read(ref hang))
                 await Task.Delay(System.Threading.Timeout.Infinite, ctx.CancellationToken);
-            return a + await ctx.StepAsync(second, () => { counter.Ran("second"); return 10; });
+            return a + await ctx.StepAsync(second, () => { counter.Record("second"); return 10; });
         });
 
         var (host1, coordinator1) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator1.Tell(new StartWorkflow("m-1", type, "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(counter["first"] == 1), Timeout);
+        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout);
         await host1.Terminate();
         Volatile.Write(ref hang, false);
         var (host2, coordinator2) = TestSupport.Engine.Start(_folder.Database, Registry());

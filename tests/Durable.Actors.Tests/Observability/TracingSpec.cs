@@ -3,6 +3,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Durable.Actors.Samples.Onboarding;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 
@@ -146,19 +147,19 @@ public sealed class TracingSpec : TestKit, IDisposable
     public async Task Resume_InASecondHostAfterTheFirstStopped_IsANewRunSpanLinkedToTheFirstWhichEnded()
     {
         var hang = true;
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         WorkflowRegistry Registry() => new WorkflowRegistry().Add<int, int>("otel-two-steps", async (ctx, n) =>
         {
-            var a = await ctx.StepAsync("first", () => { counter.Ran("first"); return n; });
+            var a = await ctx.StepAsync("first", () => { counter.Record("first"); return n; });
             if (Volatile.Read(ref hang))
                 await Task.Delay(System.Threading.Timeout.Infinite, ctx.CancellationToken);
-            return a + await ctx.StepAsync("second", () => { counter.Ran("second"); return 10; });
+            return a + await ctx.StepAsync("second", () => { counter.Record("second"); return 10; });
         });
         var id = NewId("resume");
 
         var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator.Tell(new StartWorkflow(id, "otel-two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(counter["first"] == 1), Timeout);
+        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout);
         await first.Terminate();
         Volatile.Write(ref hang, false);
 
@@ -193,7 +194,7 @@ public sealed class TracingSpec : TestKit, IDisposable
         // Each step has one span, in the run that executed it: the replay of "first" made none.
         Assert.Equal(stopped.SpanId, Assert.Single(spans, s => IsStep(s, "first")).ParentSpanId);
         Assert.Equal(resumed.SpanId, Assert.Single(spans, s => IsStep(s, "second")).ParentSpanId);
-        Assert.Equal(1, counter["first"]);
+        Assert.Equal(1, counter.Count("first"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -10,19 +11,19 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
     // v1 ships then charges; v2 charges first behind the patch; v3 removed the patch (only the new path is left).
     private int _version = 1;
     private bool _failAtEnd = true;
-    private readonly StepCounter _counter = new();
+    private readonly EffectRecorder _counter = new();
 
     private WorkflowRegistry Registry() => new WorkflowRegistry().Add<string, string>("order", async (ctx, _) =>
     {
-        await ctx.StepAsync("reserve", () => _counter.Ran("reserve"));
+        await ctx.StepAsync("reserve", () => _counter.Record("reserve"));
         if (_version == 1)
             await ShipThenCharge(ctx);
         else if (_version == 2 && !await ctx.PatchedAsync("charge-before-ship"))
             await ShipThenCharge(ctx);
         else
         {
-            await ctx.StepAsync("charge", () => _counter.Ran("charge"));
-            await ctx.StepAsync("ship", () => _counter.Ran("ship"));
+            await ctx.StepAsync("charge", () => _counter.Record("charge"));
+            await ctx.StepAsync("ship", () => _counter.Record("ship"));
         }
         // A first run that fails after its steps makes the resume replay them (a completed workflow never runs again).
         return _failAtEnd ? throw new InvalidOperationException("failed after the steps") : "done";
@@ -30,8 +31,8 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
 
     private async Task ShipThenCharge(IWorkflowContext ctx)
     {
-        await ctx.StepAsync("ship", () => _counter.Ran("ship"));
-        await ctx.StepAsync("charge", () => _counter.Ran("charge"));
+        await ctx.StepAsync("ship", () => _counter.Record("ship"));
+        await ctx.StepAsync("charge", () => _counter.Record("charge"));
     }
 
     private async Task<WorkflowStatus> RunThenResumeAsync(string id, int firstVersion, int resumeVersion)
@@ -54,8 +55,8 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
         var status = await RunThenResumeAsync("old-1", firstVersion: 1, resumeVersion: 2);
 
         Assert.Equal(["reserve", "ship", "charge"], status.Steps.Select(s => s.StepId));
-        Assert.Equal(1, _counter["ship"]);
-        Assert.Equal(1, _counter["charge"]);
+        Assert.Equal(1, _counter.Count("ship"));
+        Assert.Equal(1, _counter.Count("charge"));
     }
 
     [Fact]
@@ -65,8 +66,8 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
 
         Assert.Equal(["reserve", "durable.patch:charge-before-ship", "charge", "ship"], status.Steps.Select(s => s.StepId));
         Assert.Equal("new-1:2", status.Steps[1].Key);
-        Assert.Equal(1, _counter["charge"]);
-        Assert.Equal(1, _counter["ship"]);
+        Assert.Equal(1, _counter.Count("charge"));
+        Assert.Equal(1, _counter.Count("ship"));
     }
 
     [Fact]
@@ -75,8 +76,8 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
         var status = await RunThenResumeAsync("removed-1", firstVersion: 2, resumeVersion: 3);
 
         Assert.Equal(["reserve", "durable.patch:charge-before-ship", "charge", "ship"], status.Steps.Select(s => s.StepId));
-        Assert.Equal(1, _counter["charge"]);
-        Assert.Equal(1, _counter["ship"]);
+        Assert.Equal(1, _counter.Count("charge"));
+        Assert.Equal(1, _counter.Count("ship"));
     }
 
     [Fact]
@@ -93,8 +94,8 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Contains("'early-1:2'", failed.Error);
         Assert.Contains("'ship'", failed.Error);
         Assert.Contains("'charge'", failed.Error);
-        Assert.Equal(1, _counter["charge"]);
-        Assert.Equal(1, _counter["ship"]);
+        Assert.Equal(1, _counter.Count("charge"));
+        Assert.Equal(1, _counter.Count("ship"));
     }
 
     [Fact]
@@ -102,21 +103,21 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
     {
         var version = 1;
         var fail = true;
-        var counter = new StepCounter();
+        var counter = new EffectRecorder();
         var registry = new WorkflowRegistry().Add<string, string>("fan-out", async (ctx, _) =>
         {
             async Task<string> Branch(IWorkflowContext b, string name)
             {
                 if (version == 2 && name == "b" && await b.PatchedAsync("audit"))
-                    await b.StepAsync($"audited-{name}", () => counter.Ran($"audited-{name}"));
+                    await b.StepAsync($"audited-{name}", () => counter.Record($"audited-{name}"));
                 else
-                    await b.StepAsync($"plain-{name}", () => counter.Ran($"plain-{name}"));
+                    await b.StepAsync($"plain-{name}", () => counter.Record($"plain-{name}"));
                 return name;
             }
             // Branch a is from the old code, branch b of a workflow started after the change takes the new path.
             var (a, b) = await ctx.ParallelAsync(c => Branch(c, "a"), c => Branch(c, "b"));
             if (version == 2 && await ctx.PatchedAsync("audit"))
-                await ctx.StepAsync("audit-summary", () => counter.Ran("audit-summary"));
+                await ctx.StepAsync("audit-summary", () => counter.Record("audit-summary"));
             return fail ? throw new InvalidOperationException("failed after the block") : "done";
         });
         var coordinator = StartEngine(registry);
@@ -139,10 +140,10 @@ public sealed class PatchSpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Equal(["plain-a", "durable.patch:audit", "audited-b", "durable.patch:audit", "audit-summary"], fresh.Steps.Select(s => s.StepId));
         Assert.Equal("fan-new:2.1", fresh.Steps[1].Key);
         Assert.Equal("fan-new:2.2", fresh.Steps[2].Key);
-        Assert.Equal(2, counter["plain-a"]);
-        Assert.Equal(1, counter["plain-b"]);
-        Assert.Equal(1, counter["audited-b"]);
-        Assert.Equal(2, counter["audit-summary"]);
+        Assert.Equal(2, counter.Count("plain-a"));
+        Assert.Equal(1, counter.Count("plain-b"));
+        Assert.Equal(1, counter.Count("audited-b"));
+        Assert.Equal(2, counter.Count("audit-summary"));
     }
 
     [Fact]
