@@ -18,7 +18,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
     public sealed record Decision(bool Approved, string By);
 
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private WorkflowClient Client() => DurableWorkflows.Client(Sys);

@@ -10,7 +10,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()
         .Add<string, string>("sleeping", async (ctx, _) =>

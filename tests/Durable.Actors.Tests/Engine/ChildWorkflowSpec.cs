@@ -12,7 +12,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(output, "durable-actors.passivate-after = 500ms")
 {
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", CultureInfo.InvariantCulture));
     private bool _failParentAfterChild = true;
 
     private WorkflowRegistry Registry() => new WorkflowRegistry()

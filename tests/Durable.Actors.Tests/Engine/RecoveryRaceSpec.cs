@@ -48,7 +48,7 @@ public sealed class RecoveryRaceSpec(ITestOutputHelper output) : EngineSpec(outp
         };
         var warnings = CreateTestProbe();
         Sys.EventStream.Subscribe(warnings, typeof(Warning));
-        var clock = new ManualClock(DateTimeOffset.UtcNow.AddDays(2));
+        var clock = new VirtualClock(DateTimeOffset.UtcNow.AddDays(2));
         var coordinator = DurableWorkflows.Start(Sys, SleepThenFail(), null, clock, hooks);
         await found.Task.WaitAsync(RunTimeout);
         coordinator.Tell(new ResumeWorkflow("f-1"), TestActor);

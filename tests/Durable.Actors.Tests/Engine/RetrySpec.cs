@@ -11,7 +11,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-25T12:00:00Z", CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-25T12:00:00Z", CultureInfo.InvariantCulture));
 
     private static readonly RetryPolicy Policy = new()
     {

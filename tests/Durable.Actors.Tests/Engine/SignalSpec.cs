@@ -13,7 +13,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
     public sealed record Decision(bool Approved, string By);
 
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly TaskCompletionSource _submitGate = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private WorkflowRegistry Approval(bool gated = false) => new WorkflowRegistry().Add<string, string>("approval", async (ctx, _) =>

@@ -11,7 +11,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
 {
     private readonly EffectRecorder _counter = new();
-    private readonly ManualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
+    private readonly VirtualClock _clock = new(DateTimeOffset.Parse("2026-11-29T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
 
     private WorkflowRegistry Sleeper(TimeSpan sleep) => new WorkflowRegistry().Add<string, string>("sleeper", async (ctx, _) =>
     {
@@ -68,7 +68,7 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         await first.Terminate();
 
         // Months later (longer than a .NET timer can wait), a new host starts on the same file.
-        var later = new ManualClock(_clock.GetUtcNow() + TimeSpan.FromDays(91));
+        var later = new VirtualClock(_clock.GetUtcNow() + TimeSpan.FromDays(91));
         var (second, _) = TestSupport.Engine.Start(Folder.Database, Sleeper(TimeSpan.FromDays(90)), clock: later);
         try
         {

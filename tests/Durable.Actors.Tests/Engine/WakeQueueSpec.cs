@@ -36,7 +36,7 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
     [Fact]
     public async Task SixtyFourRecoveredWorkflowsWaitingDaysInABranch_DoNotHoldBackAnotherWorkflowsDueTimer()
     {
-        var firstClock = new ManualClock(T0);
+        var firstClock = new VirtualClock(T0);
         var (first, firstCoordinator) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: firstClock);
         Assert.IsType<WorkflowWaiting>(await firstCoordinator.Ask<object>(new StartWorkflow("short-1", "short"), RunTimeout));
         for (var i = 0; i < BranchSleepers; i++)
@@ -47,7 +47,7 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
 
         // The next host starts 30 s later: every branch sleeper is woken at once (its wait is not the workflow's own, so it
         // has no due time in the index), the short workflow is due in 30 s.
-        var clock = new ManualClock(T0 + TimeSpan.FromSeconds(30));
+        var clock = new VirtualClock(T0 + TimeSpan.FromSeconds(30));
         StartEngine(Registry(), clock: clock);
         await AwaitConditionAsync(() => Task.FromResult(clock.PendingTimers >= BranchSleepers), RunTimeout);
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Durable.Actors.Journal;
 using Durable.Actors.Storage;
+using Durable.Actors.Testing;
 using Durable.Actors.Tests.Golden;
 using Durable.Actors.Tests.TestSupport;
 using Microsoft.Data.Sqlite;
@@ -46,7 +47,7 @@ public sealed class WorkflowIndexSpec : IDisposable
     private static Task<object> Ask(IActorRef coordinator, IWorkflowCommand command) => coordinator.Ask<object>(command, Timeout);
 
     /// <summary>Runs one workflow of each shape, one second apart on the clock: a-seq, b-par, c-flaky (failed), d-flaky (failed, then completed), e-seq.</summary>
-    private static async Task RunShapesAsync(IActorRef coordinator, ManualClock clock, Action<bool> setFails)
+    private static async Task RunShapesAsync(IActorRef coordinator, VirtualClock clock, Action<bool> setFails)
     {
         Assert.IsType<WorkflowCompleted>(await Ask(coordinator, new StartWorkflow("a-seq", "sequence", "3")));
         clock.Advance(TimeSpan.FromSeconds(1));
@@ -95,7 +96,7 @@ public sealed class WorkflowIndexSpec : IDisposable
     [Fact]
     public async Task Index_AfterRunsOfEveryShape_EqualsTheFoldOfTheJournalTheStatusAndARebuild()
     {
-        var clock = new ManualClock(T0);
+        var clock = new VirtualClock(T0);
         var fails = false;
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(() => fails), clock: clock);
         try
@@ -134,7 +135,7 @@ public sealed class WorkflowIndexSpec : IDisposable
     [Fact]
     public async Task Start_OnADatabaseWhoseIndexWasDeleted_BuildsItAgainEqualToTheOneWritten()
     {
-        var clock = new ManualClock(T0);
+        var clock = new VirtualClock(T0);
         var fails = false;
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(() => fails), clock: clock);
         await RunShapesAsync(coordinator, clock, f => fails = f);
@@ -188,7 +189,7 @@ public sealed class WorkflowIndexSpec : IDisposable
     [Fact]
     public async Task ListAsync_WithLimitFiltersAndCursor_PagesNewestFirst()
     {
-        var clock = new ManualClock(T0);
+        var clock = new VirtualClock(T0);
         var fails = false;
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(() => fails), clock: clock);
         try
@@ -228,7 +229,7 @@ public sealed class WorkflowIndexSpec : IDisposable
     [Fact]
     public async Task ListAsync_WithAnIdPrefix_ListsOnlyTheIdsStartingWithItExactlyNewestFirst()
     {
-        var clock = new ManualClock(T0);
+        var clock = new VirtualClock(T0);
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(() => false), clock: clock);
         try
         {

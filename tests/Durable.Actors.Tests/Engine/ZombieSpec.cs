@@ -55,7 +55,7 @@ public sealed class ZombieSpec : IDisposable
     public async Task Resume_ZombieOlderThanTheStaleTimeout_MarksItFailedAndRunsTheStepAgain()
     {
         var startedAt = await LeaveZombieAsync();
-        var clock = new ManualClock(startedAt + TimeSpan.FromSeconds(31));
+        var clock = new VirtualClock(startedAt + TimeSpan.FromSeconds(31));
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), clock: clock,
             extraHocon: "durable-actors.stale-timeout = 30s\ndurable-actors.recover-on-start = off");
         try
@@ -80,7 +80,7 @@ public sealed class ZombieSpec : IDisposable
     public async Task Resume_ZombieYoungerThanTheStaleTimeoutWithNoOtherHostAlive_RunsTheStepAgainAtOnce()
     {
         var startedAt = await LeaveZombieAsync();
-        var clock = new ManualClock(startedAt + TimeSpan.FromSeconds(2));
+        var clock = new VirtualClock(startedAt + TimeSpan.FromSeconds(2));
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), clock: clock,
             extraHocon: "durable-actors.stale-timeout = 30s\ndurable-actors.recover-on-start = off");
         try
@@ -105,7 +105,7 @@ public sealed class ZombieSpec : IDisposable
         var startedAt = await LeaveZombieAsync();
         // Another host has the database open (as a live process would), so the step may still be running there.
         using var otherHost = new FileStream(_folder.Database + "-hosts.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite);
-        var clock = new ManualClock(startedAt + TimeSpan.FromSeconds(10));
+        var clock = new VirtualClock(startedAt + TimeSpan.FromSeconds(10));
         var waiting = new TaskCompletionSource<StepReport>(TaskCreationOptions.RunContinuationsAsynchronously);
         var observer = new RecordingObserver { OnReport = r => { if (r.Kind == StepReportKind.Waiting) waiting.TrySetResult(r); } };
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry(), observer, clock: clock,

@@ -162,7 +162,7 @@ public sealed class DatabaseGoldenSpec : IDisposable
             },
         };
         var (system, coordinator) = TestSupport.Engine.Start(path, Registry(generating: true, () => Volatile.Read(ref flakyFails)), observer,
-            clock: new ManualClock(GeneratedAt));
+            clock: new VirtualClock(GeneratedAt));
         var timeout = TimeSpan.FromSeconds(30);
         try
         {
