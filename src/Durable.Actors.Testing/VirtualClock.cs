@@ -62,13 +62,21 @@ public sealed class VirtualClock : TimeProvider
         DateTimeOffset target;
         lock (_gate)
             target = _now + by;
-        while (FireNext(target))
+        while (true)
         {
-        }
-        lock (_gate)
-        {
-            if (_now < target)
-                _now = target;
+            while (FireNext(target))
+            {
+            }
+            lock (_gate)
+            {
+                // A timer another thread armed after the last check may be due by the target: fire it too, or it would
+                // be overdue and never fired once the clock stands at the target.
+                if (_timers.Any(t => t.Due <= target))
+                    continue;
+                if (_now < target)
+                    _now = target;
+                return;
+            }
         }
     }
 
