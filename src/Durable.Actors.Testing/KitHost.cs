@@ -14,12 +14,10 @@ namespace Durable.Actors.Testing;
 /// </summary>
 internal sealed class KitHost : IAsyncDisposable
 {
-    private readonly string _databasePath;
 
     private KitHost(int number, string databasePath, ActorSystem system, IActorRef coordinator, HostGate gate)
     {
         Number = number;
-        _databasePath = databasePath;
         System = system;
         Coordinator = coordinator;
         Gate = gate;
@@ -43,13 +41,12 @@ internal sealed class KitHost : IAsyncDisposable
             akka.stdout-loglevel = OFF
             """);
         var config = hocon is null ? ours : ConfigurationFactory.ParseString(hocon).WithFallback(ours);
-        JournalWriter.Gates[path] = gate;
         var hooks = new RuntimeHooks
         {
             StepBodyStarting = report => gate.BodyStarting(number, report),
             StepBodyEnded = (report, returned) => gate.BodyEnded(report, returned),
         };
-        var system = ActorSystem.Create("durable-test-host", DurableWorkflows.CreateSetup(config));
+        var system = ActorSystem.Create("durable-test-host", DurableWorkflows.CreateSetup(config).And(new StorageHooks { Gate = gate }));
         try
         {
             var coordinator = DurableWorkflows.Start(system, registry, observer, clock, hooks);
@@ -92,9 +89,8 @@ internal sealed class KitHost : IAsyncDisposable
     /// <summary>Tears the host down; with a crashed gate nothing more reaches the database meanwhile.</summary>
     public async ValueTask DisposeAsync()
     {
+        // The journal's writer stops with the system; the next host on this file brings its own gate.
         await System.Terminate().ConfigureAwait(false);
-        // The journal's writer has stopped with the system: the next host on this file brings its own gate.
-        JournalWriter.Gates.TryRemove(new KeyValuePair<string, JournalWriter.IWriteGate>(_databasePath, Gate));
     }
 }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Persistence.Query;
 using Akka.Persistence.Sql.Query;
@@ -19,17 +18,8 @@ namespace Durable.Actors.Inspection;
 /// </summary>
 internal static class JournalReader
 {
-    /// <summary>
-    /// Test hook: told, for the engine's SQLite database at the key's full path, of each read of one workflow here:
-    /// <c>("index", id)</c> for its index row, <c>("journal", id)</c> for its events. Empty outside tests.
-    /// </summary>
-    internal static readonly ConcurrentDictionary<string, Action<string, string>> WorkflowReads = new(StringComparer.Ordinal);
-
-    private static void Reading(DurableSettings settings, string what, string workflowId)
-    {
-        if (!WorkflowReads.IsEmpty && settings.DatabasePath is { } path && WorkflowReads.TryGetValue(path, out var hook))
-            hook(what, workflowId);
-    }
+    private static void Reading(ActorSystem system, string what, string workflowId) =>
+        StorageHooks.Of(system)?.WorkflowReads?.Invoke(what, workflowId);
 
     /// <summary>
     /// Whether the workflow has ended, from its index row alone (one read by primary key, whatever the length of its
@@ -40,7 +30,7 @@ internal static class JournalReader
     {
         if (WorkflowIndexSources.For(system) is not { } index)
             return null;
-        Reading(PersistencePlugins.Bind(system), "index", workflowId);
+        Reading(system, "index", workflowId);
         var row = await index.RowAsync(workflowId, cancellationToken).ConfigureAwait(false);
         return row is not null && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Running);
     }
@@ -288,7 +278,7 @@ internal static class JournalReader
         var journal = new WorkflowJournal();
         if (EngineJournal(system) is { } settings)
         {
-            Reading(settings, "journal", persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]);
+            Reading(system, "journal", persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]);
             var events = await Task.Run(
                 () => JournalQueries.Events(settings.ConnectionString, settings.BusyTimeout, persistenceId), cancellationToken)
                 .ConfigureAwait(false);

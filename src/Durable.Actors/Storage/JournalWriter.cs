@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Durable.Actors.Journal;
 using SQLitePCL;
@@ -33,20 +32,7 @@ internal sealed class JournalWriter : IAsyncDisposable
     // Bounds one transaction, so that a burst of writes is committed in a few steps rather than one long one.
     private const int MaxRowsPerTransaction = 4000;
 
-    /// <summary>
-    /// Test hook: runs on the writer's connection before each transaction on the database at the key's full path
-    /// (to lower a SQLite limit, say). Empty outside tests.
-    /// </summary>
-    internal static readonly ConcurrentDictionary<string, Action<SqliteConnection>> BeforeTransaction = new(StringComparer.Ordinal);
-
-    /// <summary>
-    /// Test hook (the test kit's crashes): decides, for the database at the key's full path, whether each write may
-    /// reach it. Asked once per write, in the order writes are committed; a refused write fails and nothing of it is
-    /// written. Told when each admitted write ended. Empty outside tests.
-    /// </summary>
-    internal static readonly ConcurrentDictionary<string, IWriteGate> Gates = new(StringComparer.Ordinal);
-
-    /// <summary>See <see cref="Gates"/>.</summary>
+    /// <summary>See <see cref="StorageHooks.Gate"/>.</summary>
     internal interface IWriteGate
     {
         /// <summary>On the writer thread, before the write's transaction: false fails the write, unwritten.</summary>
@@ -63,11 +49,13 @@ internal sealed class JournalWriter : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Queue<Write> _queue = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly StorageHooks? _hooks;
     private bool _stopping;
     private Statements? _statements;
 
-    public JournalWriter(string connectionString, string synchronous, TimeSpan busyTimeout)
+    public JournalWriter(string connectionString, string synchronous, TimeSpan busyTimeout, StorageHooks? hooks = null)
     {
+        _hooks = hooks;
         _connectionString = connectionString;
         _databasePath = new SqliteConnectionStringBuilder(connectionString).DataSource;
         _busyTimeout = busyTimeout;
@@ -138,7 +126,7 @@ internal sealed class JournalWriter : IAsyncDisposable
         var batch = new List<Write>();
         while (Take(batch))
         {
-            if (!Gates.IsEmpty && Gates.TryGetValue(_databasePath, out var gate))
+            if (_hooks?.Gate is { } gate)
                 Admit(gate, batch);
             if (batch.Count > 0)
                 Commit(batch);
@@ -190,8 +178,7 @@ internal sealed class JournalWriter : IAsyncDisposable
             try
             {
                 var statements = _statements ??= Statements.Open(_connectionString, _pragmas, _databasePath);
-                if (!BeforeTransaction.IsEmpty && BeforeTransaction.TryGetValue(_databasePath, out var hook))
-                    hook(statements.Connection);
+                _hooks?.BeforeTransaction?.Invoke(statements.Connection);
                 started = System.Diagnostics.Stopwatch.GetTimestamp();
                 statements.Begin();
                 try
@@ -250,7 +237,7 @@ internal sealed class JournalWriter : IAsyncDisposable
     /// </summary>
     private void Complete(Write[] writes, Exception? error)
     {
-        if (!Gates.IsEmpty && Gates.TryGetValue(_databasePath, out var gate))
+        if (_hooks?.Gate is { } gate)
         {
             foreach (var write in writes)
                 gate.Ended(write.Rows, error is null);

@@ -38,7 +38,7 @@ internal sealed class SqliteWriteJournal : SqlWriteJournal
         var settings = DurableSettings.Create(Context.System);
         // Now, not in PostStop: the shutdown task must be added before the shutdown begins.
         _stops = JournalStops.Get(Context.System);
-        _writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        _writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout, StorageHooks.Of(Context.System));
         _queries = new JournalQueries(settings.ConnectionString, settings.BusyTimeout);
         _serialization = Context.System.Serialization;
     }

@@ -139,9 +139,8 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         StartEngine(Registry(), clock: _clock);
         var (other, otherCoordinator) = TestSupport.Engine.Start(Folder.Database, Registry(), clock: _clock,
             extraHocon: "durable-actors.recover-on-start = off");
-        var path = Path.GetFullPath(Folder.Database);
         var reads = new ConcurrentQueue<string>();
-        JournalReader.WorkflowReads[path] = (what, id) =>
+        Hooks.WorkflowReads = (what, id) =>
         {
             if (id == "exp-4")
                 reads.Enqueue(what);
@@ -163,7 +162,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         }
         finally
         {
-            JournalReader.WorkflowReads.TryRemove(path, out _);
+            Hooks.WorkflowReads = null;
             await other.Terminate();
         }
     }

@@ -24,7 +24,7 @@ public sealed class DiskFullSpec(ITestOutputHelper output) : EngineSpec(output, 
     {
         var path = Path.GetFullPath(Folder.Database);
         var full = false;
-        JournalWriter.BeforeTransaction[path] = connection =>
+        Hooks.BeforeTransaction = connection =>
         {
             using var command = connection.CreateCommand();
             // While "full", every journal insert also needs a new page (the temp trigger's filler row), as every
@@ -91,7 +91,6 @@ public sealed class DiskFullSpec(ITestOutputHelper output) : EngineSpec(output, 
         }
         finally
         {
-            JournalWriter.BeforeTransaction.TryRemove(path, out _);
         }
     }
 }

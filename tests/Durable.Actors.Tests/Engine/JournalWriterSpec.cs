@@ -11,6 +11,7 @@ namespace Durable.Actors.Tests.Engine;
 public sealed class JournalWriterSpec : IDisposable
 {
     private readonly TempFolder _folder = new();
+    private readonly StorageHooks _hooks = new();
 
     private static JournalWriter.Row Row(string persistenceId, long sequenceNr, byte[]? message = null) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, message ?? [1, 2, 3], "SS", 4711, "writer", []);
@@ -95,7 +96,7 @@ public sealed class JournalWriterSpec : IDisposable
     {
         var settings = DurableSettings.Create(TestSupport.Engine.Config(_folder.Database));
         SqliteDatabase.Prepare(settings);
-        return new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        return new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout, _hooks);
     }
 
     /// <summary>
@@ -107,7 +108,7 @@ public sealed class JournalWriterSpec : IDisposable
         using var entered = new SemaphoreSlim(0);
         using var release = new SemaphoreSlim(0);
         var held = 0;
-        JournalWriter.BeforeTransaction[FullPath] = connection =>
+        _hooks.BeforeTransaction = connection =>
         {
             if (Interlocked.Exchange(ref held, 1) == 0)
             {
@@ -146,7 +147,6 @@ public sealed class JournalWriterSpec : IDisposable
 
     public void Dispose()
     {
-        JournalWriter.BeforeTransaction.TryRemove(FullPath, out _);
         _folder.Dispose();
     }
 }

@@ -19,9 +19,8 @@ public sealed class ShutdownSpec : IDisposable
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new HoldRunCompleted(release.Task);
-        JournalWriter.Gates[_folder.Database] = gate;
         // A commit may wait this long for SQLite's lock: before the fix the journal's PostStop waited as long for it.
-        var (system, _) = TestSupport.Engine.Start(_folder.Database, new WorkflowRegistry().Add<string, int>("two-steps", async (ctx, _) =>
+        var (system, _) = TestSupport.Engine.Start(_folder.Database, new StorageHooks { Gate = gate }, new WorkflowRegistry().Add<string, int>("two-steps", async (ctx, _) =>
         {
             var first = await ctx.StepAsync("first", () => 1);
             var second = await ctx.StepAsync("second", () => 2);
@@ -49,7 +48,6 @@ public sealed class ShutdownSpec : IDisposable
         {
             release.TrySetResult();
             await system.Terminate().WaitAsync(Timeout);
-            JournalWriter.Gates.TryRemove(_folder.Database, out _);
         }
     }
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Durable.Actors.Storage;
 
 namespace Durable.Actors.Tests.TestSupport;
 
@@ -14,8 +15,13 @@ public static class Engine
     /// <summary>A plain ActorSystem running the engine on <paramref name="database"/>; terminate it to simulate a stop.</summary>
     public static (ActorSystem System, IActorRef Coordinator) Start(
         string database, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
+        => Start(database, new StorageHooks(), registry, observer, extraHocon, clock);
+
+    /// <summary>As <c>Start</c>, with the storage's test hooks.</summary>
+    internal static (ActorSystem System, IActorRef Coordinator) Start(
+        string database, StorageHooks hooks, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
     {
-        var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)));
+        var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)).And(hooks));
         return (system, DurableWorkflows.Start(system, registry, observer, clock ?? TimeProvider.System));
     }
 }

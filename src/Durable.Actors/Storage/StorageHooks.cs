@@ -1,0 +1,29 @@
+using Akka.Actor.Setup;
+using Microsoft.Data.Sqlite;
+
+namespace Durable.Actors.Storage;
+
+/// <summary>
+/// Test hooks of the SQLite storage, given to one ActorSystem with its setup
+/// (<c>DurableWorkflows.CreateSetup(config).And(hooks)</c>): the journal's writer and the inspection reads of that
+/// system use them. None in production. The properties may be set after the system started (a test sets what it needs
+/// when it needs it).
+/// </summary>
+internal sealed class StorageHooks : Setup
+{
+    /// <summary>Runs on the writer's connection before each transaction (to lower a SQLite limit, say).</summary>
+    public Action<SqliteConnection>? BeforeTransaction { get; set; }
+
+    /// <summary>
+    /// Decides whether each write may reach the database (the test kit's crashes). Asked once per write, in the order
+    /// writes are committed; a refused write fails and nothing of it is written. Told when each admitted write ended.
+    /// </summary>
+    public JournalWriter.IWriteGate? Gate { get; set; }
+
+    /// <summary>Told of each read of one workflow: <c>("index", id)</c> for its index row, <c>("journal", id)</c> for its events.</summary>
+    public Action<string, string>? WorkflowReads { get; set; }
+
+    /// <summary>The hooks given to <paramref name="system"/>'s setup; null when none were.</summary>
+    public static StorageHooks? Of(Akka.Actor.ActorSystem system) =>
+        system.Settings.Setup.Get<StorageHooks>() is { HasValue: true } hooks ? hooks.Value : null;
+}
