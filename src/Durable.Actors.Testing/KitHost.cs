@@ -14,8 +14,7 @@ namespace Durable.Actors.Testing;
 /// </summary>
 internal sealed class KitHost : IAsyncDisposable
 {
-
-    private KitHost(int number, string databasePath, ActorSystem system, IActorRef coordinator, HostGate gate)
+    private KitHost(int number, ActorSystem system, IActorRef coordinator, HostGate gate)
     {
         Number = number;
         System = system;
@@ -50,7 +49,7 @@ internal sealed class KitHost : IAsyncDisposable
         try
         {
             var coordinator = DurableWorkflows.Start(system, registry, observer, clock, hooks);
-            return new KitHost(number, path, system, coordinator, gate);
+            return new KitHost(number, system, coordinator, gate);
         }
         catch
         {
