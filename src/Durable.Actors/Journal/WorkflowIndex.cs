@@ -37,6 +37,13 @@ internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
 
     public DateTimeOffset? EndedAt { get; init; }
 
+    /// <summary>
+    /// Whether <see cref="Status"/> only restates what a step's start implies (the workflow runs). A run begins only on
+    /// a running workflow, or after <see cref="RunResumed"/> set it running again, so the journal's writer need not
+    /// write it with each step; a rebuild from journals of any age folds it (<see cref="ApplyTo"/>).
+    /// </summary>
+    public bool StatusImplied { get; init; }
+
     /// <summary>Whether <see cref="Error"/> replaces the row's error (null clears it).</summary>
     public bool SetsError { get; init; }
 
@@ -128,10 +135,11 @@ internal static class WorkflowIndex
         WorkflowStarted s => new WorkflowIndexChange(workflowId, s.At) { Started = s },
         BranchesReserved r => new WorkflowIndexChange(workflowId, r.At),
         // A run that starts a step is running, whatever the previous run ended with (as WorkflowJournal has it).
-        StepStarted s => Running(workflowId, s.At) with { NewSteps = s.Attempt == 1 ? 1 : 0 },
+        StepStarted s => Running(workflowId, s.At) with { NewSteps = s.Attempt == 1 ? 1 : 0, StatusImplied = true },
         StepCompleted c => new WorkflowIndexChange(workflowId, c.At) { CompletedSteps = 1 },
         StepsCompletedThenStarted a => Running(workflowId, a.Started.At) with
         {
+            StatusImplied = true,
             NewSteps = a.Started.Attempt == 1 ? 1 : 0,
             CompletedSteps = a.Completed.Count,
         },

@@ -394,7 +394,8 @@ internal sealed class JournalWriter : IAsyncDisposable
                     : raw.sqlite3_bind_null(_indexWakeAt, 2));
                 Run(_indexWakeAt);
             }
-            if (change.Status is null)
+            // One UPDATE per step: a step's start leaves the status as it is (running, see StatusImplied).
+            if (change.Status is null || change.StatusImplied)
                 return;
             Bind(_indexStatus, raw.sqlite3_bind_text(_indexStatus, 1, change.WorkflowId));
             Bind(_indexStatus, raw.sqlite3_bind_text(_indexStatus, 2, change.Status));

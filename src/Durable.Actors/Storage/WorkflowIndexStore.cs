@@ -42,8 +42,9 @@ internal static class WorkflowIndexStore
         """;
 
     // The statements the journal's writer runs for a change (WorkflowIndexChange), bound by position. The status
-    // statement runs only when the change sets a status, and changes the row only when something differs, so that a
-    // step's start (always "running") does not rewrite the status index.
+    // statement runs only when the change sets a status that is not implied (a step's start leaves "running" as it
+    // is: one UPDATE per step), and changes the row only when something differs, so that the status index is rewritten
+    // only when the status changes.
     public const string InsertSql = """
         INSERT INTO workflow_index (workflow_id, workflow_type, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
         ON CONFLICT (workflow_id) DO UPDATE SET workflow_type = excluded.workflow_type, status = excluded.status,

@@ -133,6 +133,35 @@ public sealed class WorkflowIndexSpec : IDisposable
     }
 
     [Fact]
+    public async Task Resume_OfAFailedWorkflowThatThenWaits_IndexSaysRunningWhileItWaits()
+    {
+        // A step's start does not write the status (one UPDATE per step): the resume's own record must set it running.
+        var fails = true;
+        var registry = new WorkflowRegistry().Add<int, string>("fail-then-wait", async (ctx, _) =>
+        {
+            await ctx.StepAsync("maybe", () => fails ? throw new InvalidOperationException("not yet") : 1, RetryPolicy.None);
+            await ctx.WaitForSignalAsync<string>("go");
+            return "done";
+        });
+        var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, registry);
+        try
+        {
+            Assert.IsType<WorkflowFailed>(await Ask(coordinator, new StartWorkflow("w", "fail-then-wait", "0")));
+            Assert.Equal("failed", IndexRows().Single().Status);
+
+            fails = false;
+            Assert.IsType<WorkflowWaiting>(await Ask(coordinator, new ResumeWorkflow("w")));
+            var row = IndexRows().Single();
+            Assert.Equal(("running", (DateTimeOffset?)null, 1, 1), (row.Status, row.EndedAt, row.CompletedSteps, row.FailedAttempts));
+            Assert.Equal(FoldedRows(), IndexRows());
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
     public async Task Start_OnADatabaseWhoseIndexWasDeleted_BuildsItAgainEqualToTheOneWritten()
     {
         var clock = new VirtualClock(T0);
