@@ -155,7 +155,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         }
     }
 
-    public bool Admit(IReadOnlyList<JournalWriter.Row> rows)
+    public bool Admit(IReadOnlyList<JournalRow> rows)
     {
         lock (_gate)
         {
@@ -167,7 +167,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         }
     }
 
-    public void Ended(IReadOnlyList<JournalWriter.Row> rows, bool committed)
+    public void Ended(IReadOnlyList<JournalRow> rows, bool committed)
     {
         lock (_gate)
         {
@@ -247,7 +247,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         _ => null,
     };
 
-    private static List<(string, IJournalEvent)> Decode(IReadOnlyList<JournalWriter.Row> rows) =>
+    private static List<(string, IJournalEvent)> Decode(IReadOnlyList<JournalRow> rows) =>
         rows.Where(r => r.Identifier == JournalEventSerializer.Id && r.PersistenceId.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
             .Select(r => (r.PersistenceId[WorkflowActor.PersistenceIdPrefix.Length..], JournalEventSerializer.Read(r.Message, r.Manifest)))
             .ToList();

@@ -19,11 +19,11 @@ internal static class JournalRows
     /// The rows of <paramref name="writes"/>; an atomic write whose payload cannot be serialized is left out and
     /// rejected alone (Akka's contract), in <paramref name="rejected"/> (null when none is).
     /// </summary>
-    public static List<JournalWriter.Row> From(
+    public static List<JournalRow> From(
         Akka.Serialization.Serialization serialization, IReadOnlyList<AtomicWrite> writes, string writerUuid, out Exception?[]? rejected)
     {
         var now = DateTime.UtcNow.Ticks;
-        var rows = new List<JournalWriter.Row>();
+        var rows = new List<JournalRow>();
         rejected = null;
         for (var i = 0; i < writes.Count; i++)
         {
@@ -49,7 +49,7 @@ internal static class JournalRows
         return rejected?.ToImmutableList()!;
     }
 
-    private static JournalWriter.Row ToRow(Akka.Serialization.Serialization serialization, IPersistentRepresentation persistent, long now, string writerUuid)
+    private static JournalRow ToRow(Akka.Serialization.Serialization serialization, IPersistentRepresentation persistent, long now, string writerUuid)
     {
         var payload = persistent.Payload;
         string[] tags = [];
@@ -65,7 +65,7 @@ internal static class JournalRows
             { IncludeManifest: true } => payload.GetType().TypeQualifiedName(),
             _ => "",
         };
-        return new JournalWriter.Row(
+        return new JournalRow(
             persistent.PersistenceId,
             persistent.SequenceNr,
             persistent.Timestamp == 0 ? now : persistent.Timestamp,

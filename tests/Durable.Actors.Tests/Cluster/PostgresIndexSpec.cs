@@ -183,7 +183,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
     [Fact]
     public async Task DuplicateSequenceNumber_FailsOnlyItsOwnWrite_TheOthersOfItsTransactionAreCommitted()
     {
-        await using var writer = new PostgresJournalWriter(_postgres);
+        await using var writer = PostgresJournalStore.Writer(_postgres).Writer;
         await writer.WriteAsync([Row("p-1", 1), Row("p-1", 2)]);
 
         // Another session holds the journal: the next write waits in its commit, and the writes queued meanwhile
@@ -285,7 +285,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         await system.Terminate().WaitAsync(Timeout);
     }
 
-    private static JournalWriter.Row Row(string persistenceId, long sequenceNr) =>
+    private static JournalRow Row(string persistenceId, long sequenceNr) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, [1, 2, 3], "m", 1, "test", []);
 
     private static async Task<Dictionary<string, WorkflowIndexRow>> IndexAsync(ActorSystem system) =>

@@ -13,7 +13,7 @@ public sealed class JournalWriterSpec : IDisposable
     private readonly TempFolder _folder = new();
     private readonly StorageHooks _hooks = new();
 
-    private static JournalWriter.Row Row(string persistenceId, long sequenceNr, byte[]? message = null) =>
+    private static JournalRow Row(string persistenceId, long sequenceNr, byte[]? message = null) =>
         new(persistenceId, sequenceNr, DateTime.UtcNow.Ticks, message ?? [1, 2, 3], "SS", 4711, "writer", []);
 
     [Fact]
@@ -21,7 +21,7 @@ public sealed class JournalWriterSpec : IDisposable
     {
         var settings = DurableSettings.Create(TestSupport.Engine.Config(_folder.Database));
         SqliteDatabase.Prepare(settings);
-        await using var writer = new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
+        await using var writer = SqliteJournalStore.Writer(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout);
         await writer.WriteAsync([Row("a", 1)]);
 
         // Another connection holds the write lock while the writer waits on its next commit, so the writes queued
@@ -96,7 +96,7 @@ public sealed class JournalWriterSpec : IDisposable
     {
         var settings = DurableSettings.Create(TestSupport.Engine.Config(_folder.Database));
         SqliteDatabase.Prepare(settings);
-        return new JournalWriter(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout, _hooks);
+        return SqliteJournalStore.Writer(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout, _hooks);
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ public sealed class ShutdownSpec : IDisposable
 
         public bool Committed => _committed;
 
-        public bool Admit(IReadOnlyList<JournalWriter.Row> rows)
+        public bool Admit(IReadOnlyList<JournalRow> rows)
         {
             if (rows.Any(r => r.Manifest == "RJ"))
             {
@@ -73,7 +73,7 @@ public sealed class ShutdownSpec : IDisposable
             return true;
         }
 
-        public void Ended(IReadOnlyList<JournalWriter.Row> rows, bool committed)
+        public void Ended(IReadOnlyList<JournalRow> rows, bool committed)
         {
             if (rows.Any(r => r.Manifest == "RJ"))
                 _committed = committed;
