@@ -1,5 +1,6 @@
 using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
+using Durable.Actors.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -86,8 +87,7 @@ internal static class PostgresSchema
     /// <summary>The key of the bucket count in <c>durable_settings</c>: the setting's own path.</summary>
     public const string BucketsSetting = "durable-actors.cluster.buckets";
 
-    public const string Columns =
-        "workflow_id, workflow_type, status, created_at, updated_at, ended_at, error, step_count, completed_steps, failed_attempts, wake_at";
+    public const string Columns = WorkflowIndexQueries.Columns;
 
     /// <summary>
     /// Creates what is missing of the four tables; builds the index from the journal when the journal had rows before

@@ -1,4 +1,3 @@
-using System.Text;
 using Akka.Actor;
 using Durable.Actors.Configuration;
 using Durable.Actors.Inspection;
@@ -11,12 +10,15 @@ namespace Durable.Actors.Cluster.Storage;
 /// <summary>
 /// The workflow index on PostgreSQL, as <see cref="JournalReader"/> reads it (named by
 /// <c>durable-actors.sql.index-class</c>, which cluster mode sets on PostgreSQL): pages, counts and the running
-/// workflows of a bucket, each one query on <c>workflow_index</c>. The first read creates the tables when missing and
+/// workflows of a bucket, each one query on <c>workflow_index</c> (<see cref="WorkflowIndexQueries"/>). The first read creates the tables when missing and
 /// builds the index of a database written before it existed (<see cref="PostgresSchema"/>), so that a member that
 /// only reads (a proxy, a CLI) sees it too.
 /// </summary>
 internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
 {
+    // PostgreSQL's: positional parameters, starts_with, and the ids' hashes (a bucket reads its own running workflows).
+    private static readonly WorkflowIndexQueries Queries = new(false, (column, prefix, _) => $"starts_with({column}, {prefix})", idHash: true);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly object _gate = new();
     private Task? _ready;
@@ -32,109 +34,52 @@ internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
         string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand { Connection = connection };
-        var where = new List<string>();
-        string Next(NpgsqlParameter parameter)
-        {
-            command.Parameters.Add(parameter);
-            return "$" + command.Parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        }
-        if (status is not null)
-            where.Add($"status = {Next(PostgresSchema.Text(status))}");
-        if (workflowType is not null)
-            where.Add($"workflow_type = {Next(PostgresSchema.Text(workflowType))}");
-        if (!string.IsNullOrEmpty(idPrefix))
-        {
-            // A range on the primary key (its "C" collation orders by code point) that the key's index serves, and
-            // starts_with to keep it exact where the range is wider.
-            var prefix = Next(PostgresSchema.Text(idPrefix));
-            where.Add($"workflow_id >= {prefix} AND starts_with(workflow_id, {prefix})");
-            if (WorkflowIndexStore.PrefixEnd(idPrefix) is { } end)
-                where.Add($"workflow_id < {Next(PostgresSchema.Text(end))}");
-        }
-        if (after is var (created, id))
-            where.Add($"(created_at, workflow_id) < ({Next(new NpgsqlParameter<long> { TypedValue = created })}, {Next(PostgresSchema.Text(id))})");
-        command.CommandText = new StringBuilder($"SELECT {PostgresSchema.Columns} FROM workflow_index")
-            .Append(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
-            .Append(" ORDER BY created_at DESC, workflow_id DESC LIMIT ")
-            .Append(Next(new NpgsqlParameter<int> { TypedValue = limit + 1 }))
-            .ToString();
-        var rows = new List<WorkflowIndexRow>(Math.Min(limit + 1, 1024));
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                rows.Add(Read(reader));
-        }
-        var more = rows.Count > limit;
-        if (more)
-            rows.RemoveAt(limit);
-        return (rows, more);
+        await using var command = connection.CreateCommand();
+        Queries.Page(command, status, workflowType, idPrefix, after, limit);
+        return WorkflowIndexQueries.Trim(await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false), limit);
     }
 
     public async Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT status, count(*) FROM workflow_index GROUP BY status", connection);
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
+        await using var command = connection.CreateCommand();
+        WorkflowIndexQueries.CountByStatus(command);
+        return WorkflowIndexQueries.Counts(
+            await WorkflowIndexQueries.ListAsync(command, r => (r.GetString(0), r.GetInt64(1)), cancellationToken).ConfigureAwait(false));
     }
 
     public async Task<List<string>> IdsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SELECT workflow_id FROM workflow_index ORDER BY workflow_id", connection);
-        var ids = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            ids.Add(reader.GetString(0));
-        return ids;
+        await using var command = connection.CreateCommand();
+        WorkflowIndexQueries.Ids(command);
+        return await WorkflowIndexQueries.ListAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand($"SELECT {PostgresSchema.Columns} FROM workflow_index WHERE workflow_id = $1", connection);
-        command.Parameters.Add(PostgresSchema.Text(workflowId));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+        await using var command = connection.CreateCommand();
+        Queries.Row(command, workflowId);
+        return (await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false)).SingleOrDefault();
     }
 
     /// <summary>The running workflows (of one bucket: those whose id hash falls in it), found through the status index.</summary>
     public async Task<List<(string WorkflowId, DateTimeOffset? WakeAt)>> RunningAsync(RecoveryPartition? partition, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand { Connection = connection };
-        command.Parameters.Add(PostgresSchema.Text(WorkflowIndex.StatusText(WorkflowRunStatus.Running)));
-        if (partition is { } p)
-        {
-            command.CommandText = "SELECT workflow_id, wake_at FROM workflow_index WHERE status = $1 AND id_hash % $2 = $3";
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = p.Buckets });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = p.Bucket });
-        }
-        else
-        {
-            command.CommandText = "SELECT workflow_id, wake_at FROM workflow_index WHERE status = $1";
-        }
-        var running = new List<(string, DateTimeOffset?)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            running.Add((reader.GetString(0), reader.IsDBNull(1) ? null : PostgresSchema.Time(reader.GetInt64(1))));
-        return running;
+        await using var command = connection.CreateCommand();
+        Queries.Running(command, partition);
+        return await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.ReadRunning, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every row, ordered by id (tests compare it with the fold of the journal).</summary>
     public async Task<List<WorkflowIndexRow>> AllAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand($"SELECT {PostgresSchema.Columns} FROM workflow_index ORDER BY workflow_id", connection);
-        var rows = new List<WorkflowIndexRow>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            rows.Add(Read(reader));
-        return rows;
+        await using var command = connection.CreateCommand();
+        WorkflowIndexQueries.All(command);
+        return await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A pooled connection, the tables ensured once (again after a failure: PostgreSQL may have been away).</summary>
@@ -165,17 +110,4 @@ internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await PostgresSchema.EnsureAsync(connection, CancellationToken.None).ConfigureAwait(false);
     }
-
-    private static WorkflowIndexRow Read(NpgsqlDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        PostgresSchema.Time(r.GetInt64(3)),
-        PostgresSchema.Time(r.GetInt64(4)),
-        r.IsDBNull(5) ? null : PostgresSchema.Time(r.GetInt64(5)),
-        r.IsDBNull(6) ? null : r.GetString(6),
-        r.GetInt32(7),
-        r.GetInt32(8),
-        r.GetInt32(9),
-        r.IsDBNull(10) ? null : PostgresSchema.Time(r.GetInt64(10)));
 }

@@ -93,7 +93,7 @@ internal sealed class SqliteWorkflowIndexSource(DurableSettings settings) : IWor
     public Task<List<string>> IdsAsync(CancellationToken cancellationToken) => Task.Run(() =>
     {
         using var connection = Open();
-        return WorkflowIndexStore.All(connection).Select(r => r.WorkflowId).ToList();
+        return WorkflowIndexStore.Ids(connection);
     }, cancellationToken);
 
     public Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken) => Task.Run(() =>

@@ -1,4 +1,3 @@
-using System.Text;
 using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
 using Microsoft.Data.Sqlite;
@@ -69,17 +68,9 @@ internal static class WorkflowIndexStore
     public static List<(string WorkflowId, DateTimeOffset? WakeAt)> Running(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT workflow_id, wake_at FROM workflow_index WHERE status = $status";
-        command.Parameters.AddWithValue("$status", WorkflowIndex.StatusText(WorkflowRunStatus.Running));
-        var running = new List<(string, DateTimeOffset?)>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            running.Add((reader.GetString(0), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1))));
-        return running;
+        WorkflowIndexQueries.Sqlite.Running(command, partition: null);
+        return WorkflowIndexQueries.List(command, WorkflowIndexQueries.ReadRunning);
     }
-
-    private const string Columns =
-        "workflow_id, workflow_type, status, created_at, updated_at, ended_at, error, step_count, completed_steps, failed_attempts, wake_at";
 
     public static long Ticks(DateTimeOffset time) => time.UtcTicks;
 
@@ -129,7 +120,7 @@ internal static class WorkflowIndexStore
         read.Parameters.AddWithValue("$id", JournalEventSerializer.Id);
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;
-        insert.CommandText = $"INSERT INTO workflow_index ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+        insert.CommandText = $"INSERT INTO workflow_index ({WorkflowIndexQueries.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         var parameters = Enumerable.Range(1, 11).Select(i => insert.Parameters.Add(new SqliteParameter { ParameterName = $"${i}" })).ToArray();
 
         void Insert(WorkflowIndexRow? row)
@@ -172,112 +163,42 @@ internal static class WorkflowIndexStore
         SqliteConnection connection, string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, out bool more)
     {
         using var command = connection.CreateCommand();
-        var where = new List<string>();
-        if (status is not null)
-        {
-            where.Add("status = $status");
-            command.Parameters.AddWithValue("$status", status);
-        }
-        if (workflowType is not null)
-        {
-            where.Add("workflow_type = $type");
-            command.Parameters.AddWithValue("$type", workflowType);
-        }
-        if (!string.IsNullOrEmpty(idPrefix))
-        {
-            // A range on the primary key rather than LIKE, which ignores case and would not use the key; substr keeps it
-            // exact where the range is wider (a prefix ending in a char that PrefixEnd cannot bump).
-            where.Add("workflow_id >= $prefix AND substr(workflow_id, 1, $prefixLength) = $prefix");
-            command.Parameters.AddWithValue("$prefixLength", idPrefix.EnumerateRunes().Count());
-            command.Parameters.AddWithValue("$prefix", idPrefix);
-            if (PrefixEnd(idPrefix) is { } end)
-            {
-                where.Add("workflow_id < $prefixEnd");
-                command.Parameters.AddWithValue("$prefixEnd", end);
-            }
-        }
-        if (after is var (created, id))
-        {
-            where.Add("(created_at, workflow_id) < ($created, $id)");
-            command.Parameters.AddWithValue("$created", created);
-            command.Parameters.AddWithValue("$id", id);
-        }
-        command.CommandText = new StringBuilder($"SELECT {Columns} FROM workflow_index")
-            .Append(where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
-            .Append(" ORDER BY created_at DESC, workflow_id DESC LIMIT $limit")
-            .ToString();
-        command.Parameters.AddWithValue("$limit", limit + 1);
-        var rows = new List<WorkflowIndexRow>(Math.Min(limit + 1, 1024));
-        using (var reader = command.ExecuteReader())
-        {
-            while (reader.Read())
-                rows.Add(Read(reader));
-        }
-        more = rows.Count > limit;
-        if (more)
-            rows.RemoveAt(limit);
+        WorkflowIndexQueries.Sqlite.Page(command, status, workflowType, idPrefix, after, limit);
+        (var rows, more) = WorkflowIndexQueries.Trim(WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read), limit);
         return rows;
-    }
-
-    /// <summary>The smallest text greater than every text starting with <paramref name="prefix"/>; null when there is none.</summary>
-    internal static string? PrefixEnd(string prefix)
-    {
-        // SQLite compares TEXT by its UTF-8 bytes (BINARY), which orders as UTF-16 code points do except for
-        // surrogates: bump the last char that is not the highest of the BMP, and keep only what precedes it.
-        for (var i = prefix.Length - 1; i >= 0; i--)
-        {
-            if (prefix[i] < '\uD7FF')
-                return prefix[..i] + (char)(prefix[i] + 1);
-        }
-        return null;
     }
 
     /// <summary>How many workflows have each status.</summary>
     public static Dictionary<string, long> CountByStatus(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, COUNT(*) FROM workflow_index GROUP BY status";
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        return counts;
+        WorkflowIndexQueries.CountByStatus(command);
+        return WorkflowIndexQueries.Counts(WorkflowIndexQueries.List(command, r => (r.GetString(0), r.GetInt64(1))));
+    }
+
+    /// <summary>Every workflow id, in order.</summary>
+    public static List<string> Ids(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        WorkflowIndexQueries.Ids(command);
+        return WorkflowIndexQueries.List(command, r => r.GetString(0));
     }
 
     /// <summary>One workflow's row, read by its primary key; null for an unknown id.</summary>
     public static WorkflowIndexRow? Row(SqliteConnection connection, string workflowId)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM workflow_index WHERE workflow_id = $id";
-        command.Parameters.AddWithValue("$id", workflowId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? Read(reader) : null;
+        WorkflowIndexQueries.Sqlite.Row(command, workflowId);
+        return WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read).SingleOrDefault();
     }
 
-    /// <summary>Every row, in no particular order (tests compare it with a rebuild).</summary>
+    /// <summary>Every row, ordered by id (tests compare it with a rebuild).</summary>
     public static List<WorkflowIndexRow> All(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM workflow_index ORDER BY workflow_id";
-        var rows = new List<WorkflowIndexRow>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-            rows.Add(Read(reader));
-        return rows;
+        WorkflowIndexQueries.All(command);
+        return WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read);
     }
-
-    private static WorkflowIndexRow Read(SqliteDataReader r) => new(
-        r.GetString(0),
-        r.GetString(1),
-        r.GetString(2),
-        Time(r.GetInt64(3)),
-        Time(r.GetInt64(4)),
-        r.IsDBNull(5) ? null : Time(r.GetInt64(5)),
-        r.IsDBNull(6) ? null : r.GetString(6),
-        r.GetInt32(7),
-        r.GetInt32(8),
-        r.GetInt32(9),
-        r.IsDBNull(10) ? null : Time(r.GetInt64(10)));
 
     private static bool TableExists(SqliteConnection connection, SqliteTransaction? transaction, string name)
     {
