@@ -39,6 +39,7 @@ public static class ClusterHostingExtensions
         // The plugin's connection, filled at start from the system's final configuration, which the journal's writer and
         // the index read too: the HOCON above, computed before the application's own HOCON is known, is not the source.
         builder.AddSetup(PersistencePlugins.ToSetup());
+        builder.AddSetup(DurableCluster.IndexSetup);
         AkkaHostingExtensions.RouteAkkaLogsToLoggerFactory(builder);
         builder.WithActors((system, registry, resolver) =>
         {

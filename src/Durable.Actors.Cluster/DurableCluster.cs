@@ -48,13 +48,19 @@ public static class DurableCluster
     {
         ArgumentNullException.ThrowIfNull(config);
         var full = config.WithFallback(Defaults);
-        return DurableWorkflows.CreateSetup(full.WithFallback(PostgresStorage(full)));
+        return DurableWorkflows.CreateSetup(full.WithFallback(PostgresStorage(full))).And(IndexSetup);
     }
 
     /// <summary>
-    /// On PostgreSQL, the engine's own journal (the workflow index written in the events' transaction) and that index as
-    /// the source of listing, counts and recovery; on another provider nothing (Akka.Persistence.Sql's journal, read
-    /// through Akka.Persistence.Query). Goes under <paramref name="config"/>, which may set either key itself.
+    /// The workflow index on PostgreSQL as the source of listing, counts and recovery, read while the journal is the
+    /// engine's own (which <see cref="PostgresStorage"/> sets on PostgreSQL).
+    /// </summary>
+    internal static Inspection.WorkflowIndexSetup IndexSetup { get; } = new(system => new Storage.PostgresWorkflowIndex(system));
+
+    /// <summary>
+    /// On PostgreSQL, the engine's own journal (the workflow index written in the events' transaction, and read through
+    /// <see cref="IndexSetup"/>); on another provider nothing (Akka.Persistence.Sql's journal, read through
+    /// Akka.Persistence.Query). Goes under <paramref name="config"/>, which may set the key itself.
     /// </summary>
     internal static Config PostgresStorage(Config config)
     {
@@ -63,8 +69,7 @@ public static class DurableCluster
             return Config.Empty;
         static string Name(Type type) => DurableWorkflowsOptions.Quote($"{type.FullName}, {type.Assembly.GetName().Name}");
         return ConfigurationFactory.ParseString(
-            $"durable-actors.sql.journal-class = {Name(typeof(Storage.PostgresWriteJournal))}\n" +
-            $"durable-actors.sql.index-class = {Name(typeof(Storage.PostgresWorkflowIndex))}\n");
+            $"durable-actors.sql.journal-class = {Name(typeof(Storage.PostgresWriteJournal))}\n");
     }
 
     /// <summary>

@@ -8,8 +8,8 @@ using Npgsql;
 namespace Durable.Actors.Cluster.Storage;
 
 /// <summary>
-/// The workflow index on PostgreSQL, as <see cref="JournalReader"/> reads it (named by
-/// <c>durable-actors.sql.index-class</c>, which cluster mode sets on PostgreSQL): pages, counts and the running
+/// The workflow index on PostgreSQL, as <see cref="JournalReader"/> reads it (given by cluster mode's setup,
+/// <see cref="DurableCluster.IndexSetup"/>): pages, counts and the running
 /// workflows of a bucket, each one query on <c>workflow_index</c> (<see cref="WorkflowIndexQueries"/>). The first read creates the tables when missing and
 /// builds the index of a database written before it existed (<see cref="PostgresSchema"/>), so that a member that
 /// only reads (a proxy, a CLI) sees it too.

@@ -26,8 +26,7 @@ internal sealed record DurableSettings(
     StorageProfile Storage,
     string SqlProviderName,
     string SqlConnectionString,
-    string SqlJournalClass = "",
-    string SqlIndexClass = "")
+    string SqlJournalClass = "")
 {
     public const string Section = "durable-actors";
 
@@ -149,8 +148,7 @@ internal sealed record DurableSettings(
             storage.Profile,
             storage.Provider,
             storage.ConnectionString,
-            c.GetString("sql.journal-class", ""),
-            c.GetString("sql.index-class", ""));
+            c.GetString("sql.journal-class", ""));
     }
 }
 

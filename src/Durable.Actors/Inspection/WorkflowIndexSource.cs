@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Akka.Actor;
-using Akka.Configuration;
 using Durable.Actors.Configuration;
 using Durable.Actors.Journal;
 using Durable.Actors.Storage;
@@ -10,8 +9,8 @@ namespace Durable.Actors.Inspection;
 /// <summary>
 /// Where <see cref="JournalReader"/> reads the workflow index (one row per workflow, kept in the transaction of the
 /// events): the engine's SQLite file, or another database's index that a journal of its own keeps (cluster mode on
-/// PostgreSQL, in Durable.Actors.Cluster, named by <c>durable-actors.sql.index-class</c> so that the core references no
-/// database driver). Listing, counts and recovery read it; the status of one workflow reads that workflow's events.
+/// PostgreSQL, in Durable.Actors.Cluster, given with the ActorSystem's setup (<see cref="WorkflowIndexSetup"/>) so that
+/// the core references no database driver). Listing, counts and recovery read it; the status of one workflow reads that workflow's events.
 /// </summary>
 internal interface IWorkflowIndexSource
 {
@@ -62,14 +61,27 @@ internal static class WorkflowIndexSources
     {
         if (settings.UsesEngineSqlite && settings.QueryPluginId == PersistencePlugins.QueryPath)
             return new SqliteWorkflowIndexSource(settings);
-        if (settings.Storage != StorageProfile.Sql || settings.SqlIndexClass.Length == 0 || settings.JournalPluginId != PersistencePlugins.JournalPath)
+        if (settings.Storage != StorageProfile.Sql || settings.JournalPluginId != PersistencePlugins.JournalPath)
             return null;
-        var type = Type.GetType(settings.SqlIndexClass, throwOnError: false)
-            ?? throw new ConfigurationException($"{DurableSettings.Section}.sql.index-class = '{settings.SqlIndexClass}' names no type that can be loaded.");
-        if (!typeof(IWorkflowIndexSource).IsAssignableFrom(type))
-            throw new ConfigurationException($"{DurableSettings.Section}.sql.index-class = '{settings.SqlIndexClass}' is not a workflow index source.");
-        return (IWorkflowIndexSource)Activator.CreateInstance(type, system)!;
+        if (system.Settings.Setup.Get<WorkflowIndexSetup>() is not { HasValue: true } index)
+            return null;
+        // Only the engine's write journal keeps the index in its events' transaction; the plugin's own leaves it behind.
+        return KeepsIndex(settings.SqlJournalClass) ? index.Value.Create(system) : null;
     }
+
+    private static bool KeepsIndex(string journalClass) =>
+        journalClass.Length > 0 && Type.GetType(journalClass, throwOnError: false) is { } type && typeof(EngineWriteJournal).IsAssignableFrom(type);
+}
+
+/// <summary>
+/// The workflow index of a database other than the engine's SQLite file, given with an ActorSystem's setup (cluster
+/// mode on PostgreSQL: <c>DurableCluster.CreateSetup</c> and <c>WithDurableWorkflowsCluster</c> add it). Read only
+/// while the journal is the engine's own (<see cref="EngineWriteJournal"/>), which keeps it.
+/// </summary>
+/// <param name="create">Makes the system's index source, once.</param>
+internal sealed class WorkflowIndexSetup(Func<ActorSystem, IWorkflowIndexSource> create) : Akka.Actor.Setup.Setup
+{
+    public IWorkflowIndexSource Create(ActorSystem system) => create(system);
 }
 
 /// <summary>The index of the engine's SQLite journal (<see cref="WorkflowIndexStore"/>), built first when the file has none.</summary>

@@ -151,7 +151,6 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         // Written by a node of before: Akka.Persistence.Sql's own journal, no index.
         const string before = """
             durable-actors.sql.journal-class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
-            durable-actors.sql.index-class = ""
             """;
         var (old, oldRegion) = await NodeAsync(Shapes(), before);
         Assert.IsType<WorkflowCompleted>(await oldRegion.Ask<object>(new StartWorkflow("old-done", "steps", "2"), Timeout));
