@@ -34,6 +34,8 @@ internal sealed class JournalWriter : IAsyncDisposable
     private readonly Queue<Write> _queue = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StorageHooks? _hooks;
+    // The rows of each write of the transaction under way, handed to the store (kept: one list for every commit).
+    private readonly List<IReadOnlyList<JournalRow>> _writes = [];
     private bool _stopping;
     private long _transactions;
 
@@ -164,7 +166,7 @@ internal sealed class JournalWriter : IAsyncDisposable
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                _store.Commit(batch.ConvertAll(w => w.Rows));
+                CommitOnce(batch);
             }
             catch (JournalWriteRefusedException refused) when (refused.Writes.Count > 0)
             {
@@ -198,6 +200,21 @@ internal sealed class JournalWriter : IAsyncDisposable
             Observability.Telemetry.Committed(started, batch.Count);
             Complete([.. batch], null);
             return;
+        }
+    }
+
+    /// <summary>One transaction of the writes of <paramref name="batch"/>.</summary>
+    private void CommitOnce(List<Write> batch)
+    {
+        try
+        {
+            foreach (var write in batch)
+                _writes.Add(write.Rows);
+            _store.Commit(_writes);
+        }
+        finally
+        {
+            _writes.Clear();
         }
     }
 
