@@ -151,7 +151,7 @@ internal sealed partial class WorkflowActor
             return;
         }
         var (connectionString, busyTimeout, persistenceId, seen) =
-            (_runtime.Settings.ConnectionString, _runtime.Settings.BusyTimeout, PersistenceId, LastSequenceNr);
+            (_runtime.Settings.ConnectionString, _runtime.Settings.BusyTimeout, PersistenceId, HighestSequenceNr);
         Task.Run(() => JournalQueries.HighestSequenceNr(connectionString, busyTimeout, persistenceId) > seen)
             .PipeTo(Self, success: moved => new JournalChecked(again, moved), failure: _ => new JournalChecked(again, false));
     }

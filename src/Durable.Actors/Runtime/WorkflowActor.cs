@@ -48,6 +48,18 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     /// <summary>The span of this actor's last run, which the next run links to.</summary>
     private System.Diagnostics.ActivityContext _previousRun;
 
+    /// <summary>
+    /// The engine's journal, which this actor writes to directly (<see cref="Storage.JournalAccess"/>), decided once
+    /// recovered; null on another journal plugin, written through Akka.Persistence's <c>PersistAll</c>.
+    /// </summary>
+    private Storage.JournalAccess? _journalAccess;
+
+    /// <summary>The next sequence number of a direct write.</summary>
+    private long _nextSequenceNr;
+
+    /// <summary>The direct write in flight: until it is durable, every other message waits in the stash.</summary>
+    private DirectWrite? _writing;
+
     public WorkflowActor(string workflowId, WorkflowRuntime runtime, WorkflowRequests requests, IActorRef coordinator)
     {
         _workflowId = workflowId;
@@ -70,6 +82,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 _journal.Apply(e);
                 break;
             case RecoveryCompleted:
+                if (JournalPluginId == Configuration.PersistencePlugins.JournalPath
+                    && Storage.JournalAccess.Get(Context.System) is { Current: not null } access)
+                {
+                    _journalAccess = access;
+                    _nextSequenceNr = LastSequenceNr + 1;
+                }
                 if (_requests.HandingOff)
                 {
                     // An actor restarted while it drained for a hand-off drains on; its requests move with the bucket.
@@ -110,6 +128,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     protected override void OnCommand(object message)
     {
+        if (_writing is { } writing)
+        {
+            // As Akka.Persistence does while it persists: nothing else is handled until the write is durable.
+            if (message is DirectWritten written && ReferenceEquals(written.Write, writing))
+                OnDirectWritten(writing, written.Error);
+            else
+                Stash.Stash();
+            return;
+        }
         // Neither counts as something to do: the idle time goes on.
         switch (message)
         {
@@ -617,18 +644,93 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
         var last = write[^1];
+        if (_journalAccess is not null)
+        {
+            WriteDirect(write, carried, then);
+            return;
+        }
         PersistAll(write.Select(e => LifecycleTag.Applies(e) ? new Tagged(e, [LifecycleTag.Name]) : (object)e), persisted =>
         {
             var e = (IJournalEvent)(persisted is Tagged tagged ? tagged.Payload : persisted);
             Persisted(e);
-            if (!ReferenceEquals(e, last))
-                return;
-            _requests.RemoveCompletions(carried);
-            foreach (var c in carried)
-                _runtime.Report(new StepReport(_workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
-            then();
+            if (ReferenceEquals(e, last))
+                WriteEnded(carried, then);
         });
     }
+
+    /// <summary>A write is durable and applied: its completions are done with, then what was to follow it.</summary>
+    private void WriteEnded(List<PendingCompletion> carried, Action then)
+    {
+        _requests.RemoveCompletions(carried);
+        foreach (var c in carried)
+            _runtime.Report(new StepReport(_workflowId, c.Key, c.StepId, c.Attempt, StepReportKind.Executed));
+        then();
+    }
+
+    /// <summary>A write handed to the engine journal's writer by this actor.</summary>
+    private sealed record DirectWrite(IReadOnlyList<IJournalEvent> Events, long FirstSequenceNr, List<PendingCompletion> Carried, Action Then);
+
+    /// <summary>A direct write ended: durable, or failed with <see cref="Error"/>.</summary>
+    private sealed record DirectWritten(DirectWrite Write, Exception? Error);
+
+    /// <summary>
+    /// Writes <paramref name="write"/> as Akka.Persistence's <c>PersistAll</c> would (one atomic write, the next
+    /// sequence numbers, lifecycle events tagged), through the journal's writer: the events are serialized here, and
+    /// the one message <see cref="DirectWritten"/> says when they are durable.
+    /// </summary>
+    private void WriteDirect(IReadOnlyList<IJournalEvent> write, List<PendingCompletion> carried, Action then)
+    {
+        var first = _nextSequenceNr;
+        var payloads = new object[write.Count];
+        for (var i = 0; i < write.Count; i++)
+            payloads[i] = LifecycleTag.Applies(write[i]) ? new Tagged(write[i], [LifecycleTag.Name]) : write[i];
+        List<Storage.JournalRow> rows;
+        try
+        {
+            rows = Storage.JournalRows.From(Context.System.Serialization, PersistenceId, first, payloads, _journalAccess!.Current?.WriterUuid ?? "");
+        }
+        catch (Exception e)
+        {
+            // Akka.Persistence's rejection: nothing is written, the handlers do not run, the actor goes on.
+            OnPersistRejected(e, payloads[0], first);
+            return;
+        }
+        _nextSequenceNr += rows.Count;
+        var pending = new DirectWrite(write, first, carried, then);
+        _writing = pending;
+        var journal = _journalAccess!.Current;
+        var written = journal is null
+            ? Task.FromException(new InvalidOperationException("The journal is stopping; nothing was written."))
+            : journal.Writer.WriteAsync(rows);
+        journal?.InFlight.Track(PersistenceId, written);
+        written.ContinueWith(
+            static (t, state) =>
+            {
+                var (self, pending) = ((IActorRef, DirectWrite))state!;
+                self.Tell(new DirectWritten(pending, t.Exception?.GetBaseException()), ActorRefs.NoSender);
+            },
+            (Self, pending), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnDirectWritten(DirectWrite write, Exception? error)
+    {
+        _writing = null;
+        if (error is not null)
+        {
+            // As Akka.Persistence does on a failed write: told, then stopped (the supervisor restarts the actor).
+            var last = write.Events[^1];
+            OnPersistFailure(error, LifecycleTag.Applies(last) ? new Tagged(last, [LifecycleTag.Name]) : last, write.FirstSequenceNr + write.Events.Count - 1);
+            Context.Stop(Self);
+            return;
+        }
+        foreach (var e in write.Events)
+            Persisted(e);
+        WriteEnded(write.Carried, write.Then);
+        Stash.UnstashAll();
+    }
+
+    /// <summary>The highest sequence number this actor has written or recovered.</summary>
+    private long HighestSequenceNr => _journalAccess is null ? LastSequenceNr : _nextSequenceNr - 1;
 
     /// <summary>
     /// The pending completions whose attempt is still the step's IN_PROGRESS one, and the recorded values whose key is

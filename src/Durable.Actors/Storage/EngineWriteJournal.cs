@@ -25,6 +25,7 @@ internal abstract class EngineWriteJournal : SqlWriteJournal
     private readonly string _writerUuid = Guid.NewGuid().ToString("N");
     private readonly InFlightWrites _inFlight = new();
     private readonly JournalStops _stops;
+    private readonly JournalAccess.Attached _attached;
 
     protected EngineWriteJournal(Config config, JournalWriter writer) : base(config)
     {
@@ -32,6 +33,10 @@ internal abstract class EngineWriteJournal : SqlWriteJournal
         // Now, not in PostStop: the shutdown task must be added before the shutdown begins.
         _stops = JournalStops.Get(Context.System);
         _serialization = Context.System.Serialization;
+        // The workflow actors write through the writer themselves (JournalAccess); this actor's write path below
+        // serves any other persistent actor on this journal.
+        _attached = new JournalAccess.Attached(writer, _inFlight, _writerUuid);
+        JournalAccess.Get(Context.System).Attach(_attached);
     }
 
     /// <summary>This journal's writer.</summary>
@@ -62,6 +67,7 @@ internal abstract class EngineWriteJournal : SqlWriteJournal
     {
         // Starts the stops without waiting for them (a commit may wait for its database up to a bound, and this runs on a
         // dispatcher thread); the actor system's shutdown awaits them once it has terminated.
+        JournalAccess.Get(Context.System).Detach(_attached);
         _stops.Add(Writer.StopAsync());
         Stopping(_stops);
         base.PostStop();

@@ -49,9 +49,26 @@ internal static class JournalRows
         return rejected?.ToImmutableList()!;
     }
 
-    private static JournalRow ToRow(Akka.Serialization.Serialization serialization, IPersistentRepresentation persistent, long now, string writerUuid)
+    /// <summary>
+    /// The rows of one atomic write of <paramref name="payloads"/> (events, tagged or not) by <paramref name="persistenceId"/>,
+    /// numbered from <paramref name="firstSequenceNr"/>. Throws when a payload cannot be serialized.
+    /// </summary>
+    public static List<JournalRow> From(
+        Akka.Serialization.Serialization serialization, string persistenceId, long firstSequenceNr, IReadOnlyList<object> payloads, string writerUuid)
     {
-        var payload = persistent.Payload;
+        var now = DateTime.UtcNow.Ticks;
+        var rows = new List<JournalRow>(payloads.Count);
+        for (var i = 0; i < payloads.Count; i++)
+            rows.Add(ToRow(serialization, persistenceId, firstSequenceNr + i, payloads[i], now, writerUuid));
+        return rows;
+    }
+
+    private static JournalRow ToRow(Akka.Serialization.Serialization serialization, IPersistentRepresentation persistent, long now, string writerUuid) =>
+        ToRow(serialization, persistent.PersistenceId, persistent.SequenceNr, persistent.Payload, persistent.Timestamp == 0 ? now : persistent.Timestamp, writerUuid);
+
+    private static JournalRow ToRow(
+        Akka.Serialization.Serialization serialization, string persistenceId, long sequenceNr, object payload, long created, string writerUuid)
+    {
         string[] tags = [];
         if (payload is Tagged tagged)
         {
@@ -66,15 +83,15 @@ internal static class JournalRows
             _ => "",
         };
         return new JournalRow(
-            persistent.PersistenceId,
-            persistent.SequenceNr,
-            persistent.Timestamp == 0 ? now : persistent.Timestamp,
+            persistenceId,
+            sequenceNr,
+            created,
             serializer.ToBinary(payload),
             manifest,
             serializer.Identifier,
             writerUuid,
             tags,
-            IndexChange(persistent.PersistenceId, payload));
+            IndexChange(persistenceId, payload));
     }
 
     /// <summary>What a workflow's event changes in the workflow index, written in the same transaction as the event.</summary>
