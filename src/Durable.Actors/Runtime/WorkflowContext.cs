@@ -39,17 +39,14 @@ internal sealed class WorkflowContext(
     /// <summary>The telemetry of the run this context belongs to (its span, replay count, logger); null in tests that build a context alone.</summary>
     public RunTelemetry? Trace { get; init; }
 
-    /// <summary>How long a completion waits for a next record to ride with before it is written on its own.</summary>
-    private static readonly TimeSpan IdleFlush = TimeSpan.FromMilliseconds(10);
-
     /// <summary>The last completion of this context, to write before a branch ends.</summary>
     private PendingCompletion? _lastCompletion;
 
-    /// <summary>
-    /// This context's idle flush: one timer, armed again by each completion (a timer per completion cost W2 a sixth of
-    /// its throughput), made on the first completion.
-    /// </summary>
-    private ITimer? _idleFlush;
+    /// <summary>When the last completion was handed over (<see cref="Stopwatch"/> ticks), for the idle flush.</summary>
+    private long _lastCompletionAt;
+
+    /// <summary>1 while the host's <see cref="IdleFlushes"/> watches this context.</summary>
+    private int _idleWatched;
 
     /// <summary>The last step whose body failed, so that an uncaught failure can name its step.</summary>
     public (Exception Error, string Key, string StepId)? LastStepFailure { get; private set; }
@@ -298,20 +295,28 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>
-    /// Has the last completion written on its own when this context asks for nothing else for <see cref="IdleFlush"/>
-    /// after it (the workflow awaits something outside steps). Each completion arms the timer again, so it fires only
-    /// once the context is idle; a completion that a later record carried meanwhile is not written twice.
+    /// Has the last completion written on its own when this context asks for nothing else for
+    /// <see cref="IdleFlushes.After"/> after it (the workflow awaits something outside steps): the host's
+    /// <see cref="IdleFlushes"/> watches it; a completion that a later record carried meanwhile is not written twice.
     /// </summary>
     private void ArmIdleFlush()
     {
-        if (_idleFlush is null)
-        {
-            // Real time, whatever clock the workflow runs on; no execution context kept alive by the timer.
-            using (ExecutionContext.SuppressFlow())
-                _idleFlush = TimeProvider.System.CreateTimer(static state => ((WorkflowContext)state!).OnIdle(), this, IdleFlush, Timeout.InfiniteTimeSpan);
-            return;
-        }
-        _idleFlush.Change(IdleFlush, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _lastCompletionAt, Stopwatch.GetTimestamp());
+        if (Interlocked.CompareExchange(ref _idleWatched, 1, 0) == 0)
+            runtime.IdleFlushes.Watch(this);
+    }
+
+    /// <summary>
+    /// On the idle flushes' timer: true, after writing what is pending, once the last completion is
+    /// <paramref name="afterTicks"/> old; false while it is younger (watched on).
+    /// </summary>
+    internal bool FlushIfIdle(long now, long afterTicks)
+    {
+        if (now - Volatile.Read(ref _lastCompletionAt) < afterTicks)
+            return false;
+        Volatile.Write(ref _idleWatched, 0);
+        OnIdle();
+        return true;
     }
 
     private void OnIdle()

@@ -36,6 +36,9 @@ internal sealed record WorkflowRuntime(
     /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
     public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
 
+    /// <summary>The idle flushes of the host's run contexts, on one timer.</summary>
+    public IdleFlushes IdleFlushes { get; } = new();
+
     /// <summary>The logger of workflow events (Observability/WorkflowLog) when the host has a logger factory; null otherwise.</summary>
     public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 
