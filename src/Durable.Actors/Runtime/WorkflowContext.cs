@@ -92,7 +92,7 @@ internal sealed class WorkflowContext(
             return DecideAndRunAsync(key, stepId, _ => Task.FromResult(value()), RetryPolicy.None);
 
         var json = runtime.Registry.JsonOptions;
-        var resultJson = JsonSerializer.Serialize(value(), json);
+        var resultJson = ValueJson.Serialize(value(), json);
         var completion = new PendingCompletion(key, stepId, 1, resultJson, TypeNames.For<T>(), Recorded: true);
         // Refused once a later actor of this workflow began: that actor decides on the key.
         if (!requests.AddRecorded(completion, incarnation))
@@ -100,7 +100,7 @@ internal sealed class WorkflowContext(
         _lastCompletion = completion;
         ArmIdleFlush();
         // Read back from its record, as a replay will read it.
-        return Task.FromResult(JsonSerializer.Deserialize<T>(resultJson, json)!);
+        return Task.FromResult(ValueJson.Deserialize<T>(resultJson, json)!);
     }
 
     /// <summary>A step the run's copy of the journal did not let replay: the actor decides at <paramref name="key"/>, then the body runs or it replays.</summary>
@@ -201,7 +201,7 @@ internal sealed class WorkflowContext(
         T recorded;
         try
         {
-            recorded = JsonSerializer.Deserialize<T>(resultJson, runtime.Registry.JsonOptions)!;
+            recorded = ValueJson.Deserialize<T>(resultJson, runtime.Registry.JsonOptions)!;
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
         {
@@ -260,9 +260,9 @@ internal sealed class WorkflowContext(
             try
             {
                 // Returning the value read back from its record makes the first run see exactly what a replay will.
-                resultJson = JsonSerializer.Serialize(value, json);
+                resultJson = ValueJson.Serialize(value, json);
                 StepResultTooLargeException.ThrowIfTooLarge(key, stepId, resultJson, runtime.Settings.MaxStepResultSize);
-                result = JsonSerializer.Deserialize<T>(resultJson, json)!;
+                result = ValueJson.Deserialize<T>(resultJson, json)!;
             }
             catch (StepResultTooLargeException e)
             {

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Reflection;
 using System.Text.Json;
+using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
 
@@ -75,12 +76,12 @@ internal sealed class WorkflowDefinition<TInput, TResult>(Func<WorkflowInstance<
 
     public async Task<string> RunAsync(IWorkflowContext context, string inputJson, JsonSerializerOptions json)
     {
-        var input = JsonSerializer.Deserialize<TInput>(inputJson, json)!;
+        var input = ValueJson.Deserialize<TInput>(inputJson, json)!;
         var instance = create();
         try
         {
             var result = await instance.Workflow.RunAsync(context, input).ConfigureAwait(false);
-            return JsonSerializer.Serialize(result, json);
+            return ValueJson.Serialize(result, json);
         }
         finally
         {

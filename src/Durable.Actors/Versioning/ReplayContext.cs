@@ -175,7 +175,7 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
                 T result;
                 try
                 {
-                    result = JsonSerializer.Deserialize<T>(step.ResultJson!, run.Json)!;
+                    result = ValueJson.Deserialize<T>(step.ResultJson!, run.Json)!;
                 }
                 catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
                 {

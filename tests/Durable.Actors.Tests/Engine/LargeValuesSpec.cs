@@ -1,0 +1,109 @@
+using System.Diagnostics.Tracing;
+using System.Text.Json;
+using Akka.Actor;
+using Durable.Actors.Journal;
+using Durable.Actors.Testing;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Engine;
+
+/// <summary>Large step results: recorded and replayed exactly, with buffers that go with the workflow, not the runtime's pools.</summary>
+public sealed class LargeValuesSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    public sealed record Report(string Text, Dictionary<string, string> Parts);
+
+    /// <summary>100,000 characters with every kind of character a JSON string escapes, and some it need not.</summary>
+    private static string Large(char seed) => string.Concat(Enumerable.Repeat($"{seed}\"quoted\" back\\slash\nline\ttab\u0001ctl é 😀 <tag> & '", 3_000))[..100_000];
+
+    private static Report LargeReport() =>
+        new(Large('a'), new Dictionary<string, string> { ["large"] = Large('v'), ["small \"key\""] = "x\"y" });
+
+    [Fact]
+    public async Task LargeStepResult_WithEveryKindOfEscape_ReplaysExactlyAsItRan()
+    {
+        var made = new EffectRecorder();
+        var failOnce = 1;
+        var coordinator = StartEngine(new WorkflowRegistry().Add<string, Report>("large", async (ctx, _) =>
+        {
+            var report = await ctx.StepAsync("make", () =>
+            {
+                made.Record("make");
+                return LargeReport();
+            });
+            await ctx.StepAsync("check", _ => Interlocked.Exchange(ref failOnce, 0) == 1
+                ? throw new InvalidOperationException("not yet")
+                : Task.FromResult(true), RetryPolicy.None);
+            return report;
+        }));
+
+        Assert.IsType<WorkflowFailed>(await coordinator.Ask<object>(new StartWorkflow("large-1", "large", "\"x\""), RunTimeout));
+        // The resumed run replays the first step from its record: the value it reads back is the one the body returned.
+        var resumed = await coordinator.Ask<object>(new ResumeWorkflow("large-1"), RunTimeout);
+        Assert.False(resumed is WorkflowFailed, (resumed as WorkflowFailed)?.Error);
+        var completed = Assert.IsType<WorkflowCompleted>(resumed);
+        Assert.Equal(1, made.Count("make"));
+        var report = completed.GetResult<Report>()!;
+        var expected = LargeReport();
+        Assert.Equal(expected.Text, report.Text);
+        Assert.Equal(expected.Parts, report.Parts);
+    }
+
+    [Fact]
+    public void LargeValue_WrittenAndReadBack_RentsNoLargeBufferFromTheSharedPools()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        var value = LargeReport();
+        using var rents = new LargeRents();
+
+        // What the engine did before: System.Text.Json's string entry points rent megabytes to escape and read the value.
+        var json = JsonSerializer.Serialize(value, options);
+        Assert.Equal(value.Text, JsonSerializer.Deserialize<Report>(json, options)!.Text);
+        Assert.NotEmpty(rents.TakeAll());
+
+        var written = ValueJson.Serialize(value, options);
+        var read = ValueJson.Deserialize<Report>(written, options)!;
+        Assert.Empty(rents.TakeAll());
+        Assert.Equal(value.Text, read.Text);
+        Assert.Equal(value.Parts, read.Parts);
+        // Plain JSON: System.Text.Json reads it the same.
+        Assert.Equal(value.Text, JsonSerializer.Deserialize<Report>(written, options)!.Text);
+    }
+
+    /// <summary>The shared array pools' rents of 16 KiB or more on this thread (their event source), while it listens.</summary>
+    private sealed class LargeRents : EventListener
+    {
+        // An event source calls its listeners on the thread that writes the event.
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+        private readonly List<int> _sizes = [];
+
+        public List<int> TakeAll()
+        {
+            lock (_sizes)
+            {
+                var taken = _sizes.ToList();
+                _sizes.Clear();
+                return taken;
+            }
+        }
+
+        protected override void OnEventSourceCreated(EventSource eventSource)
+        {
+            if (eventSource.Name == "System.Buffers.ArrayPoolEventSource")
+                EnableEvents(eventSource, EventLevel.Verbose);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName != "BufferRented" || Environment.CurrentManagedThreadId != _thread || e.Payload is null)
+                return;
+            var size = Convert.ToInt32(e.Payload[e.PayloadNames!.IndexOf("bufferSize")], System.Globalization.CultureInfo.InvariantCulture);
+            if (size >= 16 * 1024)
+            {
+                lock (_sizes)
+                    _sizes.Add(size);
+            }
+        }
+    }
+}
