@@ -65,14 +65,26 @@ internal static class ValueJson
     };
 
     /// <summary>The value <paramref name="json"/> holds, read as <paramref name="options"/> read it.</summary>
+    /// <remarks>A small text holds no large string: it is read the usual way.</remarks>
     public static T? Deserialize<T>(string json, JsonSerializerOptions options) =>
         json.Length <= Large
-            ? JsonSerializer.Deserialize<T>(json, Options(options))
+            ? JsonSerializer.Deserialize<T>(json, options)
             : JsonSerializer.Deserialize<T>(Encoding.UTF8.GetBytes(json), Options(options));
 
     /// <summary><paramref name="options"/> with <see cref="LargeStringConverter"/> after the user's converters, made once per options.</summary>
-    private static JsonSerializerOptions Options(JsonSerializerOptions options) =>
-        WithLargeStrings.GetValue(options, static o => new JsonSerializerOptions(o) { Converters = { new LargeStringConverter() } });
+    private static JsonSerializerOptions Options(JsonSerializerOptions options)
+    {
+        // A host uses one options object: the last pair answers without the table.
+        if (_last is { } last && ReferenceEquals(last.Source, options))
+            return last.Derived;
+        var derived = WithLargeStrings.GetValue(options, static o => new JsonSerializerOptions(o) { Converters = { new LargeStringConverter() } });
+        _last = new OptionsPair(options, derived);
+        return derived;
+    }
+
+    private sealed record OptionsPair(JsonSerializerOptions Source, JsonSerializerOptions Derived);
+
+    private static OptionsPair? _last;
 
     /// <summary>
     /// Strings as System.Text.Json writes and reads them, except that a large one is escaped (with the options' encoder)
