@@ -44,7 +44,9 @@ public sealed class LargeValuesSpec(ITestOutputHelper output) : EngineSpec(outpu
         }));
 
         Assert.IsType<WorkflowFailed>(await coordinator.Ask<object>(new StartWorkflow("large-1", "large", "\"x\""), RunTimeout));
-        // The resumed run replays the first step from its record: the value it reads back is the one the body returned.
+        // Its actor passivates: the resumed run replays the first step from the journal's record, read back from the
+        // file, and the value it reads is the one the body returned.
+        await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new Runtime.CountWorkflowActors(), RunTimeout)), RunTimeout);
         var resumed = await coordinator.Ask<object>(new ResumeWorkflow("large-1"), RunTimeout);
         Assert.False(resumed is WorkflowFailed, (resumed as WorkflowFailed)?.Error);
         var completed = Assert.IsType<WorkflowCompleted>(resumed);
