@@ -25,13 +25,17 @@ public sealed class MetricsSpec : TestKit, IDisposable
         var (type, first, second) = (Name("metered"), Name("first"), Name("second"));
         var hang = true;
         var counter = new EffectRecorder();
+#pragma warning disable DURABLE0008 // Step ids unique to this test instance, so that its metrics do not mix with another test's; the same on every run.
         WorkflowRegistry Registry() => new WorkflowRegistry().Add<int, int>(type, async (ctx, n) =>
         {
             var a = await ctx.StepAsync(first, () => { counter.Record("first"); return n; });
             if (Volatile.Read(ref hang))
+#pragma warning disable DURABLE0002 // The first run hangs here until its host stops: a wait the engine must not know of.
                 await Task.Delay(System.Threading.Timeout.Infinite, ctx.CancellationToken);
+#pragma warning restore DURABLE0002
             return a + await ctx.StepAsync(second, () => { counter.Record("second"); return 10; });
         });
+#pragma warning restore DURABLE0008
 
         var (host1, coordinator1) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator1.Tell(new StartWorkflow("m-1", type, "1"), ActorRefs.NoSender);
@@ -68,9 +72,11 @@ public sealed class MetricsSpec : TestKit, IDisposable
     public async Task Retries_OfAStepAndAFailedWorkflow_AreCountedByStepIdAndType()
     {
         var (type, flaky) = (Name("failing"), Name("flaky"));
+#pragma warning disable DURABLE0008 // Step ids unique to this test instance, so that its metrics do not mix with another test's; the same on every run.
         var registry = new WorkflowRegistry().Add<int, int>(type, async (ctx, n) =>
             await ctx.StepAsync<int>(flaky, () => throw new InvalidOperationException("down"),
                 new RetryPolicy { MaxAttempts = 3, InitialDelay = TimeSpan.FromMilliseconds(1) }));
+#pragma warning restore DURABLE0008
         var (system, coordinator) = TestSupport.Engine.Start(_folder.Database, registry);
         try
         {
