@@ -54,7 +54,7 @@ public sealed class PackagingSpec(PackagedFeed feed) : IClassFixture<PackagedFee
     }
 
     [Fact]
-    public async Task ReadmeWorkflow_InANewConsoleProject_CompletesThenReplaysAfterAKill()
+    public async Task ReadmeWorkflow_InANewConsoleProject_CompletesThenReplaysAfterAKill_AndTheAnalyzerFlagsTheClock()
     {
         var app = feed.NewProjectFolder("readme-app");
         (await Dotnet.RunAsync(app, feed.Environment, ["new", "console", "--framework", "net10.0"])).AssertExit(0, "dotnet new console");
@@ -84,6 +84,23 @@ public sealed class PackagingSpec(PackagedFeed feed) : IClassFixture<PackagedFee
         Assert.DoesNotContain("creating account", again.StdoutLines);
         Assert.DoesNotContain("welcome mail to Ada", again.StdoutLines);
         Assert.Contains("acct-Ada welcomed", again.StdoutLines);
+
+        // The package brings the determinism analyzer: workflow code that reads the clock is flagged at build time.
+        await File.WriteAllTextAsync(Path.Combine(app, "Clock.cs"), """
+            using Durable.Actors;
+
+            public sealed class ClockWorkflow : IWorkflow<string, string>
+            {
+                public async Task<string> RunAsync(IWorkflowContext ctx, string input)
+                {
+                    await ctx.StepAsync("noop", () => 0);
+                    return $"{input} at {DateTime.UtcNow:O}";
+                }
+            }
+            """);
+        var flagged = await Dotnet.RunAsync(app, feed.Environment, ["build"]);
+        flagged.AssertExit(0, "dotnet build with a non-deterministic workflow (a warning, not an error)");
+        Assert.Contains(flagged.StdoutLines, l => l.Contains("Clock.cs", StringComparison.Ordinal) && l.Contains("warning DURABLE0001", StringComparison.Ordinal));
     }
 
     [Fact]
