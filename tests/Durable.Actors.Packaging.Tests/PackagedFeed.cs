@@ -5,8 +5,8 @@ using Xunit;
 namespace Durable.Actors.Packaging.Tests;
 
 /// <summary>
-/// The packages as a user gets them: <c>dotnet pack Durable.Actors.sln -c Release -o feed</c>, once for the tests of
-/// this assembly, and a folder outside the repository whose <c>nuget.config</c> takes Durable.Actors packages from that
+/// The packages as a user gets them: <c>dotnet pack Durable.Actors.sln -o feed</c>, once for the tests of this
+/// assembly, and a folder outside the repository whose <c>nuget.config</c> takes Durable.Actors packages from that
 /// feed only and everything else from the registry. Restores there use a packages folder of their own (so a package
 /// of an earlier pack is never taken from a cache) that falls back on the machine's, where the registry's packages
 /// already are.
@@ -33,9 +33,11 @@ public sealed partial class PackagedFeed : IAsyncLifetime, IDisposable
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Work);
+        // The packages of the build this test runs in (Debug, which the project references below make sure of): the
+        // same pack as the README's -c Release, without compiling the solution a second time in CI.
         var pack = await Dotnet.RunAsync(Repository.Root, new Dictionary<string, string>(),
-            ["pack", "Durable.Actors.sln", "-c", "Release", "-o", Feed]);
-        pack.AssertExit(0, "dotnet pack Durable.Actors.sln -c Release");
+            ["pack", "Durable.Actors.sln", "-c", "Debug", "--no-build", "-o", Feed]);
+        pack.AssertExit(0, "dotnet pack Durable.Actors.sln");
 
         var globalPackages = await GlobalPackagesFolderAsync();
         var packages = _folder.File("packages");

@@ -60,7 +60,24 @@ public sealed class PackagingSpec(PackagedFeed feed) : IClassFixture<PackagedFee
         (await Dotnet.RunAsync(app, feed.Environment, ["new", "console", "--framework", "net10.0"])).AssertExit(0, "dotnet new console");
         (await Dotnet.RunAsync(app, feed.Environment, ["add", "package", "Durable.Actors", "--version", feed.Version])).AssertExit(0, "dotnet add package");
         await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), ReadmeWorkflow());
-        (await Dotnet.RunAsync(app, feed.Environment, ["build", "-warnaserror"])).AssertExit(0, "dotnet build of the README's workflow");
+        // Beside it, a workflow that reads the clock: the package brings the determinism analyzer, which flags it.
+        await File.WriteAllTextAsync(Path.Combine(app, "Clock.cs"), """
+            using Durable.Actors;
+
+            public sealed class ClockWorkflow : IWorkflow<string, string>
+            {
+                public async Task<string> RunAsync(IWorkflowContext ctx, string input)
+                {
+                    await ctx.StepAsync("noop", () => 0);
+                    return $"{input} at {DateTime.UtcNow:O}";
+                }
+            }
+            """);
+        var build = await Dotnet.RunAsync(app, feed.Environment, ["build"]);
+        build.AssertExit(0, "dotnet build of the README's workflow");
+        var warnings = build.StdoutLines.Where(l => l.Contains(": warning ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(warnings);
+        Assert.All(warnings, w => Assert.True(w.Contains("Clock.cs", StringComparison.Ordinal) && w.Contains("warning DURABLE0001", StringComparison.Ordinal), w));
         var dll = Path.Combine(app, "bin", "Debug", "net10.0", "readme-app.dll");
 
         // Killed during the wait, once create-account's record is durable (as the durable tool reads it; a step's
@@ -84,23 +101,6 @@ public sealed class PackagingSpec(PackagedFeed feed) : IClassFixture<PackagedFee
         Assert.DoesNotContain("creating account", again.StdoutLines);
         Assert.DoesNotContain("welcome mail to Ada", again.StdoutLines);
         Assert.Contains("acct-Ada welcomed", again.StdoutLines);
-
-        // The package brings the determinism analyzer: workflow code that reads the clock is flagged at build time.
-        await File.WriteAllTextAsync(Path.Combine(app, "Clock.cs"), """
-            using Durable.Actors;
-
-            public sealed class ClockWorkflow : IWorkflow<string, string>
-            {
-                public async Task<string> RunAsync(IWorkflowContext ctx, string input)
-                {
-                    await ctx.StepAsync("noop", () => 0);
-                    return $"{input} at {DateTime.UtcNow:O}";
-                }
-            }
-            """);
-        var flagged = await Dotnet.RunAsync(app, feed.Environment, ["build"]);
-        flagged.AssertExit(0, "dotnet build with a non-deterministic workflow (a warning, not an error)");
-        Assert.Contains(flagged.StdoutLines, l => l.Contains("Clock.cs", StringComparison.Ordinal) && l.Contains("warning DURABLE0001", StringComparison.Ordinal));
     }
 
     [Fact]
