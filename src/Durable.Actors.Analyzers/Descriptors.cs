@@ -66,7 +66,7 @@ internal static class Descriptors
     public static readonly DiagnosticDescriptor UnrecordedRace = new(
         UnrecordedRaceId,
         "Workflow code races tasks without recording the winner",
-        "'{0}' races tasks, and the winner is not recorded, so a replay may take another branch; use the timeout of IWorkflowContext.WaitForSignalAsync, or race inside a step",
+        "'{0}' races tasks, and the winner is not recorded, so a replay may take another branch; use IWorkflowContext.WhenAnyAsync, the timeout of WaitForSignalAsync, or race inside a step",
         Determinism,
         DiagnosticSeverity.Warning,
         isEnabledByDefault: true,

@@ -271,6 +271,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         SignalReceived r => $"signal '{r.Name}' received by '{workflowId}'",
         SignalWaitStarted w => $"wait {w.Key} for signal '{w.Name}' started",
         SignalWaitEnded w => $"wait {w.Key} ended ({(w.TimedOut ? "timed out" : "signal taken")})",
+        WaitCancelled c => $"wait {c.Key} cancelled",
         CancelRequested => $"cancellation of '{workflowId}' requested",
         RunCancelled => $"workflow '{workflowId}' cancelled",
         _ => e.GetType().Name,

@@ -69,10 +69,11 @@ internal static class Text
         PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
     }
 
-    /// <summary>WAITING until it ends; then FIRED (a timer), RECEIVED (a signal), ENDED (a child) or TIMED_OUT.</summary>
+    /// <summary>WAITING until it ends; then FIRED (a timer), RECEIVED (a signal), ENDED (a child), TIMED_OUT or CANCELLED.</summary>
     public static string WaitStatusName(WaitRecord w) => w switch
     {
         { EndedAt: null } => "WAITING",
+        { Cancelled: true } => "CANCELLED",
         { SignalName: null } => "FIRED",
         { TimedOut: true } => "TIMED_OUT",
         { ChildId: not null } => "ENDED",
@@ -85,7 +86,7 @@ internal static class Text
 
     /// <summary>A wait's result column: what it received, or until when it waits.</summary>
     private static string WaitOutcome(WaitRecord w) =>
-        w.EndedAt is not null && !w.TimedOut && w.SignalName is not null ? w.PayloadJson ?? "-"
+        w.EndedAt is not null && !w.TimedOut && !w.Cancelled && w.SignalName is not null ? w.PayloadJson ?? "-"
         : w.DueAt is { } due ? $"until {Time(due)}"
         : "-";
 

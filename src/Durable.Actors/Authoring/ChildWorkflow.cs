@@ -4,9 +4,9 @@ namespace Durable.Actors;
 /// <typeparam name="TResult">The child's result.</typeparam>
 public sealed class ChildWorkflow<TResult>
 {
-    private readonly Func<Task<TResult>> _result;
+    private readonly Func<CancellationToken, Task<TResult>> _result;
 
-    internal ChildWorkflow(string childId, Func<Task<TResult>> result)
+    internal ChildWorkflow(string childId, Func<CancellationToken, Task<TResult>> result)
     {
         ChildId = childId;
         _result = result;
@@ -20,5 +20,9 @@ public sealed class ChildWorkflow<TResult>
     /// is called: call it in the same place on every run). Throws <see cref="ChildWorkflowFailedException"/> naming the
     /// child when it failed or was cancelled.
     /// </summary>
-    public Task<TResult> GetResultAsync() => _result();
+    /// <param name="cancellationToken">
+    /// Stops waiting (recorded: a replay stops there too) and throws <see cref="OperationCanceledException"/>; the child
+    /// goes on. By default the wait ends with the workflow's cancellation, or in a branch with its branch.
+    /// </param>
+    public Task<TResult> GetResultAsync(CancellationToken cancellationToken = default) => _result(cancellationToken);
 }

@@ -20,10 +20,15 @@ public interface IWorkflowContext
     /// <see cref="WorkflowWaiting"/> and a host running the engine wakes it when due (a host that was down wakes it
     /// when it starts). Cancellation wakes it at once with <see cref="OperationCanceledException"/>.
     /// </remarks>
-    Task SleepAsync(TimeSpan duration);
+    /// <param name="cancellationToken">
+    /// Cancels this wait alone: the timer is recorded as cancelled (a replay throws there too) and the call throws
+    /// <see cref="OperationCanceledException"/>. Cancel it only from what the workflow's code decided (a race, a signal),
+    /// never from a clock. By default the wait ends with the workflow's cancellation, or in a branch with its branch.
+    /// </param>
+    Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken = default);
 
     /// <summary>Waits durably until <paramref name="until"/>; returns at once when it has passed. See <see cref="SleepAsync"/>.</summary>
-    Task SleepUntilAsync(DateTimeOffset until);
+    Task SleepUntilAsync(DateTimeOffset until, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Waits durably for the next signal named <paramref name="signalName"/> (<see cref="SignalWorkflow"/>), or for
@@ -33,9 +38,13 @@ public interface IWorkflowContext
     /// <typeparam name="T">The payload's type, read with the registry's JSON options.</typeparam>
     /// <param name="signalName">The signal's name.</param>
     /// <param name="timeout">How long to wait (from the first run that reached this call); null waits until a signal comes.</param>
+    /// <param name="cancellationToken">
+    /// Cancels this wait alone, as for <see cref="SleepAsync"/>: a cancelled wait consumes no signal, so the next wait for
+    /// the name gets it.
+    /// </param>
     /// <returns>The payload, or <see cref="SignalResult{T}.TimedOut"/> when the timeout came first: an outcome, not an exception.</returns>
     /// <remarks>Throws <see cref="SignalPayloadException"/> when the payload does not read as <typeparamref name="T"/>.</remarks>
-    Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null);
+    Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Starts the child workflow <paramref name="childId"/> of type <paramref name="workflowType"/> and waits durably for
@@ -121,4 +130,23 @@ public interface IWorkflowContext
     /// recorded and replay on resume.
     /// </remarks>
     Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches);
+
+    /// <summary>
+    /// Races <paramref name="branches"/>: each runs with its own branch context, the first to end wins, and the others
+    /// are cancelled through their branch's token (their waits are recorded as cancelled, their steps stop). The winner
+    /// is recorded, so a replay takes the same branch whatever else has ended since.
+    /// <c>await ctx.WhenAnyAsync(c => c.SleepAsync(TimeSpan.FromDays(3)), c => c.StepAsync("charge", ...))</c>.
+    /// </summary>
+    /// <param name="branches">The branches; each may run steps, waits, children and blocks, as a parallel block's branch.</param>
+    /// <returns>
+    /// The index of the branch that ended first, once it ended; when it threw, this throws what it threw. The call does
+    /// not wait for the losers to stop (a step body that ignores its token runs to its end, and is recorded).
+    /// </returns>
+    /// <remarks>
+    /// Before any branch starts, the race reserves one sequence number per branch, in order, as a parallel block does,
+    /// and then one for the winner (a recorded value, <c>durable.when-any</c>). A replay that finds the winner recorded
+    /// starts the losers already cancelled. Use it instead of <see cref="Task.WhenAny(Task[])"/>, whose winner is not
+    /// recorded. A race keeps its workflow in memory until it is decided, as a parallel block does.
+    /// </remarks>
+    Task<int> WhenAnyAsync(params Func<IWorkflowContext, Task>[] branches);
 }

@@ -39,15 +39,35 @@ internal sealed class RunHistory(string workflowId, WorkflowJournal history)
 
     /// <summary>
     /// The key of a timer (<paramref name="signalName"/> null) or signal wait called in <paramref name="scope"/>, and its
-    /// record when it ended there (it replays so); null when the actor decides.
+    /// record when it ended or was cancelled there (it replays so); null when the actor decides.
     /// </summary>
-    public string NextWait(string scope, string? signalName, out WorkflowJournal.WaitEntry? ended)
+    public string NextWait(string scope, string? signalName, out WorkflowJournal.WaitEntry? closed)
     {
         lock (_gate)
         {
             var key = _decider.Key(scope, _decider.Reserve(scope, 1));
-            ended = _decider.Ended(key, signalName);
+            closed = _decider.Closed(key, signalName);
             return key;
+        }
+    }
+
+    /// <summary>
+    /// The keys of a race of <paramref name="count"/> branches called in <paramref name="scope"/>: the branches', then the
+    /// key its winner is recorded at, with the winner's record when there is one.
+    /// </summary>
+    public (IReadOnlyList<string> Branches, string Winner) NextRace(string scope, int count, string winnerStepId,
+        out WorkflowJournal.StepEntry? recorded, out bool free)
+    {
+        lock (_gate)
+        {
+            var first = _decider.Reserve(scope, count);
+            var keys = new string[count];
+            for (var i = 0; i < count; i++)
+                keys[i] = _decider.Key(scope, first + i);
+            var winner = _decider.Key(scope, _decider.Reserve(scope, 1));
+            recorded = _decider.Completed(winner, winnerStepId);
+            free = recorded is null && _decider.IsFree(winner);
+            return (keys, winner);
         }
     }
 

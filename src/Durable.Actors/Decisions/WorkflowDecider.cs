@@ -95,6 +95,13 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
     /// that signal, which a call there replays as it ended; else null.
     /// </summary>
     public WorkflowJournal.WaitEntry? Ended(string key, string? signalName) =>
+        journal.TryGetWait(key, out var wait) && wait.SignalName == signalName && wait.EndedAt is not null && !wait.Cancelled ? wait : null;
+
+    /// <summary>
+    /// The wait recorded at <paramref name="key"/> that a call there replays without the actor: ended (as it ended) or
+    /// cancelled through its token (it throws); else null.
+    /// </summary>
+    public WorkflowJournal.WaitEntry? Closed(string key, string? signalName) =>
         journal.TryGetWait(key, out var wait) && wait.SignalName == signalName && wait.EndedAt is not null ? wait : null;
 
     /// <summary>A timer asked at <paramref name="key"/>; a new one is recorded at <paramref name="now"/>, due at <paramref name="wakeAt"/>.</summary>
@@ -109,8 +116,9 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
         DecideWait(key, signalName, () => new SignalWaitStarted(key, signalName, now + timeout, now));
 
     /// <summary>
-    /// A recorded wait replays as it ended, even after a cancellation (the replay follows the record); one that has not
-    /// ended, or a new one, is cancelled once the workflow's cancellation is recorded, and otherwise goes on or begins.
+    /// A recorded wait replays as it ended, even after a cancellation (the replay follows the record), and one cancelled
+    /// through its token replays as cancelled; one that has not ended, or a new one, is cancelled once the workflow's
+    /// cancellation is recorded, and otherwise goes on or begins.
     /// </summary>
     private WaitCall DecideWait(string key, string? signalName, Func<IJournalEvent> begin)
     {
@@ -120,7 +128,7 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
         {
             if (wait.SignalName != signalName)
                 return new WaitCall.Conflict(new Recorded(key, null, wait.Kind));
-            return journal.CancelRequested ? WaitCall.Cancelled.Instance : new WaitCall.Resume(wait);
+            return journal.CancelRequested || wait.Cancelled ? WaitCall.Cancelled.Instance : new WaitCall.Resume(wait);
         }
         if (journal.TryGetStep(key, out var step))
             return new WaitCall.Conflict(new Recorded(key, step.StepId, null));
@@ -216,7 +224,10 @@ internal abstract record WaitCall
     /// <summary>This wait is recorded and has not ended: it goes on, until its recorded due time if it has one.</summary>
     public sealed record Resume(WorkflowJournal.WaitEntry Wait) : WaitCall;
 
-    /// <summary>The workflow's cancellation is recorded: a wait that has not ended, or a new one, is cancelled.</summary>
+    /// <summary>
+    /// The workflow's cancellation is recorded (a wait that has not ended, or a new one, is cancelled), or this wait is
+    /// recorded as cancelled through its token.
+    /// </summary>
     public sealed record Cancelled : WaitCall
     {
         public static Cancelled Instance { get; } = new();

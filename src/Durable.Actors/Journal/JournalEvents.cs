@@ -67,6 +67,10 @@ internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset
 // The wait at Key ended: it consumed the next signal of its name (PayloadJson), or timed out.
 internal sealed record SignalWaitEnded(string Key, string? PayloadJson, bool TimedOut, DateTimeOffset At) : IJournalEvent;
 
+// The timer or signal wait at Key was cancelled through its token before it ended: it fires no more and consumes no
+// signal; a replay throws OperationCanceledException there. (A workflow's cancellation ends its waits without this.)
+internal sealed record WaitCancelled(string Key, DateTimeOffset At) : IJournalEvent;
+
 // Someone asked to cancel the workflow; its runs see it through their token until the workflow ends.
 // DeliveryId: the sender's id of this request (CancelWorkflow.DeliveryId), so that a resend is answered as the first was.
 internal sealed record CancelRequested(

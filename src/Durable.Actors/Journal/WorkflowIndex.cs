@@ -171,6 +171,7 @@ internal static class WorkflowIndex
         // The wait ended, or something will wake the workflow at once: a host starting now must resume it.
         TimerFired t => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true },
         SignalWaitEnded w => new WorkflowIndexChange(workflowId, w.At) { SetsWakeAt = true },
+        WaitCancelled c => new WorkflowIndexChange(workflowId, c.At) { SetsWakeAt = true },
         SignalReceived s => new WorkflowIndexChange(workflowId, s.At) { SetsWakeAt = true },
         CancelRequested c => new WorkflowIndexChange(workflowId, c.At) { SetsWakeAt = true },
         _ => null,

@@ -169,6 +169,10 @@ internal sealed class WorkflowJournal
                 if (!w.TimedOut)
                     _consumed[wait.SignalName!] = _consumed.GetValueOrDefault(wait.SignalName!) + 1;
                 break;
+            case WaitCancelled c:
+                _waits[c.Key].EndedAt = c.At;
+                _waits[c.Key].Cancelled = true;
+                break;
             case CancelRequested c:
                 CancelRequested = true;
                 CancelReason = c.Reason;
@@ -217,7 +221,7 @@ internal sealed class WorkflowJournal
     public IReadOnlyList<WaitRecord> Waits() => _waits.Values
         .Select(w => (Sequence: StepKeys.Sequence(w.Key), Wait: w))
         .OrderBy(w => w.Sequence, StepKeys.SequenceComparer)
-        .Select(w => new WaitRecord(w.Wait.Key, w.Wait.SignalName, w.Wait.StartedAt, w.Wait.DueAt, w.Wait.EndedAt, w.Wait.TimedOut, w.Wait.PayloadJson))
+        .Select(w => new WaitRecord(w.Wait.Key, w.Wait.SignalName, w.Wait.StartedAt, w.Wait.DueAt, w.Wait.EndedAt, w.Wait.TimedOut, w.Wait.PayloadJson, w.Wait.Cancelled))
         .ToList();
 
     /// <summary>Whether a failure's error marks a zombie attempt left by a crash (the engine's <c>stale: …</c> errors).</summary>
@@ -248,11 +252,14 @@ internal sealed class WorkflowJournal
         public bool TimedOut { get; set; }
         public string? PayloadJson { get; set; }
 
+        /// <summary>Cancelled through its token before it ended (<see cref="WaitCancelled"/>); <see cref="EndedAt"/> is when.</summary>
+        public bool Cancelled { get; set; }
+
         public string Kind => SignalName is null ? "a timer" : $"a wait for signal '{SignalName}'";
 
         public string Describe() => ChildSignals.Describe(SignalName, DueAt);
 
-        public WaitEntry Copy() => new(Key, SignalName, DueAt, StartedAt) { EndedAt = EndedAt, TimedOut = TimedOut, PayloadJson = PayloadJson };
+        public WaitEntry Copy() => new(Key, SignalName, DueAt, StartedAt) { EndedAt = EndedAt, TimedOut = TimedOut, PayloadJson = PayloadJson, Cancelled = Cancelled };
     }
 
     internal sealed class StepEntry(string key, string stepId)
@@ -282,9 +289,11 @@ internal sealed class WorkflowJournal
 /// A durable wait as recorded: a timer (<paramref name="SignalName"/> null), a wait for a signal, or a wait for a child
 /// workflow (a signal named <c>$child:&lt;id&gt;</c>, see <see cref="ChildSignals"/>). <paramref name="DueAt"/> is when the
 /// timer fires or the wait times out (null: never); <paramref name="EndedAt"/> null while it waits.
+/// <paramref name="Cancelled"/>: it ended because its token was cancelled.
 /// </summary>
 internal sealed record WaitRecord(
-    string Key, string? SignalName, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, bool TimedOut, string? PayloadJson)
+    string Key, string? SignalName, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, bool TimedOut, string? PayloadJson,
+    bool Cancelled = false)
 {
     /// <summary>The child workflow waited for, when this is a child wait.</summary>
     public string? ChildId => ChildSignals.ChildOf(SignalName);

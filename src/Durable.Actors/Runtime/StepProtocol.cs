@@ -48,6 +48,12 @@ internal sealed record BeginTimer(int RunId, string Key, string Scope, DateTimeO
 internal sealed record BeginSignalWait(int RunId, string Key, string Scope, string Name, TimeSpan? Timeout, TaskCompletionSource<SignalOutcome> Reply,
     System.Diagnostics.ActivityContext Parent = default);
 
+/// <summary>
+/// The token of the wait at <paramref name="Key"/> of run <paramref name="RunId"/> was cancelled: a wait still going is
+/// recorded as cancelled and throws; one that ended first stays as it ended.
+/// </summary>
+internal sealed record CancelWait(int RunId, string Key);
+
 /// <summary>How a signal wait ended: a payload, or timed out.</summary>
 internal sealed record SignalOutcome(string Key, string? PayloadJson, bool TimedOut);
 
@@ -150,14 +156,18 @@ internal sealed record ReplayStep(string Key, string ResultJson, string? ResultT
 /// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
 internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
 
-/// <summary>Asks to reserve <paramref name="Keys"/>, the next keys of the block's scope, as its branches and to start them in child actors.</summary>
+/// <summary>
+/// Asks to reserve <paramref name="Keys"/>, the next keys of the block's scope, as its branches and to start them in
+/// child actors; branch i gets <paramref name="BranchTokens"/>[i] (a parallel block gives all the block's token, a race
+/// each branch its own).
+/// </summary>
 internal sealed record BeginParallel(
     int RunId,
     IReadOnlyList<string> Keys,
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
     TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply,
-    CancellationToken BlockToken);
+    IReadOnlyList<CancellationToken> BranchTokens);
 
 /// <summary>A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved key.</summary>
 internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion);

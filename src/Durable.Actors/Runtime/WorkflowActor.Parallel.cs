@@ -5,7 +5,7 @@ using Durable.Actors.Journal;
 
 namespace Durable.Actors.Runtime;
 
-// Parallel blocks: reserve one sequence number per branch (journaled), then run each branch in a child actor.
+// Parallel blocks and races: reserve one sequence number per branch (journaled), then run each branch in a child actor.
 internal sealed partial class WorkflowActor
 {
     private readonly Dictionary<IActorRef, ParallelBranch> _branches = [];
@@ -40,7 +40,7 @@ internal sealed partial class WorkflowActor
         for (var i = 0; i < keys.Count; i++)
         {
             var scope = ScopeOfBranch(keys[i]);
-            var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BlockToken),
+            var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BranchTokens[i]),
                 new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
             var body = begin.Branches[i];
             var child = Context.ActorOf(Props.Create(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");

@@ -134,8 +134,13 @@ internal sealed partial class WorkflowActor
 
     private void OnPutAwayIfStillWaiting(PutAwayIfStillWaiting check)
     {
-        if (_run is { } run && run.Id == check.RunId && run.Waits.TryGetValue(check.Key, out var wait) && MayPutAway(wait))
+        if (_run is not { } run || run.Id != check.RunId || !run.Waits.TryGetValue(check.Key, out var wait))
+            return;
+        if (MayPutAway(wait))
             PutAway(run, wait);
+        else if (wait.Scope.Length == 0)
+            // Branch actors that have not stopped yet (a race's losers stopping): looked at again after another while.
+            Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
     }
 
     private sealed record PutAwayIfStillWaiting(int RunId, string Key);
@@ -161,6 +166,19 @@ internal sealed partial class WorkflowActor
             return;
         }
         EndWaitOnTime(wait);
+    }
+
+    /// <summary>A wait's token was cancelled: a wait the run still awaits here is recorded as cancelled, then throws.</summary>
+    private void OnCancelWait(CancelWait cancel)
+    {
+        if (_run is not { } run || run.Id != cancel.RunId || !run.Waits.Remove(cancel.Key, out var wait))
+            return;
+        run.Telemetry.WaitEnded(wait.Key, "cancelled");
+        Write([new WaitCancelled(wait.Key, Now)], () =>
+        {
+            wait.Fired?.TrySetCanceled();
+            wait.Signalled?.TrySetCanceled();
+        });
     }
 
     /// <summary>A timer fires, or a signal wait times out.</summary>

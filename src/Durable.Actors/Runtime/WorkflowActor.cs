@@ -186,6 +186,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case WaitDue due:
                 OnWaitDue(due);
                 break;
+            case CancelWait cancel:
+                OnCancelWait(cancel);
+                break;
             case PutAwayIfStillWaiting check:
                 OnPutAwayIfStillWaiting(check);
                 break;

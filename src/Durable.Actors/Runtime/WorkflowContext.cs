@@ -87,6 +87,15 @@ internal sealed class WorkflowContext(
         var key = history.NextStep(scope, stepId, out var completed, out var free);
         if (completed is not null)
             return ReplayTask<T>(key, stepId, completed);
+        return RecordAtAsync(key, stepId, free, value);
+    }
+
+    /// <summary>
+    /// Records <paramref name="value"/> at <paramref name="key"/>, taken earlier, where nothing completed:
+    /// <paramref name="free"/> when nothing at all is recorded there (see <see cref="RecordAsync{T}"/>).
+    /// </summary>
+    private Task<T> RecordAtAsync<T>(string key, string stepId, bool free, Func<T> value)
+    {
         // After a cancellation a new value is asked as a step, whose rules for cleanup code and branches apply.
         if (!free || cancelRequested.IsCancellationRequested)
             return DecideAndRunAsync(key, stepId, _ => Task.FromResult(value()), RetryPolicy.None);
@@ -346,26 +355,30 @@ internal sealed class WorkflowContext(
         await written.Task.WaitAsync(runToken).ConfigureAwait(false);
     }
 
-    public Task SleepAsync(TimeSpan duration)
+    public Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(duration, TimeSpan.Zero);
-        return WaitForTimerAsync(null, duration);
+        return WaitForTimerAsync(null, duration, cancellationToken);
     }
 
-    public Task SleepUntilAsync(DateTimeOffset until) => WaitForTimerAsync(until, null);
+    public Task SleepUntilAsync(DateTimeOffset until, CancellationToken cancellationToken = default) => WaitForTimerAsync(until, null, cancellationToken);
 
-    private async Task WaitForTimerAsync(DateTimeOffset? until, TimeSpan? delay)
+    private async Task WaitForTimerAsync(DateTimeOffset? until, TimeSpan? delay, CancellationToken requested)
     {
         // A timer that fired replays as fired, even after a cancellation: the replay follows what was recorded.
-        var key = history.NextWait(scope, null, out var ended);
-        if (ended is not null)
+        var key = history.NextWait(scope, null, out var closed);
+        if (closed is not null)
+        {
+            if (closed.Cancelled)
+                throw WaitCancelledError(key, requested);
             return;
+        }
         var fired = NewReply();
         workflowActor.Tell(new BeginTimer(runId, key, scope, until, delay, fired, Activity.Current?.Context ?? default));
-        await fired.Task.WaitAsync(runToken).ConfigureAwait(false);
+        await AwaitWaitAsync(fired.Task, key, requested).ConfigureAwait(false);
     }
 
-    public async Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null)
+    public async Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
         if (timeout is { } t)
@@ -373,12 +386,17 @@ internal sealed class WorkflowContext(
         var key = history.NextWait(scope, signalName, out var recorded);
         SignalOutcome outcome;
         if (recorded is not null)
+        {
+            if (recorded.Cancelled)
+                throw WaitCancelledError(key, cancellationToken);
             outcome = new SignalOutcome(key, recorded.PayloadJson, recorded.TimedOut);
+        }
         else
         {
             var ended = NewReply<SignalOutcome>();
             workflowActor.Tell(new BeginSignalWait(runId, key, scope, signalName, timeout, ended, Activity.Current?.Context ?? default));
-            outcome = await ended.Task.WaitAsync(runToken).ConfigureAwait(false);
+            await AwaitWaitAsync(ended.Task, key, cancellationToken).ConfigureAwait(false);
+            outcome = ended.Task.Result;
         }
         if (outcome.TimedOut)
             return new SignalResult<T>(false, default);
@@ -390,6 +408,138 @@ internal sealed class WorkflowContext(
         {
             throw new SignalPayloadException(workflowId, outcome.Key, signalName, typeof(T), e);
         }
+    }
+
+    /// <summary>
+    /// Awaits the actor's answer to the wait begun at <paramref name="key"/>. The wait observes
+    /// <paramref name="requested"/>, or by default this context's token in a branch (a failed sibling, a lost race); the
+    /// top-level code's waits end with the workflow's cancellation, which the actor applies to all of them. A cancelled
+    /// token asks the actor to cancel the wait: the actor decides, in its order, whether the wait ended first, so the
+    /// outcome is the one it records.
+    /// </summary>
+    private async Task AwaitWaitAsync(Task answered, string key, CancellationToken requested)
+    {
+        var token = requested.CanBeCanceled ? requested : scope.Length > 0 ? cancellationToken : default;
+        var registration = token.CanBeCanceled
+            ? token.Register(static state =>
+            {
+                var (context, key) = ((WorkflowContext, string))state!;
+                context.CancelWait(key);
+            }, (this, key))
+            : default;
+        try
+        {
+            await answered.WaitAsync(runToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (token.IsCancellationRequested && !runToken.IsCancellationRequested && answered.IsCanceled)
+        {
+            throw new OperationCanceledException($"The wait at {key} of workflow '{workflowId}' was cancelled.", e, token);
+        }
+        finally
+        {
+            await registration.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the actor to cancel the wait at <paramref name="key"/>, unless the run is over (its waits with it).</summary>
+    private void CancelWait(string key)
+    {
+        if (!runToken.IsCancellationRequested)
+            workflowActor.Tell(new CancelWait(runId, key));
+    }
+
+    private OperationCanceledException WaitCancelledError(string key, CancellationToken requested) =>
+        new($"The wait at {key} of workflow '{workflowId}' was cancelled.",
+            requested.CanBeCanceled ? requested : scope.Length > 0 ? cancellationToken : CancellationToken);
+
+    /// <summary>The step id a race's winner is recorded under (a recorded value: the winner's index).</summary>
+    internal const string WhenAnyStepId = "durable.when-any";
+
+    public async Task<int> WhenAnyAsync(params Func<IWorkflowContext, Task>[] branches)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        if (branches.Length == 0)
+            throw new ArgumentException("A race needs at least one branch.", nameof(branches));
+        if (scope.Length > 0 || !cancelRequested.IsCancellationRequested)
+            cancellationToken.ThrowIfCancellationRequested();
+        runToken.ThrowIfCancellationRequested();
+
+        var count = branches.Length;
+        var (keys, winnerKey) = history.NextRace(scope, count, WhenAnyStepId, out var recorded, out var free);
+        int? recordedWinner = null;
+        if (recorded is not null)
+        {
+            var winner = Replay<int>(winnerKey, WhenAnyStepId, recorded.ResultJson!, recorded.ResultType);
+            if (winner < 0 || winner >= count)
+                throw new WorkflowNondeterminismException(workflowId, winnerKey, WhenAnyStepId, WhenAnyStepId,
+                    $"the winner of a race as branch {winner + 1}", $"a race of {count} branches");
+            recordedWinner = winner;
+        }
+
+        // Each branch has its own token: the losers' are cancelled once the winner is known (from the start, on a
+        // replay that has it recorded), so their waits are recorded as cancelled and their steps stop.
+        var sources = new CancellationTokenSource[count];
+        for (var i = 0; i < count; i++)
+        {
+            sources[i] = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (recordedWinner is { } w && i != w)
+                sources[i].Cancel();
+        }
+        var trace = Trace;
+        var parent = Activity.Current;
+        var erased = branches.Select(branch => (Func<IWorkflowContext, Task<object?>>)(async c =>
+        {
+            using var traced = trace?.Enter(parent);
+            await branch(c).ConfigureAwait(false);
+            return null;
+        })).ToList();
+        var started = NewReply<IReadOnlyList<ParallelBranch>>();
+        workflowActor.Tell(new BeginParallel(runId, keys, erased, this, started, sources.Select(s => s.Token).ToList()));
+        IReadOnlyList<ParallelBranch> running;
+        try
+        {
+            running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var source in sources)
+                source.Dispose();
+            throw;
+        }
+        var completions = running.Select(b => (Task)b.Completion.Task).ToArray();
+        // The sources live until every branch has ended: a loser may still be stopping after the race returned.
+        _ = Task.WhenAll(completions).ContinueWith(static (_, state) =>
+        {
+            foreach (var source in (CancellationTokenSource[])state!)
+                source.Dispose();
+        }, sources, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        int won;
+        if (recordedWinner is { } replayed)
+            won = replayed;
+        else
+        {
+            var first = await Task.WhenAny(completions).WaitAsync(runToken).ConfigureAwait(false);
+            won = Array.IndexOf(completions, first);
+            for (var i = 0; i < count; i++)
+            {
+                if (i == won)
+                    continue;
+                try
+                {
+                    sources[i].Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // Every branch had ended already.
+                }
+            }
+            // Recorded with the next record, as a recorded value: nothing that follows the race is durable without it.
+            await RecordAtAsync(winnerKey, WhenAnyStepId, free, () => won).ConfigureAwait(false);
+        }
+        // The winner's outcome: what it returned, or what it threw.
+        await completions[won].WaitAsync(runToken).ConfigureAwait(false);
+        return won;
     }
 
     /// <summary>Children started by this context so far: the default child ids count them in call order.</summary>
@@ -433,13 +583,13 @@ internal sealed class WorkflowContext(
         // Cancelling the parent cancels the child, whatever the parent does then: waits for it, for something else, or
         // ends. Registered on every run, replays included: a run after the cancellation asks again (idempotent).
         var cancelling = cancelWithParent ? cancelRequested.Register(() => CancelChild(id)) : default;
-        return new ChildWorkflow<TResult>(id, () => AwaitChildAsync<TResult>(id, workflowType, cancelling));
+        return new ChildWorkflow<TResult>(id, token => AwaitChildAsync<TResult>(id, workflowType, cancelling, token));
     }
 
     /// <summary>Waits durably for the child's end, as for the signal it sends when it ends.</summary>
-    private async Task<TResult> AwaitChildAsync<TResult>(string id, string workflowType, CancellationTokenRegistration cancelling)
+    private async Task<TResult> AwaitChildAsync<TResult>(string id, string workflowType, CancellationTokenRegistration cancelling, CancellationToken token)
     {
-        var ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
+        var ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id), null, token).ConfigureAwait(false);
         // The child has ended: a later cancellation of the parent has nothing to cancel.
         await cancelling.DisposeAsync().ConfigureAwait(false);
         var outcome = ended.Payload!;
@@ -509,7 +659,7 @@ internal sealed class WorkflowContext(
             return await branch(c).ConfigureAwait(false);
         })).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        workflowActor.Tell(new BeginParallel(runId, history.NextBlock(scope, erased.Count), erased, this, started, block.Token));
+        workflowActor.Tell(new BeginParallel(runId, history.NextBlock(scope, erased.Count), erased, this, started, Enumerable.Repeat(block.Token, erased.Count).ToArray()));
         var running = await started.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         ParallelBranch? firstFailure = null;

@@ -80,6 +80,19 @@ internal sealed class ReplayRun(string workflowId, string workflowType, Workflow
         }
     }
 
+    /// <summary>Counts every record under the branch reserved as <paramref name="branchKey"/> as asked (a race's loser).</summary>
+    public void MatchedUnder(string branchKey)
+    {
+        var prefix = branchKey + ".";
+        lock (_gate)
+        {
+            foreach (var step in journal.ToStatus(workflowId).Steps.Where(s => s.Key.StartsWith(prefix, StringComparison.Ordinal)))
+                _consumed.Add(step.Key);
+            foreach (var key in journal.WaitKeys().Concat(journal.BlockKeys()).Where(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+                _consumed.Add(key);
+        }
+    }
+
     public void Note(string note)
     {
         lock (_gate)
@@ -204,11 +217,12 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         return patched is { } decided ? Task.FromResult(decided) : End<bool>(key, $"patch '{patchId}' would be recorded (the new path)");
     }
 
-    public Task SleepAsync(TimeSpan duration) => WaitAsync<object?>(null, null, (_, _) => Task.FromResult<object?>(null));
+    public Task SleepAsync(TimeSpan duration, CancellationToken cancellationToken = default) =>
+        WaitAsync<object?>(null, null, (_, _) => Task.FromResult<object?>(null));
 
-    public Task SleepUntilAsync(DateTimeOffset until) => SleepAsync(TimeSpan.Zero);
+    public Task SleepUntilAsync(DateTimeOffset until, CancellationToken cancellationToken = default) => SleepAsync(TimeSpan.Zero, cancellationToken);
 
-    public Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null)
+    public Task<SignalResult<T>> WaitForSignalAsync<T>(string signalName, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(signalName);
         return WaitAsync(signalName, timeout, (key, wait) =>
@@ -274,9 +288,9 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         if (run.All.TryGetValue(id, out var recorded) && recorded.Exists
             && !JsonNode.DeepEquals(JsonNode.Parse(recorded.InputJson), JsonNode.Parse(inputJson)))
             run.Note($"child workflow '{id}' was started with input {recorded.InputJson}; the code now passes {inputJson}");
-        return new ChildWorkflow<TResult>(id, async () =>
+        return new ChildWorkflow<TResult>(id, async token =>
         {
-            var ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id)).ConfigureAwait(false);
+            var ended = await WaitForSignalAsync<ChildOutcome>(ChildSignals.For(id), null, token).ConfigureAwait(false);
             var outcome = ended.Payload!;
             return outcome.Status switch
             {
@@ -329,6 +343,65 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
                 throw error as ParallelBranchFailedException ?? new ParallelBranchFailedException(keys[i], i + 1, count, null, null, error);
         }
         return running.Select(t => t.Result).ToList();
+    }
+
+    public async Task<int> WhenAnyAsync(params Func<IWorkflowContext, Task>[] branches)
+    {
+        ArgumentNullException.ThrowIfNull(branches);
+        var count = branches.Length;
+        if (count == 0)
+            throw new ArgumentException("A race needs at least one branch.", nameof(branches));
+        var first = run.Reserve(scope, count);
+        var keys = Enumerable.Range(first, count).Select(n => run.Key(scope, n)).ToList();
+        var winnerKey = run.Key(scope, run.Reserve(scope, 1));
+        var race = $"a race of {count} branches";
+        switch (run.Decider.DecideBlock(keys, DateTimeOffset.UnixEpoch))
+        {
+            case BlockCall.Replay:
+                run.Matched(keys[0]);
+                break;
+            case BlockCall.Conflict conflict:
+                return await Diverge<int>(conflict.Recorded.Key, conflict.Recorded.Describe(), race).ConfigureAwait(false);
+            default:
+                return await End<int>(keys[0], $"{race} would begin").ConfigureAwait(false);
+        }
+        // The winner: as the engine decides, replayed when recorded; else the race is still going where the record ends.
+        var recorded = run.Decider.Completed(winnerKey, WorkflowContext.WhenAnyStepId);
+        if (recorded is null)
+        {
+            if (!run.Decider.IsFree(winnerKey) && run.Journal.TryGetStep(winnerKey, out var other))
+                return await Diverge<int>(winnerKey, $"step '{other.StepId}'", $"the winner of {race}").ConfigureAwait(false);
+            return await End<int>(winnerKey, $"{race} is not decided").ConfigureAwait(false);
+        }
+        int winner;
+        try
+        {
+            winner = ValueJson.Deserialize<int>(recorded.ResultJson!, run.Json);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            return await Diverge<int>(winnerKey, $"a race's winner recorded as {recorded.ResultJson}", $"the winner of {race}").ConfigureAwait(false);
+        }
+        if (winner < 0 || winner >= count)
+            return await Diverge<int>(winnerKey, $"the winner of a race as branch {winner + 1}", race).ConfigureAwait(false);
+        run.Matched(winnerKey);
+        // The losers started cancelled in the run that replays: what they recorded is not asked again.
+        for (var i = 0; i < count; i++)
+        {
+            if (i != winner)
+                run.MatchedUnder(keys[i]);
+        }
+        var context = new ReplayContext(run, keys[winner][(run.WorkflowId.Length + 1)..] + ".");
+        var branch = RunBranchAsync<object?>(async c =>
+        {
+            await branches[winner](c).ConfigureAwait(false);
+            return null;
+        }, context);
+        await Task.WhenAny(branch, context.Blocked).ConfigureAwait(false);
+        if (context.IsBlocked)
+            return await Stop<int>().ConfigureAwait(false);
+        await branch.ConfigureAwait(false);
+        return winner;
     }
 
     private static async Task<T> RunBranchAsync<T>(Func<IWorkflowContext, Task<T>> branch, ReplayContext context) =>

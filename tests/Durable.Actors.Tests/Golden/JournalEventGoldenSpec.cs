@@ -49,6 +49,7 @@ public sealed class JournalEventGoldenSpec
         ["SR"] = new SignalReceived("decision", "{\"approved\":true,\"by\":\"Zoë\"}", At),
         ["SW"] = new SignalWaitStarted("wf-1:6", "decision", At.AddDays(3), At),
         ["SE"] = new SignalWaitEnded("wf-1:6", "{\"approved\":true,\"by\":\"Zoë\"}", false, At),
+        ["WC"] = new WaitCancelled("wf-1:7.1", At),
         ["CR"] = new CancelRequested("customer changed their mind", At),
         ["RX"] = new RunCancelled(null, At),
     };

@@ -39,6 +39,22 @@ public sealed class VirtualTimeSpec
     }
 
     [Fact]
+    public async Task RaceOfADeadlineAndASignal_WithNoSignal_TimeMovesToTheDeadlineAndItWins()
+    {
+        var registry = new WorkflowRegistry().Add<string, string>("deadline", async (ctx, _) =>
+        {
+            string? by = null;
+            var winner = await ctx.WhenAnyAsync(
+                c => c.SleepAsync(TimeSpan.FromDays(3)),
+                async c => by = (await c.WaitForSignalAsync<string>("approve")).Payload);
+            return winner == 0 ? $"escalated at {await ctx.NowAsync():O}" : $"approved by {by}";
+        });
+        await using var host = await WorkflowTestHost.StartAsync(registry);
+
+        Assert.Equal($"escalated at {T0.AddDays(3):O}", await host.RunAsync<string, string>("deadline", "race-1", "claim"));
+    }
+
+    [Fact]
     public async Task AdvanceAsync_WaitsUntilCodeThatTakesAWhileBetweenStepsReachesItsSleep()
     {
         var registry = new WorkflowRegistry().Add<string, string>("slow-sleeper", async (ctx, name) =>
