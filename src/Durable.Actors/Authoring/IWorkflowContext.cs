@@ -146,7 +146,8 @@ public interface IWorkflowContext
     /// Before any branch starts, the race reserves one sequence number per branch, in order, as a parallel block does,
     /// and then one for the winner (a recorded value, <c>durable.when-any</c>). A replay that finds the winner recorded
     /// starts the losers already cancelled. Use it instead of <see cref="Task.WhenAny(Task[])"/>, whose winner is not
-    /// recorded. A race keeps its workflow in memory until it is decided, as a parallel block does.
+    /// recorded. While every branch of a race of the top-level code awaits a durable wait, the workflow is put away as
+    /// for a wait of its own (a timer against a signal costs no memory until one of them ends).
     /// </remarks>
     Task<int> WhenAnyAsync(params Func<IWorkflowContext, Task>[] branches);
 }

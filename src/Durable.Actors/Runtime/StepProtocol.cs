@@ -159,7 +159,7 @@ internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
 /// <summary>
 /// Asks to reserve <paramref name="Keys"/>, the next keys of the block's scope, as its branches and to start them in
 /// child actors; branch i gets <paramref name="BranchTokens"/>[i] (a parallel block gives all the block's token, a race
-/// each branch its own).
+/// each branch its own). <paramref name="Race"/>: the branches of <see cref="IWorkflowContext.WhenAnyAsync"/>.
 /// </summary>
 internal sealed record BeginParallel(
     int RunId,
@@ -167,10 +167,14 @@ internal sealed record BeginParallel(
     IReadOnlyList<Func<IWorkflowContext, Task<object?>>> Branches,
     WorkflowContext Parent,
     TaskCompletionSource<IReadOnlyList<ParallelBranch>> Reply,
-    IReadOnlyList<CancellationToken> BranchTokens);
+    IReadOnlyList<CancellationToken> BranchTokens,
+    bool Race = false);
 
-/// <summary>A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved key.</summary>
-internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion);
+/// <summary>
+/// A running branch: <paramref name="Number"/> counts from 1 in declaration order; <paramref name="Key"/> is its reserved
+/// key; <paramref name="InRace"/>: a branch of a race.
+/// </summary>
+internal sealed record ParallelBranch(string Key, int Number, WorkflowContext Context, TaskCompletionSource<object?> Completion, bool InRace = false);
 
 /// <summary>Cluster mode: asks the coordinator of one bucket of workflow ids to exist (its start recovers that bucket's workflows).</summary>
 internal sealed record EnsureBucket(int Bucket);

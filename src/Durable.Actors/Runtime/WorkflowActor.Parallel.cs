@@ -41,7 +41,7 @@ internal sealed partial class WorkflowActor
         {
             var scope = ScopeOfBranch(keys[i]);
             var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BranchTokens[i]),
-                new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously));
+                new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), begin.Race);
             var body = begin.Branches[i];
             var child = Context.ActorOf(Props.Create(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");
             Context.Watch(child);
@@ -63,6 +63,21 @@ internal sealed partial class WorkflowActor
             _log.Error(error, "A branch actor of workflow [{0}] crashed", _workflowId);
         return Directive.Stop;
     }, loggingEnabled: false);
+
+    /// <summary>
+    /// Stops the branch actors of a run that is put away, without ending their branches: their code awaits waits that
+    /// never answer, as the top-level code does (see <see cref="PutAway"/>).
+    /// </summary>
+    private void AbandonBranches()
+    {
+        foreach (var actor in _branches.Keys)
+        {
+            Context.Unwatch(actor);
+            Context.Stop(actor);
+        }
+        _branches.Clear();
+        _branchErrors.Clear();
+    }
 
     private void OnBranchTerminated(Terminated terminated)
     {

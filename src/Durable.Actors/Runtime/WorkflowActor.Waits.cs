@@ -114,30 +114,69 @@ internal sealed partial class WorkflowActor
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
             return;
         }
-        if (MayPutAway(wait) && dueAt.Value - Now > _runtime.Settings.PassivateAfter)
+        if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter)
         {
-            PutAway(run, run.Waits[wait.Key]);
+            PutAway(run);
             return;
         }
         ArmDue(run, wait.Key, dueAt);
         // A top-level wait kept in memory only because the branch actors of a block that just ended have not stopped
-        // yet (their end may reach this actor after the wait began): looked at again once the idle time passed.
-        if (wait.Scope.Length == 0 && dueAt.Value - Now > _runtime.Settings.PassivateAfter)
+        // yet (their end may reach this actor after the wait began), or a race's wait whose siblings did not wait yet:
+        // looked at again once the idle time passed.
+        if ((wait.Scope.Length == 0 || InTopLevelRace(wait)) && dueAt.Value - Now > _runtime.Settings.PassivateAfter)
         {
             var check = new PutAwayIfStillWaiting(run.Id, wait.Key);
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
         }
     }
 
-    /// <summary>Only a wait of the top-level code with no branch running: then nothing else of the run goes on.</summary>
-    private bool MayPutAway(PendingWait wait) => wait.Scope.Length == 0 && _branches.Count == 0;
+    /// <summary>
+    /// Nothing else of the run goes on: a wait of the top-level code with no branch running, or a race of the top-level
+    /// code whose every branch awaits a durable wait (<see cref="IWorkflowContext.WhenAnyAsync"/>).
+    /// </summary>
+    private bool MayPutAway(PendingWait wait) => wait.Scope.Length == 0 ? _branches.Count == 0 : RaceAwaitsOnlyWaits();
+
+    /// <summary>Whether <paramref name="wait"/> is awaited by a branch of a race of the top-level code.</summary>
+    private bool InTopLevelRace(PendingWait wait) =>
+        _branches.Values.Any(b => b.InRace && ScopeOfKey(b.Key).Length == 0 && ScopeOfBranch(b.Key) == wait.Scope);
+
+    /// <summary>
+    /// Whether every running branch belongs to a race of the top-level code and awaits a durable wait in its own scope
+    /// (not a retry delay, not a step of another host, not a block of its own): the top-level code awaits the race.
+    /// </summary>
+    private bool RaceAwaitsOnlyWaits()
+    {
+        if (_run is not { } run || _branches.Count == 0 || run.DecidedLater.Count > 0)
+            return false;
+        foreach (var branch in _branches.Values)
+        {
+            if (!branch.InRace || ScopeOfKey(branch.Key).Length != 0 || branch.Context.InRetryDelay)
+                return false;
+            var scope = ScopeOfBranch(branch.Key);
+            if (!run.Waits.Values.Any(w => w.Scope == scope))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The earliest due time of the run's waits; <see cref="DateTimeOffset.MaxValue"/> when none has one.</summary>
+    private static DateTimeOffset EarliestDue(ActiveRun run)
+    {
+        var earliest = DateTimeOffset.MaxValue;
+        foreach (var wait in run.Waits.Values)
+        {
+            if (wait.DueAt is { } due && due < earliest)
+                earliest = due;
+        }
+        return earliest;
+    }
 
     private void OnPutAwayIfStillWaiting(PutAwayIfStillWaiting check)
     {
         if (_run is not { } run || run.Id != check.RunId || !run.Waits.TryGetValue(check.Key, out var wait))
             return;
         if (MayPutAway(wait))
-            PutAway(run, wait);
+            PutAway(run);
         else if (wait.Scope.Length == 0)
             // Branch actors that have not stopped yet (a race's losers stopping): looked at again after another while.
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
@@ -199,16 +238,23 @@ internal sealed partial class WorkflowActor
         Write([new SignalWaitEnded(wait.Key, payload, false, Now)], () => wait.Signalled!.TrySetResult(new SignalOutcome(wait.Key, payload, false)));
     }
 
-    /// <summary>Lets the run go while it waits (see <see cref="Await"/>); nothing is written: the wait is journaled already.</summary>
-    private void PutAway(ActiveRun run, PendingWait wait)
+    /// <summary>
+    /// Lets the run go while it waits (see <see cref="Await"/>); nothing is written: the waits are journaled already. A
+    /// race's branches are let go with it; a later run replays up to its waits again.
+    /// </summary>
+    private void PutAway(ActiveRun run)
     {
-        var what = ChildSignals.Describe(wait.SignalName, wait.DueAt);
+        var waits = run.Waits.Values.OrderBy(w => w.Key, StepKeys.Comparer).ToList();
+        var what = string.Join(" or ", waits.Select(w => ChildSignals.Describe(w.SignalName, w.DueAt)));
+        var earliest = EarliestDue(run);
+        DateTimeOffset? wakeAt = earliest == DateTimeOffset.MaxValue ? null : earliest;
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
         run.Abandon();
+        AbandonBranches();
         run.Telemetry.PutAway(what);
-        _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, what, wait.DueAt));
-        if (wait.DueAt is { } dueAt)
+        _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, what, wakeAt));
+        if (wakeAt is { } dueAt)
             _coordinator.Tell(new WakeAt(_workflowId, dueAt));
         Self.Tell(PassivateIfIdle.Instance);
     }

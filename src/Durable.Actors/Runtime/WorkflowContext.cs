@@ -494,7 +494,7 @@ internal sealed class WorkflowContext(
             return null;
         })).ToList();
         var started = NewReply<IReadOnlyList<ParallelBranch>>();
-        workflowActor.Tell(new BeginParallel(runId, keys, erased, this, started, sources.Select(s => s.Token).ToList()));
+        workflowActor.Tell(new BeginParallel(runId, keys, erased, this, started, sources.Select(s => s.Token).ToList(), Race: true));
         IReadOnlyList<ParallelBranch> running;
         try
         {

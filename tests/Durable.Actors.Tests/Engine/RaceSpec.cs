@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Durable.Actors.Runtime;
 using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -31,20 +32,24 @@ public sealed class RaceSpec(ITestOutputHelper output) : EngineSpec(output, "dur
 
     private int Rows(string workflowId, string manifest) => JournalRows.Of(Folder.Database, workflowId).Count(r => r.Manifest == manifest);
 
+    private async Task<WorkflowStatus> StatusAsync(string workflowId) => (await DurableWorkflows.GetStatusAsync(Sys, workflowId))!;
+
     [Fact]
-    public async Task SignalBeforeTheDeadline_TheSignalBranchWins_AndTheTimerIsRecordedCancelled()
+    public async Task RaceOfWaits_IsPutAwayAsOneWait_ASignalWakesItAndItsBranchWins_TheTimerIsRecordedCancelled()
     {
         var coordinator = StartEngine(Approval(), clock: _clock);
         coordinator.Tell(new StartWorkflow("race-1", "approval"), TestActor);
-        // Both waits of the race are recorded before the signal comes.
-        await AwaitConditionAsync(() => Task.FromResult(Rows("race-1", "TS") == 1 && Rows("race-1", "SW") == 1), RunTimeout);
+
+        // Every branch awaits a durable wait: the workflow is a row, not an actor, until one of them ends.
+        var waiting = await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
+        Assert.Equal("sleeping until 2026-12-06T13:00:00.0000000+00:00 or waiting for signal 'approve'", waiting.WaitingFor);
+        await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new CountWorkflowActors(), RunTimeout)), RunTimeout);
 
         coordinator.Tell(new SignalWorkflow("race-1", "approve", "\"grace\""), TestActor);
 
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);
-        Assert.Equal("approved by grace", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
-        await AwaitConditionAsync(() => Task.FromResult(Rows("race-1", "WC") == 1), RunTimeout);
-        Assert.Equal(0, Rows("race-1", "TF"));
+        await AwaitAssertAsync(async () => Assert.Equal("\"approved by grace\"", (await StatusAsync("race-1")).ResultJson), RunTimeout);
+        Assert.Equal((1, 0), (Rows("race-1", "WC"), Rows("race-1", "TF")));
     }
 
     [Fact]
@@ -52,19 +57,51 @@ public sealed class RaceSpec(ITestOutputHelper output) : EngineSpec(output, "dur
     {
         var coordinator = StartEngine(Approval(), clock: _clock);
         coordinator.Tell(new StartWorkflow("race-2", "approval"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(Rows("race-2", "TS") == 1 && Rows("race-2", "SW") == 1), RunTimeout);
+        await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
 
         _clock.Advance(TimeSpan.FromHours(1));
 
-        // The timer won; the race's signal wait is cancelled, and the workflow waits for the signal again (put away).
-        var waiting = await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);
-        Assert.StartsWith("waiting for signal 'approve'", waiting.WaitingFor);
-        Assert.Equal(1, Rows("race-2", "WC"));
+        // The timer won; the race's signal wait is cancelled, and the workflow waits for the signal again.
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal("waiting for signal 'approve'", (await StatusAsync("race-2")).WaitingFor);
+            Assert.Equal(1, Rows("race-2", "WC"));
+        }, RunTimeout);
 
         coordinator.Tell(new SignalWorkflow("race-2", "approve", "\"ada\""), TestActor);
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);
         await AwaitAssertAsync(async () =>
-            Assert.Equal("\"deadline passed; approved later by ada\"", (await DurableWorkflows.GetStatusAsync(Sys, "race-2"))!.ResultJson), RunTimeout);
+            Assert.Equal("\"deadline passed; approved later by ada\"", (await StatusAsync("race-2")).ResultJson), RunTimeout);
+    }
+
+    [Fact]
+    public async Task RaceOfWaitsPutAway_AHostStartedLaterRunsItOn_AndTheSignalSentThereDecidesIt()
+    {
+        var database = Path.Combine(Folder.Path, "restart.db");
+        var (first, firstCoordinator) = TestSupport.Engine.Start(database, Approval(), extraHocon: "durable-actors.passivate-after = 500ms", clock: _clock);
+        try
+        {
+            var reply = await firstCoordinator.Ask<object>(new StartWorkflow("race-5", "approval"), RunTimeout);
+            Assert.IsType<WorkflowWaiting>(reply);
+        }
+        finally
+        {
+            await first.Terminate();
+        }
+
+        var (second, secondCoordinator) = TestSupport.Engine.Start(database, Approval(), extraHocon: "durable-actors.passivate-after = 500ms", clock: _clock);
+        try
+        {
+            var delivered = await secondCoordinator.Ask<object>(new SignalWorkflow("race-5", "approve", "\"linus\""), RunTimeout);
+            Assert.IsType<SignalDelivered>(delivered);
+            await AwaitAssertAsync(async () =>
+                Assert.Equal("\"approved by linus\"", (await DurableWorkflows.GetStatusAsync(second, "race-5"))!.ResultJson), RunTimeout);
+            Assert.Equal((1, 0), (JournalRows.Of(database, "race-5").Count(r => r.Manifest == "WC"), JournalRows.Of(database, "race-5").Count(r => r.Manifest == "TF")));
+        }
+        finally
+        {
+            await second.Terminate();
+        }
     }
 
     [Fact]
