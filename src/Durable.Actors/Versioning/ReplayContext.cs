@@ -365,12 +365,20 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
             default:
                 return await End<int>(keys[0], $"{race} would begin").ConfigureAwait(false);
         }
-        // The winner: as the engine decides, replayed when recorded; else the race is still going where the record ends.
+        // The winner: as the engine decides, replayed when recorded; else the race is still going where the record
+        // ends: every branch replays as far as its record goes (the first to end would win).
         var recorded = run.Decider.Completed(winnerKey, WorkflowContext.WhenAnyStepId);
         if (recorded is null)
         {
             if (!run.Decider.IsFree(winnerKey) && run.Journal.TryGetStep(winnerKey, out var other))
                 return await Diverge<int>(winnerKey, $"step '{other.StepId}'", $"the winner of {race}").ConfigureAwait(false);
+            var contexts = keys.Select(k => new ReplayContext(run, k[(run.WorkflowId.Length + 1)..] + ".")).ToList();
+            var all = contexts.Select((c, i) => RunBranchAsync<object?>(async x =>
+            {
+                await branches[i](x).ConfigureAwait(false);
+                return null;
+            }, c)).ToList();
+            await Task.WhenAll(all.Select((t, i) => Task.WhenAny(t, contexts[i].Blocked))).ConfigureAwait(false);
             return await End<int>(winnerKey, $"{race} is not decided").ConfigureAwait(false);
         }
         int winner;

@@ -45,6 +45,17 @@ public sealed class RaceSpec(ITestOutputHelper output) : EngineSpec(output, "dur
         Assert.Equal("sleeping until 2026-12-06T13:00:00.0000000+00:00 or waiting for signal 'approve'", waiting.WaitingFor);
         await AwaitAssertAsync(async () => Assert.Equal(0, await coordinator.Ask<int>(new CountWorkflowActors(), RunTimeout)), RunTimeout);
 
+        // The offline replay check follows each branch of the undecided race as far as its record goes.
+        var report = await WorkflowReplayChecker.CheckAsync(Folder.Database, Approval());
+        Assert.StartsWith("3 records replay in order; the record ends at race-1:1.1, where the workflow waits (sleeping until", Assert.Single(report.Workflows).Detail);
+        var stepInsteadOfSignal = new WorkflowRegistry().Add<string, string>("approval", async (ctx, _) =>
+        {
+            await ctx.WhenAnyAsync(c => c.SleepAsync(TimeSpan.FromHours(1)), c => c.StepAsync("ask-manager", () => "asked"));
+            return "changed";
+        });
+        var changed = await WorkflowReplayChecker.CheckAsync(Folder.Database, stepInsteadOfSignal);
+        Assert.Equal("at race-1:2.1 the record holds a wait for signal 'approve', the code asks for step 'ask-manager'", Assert.Single(changed.Workflows).Detail);
+
         coordinator.Tell(new SignalWorkflow("race-1", "approve", "\"grace\""), TestActor);
 
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);
