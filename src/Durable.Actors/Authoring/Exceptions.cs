@@ -94,6 +94,36 @@ public sealed class DatabaseUnavailableException : DurableActorsException
 }
 
 /// <summary>
+/// An attempt of a step took longer than its <see cref="StepOptions.Timeout"/>: its token was cancelled and the attempt
+/// was recorded as FAILED. Retried by the step's <see cref="RetryPolicy"/> like any other error; thrown to the workflow's
+/// code once the attempts are exhausted.
+/// </summary>
+public sealed class StepTimedOutException : DurableActorsException
+{
+    internal StepTimedOutException(string key, string stepId, int attempt, TimeSpan timeout, Exception? inner)
+        : base(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Attempt {attempt} of step '{stepId}' ({key}) timed out after {timeout.TotalSeconds:0.###} s (its StepOptions.Timeout)."), inner)
+    {
+        Key = key;
+        StepId = stepId;
+        Attempt = attempt;
+        Timeout = timeout;
+    }
+
+    /// <summary>The step key.</summary>
+    public string Key { get; }
+
+    /// <summary>The step id.</summary>
+    public string StepId { get; }
+
+    /// <summary>The attempt that timed out, counting from 1 over the step's life.</summary>
+    public int Attempt { get; }
+
+    /// <summary>The time an attempt may take.</summary>
+    public TimeSpan Timeout { get; }
+}
+
+/// <summary>
 /// A step's result, as the journal stores it (its UTF-8 JSON), is larger than <c>durable-actors.max-step-result-size</c>,
 /// so it was recorded as FAILED and never reached the journal. It is never retried.
 /// </summary>

@@ -102,6 +102,12 @@ public interface IWorkflowContext
     Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null);
 
     /// <summary>
+    /// Runs <paramref name="body"/> as a durable step with <paramref name="options"/>: its retry policy, and the time one
+    /// attempt may take (<see cref="StepOptions.Timeout"/>). See <see cref="StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>.
+    /// </summary>
+    Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, StepOptions options);
+
+    /// <summary>
     /// Whether this workflow takes the new path of the code change named <paramref name="patchId"/>:
     /// <c>if (await ctx.PatchedAsync("charge-before-ship")) { new code } else { old code }</c>.
     /// </summary>

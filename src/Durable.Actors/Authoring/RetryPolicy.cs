@@ -5,7 +5,7 @@ namespace Durable.Actors;
 /// Every attempt and its error are recorded. A step that exhausted its attempts fails the run (unless the workflow
 /// catches the exception); resuming the workflow gives it a fresh set of attempts. Cancellation of the step's token, a
 /// result that cannot be serialized and the exception types in <see cref="NonRetryableExceptions"/> (and their
-/// subtypes) are never retried; an <see cref="OperationCanceledException"/> while the step's token is not cancelled
+/// subtypes) are never retried; an attempt that timed out (<see cref="StepTimedOutException"/>) is; an <see cref="OperationCanceledException"/> while the step's token is not cancelled
 /// (an HTTP client's timeout) is retried like any other error.
 /// The default comes from <c>durable-actors.step-retry</c>: 3 attempts, 1 s doubling up to 30 s, 20 % jitter.
 /// </remarks>
@@ -39,7 +39,7 @@ public sealed record RetryPolicy
     internal bool Retries(Exception error, int attemptsInRun, CancellationToken stepToken) =>
         attemptsInRun < MaxAttempts
         && !stepToken.IsCancellationRequested
-        && error is not DurableActorsException
+        && error is not DurableActorsException or StepTimedOutException
         && !NonRetryableExceptions.Any(type => type.IsInstanceOfType(error));
 
     /// <summary>The delay after <paramref name="attemptsInRun"/> failed attempts.</summary>

@@ -1,10 +1,10 @@
 namespace Durable.Actors;
 
-/// <summary>Overloads of <see cref="IWorkflowContext.StepAsync{T}"/> for other shapes of step bodies.</summary>
+/// <summary>Overloads of <see cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/> for other shapes of step bodies.</summary>
 public static class WorkflowContextExtensions
 {
     /// <summary>Runs a synchronous step body that returns a result.</summary>
-    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
+    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>
     public static Task<T> StepAsync<T>(this IWorkflowContext context, string stepId, Func<T> body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -13,7 +13,7 @@ public static class WorkflowContextExtensions
     }
 
     /// <summary>Runs an asynchronous step body with no result.</summary>
-    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
+    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>
     public static Task StepAsync(this IWorkflowContext context, string stepId, Func<CancellationToken, Task> body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -25,8 +25,20 @@ public static class WorkflowContextExtensions
         }, retry);
     }
 
+    /// <summary>Runs a step body with no result, with <paramref name="options"/> (a retry policy, a timeout per attempt).</summary>
+    public static Task StepAsync(this IWorkflowContext context, string stepId, Func<CancellationToken, Task> body, StepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(body);
+        return context.StepAsync<object?>(stepId, async ct =>
+        {
+            await body(ct).ConfigureAwait(false);
+            return null;
+        }, options);
+    }
+
     /// <summary>Runs a synchronous step body with no result.</summary>
-    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}"/>
+    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>
     public static Task StepAsync(this IWorkflowContext context, string stepId, Action body, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(context);

@@ -54,7 +54,18 @@ internal sealed class WorkflowContext(
     public WorkflowContext ForBranch(string branchScope, CancellationToken blockToken) =>
         new(workflowId, runId, workflowActor, runtime, requests, history, incarnation, branchScope, runToken, cancelRequested, blockToken) { Trace = Trace };
 
-    public Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null)
+    public Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry = null) =>
+        RunStepAsync(stepId, body, retry, null);
+
+    public Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, StepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Timeout is { } timeout)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, "options.Timeout");
+        return RunStepAsync(stepId, body, options.Retry, options.Timeout);
+    }
+
+    private Task<T> RunStepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, TimeSpan? timeout)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
@@ -63,7 +74,7 @@ internal sealed class WorkflowContext(
         var key = history.NextStep(scope, stepId, out var completed);
         return completed is not null
             ? ReplayTask<T>(key, stepId, completed)
-            : DecideAndRunAsync(key, stepId, body, retry);
+            : DecideAndRunAsync(key, stepId, body, retry, timeout);
     }
 
     /// <summary>
@@ -98,7 +109,7 @@ internal sealed class WorkflowContext(
     {
         // After a cancellation a new value is asked as a step, whose rules for cleanup code and branches apply.
         if (!free || cancelRequested.IsCancellationRequested)
-            return DecideAndRunAsync(key, stepId, _ => Task.FromResult(value()), RetryPolicy.None);
+            return DecideAndRunAsync(key, stepId, _ => Task.FromResult(value()), RetryPolicy.None, null);
 
         var json = runtime.Registry.JsonOptions;
         var resultJson = ValueJson.Serialize(value(), json);
@@ -113,7 +124,7 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>A step the run's copy of the journal did not let replay: the actor decides at <paramref name="key"/>, then the body runs or it replays.</summary>
-    private async Task<T> DecideAndRunAsync<T>(string key, string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry)
+    private async Task<T> DecideAndRunAsync<T>(string key, string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, TimeSpan? timeout)
     {
         var policy = retry ?? runtime.Settings.DefaultRetry;
         var decided = NewReply<StepDecision>();
@@ -145,7 +156,7 @@ internal sealed class WorkflowContext(
             var attempt = ((ExecuteStep)decision).Attempt;
             try
             {
-                return await ExecuteAsync(key, stepId, attempt, body, bodyToken).ConfigureAwait(false);
+                return await ExecuteAsync(key, stepId, attempt, body, timeout, bodyToken).ConfigureAwait(false);
             }
             catch (Exception e) when (policy.Retries(e, attemptsInRun, bodyToken))
             {
@@ -222,7 +233,7 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
-    private Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
+    private Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, TimeSpan? timeout, CancellationToken bodyToken)
     {
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
@@ -231,7 +242,7 @@ internal sealed class WorkflowContext(
         // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
         // later actor began, which may have decided on the step already.
         return requests.BodyStarting(key, incarnation)
-            ? ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken)
+            ? ExecuteRegisteredAsync(key, stepId, attempt, body, timeout, bodyToken)
             : LetGoAsync<T>();
     }
 
@@ -242,8 +253,11 @@ internal sealed class WorkflowContext(
         throw new OperationCanceledException(runToken);
     }
 
-    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
+    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, TimeSpan? timeout, CancellationToken bodyToken)
     {
+        // The attempt's timeout, on the workflow clock: the body's token is cancelled when it passes.
+        using var timeoutSource = timeout is { } limit ? new CancellationTokenSource(limit, runtime.Clock) : null;
+        using var attemptSource = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(bodyToken, timeoutSource.Token);
         try
         {
             var json = runtime.Registry.JsonOptions;
@@ -253,7 +267,18 @@ internal sealed class WorkflowContext(
             try
             {
                 runtime.Hooks.StepBodyStarting?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
-                value = await body(bodyToken).ConfigureAwait(false);
+                value = await body(attemptSource?.Token ?? bodyToken).ConfigureAwait(false);
+                // Returned after its timeout (a body that ignored its token): the attempt timed out all the same.
+                if (timeoutSource is { IsCancellationRequested: true } && !bodyToken.IsCancellationRequested)
+                    throw new StepTimedOutException(key, stepId, attempt, timeout!.Value, null);
+            }
+            catch (Exception e) when (e is not StepTimedOutException && timeoutSource is { IsCancellationRequested: true } && !bodyToken.IsCancellationRequested)
+            {
+                var timedOut = new StepTimedOutException(key, stepId, attempt, timeout!.Value, e);
+                traced.Failed(timedOut, cancelled: false);
+                runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed), false);
+                await RecordFailureAsync(key, stepId, timedOut, ErrorText.Of(timedOut)).ConfigureAwait(false);
+                throw timedOut;
             }
             catch (Exception e)
             {

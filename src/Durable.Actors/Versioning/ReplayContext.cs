@@ -210,6 +210,12 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         }
     }
 
+    public Task<T> StepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, StepOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return StepAsync(stepId, body, options.Retry);
+    }
+
     public Task<bool> PatchedAsync(string patchId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(patchId);
