@@ -41,7 +41,8 @@ internal static class Text
         $"workflow {s.WorkflowId} ({s.WorkflowType}) {WorkflowStatusName(s.Status)}, {s.Steps.Count} steps, started {Time(s.StartedAt)}" +
         (s.EndedAt is { } end ? $", ended {Time(end)}" : "") +
         (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
-        (s.WaitingFor is { } waiting ? $"; {waiting}" : "");
+        (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
+        (s.Deadline is { } deadline && s.Status == WorkflowRunStatus.Running ? $"; times out at {Time(deadline)}" : "");
 
     /// <summary>
     /// <c>history</c>: the status line, then the steps (with their failed attempts) and the durable waits between them

@@ -9,14 +9,18 @@ internal static class StartVerb
     public static Command Create(CliOptions o)
     {
         var ids = new Argument<string[]>("workflowId") { Description = "The ids of the workflows to run, at once", Arity = ArgumentArity.OneOrMore };
+        var timeout = new Option<string?>("--timeout")
+        {
+            Description = "How long each new workflow may take from its start, e.g. 30m, 2h; then it is cancelled as timed out, with its children",
+        };
         var command = new Command("start", "Run workflows (the onboarding sample by default) to their end; an existing id resumes")
         {
-            ids, o.Type, o.Input, o.Db, o.Effects, o.BusyTimeout, o.AllowForeign,
+            ids, o.Type, o.Input, timeout, o.Db, o.Effects, o.BusyTimeout, o.AllowForeign,
         };
         o.AddClusterJoin(command);
         command.SetAction((r, ct) => WorkflowRuns.RunAsync(
             new RunRequest(r.GetValue(ids)!, o.Sends(r, o.Effects, o.BusyTimeout, o.AllowForeign), r.GetValue(o.Effects), null, r.GetValue(o.BusyTimeout),
-                Start: (r.GetValue(o.Type)!, r.GetValue(o.Input)), CrashAfter: null, r.GetValue(o.AllowForeign)), ct));
+                Start: (r.GetValue(o.Type)!, r.GetValue(o.Input)), CrashAfter: null, r.GetValue(o.AllowForeign), r.GetValue(timeout)), ct));
         return command;
     }
 

@@ -14,7 +14,8 @@ internal sealed record RunRequest(
     string? BusyTimeout,
     (string Type, string? Input)? Start,
     int? CrashAfter,
-    bool AllowForeignDatabase = false);
+    bool AllowForeignDatabase = false,
+    string? Timeout = null);
 
 /// <summary>Running workflows to their end (or their next wait) and printing each outcome: what the verbs that run share.</summary>
 internal static class WorkflowRuns
@@ -31,6 +32,9 @@ internal static class WorkflowRuns
             : DatabaseUse.Writes(request.WorkflowIds[0], request.AllowForeignDatabase));
         var staleTimeout = Durations.ParseOptional(request.StaleTimeout, "--stale-timeout");
         var busyTimeout = Durations.ParseOptional(request.BusyTimeout, "--busy-timeout");
+        var timeout = Durations.ParseOptional(request.Timeout, "--timeout");
+        if (timeout <= TimeSpan.Zero)
+            throw new UsageException($"--timeout must be more than zero, not '{request.Timeout}'");
         if (request.CrashAfter is < 1)
             throw new UsageException($"N must be 1 or more, not {request.CrashAfter}");
         if (request.WorkflowIds.Distinct().Count() != request.WorkflowIds.Count)
@@ -38,7 +42,7 @@ internal static class WorkflowRuns
 
         var registry = target.Registry(request.EffectsLog);
         var command = request.Start is var (type, input)
-            ? StartCommand(registry, type, input)
+            ? StartCommand(registry, type, input, timeout)
             : id => new ResumeWorkflow(id);
 
         await using var session = await target.OpenAsync(registry, new EngineOptions(staleTimeout, busyTimeout, request.AllowForeignDatabase), cancellationToken);
@@ -118,7 +122,7 @@ internal static class WorkflowRuns
     }
 
     /// <summary>Checks the type and input before anything touches the disk; returns the start command of each id.</summary>
-    private static Func<string, IWorkflowCommand> StartCommand(WorkflowRegistry registry, string type, string? input)
+    private static Func<string, IWorkflowCommand> StartCommand(WorkflowRegistry registry, string type, string? input, TimeSpan? timeout)
     {
         if (!registry.TryGet(type, out var definition))
             throw new UsageException($"unknown workflow type '{type}' (registered: {string.Join(", ", registry.WorkflowTypes)})");
@@ -136,6 +140,6 @@ internal static class WorkflowRuns
         }
         if (definition.ValidateInput(json, registry.JsonOptions) is { } error)
             throw new UsageException($"--input does not fit workflow type '{type}': {error}");
-        return id => new StartWorkflow(id, type, json);
+        return id => new StartWorkflow(id, type, json) { Timeout = timeout };
     }
 }

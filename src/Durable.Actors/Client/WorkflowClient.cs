@@ -61,13 +61,23 @@ public sealed class WorkflowClient
     /// <param name="input">The input.</param>
     /// <param name="cancellationToken">Stops waiting for the start (the start may still happen).</param>
     /// <exception cref="WorkflowRejectedException">Nothing was started: unknown type, input of the wrong shape, invalid id.</exception>
+    public Task<WorkflowHandle<TResult>> StartAsync<TInput, TResult>(
+        string workflowType, string workflowId, TInput input, CancellationToken cancellationToken = default) =>
+        StartAsync<TInput, TResult>(workflowType, workflowId, input, StartOptions.Default, cancellationToken);
+
+    /// <summary>Starts workflow <paramref name="workflowId"/> with <paramref name="options"/> (a timeout), or finds it if it exists.</summary>
+    /// <inheritdoc cref="StartAsync{TInput, TResult}(string, string, TInput, CancellationToken)"/>
     public async Task<WorkflowHandle<TResult>> StartAsync<TInput, TResult>(
-        string workflowType, string workflowId, TInput input, CancellationToken cancellationToken = default)
+        string workflowType, string workflowId, TInput input, StartOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowId);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Timeout is { } timeout)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, "options.Timeout");
         var inputJson = JsonSerializer.Serialize(input, Json);
-        var reply = await AskAsync(new BeginWorkflow(workflowId, workflowType, inputJson, null, Observability.Telemetry.CurrentTraceParent()), cancellationToken).ConfigureAwait(false);
+        var begin = new BeginWorkflow(workflowId, workflowType, inputJson, null, Observability.Telemetry.CurrentTraceParent(), options.Timeout);
+        var reply = await AskAsync(begin, cancellationToken).ConfigureAwait(false);
         return reply switch
         {
             WorkflowBegun => new WorkflowHandle<TResult>(this, workflowId),

@@ -16,6 +16,9 @@ namespace Durable.Actors.Decisions;
 internal sealed class RunHistory(string workflowId, WorkflowJournal history)
 {
     private readonly object _gate = new();
+
+    /// <summary>The workflow's deadline, which its children inherit.</summary>
+    public DateTimeOffset? Deadline => history.Deadline;
     private readonly WorkflowDecider _decider = new(workflowId, history);
 
     /// <summary>

@@ -106,14 +106,14 @@ internal sealed class WorkflowDecider(string workflowId, WorkflowJournal journal
 
     /// <summary>A timer asked at <paramref name="key"/>; a new one is recorded at <paramref name="now"/>, due at <paramref name="wakeAt"/>.</summary>
     public WaitCall DecideTimer(string key, DateTimeOffset wakeAt, DateTimeOffset now) =>
-        DecideWait(key, null, () => new TimerStarted(key, wakeAt, now));
+        DecideWait(key, null, () => new TimerStarted(key, wakeAt, now, journal.Deadline));
 
     /// <summary>
     /// A wait for the signal <paramref name="signalName"/> asked at <paramref name="key"/>; a new one is recorded at
     /// <paramref name="now"/>, timing out <paramref name="timeout"/> later (never, when null).
     /// </summary>
     public WaitCall DecideSignalWait(string key, string signalName, TimeSpan? timeout, DateTimeOffset now) =>
-        DecideWait(key, signalName, () => new SignalWaitStarted(key, signalName, now + timeout, now));
+        DecideWait(key, signalName, () => new SignalWaitStarted(key, signalName, now + timeout, now, journal.Deadline));
 
     /// <summary>
     /// A recorded wait replays as it ended, even after a cancellation (the replay follows the record), and one cancelled

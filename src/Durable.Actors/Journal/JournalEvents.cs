@@ -8,12 +8,15 @@ internal interface IJournalEvent;
 // ParentId: the workflow that started this one as its child (absent for others), told when this one ends.
 // TraceParent: the W3C traceparent of the workflow's first run span, which later runs link to (absent when nothing
 // traced the start).
+// Deadline: when the workflow is cancelled as timed out if it has not ended (its start's timeout, or its parent's
+// deadline); absent when it has none.
 internal sealed record WorkflowStarted(
     string WorkflowType,
     string InputJson,
     DateTimeOffset At,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ParentId = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null) : IJournalEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
 
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;
@@ -49,7 +52,12 @@ internal sealed record RunCompleted(string ResultJson, DateTimeOffset At) : IJou
 internal sealed record RunFailed(string Error, DateTimeOffset At) : IJournalEvent;
 
 // A durable timer at Key, due at WakeAt: journaled once, so that every run waits for the same instant.
-internal sealed record TimerStarted(string Key, DateTimeOffset WakeAt, DateTimeOffset At) : IJournalEvent;
+// Deadline: the workflow's (WorkflowStarted.Deadline), so that the index wakes a put-away workflow at the earlier of the two.
+internal sealed record TimerStarted(
+    string Key,
+    DateTimeOffset WakeAt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
 
 internal sealed record TimerFired(string Key, DateTimeOffset At) : IJournalEvent;
 
@@ -61,8 +69,13 @@ internal sealed record SignalReceived(
     DateTimeOffset At,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeliveryId = null) : IJournalEvent;
 
-// A wait at Key for the next signal named Name, timing out at TimeoutAt (null: never).
-internal sealed record SignalWaitStarted(string Key, string Name, DateTimeOffset? TimeoutAt, DateTimeOffset At) : IJournalEvent;
+// A wait at Key for the next signal named Name, timing out at TimeoutAt (null: never). Deadline: as for TimerStarted.
+internal sealed record SignalWaitStarted(
+    string Key,
+    string Name,
+    DateTimeOffset? TimeoutAt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
 
 // The wait at Key ended: it consumed the next signal of its name (PayloadJson), or timed out.
 internal sealed record SignalWaitEnded(string Key, string? PayloadJson, bool TimedOut, DateTimeOffset At) : IJournalEvent;

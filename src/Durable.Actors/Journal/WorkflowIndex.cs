@@ -160,13 +160,13 @@ internal static class WorkflowIndex
         },
         // Only waits of the top-level code: while it waits nothing else of the workflow runs (a wait in a branch
         // leaves the workflow to be resumed at start, as any running one).
-        TimerStarted t when IsTopLevel(t.Key) => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true, WakeAt = t.WakeAt },
+        TimerStarted t when IsTopLevel(t.Key) => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true, WakeAt = Earlier(t.WakeAt, t.Deadline) },
         // A wait for a child is resumed at start like a running workflow: the child's end may have been lost in a crash
         // (the child's end is durable, the message to its parent was not), and the resumed wait asks the child again.
         SignalWaitStarted w when IsTopLevel(w.Key) => new WorkflowIndexChange(workflowId, w.At)
         {
             SetsWakeAt = true,
-            WakeAt = w.TimeoutAt ?? (ChildSignals.ChildOf(w.Name) is null ? NoDueTime : null),
+            WakeAt = ChildSignals.ChildOf(w.Name) is not null ? null : Earlier(w.TimeoutAt ?? NoDueTime, w.Deadline),
         },
         // The wait ended, or something will wake the workflow at once: a host starting now must resume it.
         TimerFired t => new WorkflowIndexChange(workflowId, t.At) { SetsWakeAt = true },
@@ -179,6 +179,9 @@ internal static class WorkflowIndex
 
     /// <summary>The <c>wake_at</c> of a workflow whose wait has no due time (a signal without timeout, a child): never woken by time.</summary>
     public static DateTimeOffset NoDueTime { get; } = DateTimeOffset.MaxValue;
+
+    /// <summary>A wait's due time, or the workflow's deadline when that comes first.</summary>
+    private static DateTimeOffset Earlier(DateTimeOffset due, DateTimeOffset? deadline) => deadline is { } d && d < due ? d : due;
 
     private static bool IsTopLevel(string key) => key.IndexOf('.', key.LastIndexOf(':') + 1) < 0;
 

@@ -25,6 +25,9 @@ internal sealed class WorkflowJournal
 
     /// <summary>The traceparent of the workflow's first run span, which later runs link to.</summary>
     public string? TraceParent { get; private set; }
+
+    /// <summary>When the workflow is cancelled as timed out if it has not ended; null when it has no deadline.</summary>
+    public DateTimeOffset? Deadline { get; private set; }
     public string InputJson { get; private set; } = "null";
     public DateTimeOffset StartedAt { get; private set; }
 
@@ -78,6 +81,7 @@ internal sealed class WorkflowJournal
             case WorkflowStarted s:
                 ParentId = s.ParentId;
                 TraceParent = s.TraceParent;
+                Deadline = s.Deadline;
                 WorkflowType = s.WorkflowType;
                 InputJson = s.InputJson;
                 StartedAt = s.At;
@@ -191,13 +195,13 @@ internal sealed class WorkflowJournal
 
     /// <summary>
     /// A copy of what a run's code replays from: the steps, waits and blocks recorded, and the patch and cancellation
-    /// flags, as they stand now. The actor goes on applying events to this journal; the copy is the run's, unchanged.
+    /// flags and the deadline, as they stand now. The actor goes on applying events to this journal; the copy is the run's, unchanged.
     /// </summary>
     public WorkflowJournal History()
     {
-        if (_steps.Count == 0 && _waits.Count == 0 && _blocks.Count == 0 && !CancelRequested)
+        if (_steps.Count == 0 && _waits.Count == 0 && _blocks.Count == 0 && !CancelRequested && Deadline is null)
             return NoHistory;
-        var copy = new WorkflowJournal { WorkflowType = WorkflowType, HasPatchMarkers = HasPatchMarkers, CancelRequested = CancelRequested };
+        var copy = new WorkflowJournal { WorkflowType = WorkflowType, HasPatchMarkers = HasPatchMarkers, CancelRequested = CancelRequested, Deadline = Deadline };
         foreach (var (key, step) in _steps)
             copy._steps.Add(key, step.Copy());
         foreach (var (key, wait) in _waits)
@@ -238,6 +242,7 @@ internal sealed class WorkflowJournal
         _steps.Values.OrderBy(s => StepKeys.Sequence(s.Key), StepKeys.SequenceComparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList())
     {
         WaitingFor = WaitingFor(),
+        Deadline = Deadline,
     };
 
     /// <summary>A durable wait: a timer (<see cref="SignalName"/> null) or a wait for a signal.</summary>

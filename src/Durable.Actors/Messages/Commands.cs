@@ -16,6 +16,13 @@ public sealed record StartWorkflow(string WorkflowId, string WorkflowType, strin
     /// <see cref="System.Diagnostics.Activity.Current"/> where this message is created; <c>null</c> for none.
     /// </summary>
     public string? TraceParent { get; init; } = Observability.Telemetry.CurrentTraceParent();
+
+    /// <summary>
+    /// How long the workflow may take from this first start (a later start of the same id changes nothing): once it
+    /// passed, the workflow is cancelled with a reason that says it timed out (its cleanup code runs, as for
+    /// <see cref="CancelWorkflow"/>), and so are its children. Null for no limit; it must be more than zero.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 /// <summary>Runs an existing workflow again: completed steps replay, the rest run.</summary>

@@ -68,6 +68,9 @@ public sealed record WorkflowStatus(
 {
     /// <summary>What a running workflow waits for (<c>sleeping until …</c>, <c>waiting for signal 'x' until …</c>), or null.</summary>
     public string? WaitingFor { get; init; }
+
+    /// <summary>When the workflow is cancelled as timed out if it has not ended (its start's timeout); null when it has none.</summary>
+    public DateTimeOffset? Deadline { get; init; }
 }
 
 /// <summary>The run waits for a timer or a signal due later than the host keeps idle workflows in memory: it was put away.</summary>

@@ -70,8 +70,10 @@ internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 /// Starts <paramref name="WorkflowId"/> (as a child of <paramref name="ParentId"/> when given) and replies
 /// <see cref="WorkflowBegun"/> once the start is durable, or at once when it existed; the run goes on without a caller.
 /// <paramref name="TraceParent"/>: the caller's trace context, the parent of the first run's span.
+/// <paramref name="Timeout"/> (from the start) and <paramref name="Deadline"/> (a parent's): the earlier is the workflow's deadline.
 /// </summary>
-internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null) : IWorkflowCommand;
+internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null,
+    TimeSpan? Timeout = null, DateTimeOffset? Deadline = null) : IWorkflowCommand;
 
 /// <summary>
 /// Runs <paramref name="WorkflowId"/> on if it is still RUNNING (a recovery or a wake-up that found it so), and answers

@@ -114,7 +114,8 @@ internal sealed partial class WorkflowActor
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
             return;
         }
-        if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter)
+        if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter
+            && (_journal.Deadline is not { } deadline || _journal.CancelRequested || deadline - Now > _runtime.Settings.PassivateAfter))
         {
             PutAway(run);
             return;
@@ -247,6 +248,9 @@ internal sealed partial class WorkflowActor
         var waits = run.Waits.Values.OrderBy(w => w.Key, StepKeys.Comparer).ToList();
         var what = string.Join(" or ", waits.Select(w => ChildSignals.Describe(w.SignalName, w.DueAt)));
         var earliest = EarliestDue(run);
+        // The deadline wakes it too: it is cancelled then.
+        if (_journal.Deadline is { } deadline && deadline < earliest && !_journal.CancelRequested)
+            earliest = deadline;
         DateTimeOffset? wakeAt = earliest == DateTimeOffset.MaxValue ? null : earliest;
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
@@ -365,19 +369,78 @@ internal sealed partial class WorkflowActor
         Write([new CancelRequested(cancel.Reason, Now, cancel.DeliveryId)], () =>
         {
             _requests.Answer(request, new CancellationRequested(_workflowId));
-            if (_run is { } run)
-            {
-                // The token fires (on the pool), then every durable wait of the run throws.
-                run.CancelOnPool([.. run.Waits.Values]);
-                run.Waits.Clear();
-            }
-            else if (_journal.Status == WorkflowRunStatus.Failed)
-                Write([new RunCancelled(cancel.Reason, Now)], () => { });
-            else
-                // Put away or left by a crash: a run sees the cancellation, may clean up, and ends cancelled.
-                JoinOrBeginRun(null);
+            CancelRun(cancel.Reason);
         });
     }
+
+    /// <summary>The workflow's cancellation is durable: its run sees it (one is begun if none runs), or a failed workflow ends cancelled.</summary>
+    private void CancelRun(string? reason)
+    {
+        if (_run is { } run)
+        {
+            // The token fires (on the pool), then every durable wait of the run throws.
+            run.CancelOnPool([.. run.Waits.Values]);
+            run.Waits.Clear();
+        }
+        else if (_journal.Status == WorkflowRunStatus.Failed)
+            Write([new RunCancelled(reason, Now)], () => { });
+        else
+            // Put away or left by a crash: a run sees the cancellation, may clean up, and ends cancelled.
+            JoinOrBeginRun(null);
+    }
+
+    /// <summary>Sent to self on the workflow clock when the workflow's deadline is due.</summary>
+    private sealed class DeadlinePassed
+    {
+        public static DeadlinePassed Instance { get; } = new();
+
+        private DeadlinePassed() { }
+    }
+
+    /// <summary>The clock's timer of the workflow's deadline, armed while a run goes on in this actor.</summary>
+    private ITimer? _deadlineTimer;
+
+    private void ArmDeadline()
+    {
+        if (_deadlineTimer is not null || _journal.Deadline is not { } deadline || _journal.CancelRequested)
+            return;
+        var self = Self;
+        var delay = deadline - Now;
+        _deadlineTimer = _runtime.Clock.CreateTimer(_ => self.Tell(DeadlinePassed.Instance, ActorRefs.NoSender), null,
+            delay < LongestTimer ? delay : LongestTimer, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The deadline is due: a running workflow is cancelled as timed out (a put-away one when it is woken for it).</summary>
+    private void OnDeadlinePassed()
+    {
+        _deadlineTimer?.Dispose();
+        _deadlineTimer = null;
+        if (_journal.Deadline is not { } deadline || _journal.Status != WorkflowRunStatus.Running || _journal.CancelRequested)
+            return;
+        if (deadline > Now)
+        {
+            // Longer than a .NET timer can be armed for.
+            ArmDeadline();
+            return;
+        }
+        var reason = TimedOut(deadline);
+        _log.Info("Workflow [{0}] {1}: cancelled", _workflowId, reason);
+        Write([new CancelRequested(reason, Now)], () => CancelRun(reason));
+    }
+
+    private static string TimedOut(DateTimeOffset deadline) =>
+        $"timed out: its deadline {deadline.ToString("O", System.Globalization.CultureInfo.InvariantCulture)} passed";
+
+    /// <summary>The deadline of a workflow started now with <paramref name="timeout"/>, under a parent's <paramref name="inherited"/> one.</summary>
+    private DateTimeOffset? DeadlineOf(TimeSpan? timeout, DateTimeOffset? inherited)
+    {
+        DateTimeOffset? own = timeout is { } t ? Now + t : null;
+        return own is { } o && (inherited is null || o < inherited) ? o : inherited;
+    }
+
+    private static string? InvalidTimeout(TimeSpan? timeout) => timeout is { } t && t <= TimeSpan.Zero
+        ? $"the timeout must be more than zero, not {t}"
+        : null;
 
     private void OnStartChild(WorkflowRequest request, BeginWorkflow start)
     {
@@ -397,8 +460,14 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
             return;
         }
+        if (InvalidTimeout(start.Timeout) is { } timeoutError)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId, timeoutError));
+            return;
+        }
         _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
-        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent), _ =>
+        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent,
+            DeadlineOf(start.Timeout, start.Deadline)), _ =>
         {
             _firstRun?.Journaled();
             _requests.Answer(request, new WorkflowBegun(_workflowId));

@@ -189,6 +189,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case CancelWait cancel:
                 OnCancelWait(cancel);
                 break;
+            case DeadlinePassed:
+                OnDeadlinePassed();
+                break;
             case PutAwayIfStillWaiting check:
                 OnPutAwayIfStillWaiting(check);
                 break;
@@ -326,9 +329,15 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             _requests.Answer(request, new WorkflowRejected(_workflowId, inputError));
             return;
         }
+        if (InvalidTimeout(start.Timeout) is { } timeoutError)
+        {
+            _requests.Answer(request, new WorkflowRejected(_workflowId, timeoutError));
+            return;
+        }
 
         _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
-        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now, TraceParent: _firstRun.TraceParent ?? start.TraceParent), _ =>
+        PersistEvent(new WorkflowStarted(start.WorkflowType, input, Now, TraceParent: _firstRun.TraceParent ?? start.TraceParent,
+            Deadline: DeadlineOf(start.Timeout, null)), _ =>
         {
             _firstRun?.Journaled();
             JoinOrBeginRun(request);
@@ -364,8 +373,16 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         _previousRun = telemetry.Span?.Context ?? default;
         var run = new ActiveRun(++_lastRunId, _runtime.Log, telemetry, new Decisions.WorkflowDecider(_workflowId, _journal));
         _run = run;
-        // Completions a stopped incarnation left are written before the run decides anything on their steps.
-        Write(_journal.Status == WorkflowRunStatus.Failed ? [new RunResumed(Now)] : [], Begin);
+        // Completions a stopped incarnation left are written before the run decides anything on their steps; a
+        // deadline that passed (while the workflow was put away, or no host ran) is a cancellation the run sees.
+        List<IJournalEvent> first = [];
+        if (_journal.Status == WorkflowRunStatus.Failed)
+            first.Add(new RunResumed(Now));
+        if (_journal.Deadline is { } deadline && deadline <= Now && !_journal.CancelRequested)
+            first.Add(new CancelRequested(TimedOut(deadline), Now));
+        else
+            ArmDeadline();
+        Write(first, Begin);
 
         void Begin()
         {
@@ -858,6 +875,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     protected override void PostStop()
     {
         _runtime.Hooks.ActorStopping?.Invoke(_workflowId);
+        _deadlineTimer?.Dispose();
         var hadRun = _run is not null;
         // The run's token is cancelled on the pool (ActiveRun.Dispose), never here: its callbacks are workflow code.
         _run?.Dispose();

@@ -587,7 +587,8 @@ internal sealed class WorkflowContext(
             await StepAsync($"start-child:{id}", async ct =>
             {
                 // Sent again on a cluster until answered: the child's node may die with the request (a start is idempotent).
-                var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent());
+                // A child inherits this workflow's deadline: it times out with it.
+                var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent(), Deadline: history.Deadline);
                 var reply = await Resending.AskAsync(runtime.Coordinator, begin, runtime.ResendAfter, ct).ConfigureAwait(false);
                 return reply switch
                 {

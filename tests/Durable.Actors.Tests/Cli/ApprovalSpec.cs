@@ -33,6 +33,20 @@ public sealed class ApprovalSpec
     }
 
     [Fact]
+    public async Task Start_WithATimeout_TheWaitingWorkflowIsCancelledAsTimedOutWhenItPasses()
+    {
+        using var folder = new TempFolder();
+
+        var started = await TestSupport.Cli.RunAsync(folder.Path, "start", "exp-3", "--type", "approval", "--timeout", "2s");
+
+        Assert.True(started.ExitCode == 4, started.ToString());
+        Assert.StartsWith("workflow exp-3 cancelled: timed out: its deadline ", started.StdoutLines[^1]);
+        Assert.Equal(["exp-3 submit-expense"], TestSupport.Cli.Effects(folder.Path));
+        var status = await TestSupport.Cli.RunAsync(folder.Path, "status", "exp-3");
+        Assert.Contains("CANCELLED", status.Stdout);
+    }
+
+    [Fact]
     public async Task Cancel_WaitingWorkflow_EndsCancelledAndASecondCancelIsRefused()
     {
         using var folder = new TempFolder();

@@ -40,6 +40,8 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
     [InlineData("'email'", "start", "new", "--input", "{\"name\": \"Ada\"}")]
     [InlineData("N must be 1 or more", "crash-after", "new", "0")]
     [InlineData("--stale-timeout 'soon' is not a duration", "resume", "known", "--stale-timeout", "soon")]
+    [InlineData("--timeout 'soon' is not a duration", "start", "new", "--timeout", "soon")]
+    [InlineData("--timeout must be more than zero, not '0s'", "start", "new", "--timeout", "0s")]
     [InlineData("is not a SQLite database", "start", "new", "--db", "notes.txt")]
     [InlineData("is not a SQLite database", "status", "known", "--db", "notes.txt")]
     [InlineData("Cannot create the database folder", "start", "new", "--db", "notes.txt/inside/new.db")]

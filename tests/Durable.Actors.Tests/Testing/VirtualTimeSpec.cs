@@ -55,6 +55,23 @@ public sealed class VirtualTimeSpec
     }
 
     [Fact]
+    public async Task StartOptionsTimeout_TimeMovesToTheDeadline_AndTheWorkflowEndsCancelledAsTimedOut()
+    {
+        var registry = new WorkflowRegistry().Add<string, string>("slow", async (ctx, _) =>
+        {
+            await ctx.SleepAsync(TimeSpan.FromDays(1));
+            return "woke";
+        });
+        await using var host = await WorkflowTestHost.StartAsync(registry);
+
+        var handle = await host.Client.StartAsync<string, string>("slow", "late-1", "x", new StartOptions { Timeout = TimeSpan.FromHours(1) });
+
+        var cancelled = await Assert.ThrowsAsync<WorkflowCancelledException>(() => host.GetResultAsync(handle));
+        Assert.Equal($"timed out: its deadline {T0.AddHours(1):O} passed", cancelled.Reason);
+        Assert.Equal(T0.AddHours(1), host.Clock.GetUtcNow());
+    }
+
+    [Fact]
     public async Task AdvanceAsync_WaitsUntilCodeThatTakesAWhileBetweenStepsReachesItsSleep()
     {
         var registry = new WorkflowRegistry().Add<string, string>("slow-sleeper", async (ctx, name) =>
