@@ -17,6 +17,11 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
         new StepFailed("wf-1:3", "InvalidOperationException: no", DateTimeOffset.MinValue),
         new RunCompleted("null", DateTimeOffset.UnixEpoch),
         new RunFailed("step 'x' failed", DateTimeOffset.UnixEpoch),
+        // A workflow with a deadline: the start and its waits carry it (absent, the events are written as before).
+        new WorkflowStarted("booking", "null", DateTimeOffset.UnixEpoch, Deadline: DateTimeOffset.UnixEpoch.AddHours(1)),
+        new TimerStarted("wf-1:2", DateTimeOffset.MaxValue, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)),
+        new SignalWaitStarted("wf-1:3", "approve", null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)),
+        new WaitCancelled("wf-1:3", DateTimeOffset.UnixEpoch),
     };
 
     [Theory]
