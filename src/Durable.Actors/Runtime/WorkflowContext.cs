@@ -242,9 +242,33 @@ internal sealed class WorkflowContext(
         // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
         // later actor began, which may have decided on the step already.
         return requests.BodyStarting(key, incarnation)
-            ? ExecuteRegisteredAsync(key, stepId, attempt, body, timeout, bodyToken)
+            ? ExecuteRegisteredAsync(key, stepId, attempt, timeout is { } limit ? WithTimeout(body, key, stepId, attempt, limit) : body, bodyToken)
             : LetGoAsync<T>();
     }
+
+    /// <summary>
+    /// <paramref name="body"/> under its attempt's timeout, on the workflow clock: its token is cancelled when the
+    /// timeout passes, and the attempt then ends with <see cref="StepTimedOutException"/> when the body does, whether it
+    /// threw (the cancellation) or returned anyway (its result is discarded).
+    /// </summary>
+    private Func<CancellationToken, Task<T>> WithTimeout<T>(Func<CancellationToken, Task<T>> body, string key, string stepId, int attempt, TimeSpan timeout) =>
+        async bodyToken =>
+        {
+            using var timeoutSource = new CancellationTokenSource(timeout, runtime.Clock);
+            using var attemptSource = CancellationTokenSource.CreateLinkedTokenSource(bodyToken, timeoutSource.Token);
+            T value;
+            try
+            {
+                value = await body(attemptSource.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (timeoutSource.IsCancellationRequested && !bodyToken.IsCancellationRequested)
+            {
+                throw new StepTimedOutException(key, stepId, attempt, timeout, e);
+            }
+            if (timeoutSource.IsCancellationRequested && !bodyToken.IsCancellationRequested)
+                throw new StepTimedOutException(key, stepId, attempt, timeout, null);
+            return value;
+        };
 
     /// <summary>The run is let go: its actor has stopped, or stops once it drained. Nothing of it is recorded any more.</summary>
     private async Task<T> LetGoAsync<T>()
@@ -253,11 +277,8 @@ internal sealed class WorkflowContext(
         throw new OperationCanceledException(runToken);
     }
 
-    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, TimeSpan? timeout, CancellationToken bodyToken)
+    private async Task<T> ExecuteRegisteredAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, CancellationToken bodyToken)
     {
-        // The attempt's timeout, on the workflow clock: the body's token is cancelled when it passes.
-        using var timeoutSource = timeout is { } limit ? new CancellationTokenSource(limit, runtime.Clock) : null;
-        using var attemptSource = timeoutSource is null ? null : CancellationTokenSource.CreateLinkedTokenSource(bodyToken, timeoutSource.Token);
         try
         {
             var json = runtime.Registry.JsonOptions;
@@ -267,18 +288,7 @@ internal sealed class WorkflowContext(
             try
             {
                 runtime.Hooks.StepBodyStarting?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
-                value = await body(attemptSource?.Token ?? bodyToken).ConfigureAwait(false);
-                // Returned after its timeout (a body that ignored its token): the attempt timed out all the same.
-                if (timeoutSource is { IsCancellationRequested: true } && !bodyToken.IsCancellationRequested)
-                    throw new StepTimedOutException(key, stepId, attempt, timeout!.Value, null);
-            }
-            catch (Exception e) when (e is not StepTimedOutException && timeoutSource is { IsCancellationRequested: true } && !bodyToken.IsCancellationRequested)
-            {
-                var timedOut = new StepTimedOutException(key, stepId, attempt, timeout!.Value, e);
-                traced.Failed(timedOut, cancelled: false);
-                runtime.Hooks.StepBodyEnded?.Invoke(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Failed), false);
-                await RecordFailureAsync(key, stepId, timedOut, ErrorText.Of(timedOut)).ConfigureAwait(false);
-                throw timedOut;
+                value = await body(bodyToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {
