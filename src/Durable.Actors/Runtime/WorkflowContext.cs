@@ -62,10 +62,11 @@ internal sealed class WorkflowContext(
         ArgumentNullException.ThrowIfNull(options);
         if (options.Timeout is { } timeout)
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, "options.Timeout");
-        return RunStepAsync(stepId, body, options.Retry, options.Timeout);
+        return RunStepAsync(stepId, body, options.Retry, options.Timeout is null ? null : options);
     }
 
-    private Task<T> RunStepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, TimeSpan? timeout)
+    /// <summary>A step; <paramref name="timed"/>: its options when they set a timeout per attempt, else null.</summary>
+    private Task<T> RunStepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, StepOptions? timed)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
         ArgumentNullException.ThrowIfNull(body);
@@ -74,7 +75,7 @@ internal sealed class WorkflowContext(
         var key = history.NextStep(scope, stepId, out var completed);
         return completed is not null
             ? ReplayTask<T>(key, stepId, completed)
-            : DecideAndRunAsync(key, stepId, body, retry, timeout);
+            : DecideAndRunAsync(key, stepId, body, retry, timed);
     }
 
     /// <summary>
@@ -124,7 +125,7 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>A step the run's copy of the journal did not let replay: the actor decides at <paramref name="key"/>, then the body runs or it replays.</summary>
-    private async Task<T> DecideAndRunAsync<T>(string key, string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, TimeSpan? timeout)
+    private async Task<T> DecideAndRunAsync<T>(string key, string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, StepOptions? timed)
     {
         var policy = retry ?? runtime.Settings.DefaultRetry;
         var decided = NewReply<StepDecision>();
@@ -156,7 +157,7 @@ internal sealed class WorkflowContext(
             var attempt = ((ExecuteStep)decision).Attempt;
             try
             {
-                return await ExecuteAsync(key, stepId, attempt, body, timeout, bodyToken).ConfigureAwait(false);
+                return await ExecuteAsync(key, stepId, attempt, body, timed?.Timeout, bodyToken).ConfigureAwait(false);
             }
             catch (Exception e) when (policy.Retries(e, attemptsInRun, bodyToken))
             {
