@@ -109,6 +109,10 @@ internal static class Pages
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">").Text(waiting).Raw("</dd>");
         else if (running)
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">nothing: it runs, or it was left unfinished by a stop (resume carries it on)</dd>");
+        if (running && s.Deadline is { } deadline)
+            html.Raw("<dt>Times out</dt><dd class=\"deadline\">").Text(Time(deadline)).Raw("</dd>");
+        if (s.CustomStatusJson is { } custom)
+            html.Raw("<dt>Custom status</dt><dd class=\"custom-status\"><code>").Text(custom).Raw("</code></dd>");
         html.Raw("</dl>");
 
         if (!page.ReadOnly)

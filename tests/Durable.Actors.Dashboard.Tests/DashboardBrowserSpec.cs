@@ -167,6 +167,25 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task WorkflowPage_ShowsTheCustomStatusAndWhenTheWorkflowTimesOut()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("import", async (ctx, _) =>
+        {
+            await ctx.SetCustomStatusAsync(new { Done = 2, Of = 5 });
+            await ctx.WaitForSignalAsync<string>("publish");
+            return "published";
+        }));
+        await host.Client.StartAsync<string, string>("import", "import-d", "x", new StartOptions { Timeout = TimeSpan.FromDays(2) });
+        var waiting = await host.WaitForAsync("import-d", s => s.WaitingFor is not null && s.CustomStatusJson is not null);
+        var page = await browser.NewPageAsync();
+
+        await page.GotoAsync(host.WorkflowUrl("import-d"));
+
+        await Expect(page.Locator("dd.custom-status")).ToHaveTextAsync("{\"done\":2,\"of\":5}");
+        await Expect(page.Locator("dd.deadline")).ToHaveTextAsync(Pages.Time(waiting.Deadline!.Value));
+    }
+
+    [Fact]
     public async Task Signal_FromTheForm_RefusesBadJsonThenDeliversAndThePageFollowsTheRunToItsEnd()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database);

@@ -42,7 +42,8 @@ internal static class Text
         (s.EndedAt is { } end ? $", ended {Time(end)}" : "") +
         (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
         (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
-        (s.Deadline is { } deadline && s.Status == WorkflowRunStatus.Running ? $"; times out at {Time(deadline)}" : "");
+        (s.Deadline is { } deadline && s.Status == WorkflowRunStatus.Running ? $"; times out at {Time(deadline)}" : "") +
+        (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "");
 
     /// <summary>
     /// <c>history</c>: the status line, then the steps (with their failed attempts) and the durable waits between them

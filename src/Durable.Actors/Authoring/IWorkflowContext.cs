@@ -79,6 +79,17 @@ public interface IWorkflowContext
     /// <summary>The current time, recorded on first run so that a replay sees the same value.</summary>
     Task<DateTimeOffset> NowAsync();
 
+    /// <summary>
+    /// Sets the workflow's custom status, a small JSON value for progress (<c>new { Done = 2, Of = 5 }</c>) that
+    /// <see cref="WorkflowStatus.CustomStatusJson"/> (status, the typed handle, the CLI, the dashboard) shows; the last
+    /// value set wins. Recorded like <see cref="NowAsync"/>: it takes the next key of its scope and is written with the
+    /// workflow's next record, or on its own a moment later when nothing else is recorded.
+    /// </summary>
+    /// <typeparam name="T">The status's type; it must serialize with the registry's JSON options.</typeparam>
+    /// <param name="status">The status, at most 16 KB of JSON.</param>
+    /// <remarks>Throws <see cref="ArgumentException"/> when the status's JSON is over 16 KB.</remarks>
+    Task SetCustomStatusAsync<T>(T status);
+
     /// <summary>A new GUID, recorded on first run so that a replay sees the same value.</summary>
     Task<Guid> NewGuidAsync();
 

@@ -26,6 +26,12 @@ internal sealed class WorkflowJournal
     /// <summary>The traceparent of the workflow's first run span, which later runs link to.</summary>
     public string? TraceParent { get; private set; }
 
+    /// <summary>The step id a custom status is recorded under (<see cref="IWorkflowContext.SetCustomStatusAsync{T}"/>).</summary>
+    public const string CustomStatusStepId = "durable.custom-status";
+
+    /// <summary>The custom status the workflow set last, as JSON; null when it set none.</summary>
+    public string? CustomStatusJson { get; private set; }
+
     /// <summary>When the workflow is cancelled as timed out if it has not ended; null when it has no deadline.</summary>
     public DateTimeOffset? Deadline { get; private set; }
     public string InputJson { get; private set; } = "null";
@@ -118,6 +124,8 @@ internal sealed class WorkflowJournal
                 completed.EndedAt = c.At;
                 // The failures of earlier attempts stay in Failures; a completed step has no error.
                 completed.Error = null;
+                if (completed.StepId == CustomStatusStepId)
+                    CustomStatusJson = c.ResultJson;
                 break;
             case StepsCompletedThenStarted advanced:
                 foreach (var c in advanced.Completed)
@@ -243,6 +251,7 @@ internal sealed class WorkflowJournal
     {
         WaitingFor = WaitingFor(),
         Deadline = Deadline,
+        CustomStatusJson = CustomStatusJson,
     };
 
     /// <summary>A durable wait: a timer (<see cref="SignalName"/> null) or a wait for a signal.</summary>

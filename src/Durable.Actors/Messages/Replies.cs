@@ -71,6 +71,9 @@ public sealed record WorkflowStatus(
 
     /// <summary>When the workflow is cancelled as timed out if it has not ended (its start's timeout); null when it has none.</summary>
     public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>The custom status the workflow set last (<see cref="IWorkflowContext.SetCustomStatusAsync{T}"/>), as JSON; null when it set none.</summary>
+    public string? CustomStatusJson { get; init; }
 }
 
 /// <summary>The run waits for a timer or a signal due later than the host keeps idle workflows in memory: it was put away.</summary>

@@ -673,6 +673,18 @@ internal sealed class WorkflowContext(
 
     public Task<Guid> NewGuidAsync() => RecordAsync("durable.new-guid", Guid.NewGuid);
 
+    /// <summary>The most JSON a custom status may take.</summary>
+    internal const int MaxCustomStatusBytes = 16 * 1024;
+
+    public Task SetCustomStatusAsync<T>(T status)
+    {
+        var size = System.Text.Encoding.UTF8.GetByteCount(ValueJson.Serialize(status, runtime.Registry.JsonOptions));
+        if (size > MaxCustomStatusBytes)
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The custom status of workflow '{workflowId}' is {size:N0} bytes of JSON, over the limit of {MaxCustomStatusBytes:N0}."), nameof(status));
+        return RecordAsync(WorkflowJournal.CustomStatusStepId, () => status);
+    }
+
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {
         ArgumentNullException.ThrowIfNull(branches);

@@ -311,6 +311,9 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
 
     public Task<Guid> NewGuidAsync() => StepAsync("durable.new-guid", _ => Task.FromResult(Guid.Empty), RetryPolicy.None);
 
+    public Task SetCustomStatusAsync<T>(T status) =>
+        StepAsync(WorkflowJournal.CustomStatusStepId, _ => Task.FromResult<object?>(null), RetryPolicy.None);
+
     public Task<int> RandomAsync(int minValue, int maxValue)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minValue, maxValue);
