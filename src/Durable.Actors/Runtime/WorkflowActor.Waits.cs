@@ -114,8 +114,7 @@ internal sealed partial class WorkflowActor
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
             return;
         }
-        if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter
-            && (_journal.Deadline is not { } deadline || _journal.CancelRequested || deadline - Now > _runtime.Settings.PassivateAfter))
+        if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter && !DeadlineNear)
         {
             PutAway(run);
             return;
@@ -176,12 +175,20 @@ internal sealed partial class WorkflowActor
     {
         if (_run is not { } run || run.Id != check.RunId || !run.Waits.TryGetValue(check.Key, out var wait))
             return;
-        if (MayPutAway(wait))
+        if (MayPutAway(wait) && !DeadlineNear)
             PutAway(run);
         else if (wait.Scope.Length == 0)
-            // Branch actors that have not stopped yet (a race's losers stopping): looked at again after another while.
+            // Branch actors that have not stopped yet (a race's losers stopping), or a deadline about to cancel the
+            // workflow: looked at again after another while.
             Timers.StartSingleTimer(check, check, _runtime.Settings.PassivateAfter);
     }
+
+    /// <summary>
+    /// The workflow's deadline comes within the idle time (or has passed and its cancellation is on its way): it is
+    /// not put away, since it is cancelled at once.
+    /// </summary>
+    private bool DeadlineNear =>
+        _journal.Deadline is { } deadline && !_journal.CancelRequested && deadline - Now <= _runtime.Settings.PassivateAfter;
 
     private sealed record PutAwayIfStillWaiting(int RunId, string Key);
 
