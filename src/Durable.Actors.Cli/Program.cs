@@ -15,6 +15,8 @@ var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQ
     ServeVerb.Create(options),
     SignalVerb.Create(options),
     CancelVerb.Create(options),
+    PauseVerb.Create(options),
+    PauseVerb.CreateUnpause(options),
     StatusVerb.Create(options),
     HistoryVerb.Create(options),
     ListVerb.Create(options),

@@ -82,6 +82,12 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
             case "cancel":
                 command = new CancelWorkflow(id, Blank(form["reason"].ToString()));
                 break;
+            case "pause":
+                command = new PauseWorkflow(id, Blank(form["reason"].ToString()));
+                break;
+            case "unpause":
+                command = new UnpauseWorkflow(id);
+                break;
             case "signal":
                 var name = form["signal"].ToString().Trim();
                 if (name.Length == 0)
@@ -102,7 +108,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
                 command = new SignalWorkflow(id, name, payload);
                 break;
             default:
-                return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel or signal."));
+                return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel, pause, unpause or signal."));
         }
 
         if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
@@ -133,6 +139,8 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
             WorkflowWaiting waiting => new Outcome(true, $"Workflow '{id}' resumed and waits: {waiting.WaitingFor}."),
             WorkflowCancelled => new Outcome(true, $"Workflow '{id}' is cancelled."),
             CancellationRequested => new Outcome(true, $"Cancellation of workflow '{id}' requested: it runs its cleanup and ends CANCELLED."),
+            WorkflowPaused => new Outcome(true, $"Workflow '{id}' is paused: it begins no new step or wait until it is unpaused."),
+            WorkflowUnpaused => new Outcome(true, $"Workflow '{id}' is unpaused: it goes on where it stopped."),
             SignalDelivered delivered => new Outcome(true, $"Signal '{delivered.SignalName}' delivered to workflow '{id}'."),
             WorkflowRejected rejected => new Outcome(false, $"Refused: {rejected.Reason}"),
             WorkflowNotFound => new Outcome(false, $"There is no workflow '{id}'."),

@@ -109,7 +109,7 @@ internal static class Pages
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">").Text(waiting).Raw("</dd>");
         else if (running)
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">nothing: it runs, or it was left unfinished by a stop (resume carries it on)</dd>");
-        if (running && s.Deadline is { } deadline)
+        if (s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused && s.Deadline is { } deadline)
             html.Raw("<dt>Times out</dt><dd class=\"deadline\">").Text(Time(deadline)).Raw("</dd>");
         if (s.CustomStatusJson is { } custom)
             html.Raw("<dt>Custom status</dt><dd class=\"custom-status\"><code>").Text(custom).Raw("</code></dd>");
@@ -157,6 +157,20 @@ internal static class Pages
         html.Raw("<input name=\"reason\" placeholder=\"reason (optional)\" size=\"22\"> <button type=\"submit\" name=\"do\" value=\"cancel\">Cancel</button></form>");
 
         if (s.Status == WorkflowRunStatus.Running)
+        {
+            html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/pause")
+                .Attr("data-confirm", $"Pause workflow '{id}'? It begins no new step or wait until it is unpaused.").Raw(">");
+            Hidden(html, page, id);
+            html.Raw("<input name=\"reason\" placeholder=\"reason (optional)\" size=\"22\"> <button type=\"submit\" name=\"do\" value=\"pause\">Pause</button></form>");
+        }
+        if (s.Status == WorkflowRunStatus.Paused)
+        {
+            html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/unpause")
+                .Attr("data-confirm", $"Unpause workflow '{id}'? It goes on where it stopped.").Raw(">");
+            Hidden(html, page, id);
+            html.Raw("<button type=\"submit\" name=\"do\" value=\"unpause\">Unpause</button></form>");
+        }
+        if (s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused)
         {
             html.Raw("<form method=\"post\" class=\"action signal\"").Attr("action", page.BasePath + "/workflow/signal")
                 .Attr("data-confirm", $"Send this signal to workflow '{id}'?").Raw(">");
@@ -312,6 +326,7 @@ internal static class Pages
         WorkflowRunStatus.Running => "RUNNING",
         WorkflowRunStatus.Completed => "COMPLETED",
         WorkflowRunStatus.Cancelled => "CANCELLED",
+        WorkflowRunStatus.Paused => "PAUSED",
         _ => "FAILED",
     };
 
@@ -358,7 +373,7 @@ internal static class Pages
         a{color:var(--run)}table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}
         th{font-weight:600;color:var(--muted);font-size:.85rem}td.num,th.num{text-align:right}td.error{color:var(--fail);max-width:28rem;overflow-wrap:anywhere}
         .badge{display:inline-block;padding:.05rem .45rem;border-radius:.8rem;font-size:.75rem;font-weight:600;color:#fff;background:var(--muted);vertical-align:middle}
-        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled{background:var(--cancel)}
+        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled,.badge.paused{background:var(--cancel)}
         .counts{display:flex;gap:.5rem;flex-wrap:wrap;margin-bottom:.8rem}.count{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.3rem .6rem;text-decoration:none;color:var(--fg)}
         .count.current{border-color:var(--run);box-shadow:0 0 0 1px var(--run)}.count b{margin-left:.3rem}
         .filter{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;margin-bottom:.8rem}.paging{margin-top:.7rem}

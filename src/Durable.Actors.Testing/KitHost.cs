@@ -274,6 +274,8 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         WaitCancelled c => $"wait {c.Key} cancelled",
         CancelRequested => $"cancellation of '{workflowId}' requested",
         RunCancelled => $"workflow '{workflowId}' cancelled",
+        RunPaused => $"workflow '{workflowId}' paused",
+        RunUnpaused => $"workflow '{workflowId}' unpaused",
         _ => e.GetType().Name,
     };
 }

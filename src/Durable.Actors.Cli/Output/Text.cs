@@ -12,6 +12,7 @@ internal static class Text
         WorkflowRunStatus.Running => "RUNNING",
         WorkflowRunStatus.Completed => "COMPLETED",
         WorkflowRunStatus.Cancelled => "CANCELLED",
+        WorkflowRunStatus.Paused => "PAUSED",
         _ => "FAILED",
     };
 
@@ -42,7 +43,7 @@ internal static class Text
         (s.EndedAt is { } end ? $", ended {Time(end)}" : "") +
         (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
         (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
-        (s.Deadline is { } deadline && s.Status == WorkflowRunStatus.Running ? $"; times out at {Time(deadline)}" : "") +
+        (s.Deadline is { } deadline && s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused ? $"; times out at {Time(deadline)}" : "") +
         (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "");
 
     /// <summary>

@@ -64,12 +64,13 @@ internal static class WorkflowRuns
     });
 
     /// <summary>
-    /// <c>signal</c> and <c>cancel</c>: sends <paramref name="command"/> (durable before <paramref name="acknowledged"/>
-    /// says so), then runs a workflow that was running on until it ends or waits. A failed one is left for <c>resume</c>.
+    /// <c>signal</c>, <c>cancel</c>, <c>pause</c> and <c>unpause</c>: sends <paramref name="command"/> (durable before
+    /// <paramref name="acknowledged"/> says so), then, when <paramref name="runOn"/>, runs a workflow that was running
+    /// (or paused) on until it ends or waits. A failed one is left for <c>resume</c>.
     /// </summary>
     public static async Task<int> SendThenRunOnAsync(
         string verb, string workflowId, StoreOptions store, string? effectsLog, IWorkflowCommand command, Func<object, string?> acknowledged,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool runOn = true)
     {
         var target = Target.Of(store, verb, DatabaseUse.Runs(workflowId));
         await using var session = await target.OpenAsync(target.Registry(effectsLog), EngineOptions.Default, cancellationToken);
@@ -93,7 +94,7 @@ internal static class WorkflowRuns
             throw new UsageException($"unknown workflow '{workflowId}' in {session.Description}");
         Console.WriteLine(acknowledged(reply) ?? throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
         // A running workflow runs on (the engine started its run already: this joins it, or reads how it ended).
-        if (before.Status != WorkflowRunStatus.Running)
+        if (!runOn || before.Status is not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused))
             return ExitCodes.Completed;
         return await RunAllAsync(session, [new ResumeWorkflow(workflowId)], cancellationToken);
     }

@@ -198,8 +198,10 @@ internal sealed class PostgresJournalStore : IJournalStore
         p.Add(new NpgsqlParameter<int> { TypedValue = change.NewSteps });
         p.Add(new NpgsqlParameter<int> { TypedValue = change.CompletedSteps });
         p.Add(new NpgsqlParameter<int> { TypedValue = change.FailedAttempts });
-        p.Add(new NpgsqlParameter<bool> { TypedValue = change.Status is not null });
-        p.Add(PostgresSchema.Text(change.Status));
+        // A step's start leaves the status as it is (running, or paused: see StatusImplied).
+        var setsStatus = change.Status is not null && !change.StatusImplied;
+        p.Add(new NpgsqlParameter<bool> { TypedValue = setsStatus });
+        p.Add(PostgresSchema.Text(setsStatus ? change.Status : null));
         p.Add(PostgresSchema.Ticks(change.EndedAt));
         p.Add(new NpgsqlParameter<bool> { TypedValue = change.SetsError });
         p.Add(PostgresSchema.Text(change.Error));

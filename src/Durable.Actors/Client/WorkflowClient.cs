@@ -224,6 +224,27 @@ public sealed class WorkflowHandle<TResult>
         Expect<CancellationRequested>(reply);
     }
 
+    /// <summary>
+    /// Pauses the workflow (<see cref="PauseWorkflow"/>): it begins no new operation until <see cref="UnpauseAsync"/>;
+    /// returns once the pause is durable.
+    /// </summary>
+    /// <exception cref="WorkflowRejectedException">The workflow is not running (it ended or failed).</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task PauseAsync(string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new PauseWorkflow(WorkflowId, reason), cancellationToken).ConfigureAwait(false);
+        Expect<WorkflowPaused>(reply);
+    }
+
+    /// <summary>Ends the workflow's pause; returns once that is durable (the workflow goes on where it stopped).</summary>
+    /// <exception cref="WorkflowRejectedException">The workflow is not running (it ended or failed).</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
+    public async Task UnpauseAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new UnpauseWorkflow(WorkflowId), cancellationToken).ConfigureAwait(false);
+        Expect<WorkflowUnpaused>(reply);
+    }
+
     /// <summary>The workflow's status and step records.</summary>
     /// <exception cref="WorkflowNotFoundException">No workflow has this id.</exception>
     public async Task<WorkflowStatus> GetStatusAsync(CancellationToken cancellationToken = default)

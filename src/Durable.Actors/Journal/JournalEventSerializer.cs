@@ -40,6 +40,8 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         WaitCancelled => "WC",
         CancelRequested => "CR",
         RunCancelled => "RX",
+        RunPaused => "PA",
+        RunUnpaused => "UP",
         _ => throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(JournalEventSerializer)}.", nameof(o)),
     };
 
@@ -74,6 +76,8 @@ internal sealed class JournalEventSerializer : SerializerWithStringManifest
         "WC" => Read<WaitCancelled>(bytes),
         "CR" => Read<CancelRequested>(bytes),
         "RX" => Read<RunCancelled>(bytes),
+        "PA" => Read<RunPaused>(bytes),
+        "UP" => Read<RunUnpaused>(bytes),
         _ => throw new SerializationException($"Unknown journal event manifest '{manifest}': was this journal written by a newer Durable.Actors?"),
     };
 

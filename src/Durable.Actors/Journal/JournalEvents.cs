@@ -94,6 +94,17 @@ internal sealed record CancelRequested(
 // A run of a workflow whose cancellation was requested ended: the workflow is cancelled.
 internal sealed record RunCancelled(string? Reason, DateTimeOffset At) : IJournalEvent;
 
+// Someone paused the workflow: it begins no new operation (no step, no new wait, no due timer fires, no signal ends a
+// wait) until RunUnpaused. Deadline: the workflow's (WorkflowStarted.Deadline), so that the index wakes a paused
+// workflow at its deadline, which cancels it (and ends the pause).
+internal sealed record RunPaused(
+    string? Reason,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
+
+// The pause ended: unpaused on request, or by the workflow's cancellation (which its cleanup code must be free to run).
+internal sealed record RunUnpaused(DateTimeOffset At) : IJournalEvent;
+
 internal static class LifecycleTag
 {
     // Workflow lifecycle events carry this tag, so that recovery finds unfinished workflows without reading every

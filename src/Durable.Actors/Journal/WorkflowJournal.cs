@@ -51,6 +51,11 @@ internal sealed class WorkflowJournal
     public string? CancelDeliveryId { get; private set; }
     public string? CancelReason { get; private set; }
 
+    /// <summary>Whether the workflow is paused (<see cref="PauseWorkflow"/>): it begins no new operation until unpaused.</summary>
+    public bool Paused { get; private set; }
+
+    public string? PauseReason { get; private set; }
+
     /// <summary>Whether the workflow ended for good: completed or cancelled (a failed one may be resumed).</summary>
     public bool IsFinal => Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Cancelled;
 
@@ -147,12 +152,14 @@ internal sealed class WorkflowJournal
                 EndedAt = null;
                 break;
             case RunCompleted r:
+                Paused = false;
                 Status = WorkflowRunStatus.Completed;
                 ResultJson = r.ResultJson;
                 Error = null;
                 EndedAt = r.At;
                 break;
             case RunFailed r:
+                Paused = false;
                 Status = WorkflowRunStatus.Failed;
                 Error = r.Error;
                 EndedAt = r.At;
@@ -190,7 +197,16 @@ internal sealed class WorkflowJournal
                 CancelReason = c.Reason;
                 CancelDeliveryId = c.DeliveryId;
                 break;
+            case RunPaused p:
+                Paused = true;
+                PauseReason = p.Reason;
+                break;
+            case RunUnpaused:
+                Paused = false;
+                PauseReason = null;
+                break;
             case RunCancelled c:
+                Paused = false;
                 Status = WorkflowRunStatus.Cancelled;
                 Error = c.Reason is null ? "cancelled" : $"cancelled: {c.Reason}";
                 EndedAt = c.At;
@@ -225,9 +241,15 @@ internal sealed class WorkflowJournal
     {
         if (Status != WorkflowRunStatus.Running)
             return null;
+        if (Paused)
+            return DescribePause(PauseReason);
         var open = _waits.Values.Where(w => w.EndedAt is null).OrderBy(w => w.Key, StepKeys.Comparer).LastOrDefault();
         return open?.Describe();
     }
+
+    /// <summary>What a paused workflow waits for, as <see cref="WorkflowStatus.WaitingFor"/> and <see cref="WorkflowWaiting"/> say it.</summary>
+    public static string DescribePause(string? reason) =>
+        (reason is null ? "paused" : $"paused: {reason}") + " (unpause it to go on)";
 
     /// <summary>The recorded durable waits (timers, signal waits, child waits), in key order.</summary>
     public IReadOnlyList<WaitRecord> Waits() => _waits.Values
@@ -242,7 +264,7 @@ internal sealed class WorkflowJournal
     public WorkflowStatus ToStatus(string workflowId) => new(
         workflowId,
         WorkflowType ?? "",
-        Status,
+        Status == WorkflowRunStatus.Running && Paused ? WorkflowRunStatus.Paused : Status,
         StartedAt,
         EndedAt,
         ResultJson,

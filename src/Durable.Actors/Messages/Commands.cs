@@ -73,6 +73,28 @@ public sealed record CancelWorkflow(string WorkflowId, string? Reason = null) : 
     public string? DeliveryId { get; init; }
 }
 
+/// <summary>
+/// Pauses a running workflow: it begins no new operation (no step or attempt starts, no new wait begins, a timer that
+/// comes due does not fire and a signal ends no wait) until <see cref="UnpauseWorkflow"/>; a step body already running
+/// ends and is recorded. The pause is durable: it holds across restarts of the host and on a cluster.
+/// </summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <param name="Reason">Why, shown with the status; optional.</param>
+/// <remarks>
+/// Replies <see cref="WorkflowPaused"/> once the pause is durable (again for a workflow paused already),
+/// <see cref="WorkflowNotFound"/>, or <see cref="WorkflowRejected"/> when the workflow is not running (it ended or
+/// failed). Signals sent meanwhile are kept; a cancellation, or the workflow's deadline, ends the pause.
+/// </remarks>
+public sealed record PauseWorkflow(string WorkflowId, string? Reason = null) : IWorkflowCommand;
+
+/// <summary>Ends a workflow's pause (<see cref="PauseWorkflow"/>): it goes on where it stopped, and timers that came due meanwhile fire.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <remarks>
+/// Replies <see cref="WorkflowUnpaused"/> once that is durable (also for a running workflow that was not paused),
+/// <see cref="WorkflowNotFound"/>, or <see cref="WorkflowRejected"/> when the workflow is not running.
+/// </remarks>
+public sealed record UnpauseWorkflow(string WorkflowId) : IWorkflowCommand;
+
 /// <summary>A message the coordinator routes to the actor of <see cref="WorkflowId"/>.</summary>
 public interface IWorkflowCommand
 {

@@ -76,9 +76,12 @@ public sealed record WorkflowStatus(
     public string? CustomStatusJson { get; init; }
 }
 
-/// <summary>The run waits for a timer or a signal due later than the host keeps idle workflows in memory: it was put away.</summary>
+/// <summary>
+/// The run waits for a timer or a signal due later than the host keeps idle workflows in memory, or the workflow is
+/// paused (<see cref="PauseWorkflow"/>): it was put away.
+/// </summary>
 /// <param name="WorkflowId">The workflow.</param>
-/// <param name="WaitingFor">What it waits for, e.g. <c>sleeping until 2026-12-01T09:00:00+00:00</c>.</param>
+/// <param name="WaitingFor">What it waits for, e.g. <c>sleeping until 2026-12-01T09:00:00+00:00</c>, or <c>paused (unpause it to go on)</c>.</param>
 /// <param name="Until">When the wait ends on its own (the timer fires, the signal wait times out); null when only a signal ends it.</param>
 /// <remarks>
 /// A host with the engine running wakes it when due; a signal (<see cref="SignalWorkflow"/>) or a cancellation wakes it
@@ -100,6 +103,14 @@ public sealed record SignalDelivered(string WorkflowId, string SignalName);
 /// <param name="WorkflowId">The workflow.</param>
 public sealed record CancellationRequested(string WorkflowId);
 
+/// <summary>The pause is durable (<see cref="PauseWorkflow"/>): the workflow begins no new operation until it is unpaused.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+public sealed record WorkflowPaused(string WorkflowId);
+
+/// <summary>The end of the pause is durable (<see cref="UnpauseWorkflow"/>): the workflow goes on.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+public sealed record WorkflowUnpaused(string WorkflowId);
+
 /// <summary>Where a workflow's last run stands.</summary>
 public enum WorkflowRunStatus
 {
@@ -114,6 +125,9 @@ public enum WorkflowRunStatus
 
     /// <summary>Cancelled on request (<see cref="CancelWorkflow"/>); final, like completed.</summary>
     Cancelled,
+
+    /// <summary>Running, and paused (<see cref="PauseWorkflow"/>): it begins nothing new until unpaused.</summary>
+    Paused,
 }
 
 /// <summary>One step's record.</summary>

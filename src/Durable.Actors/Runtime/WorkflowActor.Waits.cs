@@ -33,6 +33,8 @@ internal sealed partial class WorkflowActor
             case WaitCall.Resume { Wait: var recorded }:
                 Write([], () => Await(wait, recorded.DueAt!.Value));
                 break;
+            case WaitCall.Begin when HoldIfPaused(begin):
+                break;
             case WaitCall.Begin { Started: TimerStarted started }:
                 Write([started], () => Await(wait, started.WakeAt));
                 break;
@@ -59,6 +61,8 @@ internal sealed partial class WorkflowActor
             case WaitCall.Resume { Wait: var recorded }:
                 Write([], () => AwaitSignal(wait, recorded.DueAt));
                 break;
+            case WaitCall.Begin when HoldIfPaused(begin):
+                break;
             case WaitCall.Begin { Started: SignalWaitStarted started }:
                 Write([started], () => AwaitSignal(wait, started.TimeoutAt));
                 break;
@@ -70,7 +74,8 @@ internal sealed partial class WorkflowActor
 
     private void AwaitSignal(PendingWait wait, DateTimeOffset? timeoutAt)
     {
-        if (_journal.NextSignal(wait.SignalName!) is { } payload)
+        // Paused: the signal is taken once unpaused (ReleaseHeld).
+        if (!_journal.Paused && _journal.NextSignal(wait.SignalName!) is { } payload)
         {
             EndSignalWait(wait, payload);
             return;
@@ -100,13 +105,21 @@ internal sealed partial class WorkflowActor
     {
         var run = _run!;
         run.Telemetry.WaitBegan(wait.Key, wait.SignalName, dueAt, wait.Parent);
-        if (dueAt is { } due && due <= Now)
+        if (dueAt is { } due && due <= Now && !_journal.Paused)
         {
             EndWaitOnTime(wait);
             return;
         }
         ReachedFrontier();
         run.Waits[wait.Key] = wait with { DueAt = dueAt };
+        if (_journal.Paused)
+        {
+            // While paused a wait ends only once unpaused (ReleaseHeld), even when it is due or its signal came.
+            if (dueAt is { } later && later > Now)
+                ArmDue(run, wait.Key, later);
+            PutAwayIfPaused();
+            return;
+        }
         if (dueAt is null)
         {
             // Idle time, like passivation: Akka's scheduler, not the workflow clock.
@@ -212,6 +225,12 @@ internal sealed partial class WorkflowActor
             ArmDue(run, wait.Key, at);
             return;
         }
+        if (_journal.Paused)
+        {
+            // It fires once unpaused (ReleaseHeld).
+            PutAwayIfPaused();
+            return;
+        }
         EndWaitOnTime(wait);
     }
 
@@ -262,6 +281,7 @@ internal sealed partial class WorkflowActor
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
         run.Abandon();
+        _held.Clear();
         AbandonBranches();
         run.Telemetry.PutAway(what);
         _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, what, wakeAt));
@@ -315,7 +335,7 @@ internal sealed partial class WorkflowActor
             {
                 // The oldest wait for this name takes it (the journal holds it as consumed by that wait).
                 var waiting = run.Waits.Values.Where(w => w.SignalName == signal.SignalName).OrderBy(w => w.Key, StepKeys.Comparer).FirstOrDefault();
-                if (waiting is not null && _journal.NextSignal(signal.SignalName) is { } next)
+                if (waiting is not null && !_journal.Paused && _journal.NextSignal(signal.SignalName) is { } next)
                     EndSignalWait(waiting, next);
             }
             else if (_journal.Status == WorkflowRunStatus.Running)
@@ -373,7 +393,7 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new CancellationRequested(_workflowId));
             return;
         }
-        Write([new CancelRequested(cancel.Reason, Now, cancel.DeliveryId)], () =>
+        Write(Cancelling(new CancelRequested(cancel.Reason, Now, cancel.DeliveryId)), () =>
         {
             _requests.Answer(request, new CancellationRequested(_workflowId));
             CancelRun(cancel.Reason);
@@ -388,6 +408,8 @@ internal sealed partial class WorkflowActor
             // The token fires (on the pool), then every durable wait of the run throws.
             run.CancelOnPool([.. run.Waits.Values]);
             run.Waits.Clear();
+            // Operations held while it was paused (a cancellation ends the pause) are decided now: cleanup may run.
+            ReleaseHeld();
         }
         else if (_journal.Status == WorkflowRunStatus.Failed)
             Write([new RunCancelled(reason, Now)], () => { });
@@ -432,7 +454,7 @@ internal sealed partial class WorkflowActor
         }
         var reason = TimedOut(deadline);
         _log.Info("Workflow [{0}] {1}: cancelled", _workflowId, reason);
-        Write([new CancelRequested(reason, Now)], () => CancelRun(reason));
+        Write(Cancelling(new CancelRequested(reason, Now)), () => CancelRun(reason));
     }
 
     private static string TimedOut(DateTimeOffset deadline) =>

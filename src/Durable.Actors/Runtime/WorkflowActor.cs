@@ -189,6 +189,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case CancelWait cancel:
                 OnCancelWait(cancel);
                 break;
+            case WaitUnheld unheld:
+                OnWaitUnheld(unheld);
+                break;
             case DeadlinePassed:
                 OnDeadlinePassed();
                 break;
@@ -297,6 +300,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case CancelWorkflow cancel:
                 OnCancel(request, cancel);
                 break;
+            case PauseWorkflow pause:
+                OnPause(request, pause);
+                break;
+            case UnpauseWorkflow:
+                OnUnpause(request);
+                break;
             default:
                 _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown request {request.Command.GetType().Name}"));
                 break;
@@ -361,6 +370,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
 
+        // A paused workflow runs again once unpaused, or once its deadline passed (it is cancelled then).
+        var timedOut = _journal.Deadline is { } due && due <= Now && !_journal.CancelRequested;
+        if (_journal.Paused && !timedOut)
+        {
+            AnswerPaused();
+            return;
+        }
+
         if (!_runtime.Registry.TryGet(_journal.WorkflowType!, out var definition))
         {
             _requests.AnswerClaimed(new WorkflowRejected(_workflowId,
@@ -378,8 +395,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         List<IJournalEvent> first = [];
         if (_journal.Status == WorkflowRunStatus.Failed)
             first.Add(new RunResumed(Now));
-        if (_journal.Deadline is { } deadline && deadline <= Now && !_journal.CancelRequested)
-            first.Add(new CancelRequested(TimedOut(deadline), Now));
+        if (timedOut)
+            first.AddRange(Cancelling(new CancelRequested(TimedOut(_journal.Deadline!.Value), Now)));
         else
             ArmDeadline();
         Write(first, Begin);
@@ -466,6 +483,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     {
         var run = _run!;
         _run = null;
+        _held.Clear();
         run.Telemetry.Ended(reply, _journal.StartedAt, Now);
         _requests.AnswerClaimed(reply);
         run.Dispose();
@@ -567,6 +585,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     {
         if (context.InRetryDelay)
             return true;
+        foreach (var held in _held)
+        {
+            if (ScopeOfKey(HeldKey(held)) == scope)
+                return true;
+        }
         foreach (var wait in run.Waits.Values)
         {
             if (wait.Scope == scope)

@@ -22,6 +22,9 @@ public sealed class JournalEventSerializerSpec(ITestOutputHelper output) : Engin
         new TimerStarted("wf-1:2", DateTimeOffset.MaxValue, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)),
         new SignalWaitStarted("wf-1:3", "approve", null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)),
         new WaitCancelled("wf-1:3", DateTimeOffset.UnixEpoch),
+        new RunPaused(null, DateTimeOffset.UnixEpoch),
+        new RunPaused("audit", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddHours(1)),
+        new RunUnpaused(DateTimeOffset.UnixEpoch),
     };
 
     [Theory]

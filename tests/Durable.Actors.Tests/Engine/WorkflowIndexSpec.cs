@@ -64,23 +64,30 @@ public sealed class WorkflowIndexSpec : IDisposable
         Assert.IsType<WorkflowCompleted>(await Ask(coordinator, new StartWorkflow("e-seq", "sequence", "2")));
     }
 
-    private SqliteConnection Open()
+    private SqliteConnection Open() => Open(_folder.Database);
+
+    private static SqliteConnection Open(string database)
     {
-        var connection = new SqliteConnection($"Data Source={_folder.Database};Pooling=False");
+        var connection = new SqliteConnection($"Data Source={database};Pooling=False");
         connection.Open();
         return connection;
     }
 
-    private List<WorkflowIndexRow> IndexRows()
+    private List<WorkflowIndexRow> IndexRows() => IndexRows(_folder.Database);
+
+    /// <summary>The index rows of <paramref name="database"/>, as the journal's writer wrote them.</summary>
+    internal static List<WorkflowIndexRow> IndexRows(string database)
     {
-        using var connection = Open();
+        using var connection = Open(database);
         return WorkflowIndexStore.All(connection);
     }
 
+    private List<WorkflowIndexRow> FoldedRows() => FoldedRows(_folder.Database);
+
     /// <summary>The index as the in-memory fold makes it from every stored event, read without the engine.</summary>
-    private List<WorkflowIndexRow> FoldedRows()
+    internal static List<WorkflowIndexRow> FoldedRows(string database)
     {
-        using var connection = Open();
+        using var connection = Open(database);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT persistence_id, message, manifest FROM journal ORDER BY persistence_id, sequence_number";
         var rows = new Dictionary<string, WorkflowIndexRow?>();

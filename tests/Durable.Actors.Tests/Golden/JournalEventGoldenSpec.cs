@@ -52,6 +52,8 @@ public sealed class JournalEventGoldenSpec
         ["WC"] = new WaitCancelled("wf-1:7.1", At),
         ["CR"] = new CancelRequested("customer changed their mind", At),
         ["RX"] = new RunCancelled(null, At),
+        ["PA"] = new RunPaused("audit", At, At.AddDays(7)),
+        ["UP"] = new RunUnpaused(At.AddHours(1)),
     };
 
     private static readonly JournalEventSerializer Serializer = new(null!);
