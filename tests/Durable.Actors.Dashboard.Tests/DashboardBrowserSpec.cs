@@ -155,7 +155,7 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
         await page.GotoAsync(host.WorkflowUrl("expense-c"));
         await Expect(page.Locator("dd.waiting")).ToContainTextAsync("waiting for signal 'decision'");
 
-        await page.Locator("input[name=reason]").FillAsync("duplicate claim");
+        await page.Locator("form[action$='/workflow/cancel'] input[name=reason]").FillAsync("duplicate claim");
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
 
         await Expect(page.Locator("[role=status]")).ToContainTextAsync("Cancellation of workflow 'expense-c' requested");
@@ -164,6 +164,36 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
         var status = await host.WaitForAsync("expense-c", s => s.Status == WorkflowRunStatus.Cancelled);
         Assert.Contains("duplicate claim", status.Error, StringComparison.Ordinal);
         await BrowserFixture.ScreenshotAsync(page, "workflow-cancelled");
+    }
+
+    [Fact]
+    public async Task PauseThenUnpause_AWaitingWorkflow_ShowsItPausedThenTheSignalRunsItToItsEnd()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "expense-p", ExpenseRequest.Default);
+        await host.WaitForAsync("expense-p", s => s.WaitingFor is not null);
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.WorkflowUrl("expense-p"));
+
+        await page.Locator("form[action$='/workflow/pause'] input[name=reason]").FillAsync("audit");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Pause", Exact = true }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Workflow 'expense-p' is paused");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("PAUSED");
+        await Expect(page.Locator("dd.waiting")).ToHaveTextAsync("paused: audit (unpause it to go on)");
+        await host.Client.GetHandle<string>("expense-p").SignalAsync("decision", new ExpenseDecision(true, "grace"));
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unpause", Exact = true }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Workflow 'expense-p' is unpaused");
+        Assert.Equal(
+            ["Pause workflow 'expense-p'? It begins no new step or wait until it is unpaused.", "Unpause workflow 'expense-p'? It goes on where it stopped."],
+            confirmations);
+        await host.WaitForAsync("expense-p", s => s.Status == WorkflowRunStatus.Completed);
+        await page.ReloadAsync();
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
     }
 
     [Fact]

@@ -70,6 +70,27 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
     }
 
     [Fact]
+    public async Task PauseAsync_HoldsTheWorkflowUntilUnpauseAsync_AndTheResultArrivesThen()
+    {
+        StartEngine(Registry(), clock: _clock);
+        var handle = await Client().StartAsync<Expense, string>("approval", "exp-p", new Expense(120.5m, "ada"));
+        var result = handle.GetResultAsync();
+
+        await handle.PauseAsync("audit");
+        await handle.SignalAsync("decision", new Decision(true, "grace"));
+
+        var status = await handle.GetStatusAsync();
+        Assert.Equal(WorkflowRunStatus.Paused, status.Status);
+        Assert.Equal("paused: audit (unpause it to go on)", status.WaitingFor);
+        Assert.False(result.IsCompleted);
+        await handle.UnpauseAsync();
+        Assert.Equal("paid 120.5", await result.WaitAsync(RunTimeout));
+        var ended = await Assert.ThrowsAsync<WorkflowRejectedException>(() => handle.PauseAsync());
+        Assert.Equal("Workflow 'exp-p' is not running (COMPLETED); it was not paused", ended.Message);
+        await Assert.ThrowsAsync<WorkflowNotFoundException>(() => Client().GetHandle<string>("nobody").UnpauseAsync());
+    }
+
+    [Fact]
     public async Task FailedCancelledUnknownAndRejected_ArriveAsTypedExceptions()
     {
         StartEngine(Registry(), clock: _clock);
