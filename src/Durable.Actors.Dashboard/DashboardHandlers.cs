@@ -28,7 +28,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         if (statusText.Length > 0)
         {
             if (!Enum.TryParse<WorkflowRunStatus>(statusText, ignoreCase: true, out var parsed) || !Enum.IsDefined(parsed) || int.TryParse(statusText, out _))
-                return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Unknown status '{statusText}': use running, completed, failed or cancelled."));
+                return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Unknown status '{statusText}': use running, paused, completed, failed or cancelled."));
             status = parsed;
         }
         var query = new WorkflowQuery

@@ -164,11 +164,11 @@ public sealed class WorkflowHandle<TResult>
                 if (await Task.WhenAny(watched, tick).ConfigureAwait(false) == watched)
                     return await watched.ConfigureAwait(false);
                 await tick.ConfigureAwait(false);
-                if (await ReadEndAsync(stop.Token).ConfigureAwait(false) is { Status: not WorkflowRunStatus.Running } ended)
+                if (await ReadEndAsync(stop.Token).ConfigureAwait(false) is { Status: not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused) } ended)
                     return ended.Status switch
                     {
                         WorkflowRunStatus.Completed => new WorkflowCompleted(WorkflowId, ended.ResultJson!),
-                        WorkflowRunStatus.Cancelled => new WorkflowCancelled(WorkflowId, ended.Error),
+                        WorkflowRunStatus.Cancelled => new WorkflowCancelled(WorkflowId, CancelReason(ended.Error)),
                         _ => new WorkflowFailed(WorkflowId, ended.Error ?? "failed"),
                     };
             }
@@ -184,6 +184,12 @@ public sealed class WorkflowHandle<TResult>
     }
 
     private static readonly TimeSpan EndPollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>The reason given with a cancellation, from the error a cancelled workflow records (<c>cancelled: reason</c>), as <see cref="WorkflowCancelled"/> has it.</summary>
+    private static string? CancelReason(string? error) =>
+        error is not null && error.StartsWith(CancelledPrefix, StringComparison.Ordinal) ? error[CancelledPrefix.Length..] : null;
+
+    private const string CancelledPrefix = "cancelled: ";
 
     /// <summary>
     /// The workflow's status when the database says it ended; null while it runs, and while the database does not

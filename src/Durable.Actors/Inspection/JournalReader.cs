@@ -23,8 +23,8 @@ internal static class JournalReader
 
     /// <summary>
     /// Whether the workflow has ended, from its index row alone (one read by primary key, whatever the length of its
-    /// journal): true when the row is not running, false when it is or no row has the id; null on a journal that keeps
-    /// no index (read the workflow's events instead).
+    /// journal): true when the row is not running (nor paused), false when it is or no row has the id; null on a journal
+    /// that keeps no index (read the workflow's events instead).
     /// </summary>
     public static async Task<bool?> HasEndedAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
     {
@@ -32,7 +32,8 @@ internal static class JournalReader
             return null;
         Reading(system, "index", workflowId);
         var row = await index.RowAsync(workflowId, cancellationToken).ConfigureAwait(false);
-        return row is not null && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Running);
+        return row is not null && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Running)
+            && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Paused);
     }
 
     public static async Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)

@@ -360,7 +360,16 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     private void JoinOrBeginRun(WorkflowRequest? request)
     {
         if (_run is not null)
+        {
+            // A paused run held in memory (its branches wait to go on): the caller hears that it is paused, not once
+            // it has been unpaused and ended.
+            if (_journal.Paused && request is not null)
+            {
+                _wakeUpHeld = false;
+                _requests.Answer(request, new WorkflowWaiting(_workflowId, WorkflowJournal.DescribePause(_journal.PauseReason), _journal.Deadline));
+            }
             return;
+        }
         _requests.RunLost = false;
 
         if (_journal.IsFinal)

@@ -82,6 +82,16 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
         var status = await handle.GetStatusAsync();
         Assert.Equal(WorkflowRunStatus.Paused, status.Status);
         Assert.Equal("paused: audit (unpause it to go on)", status.WaitingFor);
+        // The waiting handle reads the workflow's index row every second: paused is not ended, so it reads it again.
+        var polled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reads = 0;
+        Hooks.WorkflowReads = (what, id) =>
+        {
+            if (what == "index" && id == "exp-p" && Interlocked.Increment(ref reads) == 2)
+                polled.TrySetResult();
+        };
+        await polled.Task.WaitAsync(RunTimeout);
+        Hooks.WorkflowReads = null;
         Assert.False(result.IsCompleted);
         await handle.UnpauseAsync();
         Assert.Equal("paid 120.5", await result.WaitAsync(RunTimeout));

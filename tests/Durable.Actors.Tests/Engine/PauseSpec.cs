@@ -91,6 +91,8 @@ public sealed class PauseSpec(ITestOutputHelper output) : EngineSpec(output, "du
             Assert.Equal(["a1", "b1"], status.Steps.Where(s => s.Status == StepStatus.Completed).Select(s => s.StepId).Order());
         }, RunTimeout);
         Assert.Equal((0, 0), (_effects.Count("a2"), _effects.Count("b2")));
+        // Its run stays in memory, held: a resume is told at once that it is paused.
+        Assert.Equal("paused (unpause it to go on)", (await coordinator.Ask<WorkflowWaiting>(new ResumeWorkflow("fan-1"), RunTimeout)).WaitingFor);
 
         Assert.IsType<WorkflowUnpaused>(await coordinator.Ask<object>(new UnpauseWorkflow("fan-1"), RunTimeout));
 
