@@ -17,6 +17,7 @@ var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQ
     CancelVerb.Create(options),
     PauseVerb.Create(options),
     PauseVerb.CreateUnpause(options),
+    PurgeVerb.Create(options),
     StatusVerb.Create(options),
     HistoryVerb.Create(options),
     ListVerb.Create(options),

@@ -48,6 +48,7 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.MapGet("", dashboard.ListAsync);
         group.MapGet("/workflow", dashboard.WorkflowAsync);
         group.MapPost("/workflow/{action}", dashboard.ActionAsync);
+        group.MapPost("/purge", dashboard.PurgeAsync);
         return group;
     }
 }

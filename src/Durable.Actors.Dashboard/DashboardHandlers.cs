@@ -52,6 +52,29 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         return (StatusCodes.Status200OK, Pages.List(page, query, result, counts));
     });
 
+    /// <summary>The list's bulk purge: every ended workflow of the status, type and prefix posted; then the list, with how many went.</summary>
+    public Task PurgeAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        if (!context.Request.HasFormContentType)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "A purge is a form POST."));
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        if (_security.CheckPost(context, form) is { } refused)
+            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", refused));
+        if (options.ReadOnly)
+            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", "This dashboard is read-only."));
+        var statusText = form["status"].ToString();
+        if (!Enum.TryParse<WorkflowRunStatus>(statusText, ignoreCase: true, out var status) || int.TryParse(statusText, out _)
+            || status is not (WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled))
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Only ended workflows are purged: status completed, failed or cancelled, not '{statusText}'."));
+        var query = new WorkflowQuery { Status = status, Type = Blank(form["type"].ToString()), IdPrefix = Blank(form["prefix"].ToString()), Limit = WorkflowQuery.MaxLimit };
+        var purged = await WorkflowClient.Of(system).PurgeAsync(query, withChildren: false, context.RequestAborted).ConfigureAwait(false);
+        var outcome = new Outcome(true, purged.Count == 1 ? "Purged 1 workflow." : $"Purged {purged.Count.ToString(CultureInfo.InvariantCulture)} workflows.");
+        var list = query with { Limit = options.PageSize };
+        var result = await DurableWorkflows.ListAsync(system, list, context.RequestAborted).ConfigureAwait(false);
+        var counts = await JournalReader.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
+        return (StatusCodes.Status200OK, Pages.List(page, list, result, counts, outcome));
+    });
+
     public Task WorkflowAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
     {
         var id = context.Request.Query["id"].ToString();

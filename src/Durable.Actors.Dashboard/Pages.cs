@@ -18,10 +18,10 @@ internal static class Pages
     // Relaxed escaping keeps < and > readable: the text is HTML-encoded when written, as every value is.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static string List(PageContext page, WorkflowQuery query, WorkflowPage result, IReadOnlyDictionary<WorkflowRunStatus, long>? counts)
+    public static string List(PageContext page, WorkflowQuery query, WorkflowPage result, IReadOnlyDictionary<WorkflowRunStatus, long>? counts, Outcome? outcome = null)
     {
         var html = new Html();
-        Head(html, page, "Workflows", refreshUrl: null);
+        Head(html, page, "Workflows", refreshUrl: null, outcome);
         html.Raw("<h1>Workflows</h1>");
         html.Raw("<nav class=\"counts\" aria-label=\"Counts by status\">");
         if (counts is not null)
@@ -49,6 +49,8 @@ internal static class Pages
         html.Raw("</select></label> <label>Type <input name=\"type\" size=\"14\"").Attr("value", query.Type).Raw("></label>");
         html.Raw(" <label>Id prefix <input name=\"prefix\" size=\"18\"").Attr("value", query.IdPrefix).Raw("></label>");
         html.Raw(" <button type=\"submit\">Filter</button> <a").Attr("href", page.BasePath).Raw(">clear</a></form>");
+        if (!page.ReadOnly && query.Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled && result.Items.Count > 0)
+            PurgeForm(html, page, query);
 
         if (result.Items.Count == 0)
         {
@@ -180,6 +182,20 @@ internal static class Pages
                 "<button type=\"submit\" name=\"do\" value=\"signal\">Send signal</button></form>");
         }
         html.Raw("</section>");
+    }
+
+    /// <summary>The bulk purge of an ended status's list: every workflow the filters match, on every page.</summary>
+    private static void PurgeForm(Html html, PageContext page, WorkflowQuery query)
+    {
+        var which = StatusName(query.Status!.Value) + (query.Type is { } type ? $" workflows of type '{type}'" : " workflows")
+            + (query.IdPrefix is { } prefix ? $" whose id starts with '{prefix}'" : "");
+        html.Raw("<form method=\"post\" class=\"action purge\"").Attr("action", page.BasePath + "/purge")
+            .Attr("data-confirm", $"Purge all {which}? Their records are deleted for good.").Raw(">");
+        html.Raw("<input type=\"hidden\" name=\"status\"").Attr("value", StatusName(query.Status.Value).ToLowerInvariant()).Raw(">");
+        html.Raw("<input type=\"hidden\" name=\"type\"").Attr("value", query.Type).Raw(">");
+        html.Raw("<input type=\"hidden\" name=\"prefix\"").Attr("value", query.IdPrefix).Raw(">");
+        html.Raw("<input type=\"hidden\"").Attr("name", DashboardSecurity.FormField).Attr("value", page.FormToken).Raw(">");
+        html.Raw("<button type=\"submit\">Purge all ").Text(which).Raw("</button></form>");
     }
 
     private static void Hidden(Html html, PageContext page, string workflowId) =>

@@ -197,6 +197,35 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task PurgeAll_OfTheCompletedWithAPrefix_AsksForConfirmationAndLeavesTheOthers()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        foreach (var id in new[] { "team-a-1", "team-a-2", "team-b-1" })
+        {
+            await host.Client.StartAsync<NewHire, OnboardingResult>(OnboardingWorkflow.TypeName, id, NewHire.Default);
+            await host.WaitForAsync(id, s => s.Status == WorkflowRunStatus.Completed);
+        }
+        await host.Client.StartAsync<ExpenseRequest, string>(ApprovalWorkflow.TypeName, "team-a-expense", ExpenseRequest.Default);
+        await host.WaitForAsync("team-a-expense", s => s.WaitingFor is not null);
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        // No purge on a list that may hold running workflows.
+        await page.GotoAsync(host.Url + "?prefix=team-a");
+        await Expect(page.Locator("form.purge")).ToHaveCountAsync(0);
+
+        await page.GotoAsync(host.Url + "?status=completed&prefix=team-a");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Purge all COMPLETED workflows whose id starts with 'team-a'" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToHaveTextAsync("Purged 2 workflows.");
+        Assert.Equal(["Purge all COMPLETED workflows whose id starts with 'team-a'? Their records are deleted for good."], confirmations);
+        await Expect(page.Locator("p.empty")).ToHaveTextAsync("No workflow matches.");
+        Assert.Null(await DurableWorkflows.GetStatusAsync(host.System, "team-a-1"));
+        Assert.NotNull(await DurableWorkflows.GetStatusAsync(host.System, "team-b-1"));
+        Assert.NotNull(await DurableWorkflows.GetStatusAsync(host.System, "team-a-expense"));
+    }
+
+    [Fact]
     public async Task WorkflowPage_ShowsTheCustomStatusAndWhenTheWorkflowTimesOut()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("import", async (ctx, _) =>

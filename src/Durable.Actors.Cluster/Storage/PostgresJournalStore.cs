@@ -135,6 +135,25 @@ internal sealed class PostgresJournalStore : IJournalStore
         return [.. Enumerable.Range(0, writes.Count).Where(i => writes[i].Any(r => taken.Contains((r.PersistenceId, r.SequenceNr))))];
     }
 
+    public void Purge(string workflowId)
+    {
+        using var statements = new NpgsqlBatch(Open());
+        var persistenceId = Durable.Actors.Runtime.WorkflowActor.PersistenceIdPrefix + workflowId;
+        foreach (var (sql, key) in new[]
+        {
+            ("DELETE FROM tags WHERE persistence_id = $1", persistenceId),
+            ("DELETE FROM journal WHERE persistence_id = $1", persistenceId),
+            ("DELETE FROM workflow_index WHERE workflow_id = $1", workflowId),
+        })
+        {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+            statements.BatchCommands.Add(command);
+        }
+        // One batch, one implicit transaction: the workflow is whole or gone.
+        statements.ExecuteNonQuery();
+    }
+
     public void Reset()
     {
         _connection?.Dispose();

@@ -31,12 +31,12 @@ internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
     }
 
     public async Task<(List<WorkflowIndexRow> Rows, bool More)> PageAsync(
-        string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken)
+        WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        Queries.Page(command, status, workflowType, idPrefix, after, limit);
-        return WorkflowIndexQueries.Trim(await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false), limit);
+        Queries.Page(command, query, after);
+        return WorkflowIndexQueries.Trim(await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false), query.Limit);
     }
 
     public async Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken)

@@ -93,6 +93,71 @@ public sealed class WorkflowClient
         return new WorkflowHandle<TResult>(this, workflowId);
     }
 
+    /// <summary>
+    /// Purges every ended workflow (completed, failed, cancelled) that <paramref name="query"/> matches, page by page
+    /// (<see cref="PurgeWorkflow"/>: each one's rows in one transaction); running and paused ones are left as they are.
+    /// </summary>
+    /// <param name="query">Which workflows; its <see cref="WorkflowQuery.Limit"/> is the size of each page read.</param>
+    /// <param name="withChildren">Also purge the ended child workflows each one started (before it, so that a crash
+    /// midway leaves the parent, which names them); a child that still runs is left.</param>
+    /// <param name="cancellationToken">Stops after the workflow being purged.</param>
+    /// <returns>The ids purged, children included, in the order they were purged.</returns>
+    /// <exception cref="ArgumentException">The query asks for running or paused workflows only.</exception>
+    public Task<IReadOnlyList<string>> PurgeAsync(WorkflowQuery query, bool withChildren = false, CancellationToken cancellationToken = default) =>
+        PurgeAsync(query, withChildren, onPurged: null, cancellationToken);
+
+    /// <summary>As the public overload, and <paramref name="onPurged"/> is told of each id once its purge is durable (the CLI prints it).</summary>
+    internal async Task<IReadOnlyList<string>> PurgeAsync(WorkflowQuery query, bool withChildren, Action<string>? onPurged, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused)
+            throw new ArgumentException($"Only ended workflows are purged, not {query.Status.Value.ToString().ToUpperInvariant()} ones.", nameof(query));
+        var purged = new List<string>();
+        var page = query;
+        while (true)
+        {
+            var found = await DurableWorkflows.ListAsync(_system, page, cancellationToken).ConfigureAwait(false);
+            foreach (var workflow in found.Items.Where(w => w.Status is not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused)))
+                await PurgeAsync(workflow.WorkflowId, withChildren, purged, onPurged, cancellationToken).ConfigureAwait(false);
+            if (found.NextCursor is null)
+                return purged;
+            page = page with { After = found.NextCursor };
+        }
+    }
+
+    /// <summary>Purges <paramref name="workflowId"/> (its ended children first, when asked); an id gone already counts as purged.</summary>
+    private async Task PurgeAsync(string workflowId, bool withChildren, List<string> purged, Action<string>? onPurged, CancellationToken cancellationToken)
+    {
+        if (withChildren && await StatusAsync(workflowId, cancellationToken).ConfigureAwait(false) is { } status)
+        {
+            foreach (var step in status.Steps.Where(s => s.StepId.StartsWith(ChildStepPrefix, StringComparison.Ordinal)))
+            {
+                var child = step.StepId[ChildStepPrefix.Length..];
+                if (await HasEndedAsync(child, cancellationToken).ConfigureAwait(false) != false)
+                    await PurgeAsync(child, withChildren, purged, onPurged, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        var reply = await AskAsync(new PurgeWorkflow(workflowId), cancellationToken).ConfigureAwait(false);
+        switch (reply)
+        {
+            case WorkflowPurged:
+                purged.Add(workflowId);
+                onPurged?.Invoke(workflowId);
+                break;
+            case WorkflowNotFound:
+                // Purged already (a request sent again after a lost reply, or by someone else meanwhile).
+                break;
+            case WorkflowRejected:
+                // It runs again (resumed since it was listed): left, as the running ones are.
+                break;
+            default:
+                throw Unexpected(reply);
+        }
+    }
+
+    /// <summary>The id of the step that starts a child workflow: <c>start-child:</c> and the child's id.</summary>
+    private const string ChildStepPrefix = "start-child:";
+
     internal Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true) =>
         Resending.AskAsync(_coordinator, message, resend ? _resendAfter : null, cancellationToken);
 
@@ -249,6 +314,18 @@ public sealed class WorkflowHandle<TResult>
     {
         var reply = await _client.AskAsync(new UnpauseWorkflow(WorkflowId), cancellationToken).ConfigureAwait(false);
         Expect<WorkflowUnpaused>(reply);
+    }
+
+    /// <summary>
+    /// Deletes the workflow (<see cref="PurgeWorkflow"/>): its events, index row and signals, in one transaction; returns
+    /// once that is durable. Its id may then be started again as a new workflow.
+    /// </summary>
+    /// <exception cref="WorkflowRejectedException">The workflow is running or paused: only ended ones are purged.</exception>
+    /// <exception cref="WorkflowNotFoundException">No workflow has this id (or it was purged already).</exception>
+    public async Task PurgeAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await _client.AskAsync(new PurgeWorkflow(WorkflowId), cancellationToken).ConfigureAwait(false);
+        Expect<WorkflowPurged>(reply);
     }
 
     /// <summary>The workflow's status and step records.</summary>

@@ -113,8 +113,7 @@ internal sealed class JournalFile : IDisposable
         {
             if (!WorkflowIndexStore.Exists(_connection))
                 return null;
-            var rows = WorkflowIndexStore.Page(_connection, query.Status is { } s ? WorkflowIndex.StatusText(s) : null, query.Type, query.IdPrefix,
-                after, query.Limit, out var more);
+            var rows = WorkflowIndexStore.Page(_connection, query, after, out var more);
             return JournalReader.Page(rows, more);
         });
     }

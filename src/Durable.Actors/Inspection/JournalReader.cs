@@ -123,7 +123,7 @@ internal static class JournalReader
         bool more;
         if (WorkflowIndexSources.For(system) is { } index)
         {
-            (rows, more) = await index.PageAsync(status, query.Type, query.IdPrefix, after, query.Limit, cancellationToken).ConfigureAwait(false);
+            (rows, more) = await index.PageAsync(query, after, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -146,6 +146,7 @@ internal static class JournalReader
                     .ConfigureAwait(false);
                 if (row is not null && (status is null || row.Status == status) && (query.Type is null || row.WorkflowType == query.Type)
                     && (string.IsNullOrEmpty(query.IdPrefix) || row.WorkflowId.StartsWith(query.IdPrefix, StringComparison.Ordinal))
+                    && (query.EndedBefore is not { } endedBefore || row.EndedAt < endedBefore)
                     && (after is not var (ticks, id) || row.CreatedAt.UtcTicks < ticks
                         || row.CreatedAt.UtcTicks == ticks && string.CompareOrdinal(row.WorkflowId, id) < 0))
                     all.Add(row);

@@ -16,7 +16,7 @@ internal interface IWorkflowIndexSource
 {
     /// <summary>One page, newest first (by creation, then id), and whether rows follow it.</summary>
     Task<(List<WorkflowIndexRow> Rows, bool More)> PageAsync(
-        string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken);
+        WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after, CancellationToken cancellationToken);
 
     /// <summary>How many workflows have each status (the stored text).</summary>
     Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken);
@@ -88,11 +88,11 @@ internal sealed class WorkflowIndexSetup(Func<ActorSystem, IWorkflowIndexSource>
 internal sealed class SqliteWorkflowIndexSource(DurableSettings settings) : IWorkflowIndexSource
 {
     public Task<(List<WorkflowIndexRow> Rows, bool More)> PageAsync(
-        string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, CancellationToken cancellationToken) =>
+        WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
             using var connection = Open();
-            var page = WorkflowIndexStore.Page(connection, status, workflowType, idPrefix, after, limit, out var more);
+            var page = WorkflowIndexStore.Page(connection, query, after, out var more);
             return (page, more);
         }, cancellationToken);
 

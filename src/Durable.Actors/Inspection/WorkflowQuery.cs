@@ -30,6 +30,9 @@ public sealed record WorkflowQuery
     /// <summary>Only workflows whose id starts with this text (ordinal, case-sensitive); null or empty for any.</summary>
     public string? IdPrefix { get; init; }
 
+    /// <summary>Only workflows whose last run ended before this time (completed, failed or cancelled then); null for any.</summary>
+    public DateTimeOffset? EndedBefore { get; init; }
+
     /// <summary>At most this many workflows, from 1 to <see cref="MaxLimit"/>; <see cref="DefaultLimit"/> by default.</summary>
     public int Limit { get; init; } = DefaultLimit;
 

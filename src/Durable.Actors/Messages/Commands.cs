@@ -95,6 +95,19 @@ public sealed record PauseWorkflow(string WorkflowId, string? Reason = null) : I
 /// </remarks>
 public sealed record UnpauseWorkflow(string WorkflowId) : IWorkflowCommand;
 
+/// <summary>
+/// Deletes an ended workflow (completed, failed or cancelled): its events, its row of the workflow index and its
+/// signals, in one transaction, so that after a crash it is whole or gone. Its id may then be started again as a new
+/// workflow, which runs its code (it never gets the old result).
+/// </summary>
+/// <param name="WorkflowId">The workflow.</param>
+/// <remarks>
+/// Replies <see cref="WorkflowPurged"/> once the deletion is durable, <see cref="WorkflowNotFound"/> (also for an id
+/// purged already), or <see cref="WorkflowRejected"/> for a running or paused workflow (nothing is changed). Its
+/// children are not purged with it: <see cref="WorkflowClient.PurgeAsync(WorkflowQuery, bool, System.Threading.CancellationToken)"/> does that on request.
+/// </remarks>
+public sealed record PurgeWorkflow(string WorkflowId) : IWorkflowCommand;
+
 /// <summary>A message the coordinator routes to the actor of <see cref="WorkflowId"/>.</summary>
 public interface IWorkflowCommand
 {

@@ -111,6 +111,10 @@ public sealed record WorkflowPaused(string WorkflowId);
 /// <param name="WorkflowId">The workflow.</param>
 public sealed record WorkflowUnpaused(string WorkflowId);
 
+/// <summary>The workflow was deleted (<see cref="PurgeWorkflow"/>): its id is free again.</summary>
+/// <param name="WorkflowId">The workflow.</param>
+public sealed record WorkflowPurged(string WorkflowId);
+
 /// <summary>Where a workflow's last run stands.</summary>
 public enum WorkflowRunStatus
 {

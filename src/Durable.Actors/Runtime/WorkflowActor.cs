@@ -128,6 +128,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
 
     protected override void OnCommand(object message)
     {
+        if (_purging is not null)
+        {
+            if (message is PurgeEnded ended)
+                OnPurgeEnded(ended);
+            else
+                Stash.Stash();
+            return;
+        }
         if (_writing is { } writing)
         {
             // As Akka.Persistence does while it persists: nothing else is handled until the write is durable.
@@ -305,6 +313,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 break;
             case UnpauseWorkflow:
                 OnUnpause(request);
+                break;
+            case PurgeWorkflow:
+                OnPurge(request);
+                // Under way: the actor stops once it is durable.
+                if (_purging is not null)
+                    return;
                 break;
             default:
                 _requests.Answer(request, new WorkflowRejected(_workflowId, $"unknown request {request.Command.GetType().Name}"));

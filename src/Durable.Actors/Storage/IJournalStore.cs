@@ -19,6 +19,12 @@ internal interface IJournalStore : IDisposable
     /// </summary>
     void Commit(IReadOnlyList<IReadOnlyList<JournalRow>> writes);
 
+    /// <summary>
+    /// Deletes every row of workflow <paramref name="workflowId"/>, its journal events, their tags and its index row, in
+    /// one transaction: after a crash the workflow is whole or gone. Any exception: nothing was deleted.
+    /// </summary>
+    void Purge(string workflowId);
+
     /// <summary>Drops the connection after a failed transaction; the next commit opens a fresh one.</summary>
     void Reset();
 }

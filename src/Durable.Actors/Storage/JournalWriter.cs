@@ -11,9 +11,12 @@ namespace Durable.Actors.Storage;
 /// </summary>
 internal sealed class JournalWriter : IAsyncDisposable
 {
-    private sealed class Write(IReadOnlyList<JournalRow> rows)
+    private sealed class Write(IReadOnlyList<JournalRow> rows, string? purgedWorkflowId = null)
     {
         public IReadOnlyList<JournalRow> Rows { get; } = rows;
+
+        /// <summary>Set for a purge (<see cref="PurgeAsync"/>): the workflow whose rows go, in a transaction of its own.</summary>
+        public string? PurgedWorkflowId { get; } = purgedWorkflowId;
         // Completed from a pool thread, one per batch (see Complete): continuations run there, never on the writer.
         public TaskCompletionSource Done { get; } = new();
     }
@@ -54,9 +57,10 @@ internal sealed class JournalWriter : IAsyncDisposable
     public long Transactions => Interlocked.Read(ref _transactions);
 
     /// <summary>Writes <paramref name="rows"/> atomically; the task ends when they are durable or failed.</summary>
-    public Task WriteAsync(IReadOnlyList<JournalRow> rows)
+    public Task WriteAsync(IReadOnlyList<JournalRow> rows) => Enqueue(new Write(rows));
+
+    private Task Enqueue(Write write)
     {
-        var write = new Write(rows);
         lock (_gate)
         {
             if (_stopping)
@@ -66,6 +70,12 @@ internal sealed class JournalWriter : IAsyncDisposable
         }
         return write.Done.Task;
     }
+
+    /// <summary>
+    /// Deletes every row of workflow <paramref name="workflowId"/> (its events, their tags, its index row) in one
+    /// transaction of its own, after the writes queued before it; the task ends when that is durable or failed.
+    /// </summary>
+    public Task PurgeAsync(string workflowId) => Enqueue(new Write([], workflowId));
 
     /// <summary>
     /// Refuses further writes and returns at once; the task ends when what was queued is committed (or failed) and the
@@ -116,6 +126,12 @@ internal sealed class JournalWriter : IAsyncDisposable
         var batch = new List<Write>();
         while (Take(batch))
         {
+            if (batch is [{ PurgedWorkflowId: { } purged } purge])
+            {
+                PurgeOnce(purge, purged);
+                batch.Clear();
+                continue;
+            }
             if (_hooks?.Gate is { } gate)
                 Admit(gate, batch);
             if (batch.Count > 0)
@@ -139,8 +155,15 @@ internal sealed class JournalWriter : IAsyncDisposable
                 Monitor.Wait(_gate);
             if (_queue.Count == 0)
                 return false;
+            // A purge is a transaction of its own.
+            if (_queue.Peek().PurgedWorkflowId is not null)
+            {
+                batch.Add(_queue.Dequeue());
+                return true;
+            }
             var rows = 0;
-            while (_queue.Count > 0 && (rows == 0 || rows + _queue.Peek().Rows.Count <= _store.MaxRowsPerTransaction))
+            while (_queue.Count > 0 && _queue.Peek().PurgedWorkflowId is null
+                && (rows == 0 || rows + _queue.Peek().Rows.Count <= _store.MaxRowsPerTransaction))
             {
                 var write = _queue.Dequeue();
                 rows += write.Rows.Count;
@@ -201,6 +224,22 @@ internal sealed class JournalWriter : IAsyncDisposable
             Complete([.. batch], null);
             return;
         }
+    }
+
+    private void PurgeOnce(Write purge, string workflowId)
+    {
+        try
+        {
+            _store.Purge(workflowId);
+        }
+        catch (Exception e)
+        {
+            _store.Reset();
+            CompleteOnPool([purge], e);
+            return;
+        }
+        Interlocked.Increment(ref _transactions);
+        CompleteOnPool([purge], null);
     }
 
     /// <summary>One transaction of the writes of <paramref name="batch"/>.</summary>

@@ -54,6 +54,22 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         }
     }
 
+    public void Purge(string workflowId)
+    {
+        var statements = _statements ??= Statements.Open(connectionString, _pragmas, _databasePath);
+        statements.Begin();
+        try
+        {
+            statements.Purge(Runtime.WorkflowActor.PersistenceIdPrefix + workflowId, workflowId);
+            statements.Commit();
+        }
+        catch
+        {
+            statements.Rollback();
+            throw;
+        }
+    }
+
     public void Reset()
     {
         _statements?.Dispose();
@@ -88,6 +104,7 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
         private readonly List<sqlite3_stmt> _all = [];
+        private sqlite3_stmt[]? _purge;
 
         private Statements(SqliteConnection connection, string databasePath)
         {
@@ -139,6 +156,22 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
             // Fails harmlessly when SQLite already rolled the transaction back (on an I/O error, for instance).
             raw.sqlite3_step(_rollback);
             raw.sqlite3_reset(_rollback);
+        }
+
+        /// <summary>Deletes a workflow's events, their tags and its index row in the open transaction.</summary>
+        public void Purge(string persistenceId, string workflowId)
+        {
+            _purge ??=
+            [
+                Prepare("DELETE FROM tags WHERE persistence_id = ?1"),
+                Prepare("DELETE FROM journal WHERE persistence_id = ?1"),
+                Prepare("DELETE FROM workflow_index WHERE workflow_id = ?1"),
+            ];
+            for (var i = 0; i < _purge.Length; i++)
+            {
+                Bind(_purge[i], raw.sqlite3_bind_text(_purge[i], 1, i < 2 ? persistenceId : workflowId));
+                Run(_purge[i]);
+            }
         }
 
         /// <summary>Inserts one write's rows in the open transaction.</summary>

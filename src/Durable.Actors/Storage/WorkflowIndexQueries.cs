@@ -30,15 +30,18 @@ internal sealed class WorkflowIndexQueries(bool namedParameters, Func<string, st
     public static WorkflowIndexQueries Sqlite { get; } = new(true, (column, prefix, length) => $"substr({column}, 1, {length()}) = {prefix}", idHash: false);
 
     /// <summary>
-    /// One page, newest first (by creation, then id), one row more than <paramref name="limit"/> (whether rows follow it).
+    /// One page of <paramref name="query"/>, newest first (by creation, then id), one row more than its limit (whether rows follow it).
     /// </summary>
-    public void Page(DbCommand command, string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit)
+    public void Page(DbCommand command, WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after)
     {
+        var (idPrefix, limit) = (query.IdPrefix, query.Limit);
         var where = new List<string>();
-        if (status is not null)
-            where.Add($"status = {Add(command, status)}");
-        if (workflowType is not null)
+        if (query.Status is { } status)
+            where.Add($"status = {Add(command, WorkflowIndex.StatusText(status))}");
+        if (query.Type is { } workflowType)
             where.Add($"workflow_type = {Add(command, workflowType)}");
+        if (query.EndedBefore is { } endedBefore)
+            where.Add($"ended_at < {Add(command, endedBefore.UtcTicks)}");
         if (!string.IsNullOrEmpty(idPrefix))
         {
             // A range on the primary key, which its index serves (both databases order ids by code point), and the

@@ -160,11 +160,11 @@ internal static class WorkflowIndexStore
 
     /// <summary>One page, newest first (by creation, then id); <paramref name="more"/> tells whether rows follow it.</summary>
     public static List<WorkflowIndexRow> Page(
-        SqliteConnection connection, string? status, string? workflowType, string? idPrefix, (long CreatedTicks, string WorkflowId)? after, int limit, out bool more)
+        SqliteConnection connection, WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after, out bool more)
     {
         using var command = connection.CreateCommand();
-        WorkflowIndexQueries.Sqlite.Page(command, status, workflowType, idPrefix, after, limit);
-        (var rows, more) = WorkflowIndexQueries.Trim(WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read), limit);
+        WorkflowIndexQueries.Sqlite.Page(command, query, after);
+        (var rows, more) = WorkflowIndexQueries.Trim(WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read), query.Limit);
         return rows;
     }
 

@@ -107,6 +107,28 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Purge_OnPostgres_DeletesTheEventsTagsAndIndexRow_AndTheIdStartsANewWorkflow()
+    {
+        var (system, region) = await NodeAsync(Shapes());
+        Assert.IsType<WorkflowCompleted>(await region.Ask<object>(new StartWorkflow("p-1", "steps", "2"), Timeout));
+        Assert.IsType<WorkflowWaiting>(await region.Ask<object>(new StartWorkflow("p-2", "waiter", "\"x\""), Timeout));
+
+        Assert.IsType<WorkflowPurged>(await region.Ask<object>(new PurgeWorkflow("p-1"), Timeout));
+        Assert.IsType<WorkflowRejected>(await region.Ask<object>(new PurgeWorkflow("p-2"), Timeout));
+
+        Assert.Equal(["p-2"], (await IndexAsync(system)).Keys);
+        await using (var connection = new NpgsqlConnection(_postgres))
+        {
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand(
+                "SELECT (SELECT COUNT(*) FROM journal WHERE persistence_id = 'workflow-p-1') + (SELECT COUNT(*) FROM tags WHERE persistence_id = 'workflow-p-1')", connection);
+            Assert.Equal(0L, await count.ExecuteScalarAsync());
+        }
+        Assert.Equal("3", Assert.IsType<WorkflowCompleted>(await region.Ask<object>(new StartWorkflow("p-1", "steps", "3"), Timeout)).ResultJson);
+        Assert.Equal(await FoldJournalAsync(), (await IndexAsync(system)).Values.OrderBy(r => r.WorkflowId, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task ListPagesAndCounts_OnACluster_ComeFromTheIndex()
     {
         var (system, region) = await NodeAsync(Shapes());
