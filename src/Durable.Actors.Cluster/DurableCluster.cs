@@ -127,9 +127,10 @@ public static class DurableCluster
         WarnOfRoleMinimum(system, cluster, role);
         var sharding = ClusterSharding.Get(system);
         IActorRef region;
+        WorkflowRuntime? hosted = null;
         if (cluster.SelfRoles.Contains(role))
         {
-            var runtime = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, hooks: hooks, membership: new NodeMembership(cluster),
+            var runtime = hosted = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, hooks: hooks, membership: new NodeMembership(cluster),
                 loggerFactory: loggerFactory, resendAfter: resendAfter, childRecheckAfter: childRecheck);
             var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
@@ -153,6 +154,12 @@ public static class DurableCluster
             region = sharding.StartProxy(TypeName, role, buckets);
         }
         WorkflowClient.Register(system, region, registry, resendAfter);
+        // Every workflow node sweeps (purging an id twice answers the second NotFound): no node is the one that must stay.
+        if (hosted is { } sweeping && settings.Retention.Periods().Any())
+        {
+            var client = WorkflowClient.Of(system);
+            system.ActorOf(Props.Create(() => new RetentionSweeper(sweeping, client)), "durable-retention");
+        }
         return region;
     }
 

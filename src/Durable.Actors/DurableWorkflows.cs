@@ -68,6 +68,8 @@ public static class DurableWorkflows
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.FromMilliseconds(1), static () => { });
         var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime, null)), "durable-workflows");
         WorkflowClient.Register(system, coordinator, registry);
+        if (runtime.Settings.Retention.Periods().Any())
+            system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system))), "durable-retention");
         return coordinator;
     }
 

@@ -28,6 +28,9 @@ internal sealed record DurableSettings(
     string SqlConnectionString,
     string SqlJournalClass = "")
 {
+    /// <summary>How long ended workflows are kept, per status (<c>durable-actors.retention</c>).</summary>
+    public RetentionSettings Retention { get; init; } = RetentionSettings.Off;
+
     public const string Section = "durable-actors";
 
     /// <summary>The engine's own SQLite journal and query plugins are in use (its index, its direct reads, the host lease).</summary>
@@ -76,6 +79,34 @@ internal sealed record DurableSettings(
         var size = c.GetByteSize("max-step-result-size");
         return size is >= 1 ? size.Value : throw new ConfigurationException(
             $"{Section}.max-step-result-size must be a size of 1 byte or more (e.g. 1MiB), not '{c.GetString("max-step-result-size")}'.");
+    }
+
+    /// <summary><c>retention</c>: a period above zero, or <c>off</c>, per ended status.</summary>
+    private static RetentionSettings ReadRetention(Config c)
+    {
+        TimeSpan? Period(string key)
+        {
+            var text = c.GetString($"retention.{key}", "off");
+            if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+                return null;
+            TimeSpan period;
+            try
+            {
+                period = c.GetTimeSpan($"retention.{key}");
+            }
+            catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException)
+            {
+                period = TimeSpan.Zero;
+            }
+            return period > TimeSpan.Zero
+                ? period
+                : throw new ConfigurationException($"{Section}.retention.{key} must be a duration above zero (e.g. 30d) or off, not '{text}'.");
+        }
+        var interval = c.GetTimeSpan("retention.sweep-interval");
+        if (interval <= TimeSpan.Zero)
+            throw new ConfigurationException($"{Section}.retention.sweep-interval must be above zero.");
+        return new RetentionSettings(Period("completed"), Period("failed"), Period("cancelled"), interval,
+            Positive(c.GetInt("retention.batch"), "retention.batch"));
     }
 
     public static DurableSettings Create(ActorSystem system) => Create(system.Settings.Config);
@@ -148,7 +179,27 @@ internal sealed record DurableSettings(
             storage.Profile,
             storage.Provider,
             storage.ConnectionString,
-            c.GetString("sql.journal-class", ""));
+            c.GetString("sql.journal-class", ""))
+        {
+            Retention = ReadRetention(c),
+        };
+    }
+}
+
+/// <summary>How long ended workflows are kept before the retention sweep purges them: per status, null for ever.</summary>
+internal sealed record RetentionSettings(TimeSpan? Completed, TimeSpan? Failed, TimeSpan? Cancelled, TimeSpan SweepInterval, int Batch)
+{
+    public static RetentionSettings Off { get; } = new(null, null, null, TimeSpan.FromMinutes(1), 100);
+
+    /// <summary>The statuses with a period, and their periods.</summary>
+    public IEnumerable<(WorkflowRunStatus Status, TimeSpan Period)> Periods()
+    {
+        if (Completed is { } completed)
+            yield return (WorkflowRunStatus.Completed, completed);
+        if (Failed is { } failed)
+            yield return (WorkflowRunStatus.Failed, failed);
+        if (Cancelled is { } cancelled)
+            yield return (WorkflowRunStatus.Cancelled, cancelled);
     }
 }
 

@@ -77,6 +77,12 @@ public sealed class DurableWorkflowsOptions
     /// </summary>
     public bool? AllowForeignDatabase { get; set; }
 
+    /// <summary>
+    /// How long ended workflows are kept before they are purged, per status (<c>durable-actors.retention</c>, default:
+    /// kept for ever); null leaves the configuration as it is.
+    /// </summary>
+    public RetentionPeriods? Retention { get; set; }
+
     internal Config ToConfig()
     {
         var hocon = new StringBuilder();
@@ -92,9 +98,20 @@ public sealed class DurableWorkflowsOptions
             hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.sqlite.busy-timeout = {(long)busy.TotalMilliseconds}ms");
         if (AllowForeignDatabase is { } allow)
             hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.allow-foreign-database = {(allow ? "on" : "off")}");
+        if (Retention is { } retention)
+        {
+            foreach (var (key, period) in new[] { ("completed", retention.Completed), ("failed", retention.Failed), ("cancelled", retention.Cancelled) })
+                hocon.AppendLine(CultureInfo.InvariantCulture, $"durable-actors.retention.{key} = {(period is { } p ? $"{(long)p.TotalMilliseconds}ms" : "off")}");
+        }
         return hocon.Length == 0 ? Config.Empty : ConfigurationFactory.ParseString(hocon.ToString());
     }
 
     internal static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }
+
+/// <summary>How long ended workflows are kept before the retention sweep purges them (<see cref="PurgeWorkflow"/>), per status.</summary>
+/// <param name="Completed">Completed workflows; null keeps them for ever.</param>
+/// <param name="Failed">Failed workflows; null keeps them for ever.</param>
+/// <param name="Cancelled">Cancelled workflows; null keeps them for ever.</param>
+public sealed record RetentionPeriods(TimeSpan? Completed = null, TimeSpan? Failed = null, TimeSpan? Cancelled = null);

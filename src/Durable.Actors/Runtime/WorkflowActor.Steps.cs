@@ -34,7 +34,7 @@ internal sealed partial class WorkflowActor
                 Write([], () => reply.TrySetResult(new ReplayStep(key, replay.Step.ResultJson!, replay.Step.ResultType)));
                 break;
             case StepCall.Run { Started: var started }:
-                if (HoldIfPaused(new DecideStepAgain(_run.Id, key, stepId, reply)))
+                if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run.Id, key, stepId, reply)))
                     break;
                 ReachedFrontier();
                 Write([started], () => reply.TrySetResult(new ExecuteStep(key, started.Attempt)));
@@ -99,7 +99,7 @@ internal sealed partial class WorkflowActor
         var orphaned = startedHere || removedNode || _runtime.AloneSince is { } alone && step.StartedAt < alone;
         if (age >= staleTimeout || orphaned)
         {
-            if (HoldIfPaused(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply)))
+            if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply)))
                 return;
             var reason = age >= staleTimeout
                 ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
