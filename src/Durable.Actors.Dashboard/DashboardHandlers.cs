@@ -55,13 +55,9 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
     /// <summary>The list's bulk purge: every ended workflow of the status, type and prefix posted; then the list, with how many went.</summary>
     public Task PurgeAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
     {
-        if (!context.Request.HasFormContentType)
-            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "A purge is a form POST."));
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-        if (_security.CheckPost(context, form) is { } refused)
-            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", refused));
-        if (options.ReadOnly)
-            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", "This dashboard is read-only."));
+        var (form, refusal) = await ReadPostAsync(context, page, "A purge").ConfigureAwait(false);
+        if (form is null)
+            return refusal;
         var statusText = form["status"].ToString();
         if (!Enum.TryParse<WorkflowRunStatus>(statusText, ignoreCase: true, out var status) || int.TryParse(statusText, out _)
             || status is not (WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled))
@@ -85,13 +81,9 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
 
     public Task ActionAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
     {
-        if (!context.Request.HasFormContentType)
-            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "An action is a form POST."));
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
-        if (_security.CheckPost(context, form) is { } refused)
-            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", refused));
-        if (options.ReadOnly)
-            return (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", "This dashboard is read-only."));
+        var (form, refusal) = await ReadPostAsync(context, page, "An action").ConfigureAwait(false);
+        if (form is null)
+            return refusal;
         var id = form["id"].ToString();
         if (id.Length == 0)
             return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", "The form names no workflow (field id)."));
@@ -180,6 +172,22 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
     }
 
     /// <summary>Checks access, renders the page, then writes it with its security headers and the time it took (Server-Timing).</summary>
+    /// <summary>
+    /// The form of a POST that changes something (<paramref name="what"/>: an action, a purge), or the page refusing it:
+    /// not a form, a POST from elsewhere (<see cref="DashboardSecurity"/>), or a read-only dashboard.
+    /// </summary>
+    private async Task<(IFormCollection? Form, (int Status, string Html) Refusal)> ReadPostAsync(HttpContext context, PageContext page, string what)
+    {
+        if (!context.Request.HasFormContentType)
+            return (null, (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"{what} is a form POST.")));
+        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        if (_security.CheckPost(context, form) is { } refused)
+            return (null, (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", refused)));
+        if (options.ReadOnly)
+            return (null, (StatusCodes.Status403Forbidden, Pages.Message(page, "Forbidden", "This dashboard is read-only.")));
+        return (form, default);
+    }
+
     private async Task ServeAsync(HttpContext context, Func<PageContext, ActorSystem, Task<(int Status, string Html)>> render)
     {
         var started = Stopwatch.GetTimestamp();

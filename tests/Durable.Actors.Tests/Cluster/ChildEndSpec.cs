@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Durable.Actors.Cluster;
 using Durable.Actors.Runtime;
 using Durable.Actors.Testing;
@@ -59,7 +58,8 @@ public sealed class ChildEndSpec : IAsyncLifetime
         _systems.Add(doomed.System);
 
         // Every bucket placed: a parent id of the survivor's, a child id of the doomed node's.
-        var (survivorBuckets, doomedBuckets) = await PlacedAsync(survivor.Region, doomed.Region, other.Region);
+        var placed = await ClusterNodes.PlacedAsync(Timeout, survivor.Region, doomed.Region, other.Region);
+        var (survivorBuckets, doomedBuckets) = (placed[0], placed[1]);
         var buckets = new Buckets(32);
         var ids = Enumerable.Range(0, 1000).Select(i => $"id-{i}").ToList();
         var parentId = ids.First(id => survivorBuckets.Contains(buckets.Of(id)));
@@ -71,27 +71,5 @@ public sealed class ChildEndSpec : IAsyncLifetime
 
         Assert.Equal("child said done", await parent.GetResultAsync().WaitAsync(Timeout));
         Assert.Equal(1, _counter.Count("work"));
-    }
-
-    /// <summary>The buckets of the first two nodes' shard regions, once the three hold all 32 and the two hold some each.</summary>
-    private static async Task<(HashSet<int>, HashSet<int>)> PlacedAsync(IActorRef first, IActorRef second, IActorRef third)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var a = await BucketsOfAsync(first);
-            var b = await BucketsOfAsync(second);
-            var c = await BucketsOfAsync(third);
-            if (a.Count > 0 && b.Count > 0 && a.Count + b.Count + c.Count == 32)
-                return (a, b);
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("the buckets were not spread over the nodes");
-    }
-
-    private static async Task<HashSet<int>> BucketsOfAsync(IActorRef region)
-    {
-        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(30));
-        return state.Shards.Select(s => int.Parse(s.ShardId, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
     }
 }

@@ -16,6 +16,29 @@ internal static class ClusterNodes
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
     }
 
+    /// <summary>
+    /// The buckets each of <paramref name="regions"/> (shard regions) holds, once together they hold all 32 and each
+    /// of the first two holds some (the victim of a test has workflows to lose, a survivor has its own).
+    /// </summary>
+    public static async Task<HashSet<int>[]> PlacedAsync(TimeSpan timeout, params IActorRef[] regions)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var held = new HashSet<int>[regions.Length];
+            for (var i = 0; i < regions.Length; i++)
+            {
+                var state = await regions[i].Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(
+                    Akka.Cluster.Sharding.GetShardRegionState.Instance, TimeSpan.FromSeconds(30));
+                held[i] = state.Shards.Select(s => int.Parse(s.ShardId, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+            }
+            if (held[0].Count > 0 && held[1].Count > 0 && held.Sum(h => h.Count) == 32)
+                return held;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the buckets were not spread over the nodes");
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster.Sharding;
 using Durable.Actors.Cluster;
 using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
@@ -61,7 +60,7 @@ public sealed class PauseFailoverSpec : IAsyncLifetime
         var doomed = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), seed, Registry(),
             extraHocon: "akka.coordinated-shutdown.run-by-actor-system-terminate = off");
         _systems.Add(doomed.System);
-        var doomedBuckets = await DoomedBucketsAsync(doomed.Region, survivor.Region, other.Region);
+        var doomedBuckets = (await ClusterNodes.PlacedAsync(Timeout, doomed.Region, survivor.Region, other.Region))[0];
         var buckets = new Buckets(32);
         var ids = Enumerable.Range(0, 1000).Select(i => $"id-{i}").Where(id => doomedBuckets.Contains(buckets.Of(id))).ToList();
         var (claimId, roomId) = (ids[0], ids[1]);
@@ -100,27 +99,5 @@ public sealed class PauseFailoverSpec : IAsyncLifetime
             Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
             await Task.Delay(100);
         }
-    }
-
-    /// <summary>The buckets of the doomed node's shard region, once the three hold all 32 and it holds two or more.</summary>
-    private static async Task<HashSet<int>> DoomedBucketsAsync(IActorRef doomed, IActorRef first, IActorRef second)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            var a = await BucketsOfAsync(doomed);
-            var b = await BucketsOfAsync(first);
-            var c = await BucketsOfAsync(second);
-            if (a.Count >= 2 && a.Count + b.Count + c.Count == 32)
-                return a;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("the buckets were not spread over the nodes");
-    }
-
-    private static async Task<HashSet<int>> BucketsOfAsync(IActorRef region)
-    {
-        var state = await region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(30));
-        return state.Shards.Select(s => int.Parse(s.ShardId, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
     }
 }
