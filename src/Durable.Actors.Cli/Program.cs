@@ -18,6 +18,7 @@ var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQ
     PauseVerb.Create(options),
     PauseVerb.CreateUnpause(options),
     PurgeVerb.Create(options),
+    ForkVerb.Create(options),
     StatusVerb.Create(options),
     HistoryVerb.Create(options),
     ListVerb.Create(options),

@@ -29,6 +29,8 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("unpause", typeof(UnpauseWorkflow)),
         ("purge", typeof(PurgeWorkflow)),
         ("begin", typeof(BeginWorkflow)),
+        ("fork", typeof(ForkWorkflow)),
+        ("begin-fork", typeof(BeginFork)),
         ("report-end", typeof(ReportEnd)),
         ("child-ended", typeof(ChildWorkflowEnded)),
         ("report-to-parent", typeof(ReportToParent)),

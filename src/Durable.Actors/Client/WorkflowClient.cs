@@ -86,6 +86,47 @@ public sealed class WorkflowClient
         };
     }
 
+    /// <summary>
+    /// Forks the ended workflow <paramref name="sourceId"/> (<see cref="ForkWorkflow"/>): a new workflow that replays the
+    /// source's records before <see cref="ForkOptions.From"/> and runs the rest with the code deployed now, on the
+    /// source's input. Returns once the new workflow is durable; the source is not changed.
+    /// </summary>
+    /// <typeparam name="TResult">The workflow's result.</typeparam>
+    /// <param name="sourceId">A completed, failed or cancelled workflow.</param>
+    /// <param name="options">Where to fork from (null: from the top, a restart), the new id, a timeout.</param>
+    /// <param name="cancellationToken">Stops waiting for the fork (it may still happen).</param>
+    /// <exception cref="WorkflowRejectedException">Nothing was started: the source is unknown or running, no operation is recorded at <see cref="ForkOptions.From"/>, the new id exists.</exception>
+    public Task<WorkflowHandle<TResult>> ForkAsync<TResult>(string sourceId, ForkOptions? options = null, CancellationToken cancellationToken = default) =>
+        ForkAsync<TResult>(sourceId, inputJson: null, options, cancellationToken);
+
+    /// <summary>Forks <paramref name="sourceId"/> as <see cref="ForkAsync{TResult}(string, ForkOptions?, CancellationToken)"/> does, with a new input.</summary>
+    /// <typeparam name="TInput">The workflow's input.</typeparam>
+    /// <typeparam name="TResult">The workflow's result.</typeparam>
+    /// <param name="sourceId">A completed, failed or cancelled workflow.</param>
+    /// <param name="input">The new workflow's input, instead of the source's.</param>
+    /// <param name="options">Where to fork from (null: from the top), the new id, a timeout.</param>
+    /// <param name="cancellationToken">Stops waiting for the fork (it may still happen).</param>
+    /// <exception cref="WorkflowRejectedException">Nothing was started (see the other overload), or the input does not fit the workflow's type.</exception>
+    public Task<WorkflowHandle<TResult>> ForkAsync<TInput, TResult>(string sourceId, TInput input, ForkOptions? options = null, CancellationToken cancellationToken = default) =>
+        ForkAsync<TResult>(sourceId, JsonSerializer.Serialize(input, Json), options, cancellationToken);
+
+    private async Task<WorkflowHandle<TResult>> ForkAsync<TResult>(string sourceId, string? inputJson, ForkOptions? options, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourceId);
+        options ??= new ForkOptions();
+        if (options.Timeout is { } timeout)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, "options.Timeout");
+        var workflowId = options.WorkflowId ?? ForkOptions.NewId(sourceId);
+        var fork = new ForkWorkflow(workflowId, sourceId, options.From, inputJson) { Timeout = options.Timeout };
+        var reply = await AskAsync(new BeginFork(fork, Observability.Telemetry.CurrentTraceParent()), cancellationToken).ConfigureAwait(false);
+        return reply switch
+        {
+            WorkflowBegun => new WorkflowHandle<TResult>(this, workflowId),
+            WorkflowRejected rejected => throw new WorkflowRejectedException(rejected.WorkflowId, rejected.Reason),
+            _ => throw Unexpected(reply),
+        };
+    }
+
     /// <summary>A handle on an existing workflow (nothing is checked until it is used).</summary>
     public WorkflowHandle<TResult> GetHandle<TResult>(string workflowId)
     {

@@ -274,29 +274,42 @@ internal static class JournalReader
     private static SqlReadJournal ReadJournal(ActorSystem system) =>
         PersistenceQuery.Get(system).ReadJournalFor<SqlReadJournal>(PersistencePlugins.Bind(system).QueryPluginId);
 
-    /// <summary>One workflow's events folded: on the engine's journal only its rows, read with one indexed query.</summary>
+    /// <summary>One workflow's events folded.</summary>
     private static async Task<WorkflowJournal> ReadAsync(ActorSystem system, string persistenceId, CancellationToken cancellationToken)
     {
         var journal = new WorkflowJournal();
+        foreach (var e in await EventsAsync(system, persistenceId, cancellationToken).ConfigureAwait(false))
+            journal.Apply(e);
+        return journal;
+    }
+
+    /// <summary>A workflow's events in journal order (none for an unknown id), as a fork carries them.</summary>
+    public static Task<IReadOnlyList<IJournalEvent>> GetEventsAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken) =>
+        EventsAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken);
+
+    /// <summary>One workflow's events: on the engine's journal only its rows, read with one indexed query.</summary>
+    private static async Task<IReadOnlyList<IJournalEvent>> EventsAsync(ActorSystem system, string persistenceId, CancellationToken cancellationToken)
+    {
+        var events = new List<IJournalEvent>();
         if (EngineJournal(system) is { } settings)
         {
             Reading(system, "journal", persistenceId[WorkflowActor.PersistenceIdPrefix.Length..]);
-            var events = await Task.Run(
+            var rows = await Task.Run(
                 () => JournalQueries.Events(settings.ConnectionString, settings.BusyTimeout, persistenceId), cancellationToken)
                 .ConfigureAwait(false);
-            foreach (var e in events)
+            foreach (var e in rows)
             {
-                journal.Apply(e.Identifier == JournalEventSerializer.Id
+                events.Add(e.Identifier == JournalEventSerializer.Id
                     ? JournalEventSerializer.Read(e.Message, e.Manifest)
                     : (IJournalEvent)system.Serialization.Deserialize(e.Message, e.Identifier, e.Manifest));
             }
-            return journal;
+            return events;
         }
         await ReadJournal(system).CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
-            .RunForeach(envelope => journal.Apply((IJournalEvent)envelope.Event), system.Materializer())
+            .RunForeach(envelope => events.Add((IJournalEvent)envelope.Event), system.Materializer())
             .WaitAsync(cancellationToken)
             .ConfigureAwait(false);
-        return journal;
+        return events;
     }
 }
 

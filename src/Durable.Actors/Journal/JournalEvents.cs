@@ -10,13 +10,22 @@ internal interface IJournalEvent;
 // traced the start).
 // Deadline: when the workflow is cancelled as timed out if it has not ended (its start's timeout, or its parent's
 // deadline); absent when it has none.
+// ForkedFrom, ForkedFromKey: the workflow this one was forked from (ForkWorkflow) and the source's key it was forked
+// at (absent: from the top); the events that follow carry the source's records before that key (Decisions/ForkPlan).
 internal sealed record WorkflowStarted(
     string WorkflowType,
     string InputJson,
     DateTimeOffset At,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ParentId = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? TraceParent = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFrom { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFromKey { get; init; }
+}
 
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.
 internal sealed record BranchesReserved(string Key, int Count, DateTimeOffset At) : IJournalEvent;

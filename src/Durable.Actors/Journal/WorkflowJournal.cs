@@ -23,6 +23,12 @@ internal sealed class WorkflowJournal
     /// <summary>The workflow that started this one as a child, if one did.</summary>
     public string? ParentId { get; private set; }
 
+    /// <summary>The workflow this one was forked from (<see cref="ForkWorkflow"/>), if it was.</summary>
+    public string? ForkedFrom { get; private set; }
+
+    /// <summary>The source's key this workflow was forked at; null for a fork from the top (or no fork).</summary>
+    public string? ForkedFromKey { get; private set; }
+
     /// <summary>The traceparent of the workflow's first run span, which later runs link to.</summary>
     public string? TraceParent { get; private set; }
 
@@ -91,6 +97,8 @@ internal sealed class WorkflowJournal
         {
             case WorkflowStarted s:
                 ParentId = s.ParentId;
+                ForkedFrom = s.ForkedFrom;
+                ForkedFromKey = s.ForkedFromKey;
                 TraceParent = s.TraceParent;
                 Deadline = s.Deadline;
                 WorkflowType = s.WorkflowType;
@@ -274,6 +282,8 @@ internal sealed class WorkflowJournal
         WaitingFor = WaitingFor(),
         Deadline = Deadline,
         CustomStatusJson = CustomStatusJson,
+        ForkedFrom = ForkedFrom,
+        ForkedFromKey = ForkedFromKey,
     };
 
     /// <summary>A durable wait: a timer (<see cref="SignalName"/> null) or a wait for a signal.</summary>

@@ -108,6 +108,33 @@ public sealed record UnpauseWorkflow(string WorkflowId) : IWorkflowCommand;
 /// </remarks>
 public sealed record PurgeWorkflow(string WorkflowId) : IWorkflowCommand;
 
+/// <summary>
+/// Starts workflow <paramref name="WorkflowId"/> as a fork of the ended workflow <paramref name="SourceId"/>: it
+/// carries the source's records of what ended before <paramref name="From"/> (those replay) and runs the rest with the
+/// code deployed now. The source is not changed. Without <paramref name="From"/> it runs again from the top under the
+/// new id: a restart.
+/// </summary>
+/// <param name="WorkflowId">The new workflow's id, which must not exist yet.</param>
+/// <param name="SourceId">A completed, failed or cancelled workflow.</param>
+/// <param name="From">
+/// The source's operation to run again and all that follows it: its key (<c>order-7:4</c>) or its sequence (<c>4</c>,
+/// <c>3.2</c> inside a parallel block), as <see cref="StepRecord.Key"/> shows it. Null: from the top.
+/// </param>
+/// <param name="InputJson">The new workflow's input as JSON; null for the source's.</param>
+/// <remarks>
+/// Replies as <see cref="StartWorkflow"/> does when the new workflow's run ends, or <see cref="WorkflowRejected"/> when
+/// nothing was started (the source is unknown or still running, no operation is recorded at that key, the id exists).
+/// The new workflow's start and the carried records are written in one transaction: after a crash the new workflow
+/// exists whole or not at all, and sending the same fork again joins it. Signals the source received are carried too:
+/// those its carried waits consumed stay consumed, the others wait for the new workflow. A failed step, or one in
+/// progress when the source ended, runs again.
+/// </remarks>
+public sealed record ForkWorkflow(string WorkflowId, string SourceId, string? From = null, string? InputJson = null) : IWorkflowCommand
+{
+    /// <summary>How long the new workflow may take (as <see cref="StartWorkflow.Timeout"/>); the source's deadline is not carried.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
+
 /// <summary>A message the coordinator routes to the actor of <see cref="WorkflowId"/>.</summary>
 public interface IWorkflowCommand
 {

@@ -74,6 +74,12 @@ public sealed record WorkflowStatus(
 
     /// <summary>The custom status the workflow set last (<see cref="IWorkflowContext.SetCustomStatusAsync{T}"/>), as JSON; null when it set none.</summary>
     public string? CustomStatusJson { get; init; }
+
+    /// <summary>The workflow this one was forked from (<see cref="ForkWorkflow"/>); null when it was started.</summary>
+    public string? ForkedFrom { get; init; }
+
+    /// <summary>The key of <see cref="ForkedFrom"/> this workflow was forked at; null for a fork from the top (a restart).</summary>
+    public string? ForkedFromKey { get; init; }
 }
 
 /// <summary>

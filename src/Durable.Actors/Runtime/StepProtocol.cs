@@ -76,6 +76,15 @@ internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, str
     TimeSpan? Timeout = null, DateTimeOffset? Deadline = null) : IWorkflowCommand;
 
 /// <summary>
+/// <see cref="ForkWorkflow"/> that replies <see cref="WorkflowBegun"/> once the fork is durable (or at once when this
+/// fork exists already): the typed client's fork. <paramref name="TraceParent"/>: as for <see cref="BeginWorkflow"/>.
+/// </summary>
+internal sealed record BeginFork(ForkWorkflow Fork, string? TraceParent = null) : IWorkflowCommand
+{
+    public string WorkflowId => Fork.WorkflowId;
+}
+
+/// <summary>
 /// Runs <paramref name="WorkflowId"/> on if it is still RUNNING (a recovery or a wake-up that found it so), and answers
 /// how it ended otherwise: unlike <see cref="ResumeWorkflow"/>, it never runs a workflow that failed meanwhile again.
 /// </summary>

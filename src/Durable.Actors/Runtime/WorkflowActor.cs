@@ -136,6 +136,14 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 Stash.Stash();
             return;
         }
+        if (_forking)
+        {
+            if (message is ForkSourceRead read)
+                OnForkSourceRead(read);
+            else
+                Stash.Stash();
+            return;
+        }
         if (_writing is { } writing)
         {
             // As Akka.Persistence does while it persists: nothing else is handled until the write is durable.
@@ -285,6 +293,12 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
                 break;
             case BeginWorkflow start:
                 OnStartChild(request, start);
+                break;
+            case ForkWorkflow fork:
+                OnFork(request, fork, traceParent: null, answerWhenBegun: false);
+                break;
+            case BeginFork begin:
+                OnFork(request, begin.Fork, begin.TraceParent, answerWhenBegun: true);
                 break;
             case ChildWorkflowEnded ended:
                 // A child ends once: its end told again (a parent's ask crossed its first message) is delivered once.

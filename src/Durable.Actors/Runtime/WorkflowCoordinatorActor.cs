@@ -54,7 +54,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             }
             if (InvalidId(command.WorkflowId) is { } reason)
             {
-                Sender.Tell(command is StartWorkflow ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
+                Sender.Tell(command is StartWorkflow or BeginWorkflow or ForkWorkflow or BeginFork ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
                 return;
             }
             if (command is ChildWorkflowEnded childEnded)
