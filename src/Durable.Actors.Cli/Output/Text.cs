@@ -44,7 +44,8 @@ internal static class Text
         (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
         (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
         (s.Deadline is { } deadline && s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused ? $"; times out at {Time(deadline)}" : "") +
-        (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "");
+        (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "") +
+        (s.ForkedFrom is { } source ? $"; forked from {source} " + (s.ForkedFromKey is { } key ? $"at {key}" : "from the top") : "");
 
     /// <summary>
     /// <c>history</c>: the status line, then the steps (with their failed attempts) and the durable waits between them

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Durable.Actors.Journal;
 
 namespace Durable.Actors.Cli.Output;
@@ -10,8 +11,27 @@ internal sealed record StatusView(
     string WorkflowId, string WorkflowType, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
     int StepCount, string? WaitingFor)
 {
+    // What the journal adds to the index's columns; absent when not set (and from list, which reads the index).
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? Deadline { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? CustomStatus { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFrom { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFromKey { get; init; }
+
     public static StatusView From(WorkflowStatus s) =>
-        new(s.WorkflowId, s.WorkflowType, Text.WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Views.Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor);
+        new(s.WorkflowId, s.WorkflowType, Text.WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Views.Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor)
+        {
+            Deadline = s.Deadline,
+            CustomStatus = Views.Parse(s.CustomStatusJson),
+            ForkedFrom = s.ForkedFrom,
+            ForkedFromKey = s.ForkedFromKey,
+        };
 
     /// <summary>A row of the workflow index, with the result and the wait that <c>list --json</c> reads from the journal.</summary>
     public static StatusView From(WorkflowSummary s, string? resultJson, string? waitingFor) =>
@@ -26,8 +46,26 @@ internal sealed record HistoryView(
     {
         var w = StatusView.From(s);
         return new(w.WorkflowId, w.WorkflowType, w.Status, w.StartedAt, w.EndedAt, w.Result, w.Error, w.StepCount, w.WaitingFor,
-            s.Steps.Select(StepView.From).ToList(), waits.Select(WaitView.From).ToList());
+            s.Steps.Select(StepView.From).ToList(), waits.Select(WaitView.From).ToList())
+        {
+            Deadline = w.Deadline,
+            CustomStatus = w.CustomStatus,
+            ForkedFrom = w.ForkedFrom,
+            ForkedFromKey = w.ForkedFromKey,
+        };
     }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? Deadline { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? CustomStatus { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFrom { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ForkedFromKey { get; init; }
 }
 
 /// <summary>
