@@ -103,6 +103,8 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
             case "unpause":
                 command = new UnpauseWorkflow(id);
                 break;
+            case "fork":
+                return await ForkAsync(context, page, system, id, Blank(form["from"].ToString()), Blank(form["newId"].ToString())).ConfigureAwait(false);
             case "signal":
                 var name = form["signal"].ToString().Trim();
                 if (name.Length == 0)
@@ -123,7 +125,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
                 command = new SignalWorkflow(id, name, payload);
                 break;
             default:
-                return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel, pause, unpause or signal."));
+                return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel, pause, unpause, signal or fork."));
         }
 
         if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
@@ -131,6 +133,30 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         var outcome = await SendAsync(system, command, id).ConfigureAwait(false);
         return await WorkflowPageAsync(context, page, system, id, outcome).ConfigureAwait(false);
     });
+
+    /// <summary>Forks <paramref name="id"/> (from the top when <paramref name="from"/> is null) and shows the new workflow, or the refusal on the source's page.</summary>
+    private static async Task<(int, string)> ForkAsync(HttpContext context, PageContext page, ActorSystem system, string id, string? from, string? newId)
+    {
+        if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
+            return (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."));
+        using var wait = new CancellationTokenSource(DurableWait);
+        WorkflowHandle<object> fork;
+        try
+        {
+            fork = await WorkflowClient.Of(system).ForkAsync<object>(id, new ForkOptions { From = from, WorkflowId = newId?.Trim() }, wait.Token).ConfigureAwait(false);
+        }
+        catch (WorkflowRejectedException e)
+        {
+            return await WorkflowPageAsync(context, page, system, id, new Outcome(false, $"Not forked: {e.Reason}")).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (wait.IsCancellationRequested)
+        {
+            return await WorkflowPageAsync(context, page, system, id,
+                new Outcome(false, $"No answer from the engine within {DurableWait.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: the fork may still take effect.")).ConfigureAwait(false);
+        }
+        var outcome = new Outcome(true, $"Workflow '{id}' forked {(from is null ? "from the top" : $"at {from}")} as '{fork.WorkflowId}': it runs (this page follows it).");
+        return await WorkflowPageAsync(context, page, system, fork.WorkflowId, outcome).ConfigureAwait(false);
+    }
 
     private static async Task<Outcome> SendAsync(ActorSystem system, object command, string id)
     {

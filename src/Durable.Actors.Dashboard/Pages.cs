@@ -107,6 +107,11 @@ internal static class Pages
         {
             html.Raw("<dt>Parent</dt><dd><a").Attr("href", WorkflowUrl(page, parent)).Raw(">").Text(parent).Raw("</a></dd>");
         }
+        if (s.ForkedFrom is { } source)
+        {
+            html.Raw("<dt>Forked from</dt><dd class=\"forked-from\"><a").Attr("href", WorkflowUrl(page, source)).Raw(">").Text(source).Raw("</a> ")
+                .Text(s.ForkedFromKey is { } key ? $"at {key}" : "from the top").Raw("</dd>");
+        }
         if (s.WaitingFor is { } waiting)
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">").Text(waiting).Raw("</dd>");
         else if (running)
@@ -128,7 +133,7 @@ internal static class Pages
         if (s.ResultJson is not null)
             html.Raw("<h2>Result</h2><pre class=\"json\" id=\"result\">").Text(Pretty(s.ResultJson)).Raw("</pre>");
         html.Raw("<h2>Input</h2><pre class=\"json\" id=\"input\">").Text(Pretty(detail.InputJson)).Raw("</pre></section>");
-        Steps(html, detail);
+        Steps(html, page, detail);
         Foot(html, page);
         return html.ToString();
     }
@@ -144,10 +149,20 @@ internal static class Pages
 
     private static void Actions(Html html, PageContext page, WorkflowStatus s)
     {
-        if (s.Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Cancelled)
-            return;
         html.Raw("<section class=\"actions\"><h2>Actions</h2>");
         var id = s.WorkflowId;
+        if (Ended(s))
+        {
+            html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/fork")
+                .Attr("data-confirm", $"Run workflow '{id}' again from the top, as a new workflow? It is not changed.").Raw(">");
+            Hidden(html, page, id);
+            html.Raw("<input name=\"newId\" placeholder=\"new id (optional)\" size=\"22\"> <button type=\"submit\" name=\"do\" value=\"restart\">Restart as new</button></form>");
+        }
+        if (s.Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Cancelled)
+        {
+            html.Raw("</section>");
+            return;
+        }
         html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/resume")
             .Attr("data-confirm", $"Resume workflow '{id}'? Completed steps replay, the others run.").Raw(">");
         Hidden(html, page, id);
@@ -265,9 +280,14 @@ internal static class Pages
         html.Raw("</section>");
     }
 
-    private static void Steps(Html html, WorkflowDetail detail)
+    /// <summary>Whether the workflow ended (completed, failed or cancelled): only then can it be forked.</summary>
+    private static bool Ended(WorkflowStatus s) => s.Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled;
+
+    private static void Steps(Html html, PageContext page, WorkflowDetail detail)
     {
         var s = detail.Status;
+        // An ended workflow can be forked at any of its steps: a new workflow replays what came before and runs the rest.
+        var forkable = !page.ReadOnly && Ended(s);
         html.Raw("<section class=\"steps\"><h2>Steps</h2>");
         if (s.Steps.Count == 0)
         {
@@ -275,7 +295,7 @@ internal static class Pages
             return;
         }
         html.Raw("<table><thead><tr><th>Key</th><th>Step</th><th>Status</th><th class=\"num\">Attempts</th><th>Started</th><th>Duration</th>" +
-            "<th>Result or error</th></tr></thead><tbody>");
+            "<th>Result or error</th>" + (forkable ? "<th></th>" : "") + "</tr></thead><tbody>");
         foreach (var step in s.Steps)
         {
             html.Raw("<tr").Attr("data-key", step.Key).Raw("><td>").Text(step.Key).Raw("</td><td>").Text(step.StepId).Raw("</td><td>")
@@ -293,7 +313,16 @@ internal static class Pages
                     .Raw(WorkflowJournal.IsStale(failure.Error) ? " cut short by a crash" : " failed").Raw(" at ").Text(Time(failure.At))
                     .Raw("</summary><pre class=\"error\">").Text(failure.Error).Raw("</pre></details>");
             }
-            html.Raw("</td></tr>");
+            html.Raw("</td>");
+            if (forkable)
+            {
+                html.Raw("<td><form method=\"post\" class=\"fork\"").Attr("action", page.BasePath + "/workflow/fork")
+                    .Attr("data-confirm", $"Fork workflow '{s.WorkflowId}' at {step.Key}? A new workflow replays the steps before it and runs this one and the rest.").Raw(">");
+                Hidden(html, page, s.WorkflowId);
+                html.Raw("<input type=\"hidden\" name=\"from\"").Attr("value", step.Key)
+                    .Raw("><button type=\"submit\" name=\"do\" value=\"fork\" title=\"Run this step and the rest again, as a new workflow\">Fork here</button></form></td>");
+            }
+            html.Raw("</tr>");
         }
         html.Raw("</tbody></table></section>");
     }

@@ -144,6 +144,48 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task ForkHere_OnTheFailedStep_RunsANewWorkflowThatReplaysTheStepBefore_AndRestartRunsTheSourceAgainFromTheTop()
+    {
+        var failing = true;
+        var reservations = 0;
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("charge", async (ctx, card) =>
+        {
+            var order = await ctx.StepAsync("reserve-stock", () => $"reserved {Interlocked.Increment(ref reservations)}");
+            var payment = await ctx.StepAsync("charge-card", () => Volatile.Read(ref failing) ? throw new InvalidOperationException($"card {card} declined") : "charged",
+                RetryPolicy.None);
+            return order + ", " + payment;
+        }));
+        await host.Client.StartAsync<string, string>("charge", "order-9", "4242");
+        await host.WaitForAsync("order-9", s => s.Status == WorkflowRunStatus.Failed);
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.WorkflowUrl("order-9"));
+        Volatile.Write(ref failing, false);
+
+        await page.Locator("tr[data-key='order-9:2']").GetByRole(AriaRole.Button, new() { Name = "Fork here" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Workflow 'order-9' forked at order-9:2 as 'order-9-fork-");
+        await Expect(page.Locator("h1")).ToContainTextAsync("order-9-fork-");
+        await Expect(page.Locator("dd.forked-from")).ToHaveTextAsync("order-9 at order-9:2");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        await Expect(page.Locator("#result")).ToContainTextAsync("reserved 1, charged");
+
+        await page.GotoAsync(host.WorkflowUrl("order-9"));
+        await page.Locator("form[action$='/workflow/fork'] input[name=newId]").FillAsync("order-9-again");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Restart as new" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Workflow 'order-9' forked from the top as 'order-9-again'");
+        await Expect(page.Locator("h1 .badge")).ToHaveTextAsync("COMPLETED");
+        await Expect(page.Locator("#result")).ToContainTextAsync("reserved 2, charged");
+        Assert.Equal(
+            ["Fork workflow 'order-9' at order-9:2? A new workflow replays the steps before it and runs this one and the rest.",
+             "Run workflow 'order-9' again from the top, as a new workflow? It is not changed."],
+            confirmations);
+        Assert.Equal(WorkflowRunStatus.Failed, (await DurableWorkflows.GetStatusAsync(host.System, "order-9"))!.Status);
+    }
+
+    [Fact]
     public async Task Cancel_AWorkflowWaitingForASignal_AsksForConfirmationAndEndsItCancelled()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database);
