@@ -73,6 +73,12 @@ public sealed class ClusterSpec : IAsyncLifetime, IDisposable
         Assert.Contains("batch-1", page.Items.Select(i => i.WorkflowId));
         Assert.Equal(["exp-1", "hire-1"], page.Items.Where(i => i.WorkflowType != "report" && i.WorkflowType != "report-batch").Select(i => i.WorkflowId).Order(StringComparer.Ordinal));
         Assert.Equal(1, TestSupport.Cli.Effects(_folder.Path).Count(l => l == "exp-1 pay"));
+
+        // A fork, from the proxy: the node of the new id reads the source's events from PostgreSQL and carries them.
+        var fork = await client.ForkAsync<OnboardingResult>("hire-1", new ForkOptions { From = "hire-1:4", WorkflowId = "hire-1b" }).WaitAsync(Timeout);
+        Assert.Equal(result.EmployeeId, (await fork.GetResultAsync().WaitAsync(Timeout)).EmployeeId);
+        Assert.Equal(["hire-1b send-welcome-email"], TestSupport.Cli.Effects(_folder.Path).Where(l => l.StartsWith("hire-1b ", StringComparison.Ordinal)));
+        Assert.Equal("hire-1", (await fork.GetStatusAsync().WaitAsync(Timeout)).ForkedFrom);
     }
 
     private const string ZombieType = "zombie";
