@@ -119,6 +119,7 @@ internal static class JournalReader
     {
         var after = Validate(query);
         var status = query.Status is { } s ? WorkflowIndex.StatusText(s) : null;
+        Reading(system, "list", status ?? "");
         List<WorkflowIndexRow> rows;
         bool more;
         if (WorkflowIndexSources.For(system) is { } index)

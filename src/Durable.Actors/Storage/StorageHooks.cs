@@ -20,7 +20,10 @@ internal sealed class StorageHooks : Setup
     /// </summary>
     public JournalWriter.IWriteGate? Gate { get; set; }
 
-    /// <summary>Told of each read of one workflow: <c>("index", id)</c> for its index row, <c>("journal", id)</c> for its events.</summary>
+    /// <summary>
+    /// Told of each read of one workflow, <c>("index", id)</c> for its index row and <c>("journal", id)</c> for its
+    /// events, and of each page listed, <c>("list", status)</c> (the status filtered on, or empty).
+    /// </summary>
     public Action<string, string>? WorkflowReads { get; set; }
 
     /// <summary>The hooks given to <paramref name="system"/>'s setup; null when none were.</summary>

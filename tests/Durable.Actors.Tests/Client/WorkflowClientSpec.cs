@@ -183,7 +183,7 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
             var result = Client().GetHandle<string>("exp-4").GetResultAsync();
 
             // The handle looks at the workflow every second while another host has it: three looks, none at its events.
-            await AwaitConditionAsync(() => Task.FromResult(reads.Count >= 3), RunTimeout);
+            await AwaitConditionAsync(() => Task.FromResult(reads.Count >= 3), RunTimeout, interval: TestSupport.Polling.Interval);
             Assert.All(reads.Take(3), what => Assert.Equal("index", what));
 
             otherCoordinator.Tell(new SignalWorkflow("exp-4", "decision", """{"approved": true, "by": "grace"}"""), ActorRefs.NoSender);

@@ -88,7 +88,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
     {
         var coordinator = StartEngine(Registry(), clock: _clock);
         coordinator.Tell(new StartWorkflow("busy-1", "busy"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("long-call") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("long-call") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         coordinator.Tell(new CancelWorkflow("busy-1"), TestActor);
 
@@ -133,7 +133,7 @@ public sealed class CancellationSpec(ITestOutputHelper output) : EngineSpec(outp
             }
         }), observer, _clock);
         coordinator.Tell(new StartWorkflow("nap-1", "nap-then-wait"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         _clock.Advance(TimeSpan.FromSeconds(1));
         // Put away while it sleeps for a day: the cancellation runs it again from the top.
         await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);

@@ -66,7 +66,7 @@ public sealed class DeadlineSpec(ITestOutputHelper output) : EngineSpec(output, 
             }));
         var coordinator = StartEngine(registry, clock: _clock);
         coordinator.Tell(new StartWorkflow("export-1", "export") { Timeout = TimeSpan.FromMinutes(10) }, TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("export") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("export") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         _clock.Advance(TimeSpan.FromMinutes(10));
 

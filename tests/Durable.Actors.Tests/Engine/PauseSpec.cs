@@ -35,7 +35,7 @@ public sealed class PauseSpec(ITestOutputHelper output) : EngineSpec(output, "du
     {
         var coordinator = StartEngine(Export());
         coordinator.Tell(new StartWorkflow("export-1", "export"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("extract") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("extract") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         Assert.IsType<WorkflowPaused>(await coordinator.Ask<object>(new PauseWorkflow("export-1", "database maintenance"), RunTimeout));
         _gate.SetResult();
@@ -79,7 +79,7 @@ public sealed class PauseSpec(ITestOutputHelper output) : EngineSpec(output, "du
         });
         var coordinator = StartEngine(registry);
         coordinator.Tell(new StartWorkflow("fan-1", "fan-out"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("a1") == 1 && _effects.Count("b1") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("a1") == 1 && _effects.Count("b1") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         Assert.IsType<WorkflowPaused>(await coordinator.Ask<object>(new PauseWorkflow("fan-1"), RunTimeout));
         _gate.SetResult();
@@ -145,7 +145,7 @@ public sealed class PauseSpec(ITestOutputHelper output) : EngineSpec(output, "du
         });
         var coordinator = StartEngine(registry);
         coordinator.Tell(new StartWorkflow("stamp-1", "stamp"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("extract") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("extract") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         Assert.IsType<WorkflowPaused>(await coordinator.Ask<object>(new PauseWorkflow("stamp-1"), RunTimeout));
         _gate.SetResult();
         await ExpectMsgAsync<WorkflowWaiting>(RunTimeout);

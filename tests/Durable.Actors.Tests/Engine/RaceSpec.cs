@@ -251,7 +251,7 @@ public sealed class RaceSpec(ITestOutputHelper output) : EngineSpec(output, "dur
         });
         var coordinator = StartEngine(registry, clock: _clock);
         coordinator.Tell(new StartWorkflow("own-1", "own-token"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(Rows("own-1", "TS") == 1 && Rows("own-1", "SW") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(Rows("own-1", "TS") == 1 && Rows("own-1", "SW") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         coordinator.Tell(new SignalWorkflow("own-1", "wake", "null"), TestActor);
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);

@@ -33,7 +33,7 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
         Assert.Equal(10, done.GetResult<int>());
         foreach (var id in new[] { "a", "b", "c" })
             coordinator.Tell(new StartWorkflow(id, "two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Counts.Values.Sum() == 5), Timeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Counts.Values.Sum() == 5), Timeout, interval: TestSupport.Polling.Interval);
         await first.Terminate();
         _hang = false;
     }

@@ -54,6 +54,38 @@ public sealed class RetentionSpec(ITestOutputHelper output) : EngineSpec(output,
         Assert.Equal(2, _effects.Count("charge"));
     }
 
+    [Fact]
+    public async Task Sweep_BeforeAWorkflowsPeriodHasPassed_PurgesNothing_AndOnceItHasPurgesIt()
+    {
+        var clock = new VirtualClock(T0);
+        var sweeps = 0;
+        // Each sweep lists the completed, then the cancelled workflows.
+        Hooks.WorkflowReads = (what, status) =>
+        {
+            if (what == "list" && status == "cancelled")
+                Interlocked.Increment(ref sweeps);
+        };
+        var coordinator = StartEngine(Registry(), clock: clock);
+        await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("pay-1", "charge", "5"), RunTimeout);
+        var rows = JournalRows.Of(Folder.Database, "pay-1").Count;
+
+        // Up to a second before its hour is over, sweep after sweep: nothing goes.
+        foreach (var step in new[] { 10, 10, 10, 10, 10, 9 })
+        {
+            var before = Volatile.Read(ref sweeps);
+            clock.Advance(TimeSpan.FromMinutes(step) + (step == 9 ? TimeSpan.FromSeconds(59) : TimeSpan.Zero));
+            // The sweep ran, and armed the timer of the next one (the only timer of the workflow clock now).
+            await AwaitConditionAsync(() => Task.FromResult(Volatile.Read(ref sweeps) > before && clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
+            Assert.Equal(rows, JournalRows.Of(Folder.Database, "pay-1").Count);
+        }
+
+        // The next sweep, a minute later: its hour is over.
+        clock.Advance(TimeSpan.FromMinutes(1));
+
+        await AwaitConditionAsync(() => Task.FromResult(JournalRows.Of(Folder.Database, "pay-1").Count == 0), RunTimeout, interval: TestSupport.Polling.Interval);
+        Assert.Empty(await IndexedIdsAsync());
+    }
+
     [Theory]
     [InlineData("durable-actors.retention.completed = soon", "durable-actors.retention.completed must be a duration above zero (e.g. 30d) or off, not 'soon'.")]
     [InlineData("durable-actors.retention.failed = 0s", "durable-actors.retention.failed must be a duration above zero (e.g. 30d) or off, not '0s'.")]

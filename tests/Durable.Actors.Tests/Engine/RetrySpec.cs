@@ -40,12 +40,12 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 
         coordinator.Tell(new StartWorkflow("retry-1", "retrying"), TestActor);
 
-        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         Assert.Equal(1, _counter.Count("call-api"));
         _clock.Advance(TimeSpan.FromSeconds(9));
         Assert.Equal(1, _clock.PendingTimers);
         _clock.Advance(TimeSpan.FromSeconds(1));
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("call-api") == 2 && _clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("call-api") == 2 && _clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         _clock.Advance(TimeSpan.FromSeconds(19));
         Assert.Equal(2, _counter.Count("call-api"));
         _clock.Advance(TimeSpan.FromSeconds(1));
@@ -70,7 +70,7 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
         for (var delay = 10; delay <= 20; delay *= 2)
         {
             var expected = delay;
-            await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+            await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
             _clock.Advance(TimeSpan.FromSeconds(expected));
         }
         var failed = await ExpectMsgAsync<WorkflowFailed>(RunTimeout);
@@ -105,7 +105,7 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
 
         coordinator.Tell(new StartWorkflow("retry-http", "retrying"), TestActor);
 
-        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         _clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(2, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
         var step = Assert.Single((await DurableWorkflows.GetStatusAsync(Sys, "retry-http"))!.Steps);

@@ -53,7 +53,7 @@ public sealed class SignalSpec(ITestOutputHelper output) : EngineSpec(output, "d
     {
         var coordinator = StartEngine(Approval(gated: true), clock: _clock);
         coordinator.Tell(new StartWorkflow("exp-2", "approval"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("submit") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_counter.Count("submit") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         coordinator.Tell(new SignalWorkflow("exp-2", "decision", """{"approved": false, "by": "ada"}"""), TestActor);
         await ExpectMsgAsync<SignalDelivered>(RunTimeout);

@@ -33,7 +33,7 @@ public sealed class StepTimeoutSpec(ITestOutputHelper output) : EngineSpec(outpu
             }, new StepOptions { Timeout = TimeSpan.FromMinutes(1), Retry = TwoAttemptsAtOnce }));
         var coordinator = StartEngine(registry, clock: _clock);
         coordinator.Tell(new StartWorkflow("pay-1", "charge"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("charge") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("charge") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         _clock.Advance(TimeSpan.FromMinutes(1));
 
@@ -64,7 +64,7 @@ public sealed class StepTimeoutSpec(ITestOutputHelper output) : EngineSpec(outpu
         });
         var coordinator = StartEngine(registry, clock: _clock);
         coordinator.Tell(new StartWorkflow("pay-2", "charge"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("charge") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("charge") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         _clock.Advance(TimeSpan.FromSeconds(30));
 
@@ -87,7 +87,7 @@ public sealed class StepTimeoutSpec(ITestOutputHelper output) : EngineSpec(outpu
             }, new StepOptions { Timeout = TimeSpan.FromMinutes(5), Retry = TwoAttemptsAtOnce }));
         var coordinator = StartEngine(registry, clock: _clock);
         coordinator.Tell(new StartWorkflow("report-1", "report"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("render") == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_effects.Count("render") == 1), RunTimeout, interval: TestSupport.Polling.Interval);
 
         _clock.Advance(TimeSpan.FromMinutes(5));
         // The first body still runs: no second attempt starts beside it.

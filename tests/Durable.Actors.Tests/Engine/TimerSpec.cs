@@ -53,7 +53,7 @@ public sealed class TimerSpec(ITestOutputHelper output) : EngineSpec(output)
         var coordinator = StartEngine(Sleeper(TimeSpan.FromSeconds(2)), clock: _clock);
 
         coordinator.Tell(new StartWorkflow("nap-2", "sleeper"), TestActor);
-        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(_clock.PendingTimers == 1), RunTimeout, interval: TestSupport.Polling.Interval);
         _clock.Advance(TimeSpan.FromSeconds(2));
 
         Assert.Equal("ab", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());

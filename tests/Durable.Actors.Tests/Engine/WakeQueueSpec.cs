@@ -42,14 +42,14 @@ public sealed class WakeQueueSpec(ITestOutputHelper output) : EngineSpec(output)
         for (var i = 0; i < BranchSleepers; i++)
             firstCoordinator.Tell(new StartWorkflow($"branch-{i}", "branch-sleeper"), ActorRefs.NoSender);
         // The short workflow's wake-up and each branch's timer.
-        await AwaitConditionAsync(() => Task.FromResult(firstClock.PendingTimers >= BranchSleepers + 1), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(firstClock.PendingTimers >= BranchSleepers + 1), RunTimeout, interval: TestSupport.Polling.Interval);
         await first.Terminate();
 
         // The next host starts 30 s later: every branch sleeper is woken at once (its wait is not the workflow's own, so it
         // has no due time in the index), the short workflow is due in 30 s.
         var clock = new VirtualClock(T0 + TimeSpan.FromSeconds(30));
         StartEngine(Registry(), clock: clock);
-        await AwaitConditionAsync(() => Task.FromResult(clock.PendingTimers >= BranchSleepers), RunTimeout);
+        await AwaitConditionAsync(() => Task.FromResult(clock.PendingTimers >= BranchSleepers), RunTimeout, interval: TestSupport.Polling.Interval);
 
         clock.Advance(TimeSpan.FromMinutes(1));
 

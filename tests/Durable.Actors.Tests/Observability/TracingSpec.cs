@@ -114,7 +114,7 @@ public sealed class TracingSpec : TestKit, IDisposable
             using var request = TelemetryCollector.Caller.StartActivity("POST /jobs");
             caller = request!.Context;
             var handle = await DurableWorkflows.Client(system).StartAsync<int, int>("otel-parent", id, 20);
-            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("child", StringComparison.Ordinal) == true, Timeout);
+            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("child", StringComparison.Ordinal) == true, Timeout, interval: TestSupport.Polling.Interval);
             gate.SetResult();
             Assert.Equal(41, await handle.GetResultAsync());
         }
@@ -161,7 +161,7 @@ public sealed class TracingSpec : TestKit, IDisposable
 
         var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator.Tell(new StartWorkflow(id, "otel-two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout);
+        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout, interval: TestSupport.Polling.Interval);
         await first.Terminate();
         Volatile.Write(ref hang, false);
 
@@ -170,7 +170,7 @@ public sealed class TracingSpec : TestKit, IDisposable
         try
         {
             await AwaitConditionAsync(() => Task.FromResult(
-                _telemetry.SpansOf(id).Count(s => s.OperationName == "durable.workflow.run") == 2), Timeout);
+                _telemetry.SpansOf(id).Count(s => s.OperationName == "durable.workflow.run") == 2), Timeout, interval: TestSupport.Polling.Interval);
         }
         finally
         {
@@ -215,7 +215,7 @@ public sealed class TracingSpec : TestKit, IDisposable
             var waiting = await coordinator.Ask<WorkflowWaiting>(new StartWorkflow(id, "otel-sleeper", "1"), Timeout);
             Assert.Equal(id, waiting.WorkflowId);
             await AwaitConditionAsync(() => Task.FromResult(
-                _telemetry.SpansOf(id).Any(s => s.OperationName == "durable.workflow.run" && Tag(s, "durable.run.outcome") == "completed")), Timeout);
+                _telemetry.SpansOf(id).Any(s => s.OperationName == "durable.workflow.run" && Tag(s, "durable.run.outcome") == "completed")), Timeout, interval: TestSupport.Polling.Interval);
         }
         finally
         {
@@ -252,7 +252,7 @@ public sealed class TracingSpec : TestKit, IDisposable
         try
         {
             coordinator.Tell(new StartWorkflow(id, "otel-approval", "7"), ActorRefs.NoSender);
-            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("approve", StringComparison.Ordinal) == true, Timeout);
+            await AwaitConditionAsync(async () => (await DurableWorkflows.GetStatusAsync(system, id))?.WaitingFor?.Contains("approve", StringComparison.Ordinal) == true, Timeout, interval: TestSupport.Polling.Interval);
             await coordinator.Ask<SignalDelivered>(new SignalWorkflow(id, "approve", "\"yes\""), Timeout);
             var done = await coordinator.Ask<WorkflowCompleted>(new StartWorkflow(id, "otel-approval", "7"), Timeout);
             Assert.Equal("yes:7", done.GetResult<string>());
