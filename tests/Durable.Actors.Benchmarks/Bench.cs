@@ -9,10 +9,11 @@ namespace Durable.Actors.Benchmarks;
 
 internal sealed record Sizes(
     int FloorCommits, int FloorRows, int W1Steps, int W1ResumeSteps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
-    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, int W11Workflows, IReadOnlySet<string>? Only)
+    int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, int W11Workflows,
+    int W12Workflows, int W12Rate, IReadOnlySet<string>? Only)
 {
     /// <summary>The workloads <c>--only</c> may name; W6 reads the database W5 leaves, so it runs with W5.</summary>
-    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11"];
+    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12"];
 
     public bool Runs(string workload) => Only is null || Only.Contains(workload);
 }
@@ -171,6 +172,26 @@ internal static class Bench
             report.Add($"W11 managed heap held once the workflows of {LargeResultChars / 1000} KB results passivated, after full GC (MiB)",
                 w11.Result("heldMiB"));
             report.Add("W11 peak RSS (MiB)", w11.PeakRss);
+        }
+
+        // W12 runs for minutes (500,000 workflows at 2,000 a second): in the first run only.
+        if (run == 1 && sizes.Runs("w12"))
+        {
+            var w12 = await ChildAsync("w12", Fresh(dir, $"w12-{run}.db"), synchronous, sizes.W12Workflows, sizes.W12Rate);
+            report.Add("W12 workflows/s completed before the first purge (10 s to 2 min)", w12.Result("quietPerSecond"));
+            report.Add("W12 workflows/s completed while the sweep purges (2 min to the last start)", w12.Result("purgingPerSecond"));
+            report.Add("W12 start to end p50 before the first purge (ms)", w12.Result("quietP50Ms"));
+            report.Add("W12 start to end p99 before the first purge (ms)", w12.Result("quietP99Ms"));
+            report.Add("W12 start to end p50 while the sweep purges (ms)", w12.Result("purgingP50Ms"));
+            report.Add("W12 start to end p99 while the sweep purges (ms)", w12.Result("purgingP99Ms"));
+            report.Add("W12 database file with its WAL at 2 min (MiB)", w12.Result("fileAt2MinMiB"));
+            report.Add("W12 database file with its WAL at 3 min (MiB)", w12.Result("fileAt3MinMiB"));
+            report.Add("W12 database file with its WAL at 4 min (MiB)", w12.Result("fileAt4MinMiB"));
+            report.Add("W12 database file with its WAL, largest from 3 min on (MiB)", w12.Result("fileMaxAfter3MinMiB"));
+            report.Add("W12 database file with its WAL at the end (MiB)", w12.Result("fileAtEndMiB"));
+            report.Add("W12 workflows in the index at the end", w12.Result("indexRowsAtEnd"));
+            report.Add("W12 workflows in the index, most at once", w12.Result("indexRowsMax"));
+            report.Add("W12 peak RSS (MiB)", w12.PeakRss);
         }
 
         if (sizes.Runs("w9"))

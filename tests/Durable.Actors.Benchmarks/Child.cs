@@ -23,7 +23,13 @@ internal static class Child
         var recover = workload is "w4-recover" or "w7-restart";
         // W9 signals workflows that wait in memory: a wait with no timeout is put away after passivate-after of
         // idleness (5 s by default), so W9 keeps them longer than its signals take, whatever DURABLE_BENCH_HOCON says.
-        var keepInMemory = workload == "w9" ? "durable-actors.passivate-after = 120s" : "";
+        var keepInMemory = workload switch
+        {
+            "w9" => "durable-actors.passivate-after = 120s",
+            // W12: a completed workflow is kept a minute (the sweep's other settings are the defaults).
+            "w12" => "durable-actors.retention.completed = 1m",
+            _ => "",
+        };
         var config = ConfigurationFactory.ParseString($$"""
             durable-actors.database-path = "{{database.Replace("\\", "\\\\")}}"
             durable-actors.sqlite.synchronous = {{synchronous}}
@@ -155,6 +161,10 @@ internal static class Child
                 // --steps carries the result's length in characters.
                 result = await LargeResultsAsync(coordinator, count, steps);
                 break;
+            case "w12":
+                // --steps carries the rate of starts per second.
+                result = await ChurnAsync(coordinator, database, count, rate: steps);
+                break;
             default:
                 Console.Error.WriteLine($"error: unknown workload '{workload}'");
                 return 2;
@@ -238,6 +248,92 @@ internal static class Child
             new StartWorkflow($"w11-{i}", "large-result", chars.ToString(CultureInfo.InvariantCulture))));
         var after = await SettledMemoryAsync();
         return new { heldMiB = after.HeapMiB - before.HeapMiB };
+    }
+
+    /// <summary>
+    /// W12 (retention under churn): <paramref name="count"/> two-step workflows started at <paramref name="rate"/> a
+    /// second (a tenth of them every 100 ms, each awaited on its own), with completed workflows kept a minute. Every
+    /// 10 s: the database file's size with its WAL and the rows of the workflow index; per workflow, the time from its
+    /// start to its end. What the sweep costs shows in the workflows completed per second and their latency before the
+    /// first purge (the first sweep that finds workflows ended a minute ago runs at 2 min) and while purges run.
+    /// </summary>
+    private static async Task<object> ChurnAsync(IActorRef coordinator, string database, int count, int rate)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var startedAt = new double[count];
+        var endedAt = new double[count];
+        var completed = 0;
+        var samples = new List<(double Seconds, double FileMiB, long IndexRows, int Completed)>();
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Mode=ReadOnly");
+            connection.Open();
+            using var rows = connection.CreateCommand();
+            rows.CommandText = "SELECT count(*) FROM workflow_index";
+            while (true)
+            {
+                var wal = new FileInfo(database + "-wal");
+                var bytes = new FileInfo(database).Length + (wal.Exists ? wal.Length : 0);
+                samples.Add((Stopwatch.GetElapsedTime(started).TotalSeconds, bytes / (1024.0 * 1024.0), (long)rows.ExecuteScalar()!, Volatile.Read(ref completed)));
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(10), stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        });
+        var perTick = Math.Max(1, rate / 10);
+        for (var next = 0; next < count; next += perTick)
+        {
+            var due = TimeSpan.FromSeconds((double)next / rate) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero)
+                await Task.Delay(due);
+            for (var i = next; i < Math.Min(count, next + perTick); i++)
+            {
+                var index = i;
+                startedAt[index] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                _ = coordinator.Ask<object>(new StartWorkflow($"w12-{index:000000}", "two-step", "0"), Timeout).ContinueWith(t =>
+                {
+                    if (t.Result is not WorkflowCompleted)
+                        throw new InvalidOperationException($"w12-{index}: {t.Result}");
+                    endedAt[index] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                    Interlocked.Increment(ref completed);
+                }, TaskScheduler.Default);
+            }
+        }
+        while (Volatile.Read(ref completed) < count)
+            await Task.Delay(100);
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await stop.CancelAsync();
+        await sampler;
+
+        // Before the first purge: from 10 s (the JIT's warm-up) to 2 min; while purging: from 2 min to the last start.
+        var lastStart = startedAt[^1];
+        (double PerSecond, double P50, double P99) Phase(double from, double to)
+        {
+            var latencies = Enumerable.Range(0, count).Where(i => startedAt[i] >= from && startedAt[i] < to)
+                .Select(i => (endedAt[i] - startedAt[i]) * 1000).Order().ToArray();
+            var ended = endedAt.Count(e => e >= from && e < to);
+            return (ended / (to - from), Percentile(latencies, 0.50), Percentile(latencies, 0.99));
+        }
+        var quiet = Phase(10, 120);
+        var purging = Phase(120, lastStart);
+        double FileAt(double at) => samples.Where(s => s.Seconds <= at + 1).Select(s => s.FileMiB).LastOrDefault();
+        return new
+        {
+            seconds,
+            quietPerSecond = quiet.PerSecond, quietP50Ms = quiet.P50, quietP99Ms = quiet.P99,
+            purgingPerSecond = purging.PerSecond, purgingP50Ms = purging.P50, purgingP99Ms = purging.P99,
+            fileAt2MinMiB = FileAt(120), fileAt3MinMiB = FileAt(180), fileAt4MinMiB = FileAt(240),
+            fileAtEndMiB = samples[^1].FileMiB, fileMaxMiB = samples.Max(s => s.FileMiB),
+            fileMaxAfter3MinMiB = samples.Where(s => s.Seconds >= 180).Select(s => s.FileMiB).DefaultIfEmpty().Max(),
+            indexRowsAtEnd = samples[^1].IndexRows, indexRowsMax = samples.Max(s => s.IndexRows),
+            series = samples.Select(s => new { s.Seconds, s.FileMiB, s.IndexRows, s.Completed }).ToArray(),
+        };
     }
 
     // durable-actors.passivate-after and 2 s more: the workflows of the last batches are still in memory until their

@@ -26,7 +26,9 @@ var w8Workflows = new Option<int>("--w8-workflows") { Description = "W8: workflo
 var w9Signals = new Option<int>("--w9-signals") { Description = "W9: signal round trips, one at a time, each to a workflow waiting in memory", DefaultValueFactory = _ => 1000 };
 var w10Workflows = new Option<int>("--w10-workflows") { Description = "W10: one-step workflows in the database the CLI's list, status and history read", DefaultValueFactory = _ => 100_000 };
 var w11Workflows = new Option<int>("--w11-workflows") { Description = "W11: workflows whose one step returns 100 KB, run before the heap is measured once their actors passivated", DefaultValueFactory = _ => 300 };
-var only = new Option<string?>("--only") { Description = "Run only these workloads, comma-separated: f0 (the floor), w1 … w11 (w5 and w6 run together); all by default" };
+var w12Workflows = new Option<int>("--w12-workflows") { Description = "W12: two-step workflows started at --w12-rate a second, completed ones kept a minute", DefaultValueFactory = _ => 500_000 };
+var w12Rate = new Option<int>("--w12-rate") { Description = "W12: workflows started per second", DefaultValueFactory = _ => 2000 };
+var only = new Option<string?>("--only") { Description = "Run only these workloads, comma-separated: f0 (the floor), w1 … w12 (w5 and w6 run together); all by default" };
 var clusterPostgres = new Option<string?>("--cluster-postgres") { Description = "Run W2 and W3 on a cluster of 3 node processes journaled in this PostgreSQL database (a connection string) instead of the SQLite workloads" };
 var child = new Option<string?>("--child") { Hidden = true };
 var db = new Option<string?>("--db") { Hidden = true };
@@ -38,7 +40,7 @@ var killAt = new Option<int>("--kill-at") { Hidden = true };
 var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
 {
     synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w1ResumeSteps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
-    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, w10Workflows, w11Workflows, only, clusterPostgres, child, db, count, steps, effects, killAt,
+    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, w10Workflows, w11Workflows, w12Workflows, w12Rate, only, clusterPostgres, child, db, count, steps, effects, killAt,
 };
 root.SetAction(async (r, ct) =>
 {
@@ -58,15 +60,17 @@ root.SetAction(async (r, ct) =>
     var sizes = new Sizes(r.GetValue(floorCommits), r.GetValue(floorRows), r.GetValue(w1Steps), r.GetValue(w1ResumeSteps), r.GetValue(w2Workflows), r.GetValue(w2Steps),
         r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt),
         r.GetValue(w5Workflows), r.GetValue(w5Batch), r.GetValue(w5Baseline), r.GetValue(w6LongSteps),
-        r.GetValue(w7Workflows), r.GetValue(w8Workflows), r.GetValue(w9Signals), r.GetValue(w10Workflows), r.GetValue(w11Workflows), Selected(r.GetValue(only)));
+        r.GetValue(w7Workflows), r.GetValue(w8Workflows), r.GetValue(w9Signals), r.GetValue(w10Workflows), r.GetValue(w11Workflows),
+        r.GetValue(w12Workflows), r.GetValue(w12Rate), Selected(r.GetValue(only)));
     if (sizes.Only is { } selected && (selected.Count == 0 || selected.FirstOrDefault(w => !Sizes.Workloads.Contains(w)) is { }))
     {
         Console.Error.WriteLine($"error: --only '{r.GetValue(only)}' names none or not only of {string.Join(", ", Sizes.Workloads)}");
         return 2;
     }
-    if (sizes.W7Workflows < 1 || sizes.W8Workflows < 1 || sizes.W9Signals < 1 || sizes.W10Workflows < 1 || sizes.W11Workflows < 1)
+    if (sizes.W7Workflows < 1 || sizes.W8Workflows < 1 || sizes.W9Signals < 1 || sizes.W10Workflows < 1 || sizes.W11Workflows < 1
+        || sizes.W12Workflows < 1 || sizes.W12Rate < 1)
     {
-        Console.Error.WriteLine("error: --w7-workflows, --w8-workflows, --w9-signals, --w10-workflows and --w11-workflows must be at least 1");
+        Console.Error.WriteLine("error: --w7-workflows, --w8-workflows, --w9-signals, --w10-workflows, --w11-workflows, --w12-workflows and --w12-rate must be at least 1");
         return 2;
     }
     if (sizes.W4KillAt >= sizes.W4Workflows * sizes.W4Steps)
