@@ -158,7 +158,7 @@ public static class DurableCluster
         if (hosted is { } sweeping && settings.Retention.Periods().Any())
         {
             var client = WorkflowClient.Of(system);
-            system.ActorOf(Props.Create(() => new RetentionSweeper(sweeping, client)), "durable-retention");
+            system.ActorOf(Props.Create(() => new RetentionSweeper(sweeping, client, coordinator: null)), "durable-retention");
         }
         return region;
     }

@@ -69,7 +69,7 @@ public static class DurableWorkflows
         var coordinator = system.ActorOf(Props.Create(() => new WorkflowCoordinatorActor(runtime, null)), "durable-workflows");
         WorkflowClient.Register(system, coordinator, registry);
         if (runtime.Settings.Retention.Periods().Any())
-            system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system))), "durable-retention");
+            system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system), coordinator)), "durable-retention");
         return coordinator;
     }
 

@@ -135,23 +135,36 @@ internal sealed class PostgresJournalStore : IJournalStore
         return [.. Enumerable.Range(0, writes.Count).Where(i => writes[i].Any(r => taken.Contains((r.PersistenceId, r.SequenceNr))))];
     }
 
-    public void Purge(string workflowId)
+    public IReadOnlySet<string> Purge(IReadOnlyList<PurgeTarget> targets)
     {
+        // The workflows to delete whatever their status, and those to delete only if their index row says they ended:
+        // the ended ones are read first and their rows locked, so that the deletes take the same set.
+        var always = targets.Where(t => !t.OnlyIfEnded).Select(t => t.WorkflowId).Distinct().ToArray();
+        var ifEnded = targets.Where(t => t.OnlyIfEnded).Select(t => t.WorkflowId).Distinct().ToArray();
+        const string ended = "SELECT workflow_id FROM workflow_index WHERE workflow_id = ANY($2) AND status IN ('completed', 'failed', 'cancelled')";
+        const string purged = $"SELECT unnest($1) UNION {ended}";
         using var statements = new NpgsqlBatch(Open());
-        var persistenceId = Durable.Actors.Runtime.WorkflowActor.PersistenceIdPrefix + workflowId;
-        foreach (var (sql, key) in new[]
+        foreach (var sql in new[]
         {
-            ("DELETE FROM tags WHERE persistence_id = $1", persistenceId),
-            ("DELETE FROM journal WHERE persistence_id = $1", persistenceId),
-            ("DELETE FROM workflow_index WHERE workflow_id = $1", workflowId),
+            ended + " FOR UPDATE",
+            $"DELETE FROM tags WHERE persistence_id IN (SELECT 'workflow-' || id FROM ({purged}) AS purged(id))",
+            $"DELETE FROM journal WHERE persistence_id IN (SELECT 'workflow-' || id FROM ({purged}) AS purged(id))",
+            $"DELETE FROM workflow_index WHERE workflow_id IN ({purged})",
         })
         {
             var command = new NpgsqlBatchCommand(sql);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = key });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = always });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ifEnded });
             statements.BatchCommands.Add(command);
         }
-        // One batch, one implicit transaction: the workflow is whole or gone.
-        statements.ExecuteNonQuery();
+        // One batch, one implicit transaction: each workflow is whole or gone. Disposing of the reader runs the rest.
+        var deleted = new HashSet<string>(always, StringComparer.Ordinal);
+        using (var reader = statements.ExecuteReader())
+        {
+            while (reader.Read())
+                deleted.Add(reader.GetString(0));
+        }
+        return deleted;
     }
 
     public void Reset()

@@ -6,9 +6,9 @@ namespace Durable.Actors.Runtime;
 
 /// <summary>
 /// The retention sweep (<c>durable-actors.retention</c>): at start and every sweep interval of the workflow clock, it
-/// purges the workflows of each status that ended longer ago than that status's period, at most a batch of them per
-/// status, each in a transaction of its own (as <see cref="PurgeWorkflow"/> does); a full batch is followed by the
-/// next one at once. Started only when a period is set.
+/// purges the workflows of each status that ended longer ago than that status's period, a batch of them per status at
+/// a time (each as <see cref="PurgeWorkflow"/> purges it; the journal's writer deletes the purges of a batch in few
+/// transactions); a full batch is followed by the next one at once. Started only when a period is set.
 /// </summary>
 internal sealed class RetentionSweeper : ReceiveActor
 {
@@ -18,7 +18,11 @@ internal sealed class RetentionSweeper : ReceiveActor
     private readonly IActorRef _self;
     private ITimer? _timer;
 
-    public RetentionSweeper(WorkflowRuntime runtime, WorkflowClient client)
+    /// <param name="runtime">The engine.</param>
+    /// <param name="client">Purges one workflow at a time (<see cref="PurgeWorkflow"/>).</param>
+    /// <param name="coordinator">One machine's coordinator, which purges the workflows no actor holds in bulk
+    /// (<see cref="PurgeEndedWorkflows"/>); null on a cluster, whose sweep purges each workflow through its actor.</param>
+    public RetentionSweeper(WorkflowRuntime runtime, WorkflowClient client, IActorRef? coordinator)
     {
         _runtime = runtime;
         // The sweep's continuations run off the actor's context (ConfigureAwait(false)), where Self is not available.
@@ -35,12 +39,19 @@ internal sealed class RetentionSweeper : ReceiveActor
                 {
                     var page = await DurableWorkflows.ListAsync(system,
                         new WorkflowQuery { Status = status, EndedBefore = now - period, Limit = _retention.Batch }).ConfigureAwait(false);
+                    IReadOnlyList<string> oneByOne = page.Items.Select(w => w.WorkflowId).ToList();
                     var purged = 0;
-                    foreach (var workflow in page.Items)
+                    if (coordinator is not null && oneByOne.Count > 0)
                     {
-                        if (await client.AskAsync(new PurgeWorkflow(workflow.WorkflowId), CancellationToken.None).ConfigureAwait(false) is WorkflowPurged)
-                            purged++;
+                        var bulk = await coordinator.Ask<EndedWorkflowsPurged>(new PurgeEndedWorkflows(oneByOne), BulkTimeout).ConfigureAwait(false);
+                        purged = bulk.Purged.Count;
+                        oneByOne = bulk.Held;
                     }
+                    // All at once: each workflow's actor checks it has ended, and the journal's writer deletes the purges
+                    // that come together in one transaction.
+                    var replies = await Task.WhenAll(oneByOne.Select(id =>
+                        client.AskAsync(new PurgeWorkflow(id), CancellationToken.None))).ConfigureAwait(false);
+                    purged += replies.Count(r => r is WorkflowPurged);
                     if (purged > 0)
                         _log.Info("Retention: purged {0} {1} workflows that ended more than {2} ago", purged, status.ToString().ToUpperInvariant(), period);
                     full |= page.NextCursor is not null;
@@ -54,6 +65,9 @@ internal sealed class RetentionSweeper : ReceiveActor
             Schedule(full ? TimeSpan.Zero : _retention.SweepInterval);
         });
     }
+
+    // A batch's purge waits at most this long for the journal's writer (the database may be away); the next sweep tries again.
+    private static readonly TimeSpan BulkTimeout = TimeSpan.FromMinutes(1);
 
     protected override void PreStart() => Self.Tell(Sweep.Instance);
 

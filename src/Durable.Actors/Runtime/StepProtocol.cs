@@ -85,6 +85,18 @@ internal sealed record BeginFork(ForkWorkflow Fork, string? TraceParent = null) 
 }
 
 /// <summary>
+/// The retention sweep asks the coordinator of one machine to purge workflows it found ended (see
+/// <c>WorkflowCoordinatorActor.OnPurgeEnded</c>); answered <see cref="EndedWorkflowsPurged"/>.
+/// </summary>
+internal sealed record PurgeEndedWorkflows(IReadOnlyList<string> WorkflowIds);
+
+/// <summary>
+/// The ids purged, and those held by an actor (or by a purge under way), which the sweep purges one by one
+/// (<see cref="PurgeWorkflow"/>); the rest were no longer ended (or gone already).
+/// </summary>
+internal sealed record EndedWorkflowsPurged(IReadOnlyList<string> Purged, IReadOnlyList<string> Held);
+
+/// <summary>
 /// Runs <paramref name="WorkflowId"/> on if it is still RUNNING (a recovery or a wake-up that found it so), and answers
 /// how it ended otherwise: unlike <see cref="ResumeWorkflow"/>, it never runs a workflow that failed meanwhile again.
 /// </summary>

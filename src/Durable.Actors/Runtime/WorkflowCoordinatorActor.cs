@@ -57,6 +57,12 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
                 Sender.Tell(command is StartWorkflow or BeginWorkflow or ForkWorkflow or BeginFork ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
                 return;
             }
+            // A bulk purge of this id is under way: the request waits for it (it then finds the workflow gone, or whole).
+            if (_purging.TryGetValue(command.WorkflowId, out var held))
+            {
+                held.Add((Sender, command));
+                return;
+            }
             if (command is ChildWorkflowEnded childEnded)
                 ForgetRecheck(childEnded.WorkflowId, childEnded.ChildId);
             var entry = GetOrCreate(command.WorkflowId);
@@ -67,6 +73,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             else
                 entry.Supervisor.Tell(request);
         });
+        Receive<PurgeEndedWorkflows>(OnPurgeEnded);
+        Receive<BulkPurgeEnded>(OnBulkPurgeEnded);
         Receive<HandOffBucket>(_ => OnHandOff());
         Receive<WorkflowDrained>(OnDrained);
         Receive<Passivate>(OnPassivate);
@@ -547,6 +555,55 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _ when id.Trim() != id => "the workflow id starts or ends with white space",
         _ => null,
     };
+
+    // The ids of a bulk purge under way (PurgeEndedWorkflows), each with the requests that came for it meanwhile.
+    private readonly Dictionary<string, List<(IActorRef Sender, IWorkflowCommand Command)>> _purging = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The retention sweep's purge of workflows it found ended: those no actor holds are deleted by the journal's writer
+    /// directly, in few transactions, each only if its index row still says it ended (no actor to start, no journal to
+    /// read); requests for them wait meanwhile. Those an actor holds (or a bulk purge already takes) are answered as
+    /// held, for a <see cref="PurgeWorkflow"/> each. One machine only: a cluster's sweep purges through the actors.
+    /// </summary>
+    private void OnPurgeEnded(PurgeEndedWorkflows purge)
+    {
+        var held = purge.WorkflowIds.Where(id => _workflows.ContainsKey(id) || _leftBehind.ContainsKey(id) || _purging.ContainsKey(id)).ToList();
+        if (_owns is not null || Storage.JournalAccess.Get(Context.System).Current is not { } journal)
+        {
+            Sender.Tell(new EndedWorkflowsPurged([], purge.WorkflowIds));
+            return;
+        }
+        var quiet = purge.WorkflowIds.Except(held, StringComparer.Ordinal).Distinct(StringComparer.Ordinal).ToList();
+        foreach (var id in quiet)
+            _purging[id] = [];
+        var (self, sender) = (Self, Sender);
+        journal.Writer.PurgeEndedAsync(quiet).ContinueWith(
+            t => self.Tell(new BulkPurgeEnded(sender, quiet, held, t.IsCompletedSuccessfully ? t.Result : null, t.Exception?.GetBaseException())),
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void OnBulkPurgeEnded(BulkPurgeEnded ended)
+    {
+        foreach (var id in ended.Ids)
+        {
+            if (_purging.Remove(id, out var requests))
+            {
+                foreach (var (sender, command) in requests)
+                    Self.Tell(command, sender);
+            }
+        }
+        if (ended.Error is { } error)
+        {
+            _log.Warning("Retention: {0} workflows were not purged: {1}", ended.Ids.Count, error.Message);
+            ended.Sender.Tell(new Status.Failure(error));
+            return;
+        }
+        foreach (var id in ended.Purged!)
+            _log.Debug("Workflow [{0}] was purged", id);
+        ended.Sender.Tell(new EndedWorkflowsPurged(ended.Purged!, ended.Held));
+    }
+
+    private sealed record BulkPurgeEnded(IActorRef Sender, IReadOnlyList<string> Ids, IReadOnlyList<string> Held, IReadOnlyList<string>? Purged, Exception? Error);
 
     private sealed record PendingWorkflowsFound(IReadOnlyList<(string WorkflowId, DateTimeOffset? WakeAt)> Workflows);
 }

@@ -20,14 +20,19 @@ internal interface IJournalStore : IDisposable
     void Commit(IReadOnlyList<IReadOnlyList<JournalRow>> writes);
 
     /// <summary>
-    /// Deletes every row of workflow <paramref name="workflowId"/>, its journal events, their tags and its index row, in
-    /// one transaction: after a crash the workflow is whole or gone. Any exception: nothing was deleted.
+    /// Deletes every row of the workflows of <paramref name="targets"/>, their journal events, their tags and their index
+    /// rows, in one transaction: after a crash each is whole or gone. A target <see cref="PurgeTarget.OnlyIfEnded"/> is
+    /// deleted only if its index row says it ended (completed, failed, cancelled). Returns the ids deleted (or absent
+    /// already). Any exception: nothing was deleted.
     /// </summary>
-    void Purge(string workflowId);
+    IReadOnlySet<string> Purge(IReadOnlyList<PurgeTarget> targets);
 
     /// <summary>Drops the connection after a failed transaction; the next commit opens a fresh one.</summary>
     void Reset();
 }
+
+/// <summary>A workflow to purge (<see cref="IJournalStore.Purge"/>), or to purge only if it ended.</summary>
+internal readonly record struct PurgeTarget(string WorkflowId, bool OnlyIfEnded);
 
 /// <summary>Writes of a batch fail on their own (see <see cref="IJournalStore.Commit"/>); nothing of the batch was committed.</summary>
 /// <param name="writes">The writes' indexes in the batch; empty when the store could not tell which writes they were.</param>

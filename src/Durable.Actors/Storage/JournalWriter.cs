@@ -11,12 +11,18 @@ namespace Durable.Actors.Storage;
 /// </summary>
 internal sealed class JournalWriter : IAsyncDisposable
 {
-    private sealed class Write(IReadOnlyList<JournalRow> rows, string? purgedWorkflowId = null)
+    private sealed class Write(IReadOnlyList<JournalRow> rows, string? purgedWorkflowId = null, bool onlyIfEnded = false)
     {
         public IReadOnlyList<JournalRow> Rows { get; } = rows;
 
-        /// <summary>Set for a purge (<see cref="PurgeAsync"/>): the workflow whose rows go, in a transaction of its own.</summary>
+        /// <summary>Set for a purge (<see cref="PurgeAsync"/>): the workflow whose rows go, in a transaction of purges only.</summary>
         public string? PurgedWorkflowId { get; } = purgedWorkflowId;
+
+        /// <summary>A purge of the workflow only if its index row says it ended (<see cref="PurgeEndedAsync"/>).</summary>
+        public bool OnlyIfEnded { get; } = onlyIfEnded;
+
+        /// <summary>Set by the writer for a purge <see cref="OnlyIfEnded"/> that found the workflow not ended: nothing was deleted.</summary>
+        public bool Kept { get; set; }
         // Completed from a pool thread, one per batch (see Complete): continuations run there, never on the writer.
         public TaskCompletionSource Done { get; } = new();
     }
@@ -73,9 +79,30 @@ internal sealed class JournalWriter : IAsyncDisposable
 
     /// <summary>
     /// Deletes every row of workflow <paramref name="workflowId"/> (its events, their tags, its index row) in one
-    /// transaction of its own, after the writes queued before it; the task ends when that is durable or failed.
+    /// transaction of purges only (those queued together, up to 100), after the writes queued before it; the task ends
+    /// when that is durable or failed.
     /// </summary>
     public Task PurgeAsync(string workflowId) => Enqueue(new Write([], workflowId));
+
+    /// <summary>
+    /// Purges each of <paramref name="workflowIds"/> whose row of the workflow index says it ended (completed, failed or
+    /// cancelled) when its transaction runs, as <see cref="PurgeAsync"/> does, and keeps the others; returns the ids
+    /// purged. For workflows no actor holds (the caller sees to it): nothing may change them meanwhile in this host.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> PurgeEndedAsync(IReadOnlyList<string> workflowIds)
+    {
+        var purges = workflowIds.Distinct(StringComparer.Ordinal).Select(id => new Write([], id, onlyIfEnded: true)).ToList();
+        lock (_gate)
+        {
+            if (_stopping)
+                throw new InvalidOperationException("The journal is stopping; nothing was purged.");
+            foreach (var purge in purges)
+                _queue.Enqueue(purge);
+            Monitor.Pulse(_gate);
+        }
+        await Task.WhenAll(purges.Select(p => p.Done.Task)).ConfigureAwait(false);
+        return purges.Where(p => !p.Kept).Select(p => p.PurgedWorkflowId!).ToList();
+    }
 
     /// <summary>
     /// Refuses further writes and returns at once; the task ends when what was queued is committed (or failed) and the
@@ -126,9 +153,9 @@ internal sealed class JournalWriter : IAsyncDisposable
         var batch = new List<Write>();
         while (Take(batch))
         {
-            if (batch is [{ PurgedWorkflowId: { } purged } purge])
+            if (batch is [{ PurgedWorkflowId: not null }, ..])
             {
-                PurgeOnce(purge, purged);
+                Purge(batch);
                 batch.Clear();
                 continue;
             }
@@ -155,10 +182,11 @@ internal sealed class JournalWriter : IAsyncDisposable
                 Monitor.Wait(_gate);
             if (_queue.Count == 0)
                 return false;
-            // A purge is a transaction of its own.
+            // Purges share transactions with purges only (a retention sweep sends many at once).
             if (_queue.Peek().PurgedWorkflowId is not null)
             {
-                batch.Add(_queue.Dequeue());
+                while (_queue.Count > 0 && _queue.Peek().PurgedWorkflowId is not null && batch.Count < MaxPurgesPerTransaction)
+                    batch.Add(_queue.Dequeue());
                 return true;
             }
             var rows = 0;
@@ -226,20 +254,27 @@ internal sealed class JournalWriter : IAsyncDisposable
         }
     }
 
-    private void PurgeOnce(Write purge, string workflowId)
+    /// <summary>The most purges one transaction takes: each deletes a workflow's rows, which may be many.</summary>
+    private const int MaxPurgesPerTransaction = 100;
+
+    /// <summary>The purges of <paramref name="batch"/> in one transaction; a failure fails them all, nothing deleted.</summary>
+    private void Purge(List<Write> batch)
     {
+        var purges = batch.ToArray();
         try
         {
-            _store.Purge(workflowId);
+            var purged = _store.Purge(purges.Select(p => new PurgeTarget(p.PurgedWorkflowId!, p.OnlyIfEnded)).ToList());
+            foreach (var purge in purges)
+                purge.Kept = !purged.Contains(purge.PurgedWorkflowId!);
         }
         catch (Exception e)
         {
             _store.Reset();
-            CompleteOnPool([purge], e);
+            CompleteOnPool(purges, e);
             return;
         }
         Interlocked.Increment(ref _transactions);
-        CompleteOnPool([purge], null);
+        CompleteOnPool(purges, null);
     }
 
     /// <summary>One transaction of the writes of <paramref name="batch"/>.</summary>

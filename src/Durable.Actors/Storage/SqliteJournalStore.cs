@@ -54,14 +54,22 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         }
     }
 
-    public void Purge(string workflowId)
+    public IReadOnlySet<string> Purge(IReadOnlyList<PurgeTarget> targets)
     {
         var statements = _statements ??= Statements.Open(connectionString, _pragmas, _databasePath);
         statements.Begin();
         try
         {
-            statements.Purge(Runtime.WorkflowActor.PersistenceIdPrefix + workflowId, workflowId);
+            var purged = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (workflowId, onlyIfEnded) in targets)
+            {
+                if (purged.Contains(workflowId) || onlyIfEnded && !statements.HasEnded(workflowId))
+                    continue;
+                statements.Purge(Runtime.WorkflowActor.PersistenceIdPrefix + workflowId, workflowId);
+                purged.Add(workflowId);
+            }
             statements.Commit();
+            return purged;
         }
         catch
         {
@@ -105,6 +113,7 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         private readonly sqlite3_stmt _rollback;
         private readonly List<sqlite3_stmt> _all = [];
         private sqlite3_stmt[]? _purge;
+        private sqlite3_stmt? _status;
 
         private Statements(SqliteConnection connection, string databasePath)
         {
@@ -156,6 +165,20 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
             // Fails harmlessly when SQLite already rolled the transaction back (on an I/O error, for instance).
             raw.sqlite3_step(_rollback);
             raw.sqlite3_reset(_rollback);
+        }
+
+        /// <summary>Whether the workflow's index row says it ended (completed, failed, cancelled); false when it has none.</summary>
+        public bool HasEnded(string workflowId)
+        {
+            _status ??= Prepare("SELECT status FROM workflow_index WHERE workflow_id = ?1");
+            Bind(_status, raw.sqlite3_bind_text(_status, 1, workflowId));
+            var rc = raw.sqlite3_step(_status);
+            if (rc is not (raw.SQLITE_ROW or raw.SQLITE_DONE))
+                Fail(_status, rc);
+            var status = rc == raw.SQLITE_ROW ? raw.sqlite3_column_text(_status, 0).utf8_to_string() : null;
+            raw.sqlite3_reset(_status);
+            return status is not null && WorkflowIndex.TryParseStatus(status, out var parsed)
+                && parsed is WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled;
         }
 
         /// <summary>Deletes a workflow's events, their tags and its index row in the open transaction.</summary>

@@ -84,6 +84,21 @@ public sealed class PurgeSpec(ITestOutputHelper output) : EngineSpec(output, "du
     }
 
     [Fact]
+    public async Task WritersPurgeOfEndedWorkflows_DeletesThoseTheIndexSaysEnded_AndKeepsTheOthers()
+    {
+        var coordinator = StartEngine(Registry());
+        await coordinator.Ask<WorkflowCompleted>(new StartWorkflow("pay-5", "charge", "5"), RunTimeout);
+        Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("claim-5", "approval"), RunTimeout));
+        var writer = Storage.JournalAccess.Get(Sys).Current!.Writer;
+
+        Assert.Equal(["pay-5"], await writer.PurgeEndedAsync(["pay-5", "claim-5", "nobody"]));
+
+        Assert.Empty(JournalRows.Of(Folder.Database, "pay-5"));
+        Assert.NotEmpty(JournalRows.Of(Folder.Database, "claim-5"));
+        Assert.Equal(["claim-5"], await IndexedIdsAsync());
+    }
+
+    [Fact]
     public async Task ClientPurge_OfAQuery_PurgesTheEndedOnesItMatchesWithTheirChildrenOnRequest_AndLeavesTheRunning()
     {
         var clock = new VirtualClock(T0);
