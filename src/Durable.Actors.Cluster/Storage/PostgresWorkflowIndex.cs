@@ -39,6 +39,14 @@ internal sealed class PostgresWorkflowIndex : IWorkflowIndexSource
         return WorkflowIndexQueries.Trim(await WorkflowIndexQueries.ListAsync(command, WorkflowIndexQueries.Read, cancellationToken).ConfigureAwait(false), query.Limit);
     }
 
+    public async Task<List<string>> ExpiredAsync(WorkflowRunStatus status, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        Queries.Expired(command, status, before, limit);
+        return await WorkflowIndexQueries.ListAsync(command, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);

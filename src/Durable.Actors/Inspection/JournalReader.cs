@@ -114,6 +114,21 @@ internal static class JournalReader
         return position;
     }
 
+    /// <summary>
+    /// At most <paramref name="limit"/> ids of the workflows of <paramref name="status"/> that ended before
+    /// <paramref name="before"/>, oldest first (the retention sweep's); from a page of <see cref="ListAsync"/> on a journal
+    /// that keeps no index.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ExpiredAsync(
+        ActorSystem system, WorkflowRunStatus status, DateTimeOffset before, int limit, CancellationToken cancellationToken)
+    {
+        Reading(system, "list", WorkflowIndex.StatusText(status));
+        if (WorkflowIndexSources.For(system) is { } index)
+            return await index.ExpiredAsync(status, before, limit, cancellationToken).ConfigureAwait(false);
+        var page = await ListAsync(system, new WorkflowQuery { Status = status, EndedBefore = before, Limit = limit }, cancellationToken).ConfigureAwait(false);
+        return page.Items.Select(w => w.WorkflowId).ToList();
+    }
+
     /// <summary>One page of the workflow index, newest first.</summary>
     public static async Task<WorkflowPage> ListAsync(ActorSystem system, WorkflowQuery query, CancellationToken cancellationToken)
     {

@@ -21,6 +21,9 @@ internal interface IWorkflowIndexSource
     /// <summary>How many workflows have each status (the stored text).</summary>
     Task<Dictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>At most <paramref name="limit"/> ids of the workflows of <paramref name="status"/> that ended before <paramref name="before"/>, oldest first.</summary>
+    Task<List<string>> ExpiredAsync(WorkflowRunStatus status, DateTimeOffset before, int limit, CancellationToken cancellationToken);
+
     /// <summary>Every workflow id.</summary>
     Task<List<string>> IdsAsync(CancellationToken cancellationToken);
 
@@ -106,6 +109,14 @@ internal sealed class SqliteWorkflowIndexSource(DurableSettings settings) : IWor
     {
         using var connection = Open();
         return WorkflowIndexStore.Ids(connection);
+    }, cancellationToken);
+
+    public Task<List<string>> ExpiredAsync(WorkflowRunStatus status, DateTimeOffset before, int limit, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        WorkflowIndexQueries.Sqlite.Expired(command, status, before, limit);
+        return WorkflowIndexQueries.List(command, r => r.GetString(0));
     }, cancellationToken);
 
     public Task<WorkflowIndexRow?> RowAsync(string workflowId, CancellationToken cancellationToken) => Task.Run(() =>

@@ -37,9 +37,9 @@ internal sealed class RetentionSweeper : ReceiveActor
             {
                 try
                 {
-                    var page = await DurableWorkflows.ListAsync(system,
-                        new WorkflowQuery { Status = status, EndedBefore = now - period, Limit = _retention.Batch }).ConfigureAwait(false);
-                    IReadOnlyList<string> oneByOne = page.Items.Select(w => w.WorkflowId).ToList();
+                    var expired = await Inspection.JournalReader.ExpiredAsync(system, status, now - period, _retention.Batch, CancellationToken.None)
+                        .ConfigureAwait(false);
+                    var oneByOne = expired;
                     var purged = 0;
                     if (coordinator is not null && oneByOne.Count > 0)
                     {
@@ -54,7 +54,8 @@ internal sealed class RetentionSweeper : ReceiveActor
                     purged += replies.Count(r => r is WorkflowPurged);
                     if (purged > 0)
                         _log.Info("Retention: purged {0} {1} workflows that ended more than {2} ago", purged, status.ToString().ToUpperInvariant(), period);
-                    full |= page.NextCursor is not null;
+                    // A full batch is followed by the next one at once, unless nothing of it could be purged (it would come again).
+                    full |= expired.Count == _retention.Batch && purged > 0;
                 }
                 catch (Exception e)
                 {

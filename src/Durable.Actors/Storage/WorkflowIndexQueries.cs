@@ -30,6 +30,15 @@ internal sealed class WorkflowIndexQueries(bool namedParameters, Func<string, st
     public static WorkflowIndexQueries Sqlite { get; } = new(true, (column, prefix, length) => $"substr({column}, 1, {length()}) = {prefix}", idHash: false);
 
     /// <summary>
+    /// At most <paramref name="limit"/> ids of the workflows of <paramref name="status"/> that ended before
+    /// <paramref name="before"/> (the retention sweep's), oldest first through the status index: the first rows it
+    /// reads are those that ended longest ago, where newest first would read every recent one before them.
+    /// </summary>
+    public void Expired(DbCommand command, WorkflowRunStatus status, DateTimeOffset before, int limit) =>
+        command.CommandText = $"SELECT workflow_id FROM workflow_index WHERE status = {Add(command, WorkflowIndex.StatusText(status))} "
+            + $"AND ended_at < {Add(command, before.UtcTicks)} ORDER BY status, created_at, workflow_id LIMIT {Add(command, limit)}";
+
+    /// <summary>
     /// One page of <paramref name="query"/>, newest first (by creation, then id), one row more than its limit (whether rows follow it).
     /// </summary>
     public void Page(DbCommand command, WorkflowQuery query, (long CreatedTicks, string WorkflowId)? after)
