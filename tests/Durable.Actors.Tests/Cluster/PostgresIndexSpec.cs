@@ -161,6 +161,10 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.Equal("open-1", Assert.Single(running.Items).WorkflowId);
         var done = await DurableWorkflows.ListAsync(system, new WorkflowQuery { IdPrefix = "done-", Limit = 100 });
         Assert.Equal(["done-4", "done-3", "done-2", "done-1", "done-0"], done.Items.Select(i => i.WorkflowId));
+        // What the retention sweep reads: the ended ones of a status, oldest first.
+        Assert.Equal(["done-0", "done-1", "done-2"],
+            await JournalReader.ExpiredAsync(system, WorkflowRunStatus.Completed, DateTimeOffset.UtcNow.AddMinutes(1), 3, CancellationToken.None));
+        Assert.Empty(await JournalReader.ExpiredAsync(system, WorkflowRunStatus.Completed, DateTimeOffset.UtcNow.AddHours(-1), 3, CancellationToken.None));
 
         // The index row is what lists a workflow: without it the workflow's events are still there (its status reads
         // them), but neither the list nor the counts show it.
