@@ -33,7 +33,10 @@ public sealed class RecoveryOnStartSpec : TestKit, IDisposable
         Assert.Equal(10, done.GetResult<int>());
         foreach (var id in new[] { "a", "b", "c" })
             coordinator.Tell(new StartWorkflow(id, "two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(_counter.Counts.Values.Sum() == 5), Timeout, interval: TestSupport.Polling.Interval);
+        // Their first steps' completions durable (the bodies ran a moment before): the stop leaves them between their steps.
+        await AwaitConditionAsync(async () => await TestSupport.Engine.StepCompletedAsync(first, "a", "first")
+            && await TestSupport.Engine.StepCompletedAsync(first, "b", "first") && await TestSupport.Engine.StepCompletedAsync(first, "c", "first"),
+            Timeout, interval: TestSupport.Polling.Interval);
         await first.Terminate();
         _hang = false;
     }

@@ -39,7 +39,8 @@ public sealed class MetricsSpec : TestKit, IDisposable
 
         var (host1, coordinator1) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator1.Tell(new StartWorkflow("m-1", type, "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout, interval: TestSupport.Polling.Interval);
+        // Its completion durable (its body ran a moment before): the stop leaves the workflow between its steps.
+        await AwaitConditionAsync(async () => await TestSupport.Engine.StepCompletedAsync(host1, "m-1", first), Timeout, interval: TestSupport.Polling.Interval);
         await host1.Terminate();
         Volatile.Write(ref hang, false);
         var (host2, coordinator2) = TestSupport.Engine.Start(_folder.Database, Registry());

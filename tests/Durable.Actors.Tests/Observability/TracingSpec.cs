@@ -161,7 +161,8 @@ public sealed class TracingSpec : TestKit, IDisposable
 
         var (first, coordinator) = TestSupport.Engine.Start(_folder.Database, Registry());
         coordinator.Tell(new StartWorkflow(id, "otel-two-steps", "1"), ActorRefs.NoSender);
-        await AwaitConditionAsync(() => Task.FromResult(counter.Count("first") == 1), Timeout, interval: TestSupport.Polling.Interval);
+        // Its completion durable (its body ran a moment before): the stop leaves the workflow between its steps.
+        await AwaitConditionAsync(async () => await TestSupport.Engine.StepCompletedAsync(first, id, "first"), Timeout, interval: TestSupport.Polling.Interval);
         await first.Terminate();
         Volatile.Write(ref hang, false);
 

@@ -24,6 +24,13 @@ public static class Engine
         var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)).And(hooks));
         return (system, DurableWorkflows.Start(system, registry, observer, clock ?? TimeProvider.System));
     }
+
+    /// <summary>
+    /// Whether the journal holds step <paramref name="stepId"/> of <paramref name="workflowId"/> as completed: its body
+    /// ran and its completion is durable (a body's effect alone says nothing of the record, written a moment later).
+    /// </summary>
+    public static async Task<bool> StepCompletedAsync(ActorSystem system, string workflowId, string stepId) =>
+        (await DurableWorkflows.GetStatusAsync(system, workflowId))?.Steps.Any(s => s.StepId == stepId && s.Status == StepStatus.Completed) == true;
 }
 
 /// <summary>Collects step reports; tests read them after a run ends.</summary>
