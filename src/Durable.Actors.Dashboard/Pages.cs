@@ -294,6 +294,13 @@ internal static class Pages
             html.Raw("<p class=\"empty\">None yet.</p></section>");
             return;
         }
+        // One form; each row's button submits it with that step's key (a form per row weighed on long workflows).
+        if (forkable)
+        {
+            html.Raw("<form method=\"post\" id=\"fork-form\"").Attr("action", page.BasePath + "/workflow/fork").Raw(">");
+            Hidden(html, page, s.WorkflowId);
+            html.Raw("</form>");
+        }
         html.Raw("<table><thead><tr><th>Key</th><th>Step</th><th>Status</th><th class=\"num\">Attempts</th><th>Started</th><th>Duration</th>" +
             "<th>Result or error</th>" + (forkable ? "<th></th>" : "") + "</tr></thead><tbody>");
         foreach (var step in s.Steps)
@@ -316,11 +323,9 @@ internal static class Pages
             html.Raw("</td>");
             if (forkable)
             {
-                html.Raw("<td><form method=\"post\" class=\"fork\"").Attr("action", page.BasePath + "/workflow/fork")
-                    .Attr("data-confirm", $"Fork workflow '{s.WorkflowId}' at {step.Key}? A new workflow replays the steps before it and runs this one and the rest.").Raw(">");
-                Hidden(html, page, s.WorkflowId);
-                html.Raw("<input type=\"hidden\" name=\"from\"").Attr("value", step.Key)
-                    .Raw("><button type=\"submit\" name=\"do\" value=\"fork\" title=\"Run this step and the rest again, as a new workflow\">Fork here</button></form></td>");
+                html.Raw("<td><button type=\"submit\" form=\"fork-form\" name=\"from\"").Attr("value", step.Key)
+                    .Attr("data-confirm", $"Fork workflow '{s.WorkflowId}' at {step.Key}? A new workflow replays the steps before it and runs this one and the rest.")
+                    .Raw(" title=\"Run this step and the rest again, as a new workflow\">Fork here</button></td>");
             }
             html.Raw("</tr>");
         }
@@ -446,7 +451,7 @@ internal static class Pages
     // fetched again every 2 s and swapped in (keeping open <details>), until the workflow ends.
     private const string Script = """
         document.addEventListener('submit', e => {
-          const message = e.target.getAttribute('data-confirm');
+          const message = (e.submitter && e.submitter.getAttribute('data-confirm')) || e.target.getAttribute('data-confirm');
           if (message && !confirm(message)) e.preventDefault();
         });
         (() => {
