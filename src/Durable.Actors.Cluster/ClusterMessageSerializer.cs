@@ -52,6 +52,8 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("begun", typeof(WorkflowBegun)),
         ("reported-to-parent", typeof(ReportedToParent)),
         ("still-running", typeof(StillRunning)),
+        ("hand-on", typeof(HandedOn)),
+        ("hand-on-received", typeof(HandOnReceived)),
     ];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);
@@ -68,9 +70,26 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ? manifest
         : throw new ArgumentException($"Cannot serialize {o.GetType().FullName} with {nameof(ClusterMessageSerializer)}.", nameof(o));
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
+    public override byte[] ToBinary(object obj) => obj is HandedOn handed
+        ? JsonSerializer.SerializeToUtf8Bytes(new HandedOnWire(handed.Id, handed.WorkflowId, Manifest(handed.Message),
+            JsonSerializer.SerializeToElement(handed.Message, handed.Message.GetType(), Json), Akka.Serialization.Serialization.SerializedActorPath(handed.Caller)), Json)
+        : JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Json);
 
-    public override object FromBinary(byte[] bytes, string manifest) => TypeOf.TryGetValue(manifest, out var type)
-        ? JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"Empty '{manifest}' message.")
-        : throw new SerializationException($"Unknown message manifest '{manifest}': does another node run a newer Durable.Actors?");
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!TypeOf.TryGetValue(manifest, out var type))
+            throw new SerializationException($"Unknown message manifest '{manifest}': does another node run a newer Durable.Actors?");
+        if (type == typeof(HandedOn))
+        {
+            var wire = JsonSerializer.Deserialize<HandedOnWire>(bytes, Json) ?? throw new SerializationException($"Empty '{manifest}' message.");
+            var inner = TypeOf.TryGetValue(wire.Manifest, out var innerType)
+                ? wire.Message.Deserialize(innerType, Json) ?? throw new SerializationException($"Empty '{wire.Manifest}' message handed on.")
+                : throw new SerializationException($"Unknown message manifest '{wire.Manifest}' handed on: does another node run a newer Durable.Actors?");
+            return new HandedOn(wire.Id, wire.WorkflowId, inner, system.Provider.ResolveActorRef(wire.Caller));
+        }
+        return JsonSerializer.Deserialize(bytes, type, Json) ?? throw new SerializationException($"Empty '{manifest}' message.");
+    }
+
+    /// <summary>A handed-on request on the wire: the request under its own manifest, and the path of the caller it answers.</summary>
+    private sealed record HandedOnWire(string Id, string WorkflowId, string Manifest, JsonElement Message, string Caller);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Akka;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster.Sharding;
@@ -147,6 +148,23 @@ public static class DurableCluster
                 HandOffBucket.Instance);
             // Child workflows and their parents may live in other buckets: workflows reach each other through the region.
             runtime.Coordinator = region;
+            // What a moving bucket hands on is sent again until the workflow's new home has it; a leaving node waits for that.
+            var relay = system.ActorOf(Props.Create(() => new HandOnRelay(region, role, TypeName)), "durable-hand-on");
+            runtime.HandOnRelay = relay;
+            var shutdown = CoordinatedShutdown.Get(system);
+            var bound = shutdown.Timeout(CoordinatedShutdown.PhaseClusterExiting) - TimeSpan.FromSeconds(1);
+            shutdown.AddTask(CoordinatedShutdown.PhaseClusterExiting, "durable-hand-on", async () =>
+            {
+                try
+                {
+                    await relay.Ask<Done>(HandOnRelay.AwaitNonePending.Instance, bound > TimeSpan.FromSeconds(1) ? bound : TimeSpan.FromSeconds(1));
+                }
+                catch (AskTimeoutException)
+                {
+                    system.Log.Warning("Leaving with requests handed on that their workflows' new homes have not acknowledged");
+                }
+                return Done.Instance;
+            });
             system.ActorOf(Props.Create(() => new BucketKeeper(region, role, buckets.Count, interval, after)), "durable-bucket-keeper");
         }
         else

@@ -205,7 +205,7 @@ internal sealed record EnsureBucket(int Bucket);
 /// <summary>
 /// Cluster mode: sharding's hand-off message for a bucket that moves to another node (a node joined, or this one
 /// leaves). The bucket drains its workflows (<see cref="DrainWorkflow"/>), hands their requests and watchers to the
-/// workflows' new home through the shard region, and stops.
+/// workflows' new home through the shard region (<see cref="HandedOn"/>), and stops.
 /// </summary>
 internal sealed class HandOffBucket
 {
@@ -228,3 +228,17 @@ internal sealed class DrainWorkflow
 
 /// <summary>A workflow's actor drained: its coordinator may stop it and hand its requests on.</summary>
 internal sealed record WorkflowDrained(string WorkflowId);
+
+/// <summary>
+/// Cluster mode: a request, watch or unwatch that a moving bucket hands on to the workflow's new home, with the caller
+/// it answers. Sharding delivers it at most once (a region drops what it buffered for a bucket that is handed off again
+/// before it arrived), so the node's hand-on relay sends it again until the new home acknowledges it
+/// (<see cref="HandOnReceived"/>, to the sender); the new home takes each id once.
+/// </summary>
+internal sealed record HandedOn(string Id, string WorkflowId, object Message, Akka.Actor.IActorRef Caller);
+
+/// <summary>The new home of a workflow took up <see cref="HandedOn"/> <paramref name="Id"/>.</summary>
+internal sealed record HandOnReceived(string Id);
+
+/// <summary>Tells the node's hand-on relay that <paramref name="Message"/> went out once and waits for its acknowledgement.</summary>
+internal sealed record TrackHandOn(HandedOn Message);

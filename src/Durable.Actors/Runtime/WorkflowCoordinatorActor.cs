@@ -45,34 +45,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (owns is null && runtime.Coordinator.IsNobody())
             runtime.Coordinator = Self;
 
-        Receive<IWorkflowCommand>(command =>
-        {
-            if (_handingOff)
-            {
-                HandOn(Sender, command);
-                return;
-            }
-            if (InvalidId(command.WorkflowId) is { } reason)
-            {
-                Sender.Tell(command is StartWorkflow or BeginWorkflow or ForkWorkflow or BeginFork ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
-                return;
-            }
-            // A bulk purge of this id is under way: the request waits for it (it then finds the workflow gone, or whole).
-            if (_purging.TryGetValue(command.WorkflowId, out var held))
-            {
-                held.Add((Sender, command));
-                return;
-            }
-            if (command is ChildWorkflowEnded childEnded)
-                ForgetRecheck(childEnded.WorkflowId, childEnded.ChildId);
-            var entry = GetOrCreate(command.WorkflowId);
-            Busy(command.WorkflowId);
-            var request = entry.Requests.Add(Sender, command);
-            if (entry.Passivating)
-                _runtime.Hooks.RequestBuffered?.Invoke(command.WorkflowId);
-            else
-                entry.Supervisor.Tell(request);
-        });
+        Receive<IWorkflowCommand>(command => OnCommand(Sender, command));
+        Receive<HandedOn>(OnHandedOn);
         Receive<PurgeEndedWorkflows>(OnPurgeEnded);
         Receive<BulkPurgeEnded>(OnBulkPurgeEnded);
         Receive<HandOffBucket>(_ => OnHandOff());
@@ -117,8 +91,8 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<RecheckChild>(OnRecheckChild);
         Receive<RecheckChildren>(_ => AskChildrenAgain());
         Receive<WokeUp>(w => Woke(w.WorkflowId, () => { }));
-        Receive<WatchWorkflow>(OnWatch);
-        Receive<UnwatchWorkflow>(OnUnwatch);
+        Receive<WatchWorkflow>(watch => OnWatch(watch, Sender));
+        Receive<UnwatchWorkflow>(unwatch => OnUnwatch(unwatch, Sender));
         Receive<CountWatchers>(count => Sender.Tell(_watchers.TryGetValue(count.WorkflowId, out var watchers) ? watchers.Count : 0));
         Receive<WorkflowEnded>(OnWorkflowEnded);
         Receive<StillRunning>(_ => { });
@@ -126,6 +100,62 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Receive<WakeDue>(_ => OnWakeDue());
         // Cluster mode: a node asks every bucket to exist, so each one recovers its workflows (see Cluster/).
         Receive<EnsureBucket>(_ => { });
+    }
+
+    private void OnCommand(IActorRef sender, IWorkflowCommand command)
+    {
+        if (_handingOff)
+        {
+            HandOn(sender, command);
+            return;
+        }
+        if (InvalidId(command.WorkflowId) is { } reason)
+        {
+            sender.Tell(command is StartWorkflow or BeginWorkflow or ForkWorkflow or BeginFork ? new WorkflowRejected(command.WorkflowId ?? "", reason) : new WorkflowNotFound(command.WorkflowId ?? ""));
+            return;
+        }
+        // A bulk purge of this id is under way: the request waits for it (it then finds the workflow gone, or whole).
+        if (_purging.TryGetValue(command.WorkflowId, out var held))
+        {
+            held.Add((sender, command));
+            return;
+        }
+        if (command is ChildWorkflowEnded childEnded)
+            ForgetRecheck(childEnded.WorkflowId, childEnded.ChildId);
+        var entry = GetOrCreate(command.WorkflowId);
+        Busy(command.WorkflowId);
+        var request = entry.Requests.Add(sender, command);
+        if (entry.Passivating)
+            _runtime.Hooks.RequestBuffered?.Invoke(command.WorkflowId);
+        else
+            entry.Supervisor.Tell(request);
+    }
+
+    // Cluster mode: the ids of the requests handed on to this bucket that it took up, so that one sent again is taken once.
+    private readonly HashSet<string> _handedOn = new(StringComparer.Ordinal);
+    private readonly Queue<string> _handedOnOrder = new();
+    private const int HandedOnKept = 10_000;
+
+    private void OnHandedOn(HandedOn handed)
+    {
+        Sender.Tell(new HandOnReceived(handed.Id));
+        if (!_handedOn.Add(handed.Id))
+            return;
+        _handedOnOrder.Enqueue(handed.Id);
+        if (_handedOnOrder.Count > HandedOnKept)
+            _handedOn.Remove(_handedOnOrder.Dequeue());
+        switch (handed.Message)
+        {
+            case IWorkflowCommand command:
+                OnCommand(handed.Caller, command);
+                break;
+            case WatchWorkflow watch:
+                OnWatch(watch, handed.Caller);
+                break;
+            case UnwatchWorkflow unwatch:
+                OnUnwatch(unwatch, handed.Caller);
+                break;
+        }
     }
 
     protected override void PreStart() => Recover();
@@ -283,12 +313,41 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         }
     }
 
-    /// <summary>Sends a request on to the workflow's new home; the coordinator's own (recovery, wake-ups) are not: the new home recovers.</summary>
-    private void HandOn(IActorRef sender, IWorkflowCommand command)
+    /// <summary>
+    /// Sends a request, watch or unwatch on to the workflow's new home through the shard region; the coordinator's own
+    /// (recovery, wake-ups) are not: the new home recovers. Sent from here, before this bucket stops, so that the region
+    /// has it before the bucket's end; the node's relay sends it again until the new home acknowledges it.
+    /// </summary>
+    private void HandOn(IActorRef sender, object message)
     {
-        if (!sender.Equals(Self))
-            _runtime.Coordinator.Tell(command, sender);
+        if (sender.Equals(Self))
+            return;
+        if (_runtime.HandOnRelay.IsNobody())
+        {
+            _runtime.Coordinator.Tell(message, sender);
+            return;
+        }
+        var handed = new HandedOn(Guid.NewGuid().ToString("N"), WorkflowIdOf(message), Idempotent(message), sender);
+        _runtime.HandOnRelay.Tell(new TrackHandOn(handed));
+        if (_runtime.Hooks.HandOnLost?.Invoke(handed) != true)
+            _runtime.Coordinator.Tell(handed, _runtime.HandOnRelay);
     }
+
+    private static string WorkflowIdOf(object message) => message switch
+    {
+        IWorkflowCommand command => command.WorkflowId,
+        WatchWorkflow watch => watch.WorkflowId,
+        UnwatchWorkflow unwatch => unwatch.WorkflowId,
+        _ => throw new ArgumentException($"Cannot hand on {message.GetType().Name}.", nameof(message)),
+    };
+
+    /// <summary>A signal or cancel gets a delivery id when it has none, so that one sent again is delivered once.</summary>
+    private static object Idempotent(object message) => message switch
+    {
+        SignalWorkflow { DeliveryId: null } signal => signal with { DeliveryId = "hand-on-" + Guid.NewGuid().ToString("N") },
+        CancelWorkflow { DeliveryId: null } cancel => cancel with { DeliveryId = "hand-on-" + Guid.NewGuid().ToString("N") },
+        _ => message,
+    };
 
     private void StopIfHandedOff()
     {
@@ -297,7 +356,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         foreach (var (workflowId, watchers) in _watchers)
         {
             foreach (var watcher in watchers)
-                _runtime.Coordinator.Tell(new WatchWorkflow(workflowId, watcher.WatchId), watcher.Caller);
+                HandOn(watcher.Caller, new WatchWorkflow(workflowId, watcher.WatchId));
         }
         _watchers.Clear();
         Context.Stop(Self);
@@ -444,25 +503,31 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     private readonly record struct Watcher(IActorRef Caller, string? WatchId);
 
-    private void OnWatch(WatchWorkflow watch)
+    private void OnWatch(WatchWorkflow watch, IActorRef caller)
     {
         if (_handingOff)
         {
-            _runtime.Coordinator.Tell(watch, Sender);
+            HandOn(caller, watch);
             return;
         }
         if (!_watchers.TryGetValue(watch.WorkflowId, out var watchers))
             _watchers[watch.WorkflowId] = watchers = [];
-        watchers.Add(new Watcher(Sender, watch.WatchId));
+        // A watch handed on twice (a resend whose first copy arrived) is kept once.
+        var watcher = new Watcher(caller, watch.WatchId);
+        if (!watchers.Contains(watcher))
+            watchers.Add(watcher);
         // The workflow may have ended already: its actor says how it stands (the answer comes back here).
         Self.Tell(new ReportEnd(watch.WorkflowId));
     }
 
-    private void OnUnwatch(UnwatchWorkflow unwatch)
+    private void OnUnwatch(UnwatchWorkflow unwatch, IActorRef caller)
     {
         // A watch that came in during a hand-off went on to the new home at once: so does its unwatch.
         if (_handingOff)
-            _runtime.Coordinator.Tell(unwatch, Sender);
+        {
+            HandOn(caller, unwatch);
+            return;
+        }
         if (!_watchers.TryGetValue(unwatch.WorkflowId, out var watchers))
             return;
         watchers.RemoveAll(w => w.WatchId == unwatch.WatchId);

@@ -18,6 +18,12 @@ internal sealed record WorkflowRuntime(
     /// <summary>The host's coordinator, which starts child workflows and carries messages between workflows; set once when it starts.</summary>
     public Akka.Actor.IActorRef Coordinator { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
+    /// <summary>
+    /// In cluster mode, the node's relay that sends a handed-on request again until the workflow's new home acknowledges
+    /// it (<see cref="HandedOn"/>); nobody on one machine, where no bucket moves.
+    /// </summary>
+    public Akka.Actor.IActorRef HandOnRelay { get; set; } = Akka.Actor.ActorRefs.Nobody;
+
     /// <summary>In cluster mode, which nodes the cluster has removed (zombie steps); null on one machine.</summary>
     public INodeMembership? Membership { get; init; }
 
@@ -77,6 +83,9 @@ internal sealed record RuntimeHooks
 
     /// <summary>Asked before an ended child tells its parent: false drops the message (as a node that dies at that moment does).</summary>
     public Func<ChildWorkflowEnded, bool>? ChildEndedSending { get; init; }
+
+    /// <summary>Asked before a moving bucket sends a request on to the workflow's new home: true loses that send (as sharding may).</summary>
+    public Func<HandedOn, bool>? HandOnLost { get; init; }
 
     /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
     public Action<string>? RequestBuffered { get; init; }
