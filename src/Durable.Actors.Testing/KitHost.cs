@@ -263,6 +263,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         StepCompleted c => $"step {c.Key} completed",
         StepsCompletedThenStarted c => string.Join(", ", c.Completed.Select(x => $"step {x.Key} completed")) + $" with step {c.Started.Key} '{c.Started.StepId}' started (IN_PROGRESS)",
         StepFailed f => $"step {f.Key} failed",
+        StepHeartbeated h => $"heartbeat of step {h.Key} (attempt {h.Attempt})",
         RunResumed => $"workflow '{workflowId}' resumed",
         RunCompleted => $"workflow '{workflowId}' completed",
         RunFailed => $"workflow '{workflowId}' failed",

@@ -94,21 +94,26 @@ public sealed class DatabaseUnavailableException : DurableActorsException
 }
 
 /// <summary>
-/// An attempt of a step took longer than its <see cref="StepOptions.Timeout"/>: its token was cancelled and the attempt
-/// was recorded as FAILED. Retried by the step's <see cref="RetryPolicy"/> like any other error; thrown to the workflow's
+/// An attempt of a step took longer than its <see cref="StepOptions.Timeout"/>, or sent no heartbeat for its
+/// <see cref="StepOptions.HeartbeatTimeout"/>: its token was cancelled and the attempt was recorded as FAILED. Retried by the step's <see cref="RetryPolicy"/> like any other error; thrown to the workflow's
 /// code once the attempts are exhausted.
 /// </summary>
 public sealed class StepTimedOutException : DurableActorsException
 {
-    internal StepTimedOutException(string key, string stepId, int attempt, TimeSpan timeout, Exception? inner)
-        : base(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Attempt {attempt} of step '{stepId}' ({key}) timed out after {timeout.TotalSeconds:0.###} s (its StepOptions.Timeout)."), inner)
+    internal StepTimedOutException(string key, string stepId, int attempt, TimeSpan timeout, Exception? inner, bool heartbeat = false)
+        : base(heartbeat
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Attempt {attempt} of step '{stepId}' ({key}) sent no heartbeat for {timeout.TotalSeconds:0.###} s (its StepOptions.HeartbeatTimeout).")
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Attempt {attempt} of step '{stepId}' ({key}) timed out after {timeout.TotalSeconds:0.###} s (its StepOptions.Timeout)."), inner)
     {
         Key = key;
         StepId = stepId;
         Attempt = attempt;
         Timeout = timeout;
+        HeartbeatTimedOut = heartbeat;
     }
+
+    /// <summary>True when the attempt's heartbeats stopped for <see cref="Timeout"/> (its <see cref="StepOptions.HeartbeatTimeout"/>), false when it ran longer than its <see cref="StepOptions.Timeout"/>.</summary>
+    public bool HeartbeatTimedOut { get; }
 
     /// <summary>The step key.</summary>
     public string Key { get; }
@@ -119,7 +124,7 @@ public sealed class StepTimedOutException : DurableActorsException
     /// <summary>The attempt that timed out, counting from 1 over the step's life.</summary>
     public int Attempt { get; }
 
-    /// <summary>The time an attempt may take.</summary>
+    /// <summary>The time an attempt may take, or go without a heartbeat.</summary>
     public TimeSpan Timeout { get; }
 }
 

@@ -303,6 +303,21 @@ internal static class JournalReader
     public static Task<IReadOnlyList<IJournalEvent>> GetEventsAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken) =>
         EventsAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken);
 
+    /// <summary>Whether the journal holds an event of <paramref name="persistenceId"/> after sequence number <paramref name="seen"/> (another host or node wrote it).</summary>
+    public static async Task<bool> WrittenSinceAsync(ActorSystem system, string persistenceId, long seen, CancellationToken cancellationToken)
+    {
+        if (EngineJournal(system) is { } settings)
+            return await Task.Run(() => JournalQueries.HighestSequenceNr(settings.ConnectionString, settings.BusyTimeout, persistenceId) > seen, cancellationToken)
+                .ConfigureAwait(false);
+        var written = false;
+        await ReadJournal(system).CurrentEventsByPersistenceId(persistenceId, seen + 1, long.MaxValue)
+            .Take(1)
+            .RunForeach(_ => written = true, system.Materializer())
+            .WaitAsync(cancellationToken)
+            .ConfigureAwait(false);
+        return written;
+    }
+
     /// <summary>One workflow's events: on the engine's journal only its rows, read with one indexed query.</summary>
     private static async Task<IReadOnlyList<IJournalEvent>> EventsAsync(ActorSystem system, string persistenceId, CancellationToken cancellationToken)
     {

@@ -52,6 +52,14 @@ internal sealed record StepsCompletedThenStarted(IReadOnlyList<StepCompleted> Co
 
 internal sealed record StepFailed(string Key, string Error, DateTimeOffset At) : IJournalEvent;
 
+// A heartbeat of attempt Attempt of the step at Key (StepExecution.Heartbeat): the step is not stale until its
+// heartbeat timeout after At. Details: where the body stands, as JSON, for a later attempt; absent for a heartbeat without.
+internal sealed record StepHeartbeated(
+    string Key,
+    int Attempt,
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Details = null) : IJournalEvent;
+
 // A run of a workflow whose last run failed began: the workflow is running again.
 internal sealed record RunResumed(DateTimeOffset At) : IJournalEvent;
 

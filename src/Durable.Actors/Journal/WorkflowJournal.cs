@@ -122,6 +122,7 @@ internal sealed class WorkflowJournal
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;
                 step.StartedAt = s.At;
+                step.HeartbeatAt = null;
                 step.Node = s.Node;
                 step.EndedAt = null;
                 step.Error = null;
@@ -153,6 +154,12 @@ internal sealed class WorkflowJournal
                 failed.EndedAt = IsStale(f.Error) ? null : f.At;
                 // Each attempt keeps its own start: the next attempt's StepStarted replaces the step's.
                 failed.Failures.Add(new StepFailure(failed.Attempts, failed.StartedAt, f.At, f.Error));
+                break;
+            case StepHeartbeated h:
+                if (_steps.TryGetValue(h.Key, out var beating) && beating.Attempts == h.Attempt)
+                    beating.HeartbeatAt = h.At;
+                if (h.Details is not null && _steps.TryGetValue(h.Key, out var detailed))
+                    detailed.HeartbeatDetails = h.Details;
                 break;
             case RunResumed r:
                 RunStarts.Add(r.At);
@@ -322,11 +329,17 @@ internal sealed class WorkflowJournal
         public string? Error { get; set; }
         public List<StepFailure> Failures { get; } = [];
 
+        /// <summary>The last heartbeat of the current attempt (<see cref="StepHeartbeated"/>); null when it sent none.</summary>
+        public DateTimeOffset? HeartbeatAt { get; set; }
+
+        /// <summary>The details of the step's last heartbeat that had details, of any attempt; null when none.</summary>
+        public string? HeartbeatDetails { get; set; }
+
         /// <summary>The entry as it stands, without its failures (nothing replays from them).</summary>
         public StepEntry Copy() => new(Key, StepId)
         {
             Status = Status, Attempts = Attempts, StartedAt = StartedAt, Node = Node, EndedAt = EndedAt,
-            ResultJson = ResultJson, ResultType = ResultType, Error = Error,
+            ResultJson = ResultJson, ResultType = ResultType, Error = Error, HeartbeatAt = HeartbeatAt, HeartbeatDetails = HeartbeatDetails,
         };
     }
 }

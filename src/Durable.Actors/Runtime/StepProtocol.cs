@@ -17,10 +17,15 @@ internal sealed record PendingCompletion(string Key, string StepId, int Attempt,
 /// Asks what to do with the step at <paramref name="Key"/>, the next key of its scope, which the run took itself
 /// (<see cref="Decisions.RunHistory"/>): sent only where the run's copy of the journal did not let the step replay.
 /// </summary>
-internal sealed record BeginStep(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
+/// <paramref name="HeartbeatTimeout"/>: the step's (<see cref="StepOptions.HeartbeatTimeout"/>), which decides when an
+/// IN_PROGRESS record of it turns stale; null for the stale timeout.
+internal sealed record BeginStep(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply, TimeSpan? HeartbeatTimeout = null);
 
 /// <summary>Sent to self to decide again on a step that waited for a young IN_PROGRESS record to turn stale.</summary>
-internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply);
+internal sealed record DecideStepAgain(int RunId, string Key, string StepId, TaskCompletionSource<StepDecision> Reply, TimeSpan? HeartbeatTimeout = null);
+
+/// <summary>A heartbeat of a step's body (<see cref="StepExecution.Heartbeat()"/>), to be recorded while that attempt runs.</summary>
+internal sealed record RecordHeartbeat(int RunId, string Key, int Attempt, string? Details, DateTimeOffset At);
 
 /// <summary>
 /// Writes the pending completions on their own: a branch that ended has no next record, and a run that waits outside
@@ -176,8 +181,11 @@ internal abstract record StepDecision(string Key);
 /// <summary>The step completed before: return its recorded result.</summary>
 internal sealed record ReplayStep(string Key, string ResultJson, string? ResultType) : StepDecision(Key);
 
-/// <summary>The IN_PROGRESS record of this attempt is durable: run the body.</summary>
-internal sealed record ExecuteStep(string Key, int Attempt) : StepDecision(Key);
+/// <summary>
+/// The IN_PROGRESS record of this attempt is durable: run the body. <paramref name="HeartbeatDetails"/>: the details of
+/// the step's last heartbeat that had details (an earlier attempt's), for the body to go on from.
+/// </summary>
+internal sealed record ExecuteStep(string Key, int Attempt, string? HeartbeatDetails = null) : StepDecision(Key);
 
 /// <summary>
 /// Asks to reserve <paramref name="Keys"/>, the next keys of the block's scope, as its branches and to start them in

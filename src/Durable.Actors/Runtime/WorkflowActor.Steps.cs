@@ -19,11 +19,11 @@ internal sealed partial class WorkflowActor
     private void OnBeginStep(BeginStep begin)
     {
         if (IsCurrent(begin.RunId, begin.Reply))
-            DecideStep(begin.Key, begin.StepId, begin.Reply);
+            DecideStep(begin.Key, begin.StepId, begin.Reply, begin.HeartbeatTimeout);
     }
 
     /// <summary>Decides; whatever the decision writes carries the pending completions (see <see cref="Write"/>).</summary>
-    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply)
+    private void DecideStep(string key, string stepId, TaskCompletionSource<StepDecision> reply, TimeSpan? heartbeat)
     {
         switch (_run!.Decider.DecideStep(key, stepId, Now, _runtime.Membership?.SelfNode))
         {
@@ -34,10 +34,10 @@ internal sealed partial class WorkflowActor
                 Write([], () => reply.TrySetResult(new ReplayStep(key, replay.Step.ResultJson!, replay.Step.ResultType)));
                 break;
             case StepCall.Run { Started: var started }:
-                if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run.Id, key, stepId, reply)))
+                if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run.Id, key, stepId, reply, heartbeat)))
                     break;
                 ReachedFrontier();
-                Write([started], () => reply.TrySetResult(new ExecuteStep(key, started.Attempt)));
+                Write([started], () => reply.TrySetResult(new ExecuteStep(key, started.Attempt, HeartbeatDetails(key))));
                 break;
             case StepCall.InProgress { Step: var step }:
                 // The body of this very attempt returned (in a run that died since) and its completion is not durable
@@ -47,7 +47,7 @@ internal sealed partial class WorkflowActor
                     if (step.Status == StepStatus.Completed)
                         reply.TrySetResult(new ReplayStep(key, step.ResultJson!, step.ResultType));
                     else
-                        DecideOnInProgress(step, reply);
+                        DecideOnInProgress(step, reply, heartbeat);
                 });
                 break;
         }
@@ -66,11 +66,13 @@ internal sealed partial class WorkflowActor
     }
 
     /// <summary>An IN_PROGRESS record at the start of a step is a zombie of a crashed run, or a run elsewhere still going.</summary>
-    private void DecideOnInProgress(WorkflowJournal.StepEntry step, TaskCompletionSource<StepDecision> reply)
+    private void DecideOnInProgress(WorkflowJournal.StepEntry step, TaskCompletionSource<StepDecision> reply, TimeSpan? heartbeat)
     {
         ReachedFrontier();
         var age = Now - step.StartedAt;
-        var staleTimeout = _runtime.Settings.StaleTimeout;
+        // With a heartbeat timeout, the time since the attempt's last heartbeat (or its start, before any) decides.
+        var silent = Silent(step, heartbeat);
+        var staleTimeout = heartbeat ?? _runtime.Settings.StaleTimeout;
         // Orphaned: started before this host found itself alone on the database, or started by a previous
         // incarnation of this actor (a journal failure stopped it, and its run with it).
         var startedHere = _requests.StartedHere(step.Key);
@@ -79,7 +81,7 @@ internal sealed partial class WorkflowActor
         // written and the step replays; if it threw, the step runs again as a new attempt.
         if (startedHere && _requests.BodyRunning(step.Key) is { } running)
         {
-            var ended = new StepBodyEnded(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply));
+            var ended = new StepBodyEnded(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply, heartbeat));
             var actor = Self;
             running.ContinueWith(_ => actor.Tell(ended), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             _run.DecidedLater.Add(step.Key);
@@ -97,12 +99,14 @@ internal sealed partial class WorkflowActor
         var removedNode = step.Node is { } node && _runtime.Membership is { } membership
             && node != membership.SelfNode && membership.IsRemoved(node);
         var orphaned = startedHere || removedNode || _runtime.AloneSince is { } alone && step.StartedAt < alone;
-        if (age >= staleTimeout || orphaned)
+        if (silent >= staleTimeout || orphaned)
         {
-            if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply)))
+            if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply, heartbeat)))
                 return;
-            var reason = age >= staleTimeout
-                ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
+            var reason = silent >= staleTimeout
+                ? heartbeat is null
+                    ? $"stale: IN_PROGRESS for {Format(age)}, older than the stale timeout {Format(staleTimeout)}"
+                    : $"stale: IN_PROGRESS for {Format(age)}, no heartbeat for {Format(silent)}, longer than its heartbeat timeout {Format(staleTimeout)}"
                 : startedHere
                     ? $"stale: IN_PROGRESS for {Format(age)}, left by this workflow's actor when a journal failure stopped it"
                     : removedNode
@@ -112,12 +116,12 @@ internal sealed partial class WorkflowActor
             var restarted = new StepStarted(step.Key, step.StepId, step.Attempts + 1, Now, _runtime.Membership?.SelfNode);
             _log.Warning("Step [{0}] ({1}) of workflow [{2}] is a zombie ({3}); marking it FAILED and running it again",
                 step.Key, step.StepId, _workflowId, reason);
-            Write([stale, restarted], () => reply.TrySetResult(new ExecuteStep(restarted.Key, restarted.Attempt)));
+            Write([stale, restarted], () => reply.TrySetResult(new ExecuteStep(restarted.Key, restarted.Attempt, HeartbeatDetails(restarted.Key))));
             return;
         }
 
-        var remaining = staleTimeout - age;
-        var again = new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply);
+        var remaining = staleTimeout - silent;
+        var again = new DecideStepAgain(_run!.Id, step.Key, step.StepId, reply, heartbeat);
         // Another host may end the step long before it turns stale: look at the journal now and then, not only at the
         // deadline. A timer of the clock, not of Akka's scheduler, so that tests can move time instead of waiting.
         // On a cluster, a step of another node is decided again every second: it runs at once when that node is removed.
@@ -131,10 +135,25 @@ internal sealed partial class WorkflowActor
         if (!_run.Waiting.Contains(step.Key))
         {
             _run.Waiting.Add(step.Key);
-            var detail = $"IN_PROGRESS since {Format(age)} ago; it turns stale and runs again in {Format(remaining)}";
+            var detail = heartbeat is null
+                ? $"IN_PROGRESS since {Format(age)} ago; it turns stale and runs again in {Format(remaining)}"
+                : $"IN_PROGRESS since {Format(age)} ago, last heartbeat {Format(silent)} ago; it turns stale and runs again in {Format(remaining)} unless a heartbeat comes";
             _log.Info("Step [{0}] ({1}) of workflow [{2}] is {3}", step.Key, step.StepId, _workflowId, detail);
             _runtime.Report(new StepReport(_workflowId, step.Key, step.StepId, step.Attempts, StepReportKind.Waiting, detail));
         }
+    }
+
+    /// <summary>How long the attempt of <paramref name="step"/> has been silent: since its start, or with a heartbeat timeout since its last heartbeat.</summary>
+    private TimeSpan Silent(WorkflowJournal.StepEntry step, TimeSpan? heartbeat) =>
+        Now - (heartbeat is not null && step.HeartbeatAt is { } beat && beat > step.StartedAt ? beat : step.StartedAt);
+
+    private string? HeartbeatDetails(string key) => _journal.TryGetStep(key, out var step) ? step.HeartbeatDetails : null;
+
+    /// <summary>Records a heartbeat of the attempt that runs now; one of an attempt that ended, or of an ended run, is dropped.</summary>
+    private void OnRecordHeartbeat(RecordHeartbeat beat)
+    {
+        if (_run?.Id == beat.RunId && _journal.TryGetStep(beat.Key, out var step) && step.Status == StepStatus.InProgress && step.Attempts == beat.Attempt)
+            Write([new StepHeartbeated(beat.Key, beat.Attempt, beat.At, beat.Details)], () => { });
     }
 
     /// <summary>How often a step waiting on another host's IN_PROGRESS record looks for that host's writes.</summary>
@@ -146,17 +165,27 @@ internal sealed partial class WorkflowActor
     /// <summary>Whether this actor's journal is the engine's own SQLite journal, which it can read directly.</summary>
     private bool PollsJournal => _runtime.Settings.UsesEngineSqlite;
 
+    /// <summary>
+    /// Decides again on a step that waited for another host's IN_PROGRESS record, after a look at the journal when the
+    /// other host may have written since: at every poll on the engine's SQLite journal while the step is young; and,
+    /// on any journal (a cluster's too), before a step with a heartbeat timeout is found stale, since a heartbeat
+    /// recorded after this copy of the journal was read would put that off.
+    /// </summary>
     private void OnDecideStepAgain(DecideStepAgain again)
     {
-        if (!PollsJournal || !_journal.TryGetStep(again.Key, out var step) || step.Status != StepStatus.InProgress
-            || Now - step.StartedAt >= _runtime.Settings.StaleTimeout)
+        var heartbeat = again.HeartbeatTimeout;
+        if (!_journal.TryGetStep(again.Key, out var step) || step.Status != StepStatus.InProgress)
         {
-            DecideStep(again.Key, again.StepId, again.Reply);
+            DecideStep(again.Key, again.StepId, again.Reply, heartbeat);
             return;
         }
-        var (connectionString, busyTimeout, persistenceId, seen) =
-            (_runtime.Settings.ConnectionString, _runtime.Settings.BusyTimeout, PersistenceId, HighestSequenceNr);
-        Task.Run(() => JournalQueries.HighestSequenceNr(connectionString, busyTimeout, persistenceId) > seen)
+        var stale = Silent(step, heartbeat) >= (heartbeat ?? _runtime.Settings.StaleTimeout);
+        if (stale ? heartbeat is null : !PollsJournal)
+        {
+            DecideStep(again.Key, again.StepId, again.Reply, heartbeat);
+            return;
+        }
+        Inspection.JournalReader.WrittenSinceAsync(Context.System, PersistenceId, HighestSequenceNr, CancellationToken.None)
             .PipeTo(Self, success: moved => new JournalChecked(again, moved), failure: _ => new JournalChecked(again, false));
     }
 
@@ -171,7 +200,7 @@ internal sealed partial class WorkflowActor
             return;
         if (!check.Moved)
         {
-            DecideStep(again.Key, again.StepId, again.Reply);
+            DecideStep(again.Key, again.StepId, again.Reply, again.HeartbeatTimeout);
             return;
         }
         _log.Info("Workflow [{0}]: another process wrote to its journal while step [{1}] waited; reading what it recorded",

@@ -222,6 +222,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case FailStep fail:
                 OnFailStep(fail);
                 break;
+            case RecordHeartbeat beat:
+                OnRecordHeartbeat(beat);
+                break;
             case RunFinished finished:
                 OnRunFinished(finished);
                 break;
@@ -244,7 +247,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case StepBodyEnded ended:
                 _run?.DecidedLater.Remove(ended.Again.Key);
                 if (IsCurrent(ended.Again.RunId, ended.Again.Reply))
-                    DecideStep(ended.Again.Key, ended.Again.StepId, ended.Again.Reply);
+                    DecideStep(ended.Again.Key, ended.Again.StepId, ended.Again.Reply, ended.Again.HeartbeatTimeout);
                 break;
             case BeginParallel parallel:
                 OnBeginParallel(parallel);
@@ -543,6 +546,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         {
             case FailStep fail:
                 OnFailStep(fail);
+                break;
+            case RecordHeartbeat beat:
+                OnRecordHeartbeat(beat);
                 break;
             case WriteCompletions write:
                 Write([], () => write.Reply?.TrySetResult());

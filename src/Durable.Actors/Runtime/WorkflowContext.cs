@@ -62,10 +62,12 @@ internal sealed class WorkflowContext(
         ArgumentNullException.ThrowIfNull(options);
         if (options.Timeout is { } timeout)
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero, "options.Timeout");
-        return RunStepAsync(stepId, body, options.Retry, options.Timeout is null ? null : options);
+        if (options.HeartbeatTimeout is { } heartbeat)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(heartbeat, TimeSpan.Zero, "options.HeartbeatTimeout");
+        return RunStepAsync(stepId, body, options.Retry, options.Timeout is null && options.HeartbeatTimeout is null ? null : options);
     }
 
-    /// <summary>A step; <paramref name="timed"/>: its options when they set a timeout per attempt, else null.</summary>
+    /// <summary>A step; <paramref name="timed"/>: its options when they set a timeout per attempt or a heartbeat timeout, else null.</summary>
     private Task<T> RunStepAsync<T>(string stepId, Func<CancellationToken, Task<T>> body, RetryPolicy? retry, StepOptions? timed)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(stepId);
@@ -129,7 +131,7 @@ internal sealed class WorkflowContext(
     {
         var policy = retry ?? runtime.Settings.DefaultRetry;
         var decided = NewReply<StepDecision>();
-        workflowActor.Tell(new BeginStep(runId, key, stepId, decided));
+        workflowActor.Tell(new BeginStep(runId, key, stepId, decided, timed?.HeartbeatTimeout));
         var decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
 
         // After the workflow was cancelled, recorded steps still replay (the run follows its record), a new step at
@@ -154,10 +156,11 @@ internal sealed class WorkflowContext(
             if (decision is ReplayStep replay)
                 return Replay<T>(replay.Key, stepId, replay.ResultJson, replay.ResultType);
 
-            var attempt = ((ExecuteStep)decision).Attempt;
+            var executing = (ExecuteStep)decision;
+            var attempt = executing.Attempt;
             try
             {
-                return await ExecuteAsync(key, stepId, attempt, body, timed?.Timeout, bodyToken).ConfigureAwait(false);
+                return await ExecuteAsync(key, stepId, attempt, body, timed, executing.HeartbeatDetails, bodyToken).ConfigureAwait(false);
             }
             catch (Exception e) when (policy.Retries(e, attemptsInRun, bodyToken))
             {
@@ -166,7 +169,7 @@ internal sealed class WorkflowContext(
                     $"{ErrorText.Of(e)}; retrying in {delay.TotalSeconds:0.###}s (attempt {attemptsInRun + 1} of {policy.MaxAttempts} in this run)"));
                 await RetryDelayAsync(delay, bodyToken).ConfigureAwait(false);
                 decided = NewReply<StepDecision>();
-                workflowActor.Tell(new DecideStepAgain(runId, key, stepId, decided));
+                workflowActor.Tell(new DecideStepAgain(runId, key, stepId, decided, timed?.HeartbeatTimeout));
                 decision = await decided.Task.WaitAsync(runToken).ConfigureAwait(false);
             }
             catch (Exception e)
@@ -234,8 +237,12 @@ internal sealed class WorkflowContext(
     }
 
     /// <summary>Runs one attempt whose IN_PROGRESS record is durable, and records how it ended.</summary>
-    private Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, TimeSpan? timeout, CancellationToken bodyToken)
+    private Task<T> ExecuteAsync<T>(string key, string stepId, int attempt, Func<CancellationToken, Task<T>> body, StepOptions? timed, string? heartbeatDetails, CancellationToken bodyToken)
     {
+        if (timed?.HeartbeatTimeout is { } heartbeat)
+            body = WithHeartbeats(body, key, stepId, attempt, heartbeat, heartbeatDetails);
+        if (timed?.Timeout is { } limit)
+            body = WithTimeout(body, key, stepId, attempt, limit);
         runtime.Report(new StepReport(workflowId, key, stepId, attempt, StepReportKind.Starting));
         // The actor may have stopped while the decision travelled: then nothing the body does could be recorded.
         runToken.ThrowIfCancellationRequested();
@@ -243,7 +250,7 @@ internal sealed class WorkflowContext(
         // this workflow that finds the step IN_PROGRESS waits for it rather than running it beside it; refused once a
         // later actor began, which may have decided on the step already.
         return requests.BodyStarting(key, incarnation)
-            ? ExecuteRegisteredAsync(key, stepId, attempt, timeout is { } limit ? WithTimeout(body, key, stepId, attempt, limit) : body, bodyToken)
+            ? ExecuteRegisteredAsync(key, stepId, attempt, body, bodyToken)
             : LetGoAsync<T>();
     }
 
@@ -268,6 +275,36 @@ internal sealed class WorkflowContext(
             }
             if (timeoutSource.IsCancellationRequested && !bodyToken.IsCancellationRequested)
                 throw new StepTimedOutException(key, stepId, attempt, timeout, null);
+            return value;
+        };
+
+    /// <summary>
+    /// <paramref name="body"/> with heartbeats (<see cref="StepExecution"/>): its token is also cancelled when they stop
+    /// for <paramref name="timeout"/>, and the attempt then ends with <see cref="StepTimedOutException"/> when the body
+    /// does. The last heartbeat is sent before a failure is recorded, so that the next attempt reads its details.
+    /// </summary>
+    private Func<CancellationToken, Task<T>> WithHeartbeats<T>(Func<CancellationToken, Task<T>> body, string key, string stepId, int attempt, TimeSpan timeout, string? recorded) =>
+        async bodyToken =>
+        {
+            using var heartbeats = new StepHeartbeats(workflowActor, runId, key, attempt, runtime.Clock, timeout, bodyToken, runToken);
+            StepExecution.Enter(new StepExecution(workflowId, key, stepId, attempt, heartbeats, recorded, runtime.Registry.JsonOptions));
+            T value;
+            try
+            {
+                value = await body(heartbeats.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                heartbeats.Flush();
+                if (heartbeats.Silent && !bodyToken.IsCancellationRequested)
+                    throw new StepTimedOutException(key, stepId, attempt, timeout, e, heartbeat: true);
+                throw;
+            }
+            if (heartbeats.Silent && !bodyToken.IsCancellationRequested)
+            {
+                heartbeats.Flush();
+                throw new StepTimedOutException(key, stepId, attempt, timeout, null, heartbeat: true);
+            }
             return value;
         };
 

@@ -133,16 +133,7 @@ public sealed class ScalingSpec(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine($"steps seen on the node that joined: {onJoiner.Count}");
     }
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"no {what} within {Timeout.TotalSeconds:0} s");
-            await Task.Delay(50);
-        }
-    }
+    private static Task Until(Func<bool> condition, string what) => TestSupport.Polling.UntilAsync(condition, what, Timeout);
 
     private sealed class StepsSeen(ConcurrentDictionary<string, bool> seen) : IWorkflowObserver
     {

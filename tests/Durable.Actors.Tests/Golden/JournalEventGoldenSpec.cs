@@ -41,6 +41,7 @@ public sealed class JournalEventGoldenSpec
         ["SJ"] = Completed,
         ["CJ"] = CompletedThenStarted,
         ["SF"] = new StepFailed("wf-1:3", "InvalidOperationException: card declined \"4242\"", At),
+        ["SH"] = new StepHeartbeated("wf-1:3", 2, At, "{\"file\":17,\"name\":\"Zoë.pdf\"}"),
         ["RR"] = new RunResumed(At),
         ["RJ"] = RunCompleted,
         ["RF"] = new RunFailed("step 'charge' (wf-1:4) failed: HttpRequestException: 503", DateTimeOffset.MinValue),

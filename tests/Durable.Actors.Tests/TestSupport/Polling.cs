@@ -7,4 +7,19 @@ namespace Durable.Actors.Tests.TestSupport;
 public static class Polling
 {
     public static TimeSpan Interval { get; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Waits until <paramref name="condition"/> holds, checking every <see cref="Interval"/>; a <see cref="TimeoutException"/> naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan timeout) => UntilAsync(() => Task.FromResult(condition()), what, timeout);
+
+    /// <inheritdoc cref="UntilAsync(Func{bool}, string, TimeSpan)"/>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no {what} within {timeout.TotalSeconds:0} s");
+            await Task.Delay(Interval);
+        }
+    }
 }
