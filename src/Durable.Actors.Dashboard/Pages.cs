@@ -314,6 +314,11 @@ internal static class Pages
                 html.Raw("<details").Attr("id", "result-" + step.Key).Raw("><summary>result</summary><pre class=\"json\">")
                     .Text(Pretty(step.ResultJson)).Raw("</pre></details>");
             }
+            if (step.LastHeartbeatAt is { } heartbeat && step.Status == StepStatus.InProgress)
+            {
+                html.Raw("<details class=\"heartbeat\"").Attr("id", "heartbeat-" + step.Key).Raw("><summary>heartbeat at ").Text(Time(heartbeat))
+                    .Raw("</summary><pre class=\"json\">").Text(step.HeartbeatDetailsJson is { } details ? Pretty(details) : "no details").Raw("</pre></details>");
+            }
             foreach (var failure in step.Failures)
             {
                 html.Raw("<details class=\"failure\"").Attr("id", $"failure-{step.Key}-{failure.Attempt}").Raw("><summary>attempt ").Text(failure.Attempt)

@@ -60,7 +60,7 @@ internal static class Text
             .Prepend(
             [
                 s.Key, s.StepId, StepStatusName(s.Status), s.Attempts.ToString(CultureInfo.InvariantCulture),
-                Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? "-",
+                Time(s.StartedAt), s.EndedAt is { } end ? Time(end) : "-", s.ResultJson ?? s.Error ?? Heartbeat(s) ?? "-",
             ])));
         var waitRows = waits.Select(w => (Key: w.Key, Rows: (IEnumerable<string[]>)
         [
@@ -72,6 +72,10 @@ internal static class Text
             .SelectMany(r => r.Rows);
         PrintTable(["KEY", "STEP", "STATUS", "ATTEMPTS", "STARTED", "ENDED", "RESULT / ERROR"], rows);
     }
+
+    /// <summary>A running step's last heartbeat and details (<c>heartbeat 10:04:05.120: {"file":17}</c>); null when it sent none.</summary>
+    private static string? Heartbeat(StepRecord s) =>
+        s.LastHeartbeatAt is { } at ? $"heartbeat {Time(at)}" + (s.HeartbeatDetailsJson is { } details ? $": {details}" : "") : null;
 
     /// <summary>WAITING until it ends; then FIRED (a timer), RECEIVED (a signal), ENDED (a child), TIMED_OUT or CANCELLED.</summary>
     public static string WaitStatusName(WaitRecord w) => w switch

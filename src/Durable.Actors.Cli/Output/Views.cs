@@ -84,9 +84,21 @@ internal sealed record StepView(
     string Key, string StepId, string Status, int Attempts, DateTimeOffset StartedAt, DateTimeOffset? EndedAt, JsonNode? Result, string? Error,
     IReadOnlyList<AttemptView> Failures)
 {
+    /// <summary>When the last attempt last sent a heartbeat; absent when it sent none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? LastHeartbeatAt { get; init; }
+
+    /// <summary>The details of the step's last heartbeat with details; absent when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JsonNode? HeartbeatDetails { get; init; }
+
     public static StepView From(StepRecord x) => new(
         x.Key, x.StepId, Text.StepStatusName(x.Status), x.Attempts, x.StartedAt, x.EndedAt, Views.Parse(x.ResultJson), x.Error,
-        x.Failures.Select(f => new AttemptView(f.Attempt, f.StartedAt, Text.AttemptEnd(f), f.At, f.Error)).ToList());
+        x.Failures.Select(f => new AttemptView(f.Attempt, f.StartedAt, Text.AttemptEnd(f), f.At, f.Error)).ToList())
+    {
+        LastHeartbeatAt = x.LastHeartbeatAt,
+        HeartbeatDetails = Views.Parse(x.HeartbeatDetailsJson),
+    };
 }
 
 /// <summary>A failed attempt: <c>endedAt</c> is null for a zombie left by a crash (it ended at an unknown time); <c>recordedAt</c> is when its failure was written.</summary>

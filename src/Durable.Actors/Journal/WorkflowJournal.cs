@@ -122,7 +122,8 @@ internal sealed class WorkflowJournal
                 step.Status = StepStatus.InProgress;
                 step.Attempts = s.Attempt;
                 step.StartedAt = s.At;
-                step.HeartbeatAt = null;
+                if (_heartbeats?.TryGetValue(s.Key, out var beat) == true)
+                    _heartbeats[s.Key] = beat with { At = null };
                 step.Node = s.Node;
                 step.EndedAt = null;
                 step.Error = null;
@@ -156,10 +157,12 @@ internal sealed class WorkflowJournal
                 failed.Failures.Add(new StepFailure(failed.Attempts, failed.StartedAt, f.At, f.Error));
                 break;
             case StepHeartbeated h:
-                if (_steps.TryGetValue(h.Key, out var beating) && beating.Attempts == h.Attempt)
-                    beating.HeartbeatAt = h.At;
-                if (h.Details is not null && _steps.TryGetValue(h.Key, out var detailed))
-                    detailed.HeartbeatDetails = h.Details;
+                if (_steps.TryGetValue(h.Key, out var beating))
+                {
+                    _heartbeats ??= new Dictionary<string, Heartbeat>(StringComparer.Ordinal);
+                    var last = _heartbeats.GetValueOrDefault(h.Key);
+                    _heartbeats[h.Key] = new Heartbeat(beating.Attempts == h.Attempt ? h.At : last.At, h.Details ?? last.Details);
+                }
                 break;
             case RunResumed r:
                 RunStarts.Add(r.At);
@@ -284,7 +287,11 @@ internal sealed class WorkflowJournal
         EndedAt,
         ResultJson,
         Error,
-        _steps.Values.OrderBy(s => StepKeys.Sequence(s.Key), StepKeys.SequenceComparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())).ToList())
+        _steps.Values.OrderBy(s => StepKeys.Sequence(s.Key), StepKeys.SequenceComparer).Select(s => new StepRecord(s.Key, s.StepId, s.Status, s.Attempts, s.StartedAt, s.EndedAt, s.ResultJson, s.Error, s.Failures.ToList())
+        {
+            LastHeartbeatAt = HeartbeatOf(s.Key).At,
+            HeartbeatDetailsJson = HeartbeatOf(s.Key).Details,
+        }).ToList())
     {
         WaitingFor = WaitingFor(),
         Deadline = Deadline,
@@ -315,6 +322,18 @@ internal sealed class WorkflowJournal
         public WaitEntry Copy() => new(Key, SignalName, DueAt, StartedAt) { EndedAt = EndedAt, TimedOut = TimedOut, PayloadJson = PayloadJson, Cancelled = Cancelled };
     }
 
+    // The heartbeats of the steps that sent any (StepHeartbeated), kept apart so that other steps cost nothing more.
+    private Dictionary<string, Heartbeat>? _heartbeats;
+
+    /// <summary>
+    /// A step's heartbeats: <paramref name="At"/>, when its current attempt last sent one (null when it sent none);
+    /// <paramref name="Details"/>, those of its last heartbeat that had details, of any attempt.
+    /// </summary>
+    internal readonly record struct Heartbeat(DateTimeOffset? At, string? Details);
+
+    /// <summary>The heartbeats of the step at <paramref name="key"/>; empty when it sent none.</summary>
+    public Heartbeat HeartbeatOf(string key) => _heartbeats?.GetValueOrDefault(key) ?? default;
+
     internal sealed class StepEntry(string key, string stepId)
     {
         public string Key { get; } = key;
@@ -329,17 +348,11 @@ internal sealed class WorkflowJournal
         public string? Error { get; set; }
         public List<StepFailure> Failures { get; } = [];
 
-        /// <summary>The last heartbeat of the current attempt (<see cref="StepHeartbeated"/>); null when it sent none.</summary>
-        public DateTimeOffset? HeartbeatAt { get; set; }
-
-        /// <summary>The details of the step's last heartbeat that had details, of any attempt; null when none.</summary>
-        public string? HeartbeatDetails { get; set; }
-
         /// <summary>The entry as it stands, without its failures (nothing replays from them).</summary>
         public StepEntry Copy() => new(Key, StepId)
         {
             Status = Status, Attempts = Attempts, StartedAt = StartedAt, Node = Node, EndedAt = EndedAt,
-            ResultJson = ResultJson, ResultType = ResultType, Error = Error, HeartbeatAt = HeartbeatAt, HeartbeatDetails = HeartbeatDetails,
+            ResultJson = ResultJson, ResultType = ResultType, Error = Error,
         };
     }
 }

@@ -159,7 +159,14 @@ public sealed record StepRecord(
     DateTimeOffset? EndedAt,
     string? ResultJson,
     string? Error,
-    IReadOnlyList<StepFailure> Failures);
+    IReadOnlyList<StepFailure> Failures)
+{
+    /// <summary>When the last attempt's body last sent a heartbeat (<see cref="StepExecution.Heartbeat()"/>) as recorded; null when it sent none.</summary>
+    public DateTimeOffset? LastHeartbeatAt { get; init; }
+
+    /// <summary>The details of the step's last heartbeat that had details, of any attempt, as JSON; null when none.</summary>
+    public string? HeartbeatDetailsJson { get; init; }
+}
 
 /// <summary>One failed attempt of a step.</summary>
 /// <param name="Attempt">The attempt number, from 1.</param>

@@ -145,9 +145,9 @@ internal sealed partial class WorkflowActor
 
     /// <summary>How long the attempt of <paramref name="step"/> has been silent: since its start, or with a heartbeat timeout since its last heartbeat.</summary>
     private TimeSpan Silent(WorkflowJournal.StepEntry step, TimeSpan? heartbeat) =>
-        Now - (heartbeat is not null && step.HeartbeatAt is { } beat && beat > step.StartedAt ? beat : step.StartedAt);
+        Now - (heartbeat is not null && _journal.HeartbeatOf(step.Key).At is { } beat && beat > step.StartedAt ? beat : step.StartedAt);
 
-    private string? HeartbeatDetails(string key) => _journal.TryGetStep(key, out var step) ? step.HeartbeatDetails : null;
+    private string? HeartbeatDetails(string key) => _journal.HeartbeatOf(key).Details;
 
     /// <summary>Records a heartbeat of the attempt that runs now; one of an attempt that ended, or of an ended run, is dropped.</summary>
     private void OnRecordHeartbeat(RecordHeartbeat beat)

@@ -77,6 +77,13 @@ public sealed class HeartbeatSpec(ITestOutputHelper output) : EngineSpec(output)
             gate.Release();
             var done = page;
             await AwaitConditionAsync(() => Task.FromResult(_effects.Count("page") == done), RunTimeout, interval: TestSupport.Polling.Interval);
+            // What status (and history, the dashboard) shows of a running step: its last heartbeat, with its details.
+            var at = _clock.GetUtcNow();
+            await AwaitAssertAsync(async () =>
+            {
+                var step = Assert.Single((await StatusAsync("report-1")).Steps);
+                Assert.Equal((at, done.ToString(System.Globalization.CultureInfo.InvariantCulture)), (step.LastHeartbeatAt, step.HeartbeatDetailsJson));
+            }, RunTimeout);
         }
 
         Assert.Equal("attempt 1", (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<string>());
