@@ -39,6 +39,9 @@ internal static class WorkflowRuns
             throw new UsageException($"N must be 1 or more, not {request.CrashAfter}");
         if (request.WorkflowIds.Distinct().Count() != request.WorkflowIds.Count)
             throw new UsageException("a workflow id is given twice");
+        // An option the verb does not have would otherwise be taken as more ids (start x --stale-timeout 1s: three workflows).
+        if (request.WorkflowIds.FirstOrDefault(id => id.StartsWith('-')) is { } option)
+            throw new UsageException($"unknown option '{option}' (a workflow id cannot start with '-')");
 
         var registry = target.Registry(request.EffectsLog);
         var command = request.Start is var (type, input)

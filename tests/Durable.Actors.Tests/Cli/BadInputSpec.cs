@@ -42,6 +42,7 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
     [InlineData("--stale-timeout 'soon' is not a duration", "resume", "known", "--stale-timeout", "soon")]
     [InlineData("--timeout 'soon' is not a duration", "start", "new", "--timeout", "soon")]
     [InlineData("--timeout must be more than zero, not '0s'", "start", "new", "--timeout", "0s")]
+    [InlineData("unknown option '--stale-timeout' (a workflow id cannot start with '-')", "start", "new", "--stale-timeout", "1s")]
     [InlineData("is not a SQLite database", "start", "new", "--db", "notes.txt")]
     [InlineData("is not a SQLite database", "status", "known", "--db", "notes.txt")]
     [InlineData("Cannot create the database folder", "start", "new", "--db", "notes.txt/inside/new.db")]
