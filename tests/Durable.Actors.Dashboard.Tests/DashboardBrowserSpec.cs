@@ -270,13 +270,13 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     [Fact]
     public async Task WorkflowPage_ShowsTheCustomStatusAndWhenTheWorkflowTimesOut()
     {
-        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("import", async (ctx, _) =>
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("bulk-import", async (ctx, _) =>
         {
             await ctx.SetCustomStatusAsync(new { Done = 2, Of = 5 });
             await ctx.WaitForSignalAsync<string>("publish");
             return "published";
         }));
-        await host.Client.StartAsync<string, string>("import", "import-d", "x", new StartOptions { Timeout = TimeSpan.FromDays(2) });
+        await host.Client.StartAsync<string, string>("bulk-import", "import-d", "x", new StartOptions { Timeout = TimeSpan.FromDays(2) });
         var waiting = await host.WaitForAsync("import-d", s => s.WaitingFor is not null && s.CustomStatusJson is not null);
         var page = await browser.NewPageAsync();
 
@@ -284,6 +284,36 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
 
         await Expect(page.Locator("dd.custom-status")).ToHaveTextAsync("{\"done\":2,\"of\":5}");
         await Expect(page.Locator("dd.deadline")).ToHaveTextAsync(Pages.Time(waiting.Deadline!.Value));
+    }
+
+    [Fact]
+    public async Task WorkflowPage_ShowsARunningStepsLastHeartbeatWithItsDetails()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("copy", (ctx, _) =>
+            ctx.StepAsync("copy-files", async ct =>
+            {
+                StepExecution.Current.Heartbeat(new { File = 17 });
+                await release.Task.WaitAsync(ct);
+                return "copied";
+            }, new StepOptions { HeartbeatTimeout = TimeSpan.FromMinutes(5) })));
+        try
+        {
+            await host.Client.StartAsync<string, string>("copy", "copy-h", "x");
+            var running = await host.WaitForAsync("copy-h", s => s.Steps is [{ LastHeartbeatAt: not null }]);
+            var page = await browser.NewPageAsync();
+
+            await page.GotoAsync(host.WorkflowUrl("copy-h"));
+
+            var heartbeat = page.Locator("details.heartbeat");
+            await Expect(heartbeat.Locator("summary")).ToHaveTextAsync("heartbeat at " + Pages.Time(running.Steps[0].LastHeartbeatAt!.Value));
+            await heartbeat.Locator("summary").ClickAsync();
+            await Expect(heartbeat.Locator("pre")).ToContainTextAsync("\"file\": 17");
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
     }
 
     [Fact]
