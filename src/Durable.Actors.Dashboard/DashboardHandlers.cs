@@ -31,11 +31,14 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
                 return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Unknown status '{statusText}': use running, paused, completed, failed or cancelled."));
             status = parsed;
         }
+        if (Pages.Filters(request["where"].ToString(), out var error) is not { } attributes)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", error!));
         var query = new WorkflowQuery
         {
             Status = status,
             Type = Blank(request["type"].ToString()),
             IdPrefix = Blank(request["prefix"].ToString()),
+            Attributes = attributes,
             After = Blank(request["after"].ToString()),
             Limit = options.PageSize,
         };
@@ -52,7 +55,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         return (StatusCodes.Status200OK, Pages.List(page, query, result, counts));
     });
 
-    /// <summary>The list's bulk purge: every ended workflow of the status, type and prefix posted; then the list, with how many went.</summary>
+    /// <summary>The list's bulk purge: every ended workflow of the status, type, prefix and attributes posted; then the list, with how many went.</summary>
     public Task PurgeAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
     {
         var (form, refusal) = await ReadPostAsync(context, page, "A purge").ConfigureAwait(false);
@@ -62,7 +65,12 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         if (!Enum.TryParse<WorkflowRunStatus>(statusText, ignoreCase: true, out var status) || int.TryParse(statusText, out _)
             || status is not (WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled))
             return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", $"Only ended workflows are purged: status completed, failed or cancelled, not '{statusText}'."));
-        var query = new WorkflowQuery { Status = status, Type = Blank(form["type"].ToString()), IdPrefix = Blank(form["prefix"].ToString()), Limit = WorkflowQuery.MaxLimit };
+        if (Pages.Filters(form["where"].ToString(), out var error) is not { } attributes)
+            return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", error!));
+        var query = new WorkflowQuery
+        {
+            Status = status, Type = Blank(form["type"].ToString()), IdPrefix = Blank(form["prefix"].ToString()), Attributes = attributes, Limit = WorkflowQuery.MaxLimit,
+        };
         var purged = await WorkflowClient.Of(system).PurgeAsync(query, withChildren: false, context.RequestAborted).ConfigureAwait(false);
         var outcome = new Outcome(true, purged.Count == 1 ? "Purged 1 workflow." : $"Purged {purged.Count.ToString(CultureInfo.InvariantCulture)} workflows.");
         var list = query with { Limit = options.PageSize };

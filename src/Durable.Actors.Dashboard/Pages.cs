@@ -26,13 +26,13 @@ internal static class Pages
         html.Raw("<nav class=\"counts\" aria-label=\"Counts by status\">");
         if (counts is not null)
         {
-            html.Raw("<a").Attr("href", ListUrl(page, new WorkflowQuery())).Attr("class", query.Status is null && query.Type is null && query.IdPrefix is null ? "count current" : "count")
+            html.Raw("<a").Attr("href", ListUrl(page, new WorkflowQuery())).Attr("class", query.Status is null && Unfiltered(query) ? "count current" : "count")
                 .Raw(">all <b data-count=\"all\">").Text(counts.Values.Sum()).Raw("</b></a>");
             foreach (var status in Enum.GetValues<WorkflowRunStatus>())
             {
                 // The counts are of every workflow, so their links drop the other filters: the list then holds that many.
                 html.Raw("<a").Attr("href", ListUrl(page, new WorkflowQuery { Status = status }))
-                    .Attr("class", (query.Status == status && query.Type is null && query.IdPrefix is null ? "count current " : "count ") + StatusClass(status))
+                    .Attr("class", (query.Status == status && Unfiltered(query) ? "count current " : "count ") + StatusClass(status))
                     .Raw(">").Text(StatusName(status).ToLowerInvariant()).Raw(" <b").Attr("data-count", StatusName(status).ToLowerInvariant()).Raw(">")
                     .Text(counts.GetValueOrDefault(status)).Raw("</b></a>");
             }
@@ -48,6 +48,7 @@ internal static class Pages
         }
         html.Raw("</select></label> <label>Type <input name=\"type\" size=\"14\"").Attr("value", query.Type).Raw("></label>");
         html.Raw(" <label>Id prefix <input name=\"prefix\" size=\"18\"").Attr("value", query.IdPrefix).Raw("></label>");
+        html.Raw(" <label>Attributes <input name=\"where\" size=\"28\" placeholder=\"customer=acme amount&gt;=100\"").Attr("value", Where(query)).Raw("></label>");
         html.Raw(" <button type=\"submit\">Filter</button> <a").Attr("href", page.BasePath).Raw(">clear</a></form>");
         if (!page.ReadOnly && query.Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled && result.Items.Count > 0)
             PurgeForm(html, page, query);
@@ -120,6 +121,13 @@ internal static class Pages
             html.Raw("<dt>Times out</dt><dd class=\"deadline\">").Text(Time(deadline)).Raw("</dd>");
         if (s.CustomStatusJson is { } custom)
             html.Raw("<dt>Custom status</dt><dd class=\"custom-status\"><code>").Text(custom).Raw("</code></dd>");
+        if (s.Attributes.Count > 0)
+        {
+            html.Raw("<dt>Attributes</dt><dd class=\"attributes\">");
+            foreach (var (name, value) in s.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
+                html.Raw("<code>").Text(AttributeFilter.Equal(name, value).ToString()).Raw("</code> ");
+            html.Raw("</dd>");
+        }
         html.Raw("</dl>");
 
         if (!page.ReadOnly)
@@ -203,12 +211,14 @@ internal static class Pages
     private static void PurgeForm(Html html, PageContext page, WorkflowQuery query)
     {
         var which = StatusName(query.Status!.Value) + (query.Type is { } type ? $" workflows of type '{type}'" : " workflows")
-            + (query.IdPrefix is { } prefix ? $" whose id starts with '{prefix}'" : "");
+            + (query.IdPrefix is { } prefix ? $" whose id starts with '{prefix}'" : "")
+            + (Where(query) is { } where ? $" where {where}" : "");
         html.Raw("<form method=\"post\" class=\"action purge\"").Attr("action", page.BasePath + "/purge")
             .Attr("data-confirm", $"Purge all {which}? Their records are deleted for good.").Raw(">");
         html.Raw("<input type=\"hidden\" name=\"status\"").Attr("value", StatusName(query.Status.Value).ToLowerInvariant()).Raw(">");
         html.Raw("<input type=\"hidden\" name=\"type\"").Attr("value", query.Type).Raw(">");
         html.Raw("<input type=\"hidden\" name=\"prefix\"").Attr("value", query.IdPrefix).Raw(">");
+        html.Raw("<input type=\"hidden\" name=\"where\"").Attr("value", Where(query)).Raw(">");
         html.Raw("<input type=\"hidden\"").Attr("name", DashboardSecurity.FormField).Attr("value", page.FormToken).Raw(">");
         html.Raw("<button type=\"submit\">Purge all ").Text(which).Raw("</button></form>");
     }
@@ -369,9 +379,58 @@ internal static class Pages
             parts.Add("type=" + Html.Url(query.Type));
         if (!string.IsNullOrEmpty(query.IdPrefix))
             parts.Add("prefix=" + Html.Url(query.IdPrefix));
+        if (Where(query) is { } where)
+            parts.Add("where=" + Html.Url(where));
         if (query.After is not null)
             parts.Add("after=" + Html.Url(query.After));
         return page.BasePath + (parts.Count > 0 ? "?" + string.Join('&', parts) : "");
+    }
+
+    /// <summary>Whether the list has no filter but its status.</summary>
+    private static bool Unfiltered(WorkflowQuery query) => query.Type is null && query.IdPrefix is null && query.Attributes.Count == 0;
+
+    /// <summary>The attribute filters as the list's field holds them (conditions separated by spaces); null for none.</summary>
+    private static string? Where(WorkflowQuery query) => query.Attributes.Count > 0 ? string.Join(' ', query.Attributes) : null;
+
+    /// <summary>
+    /// The attribute filters of the list's field: conditions separated by spaces (<c>customer="Acme Ltd" amount&gt;=100</c>),
+    /// a space inside double quotes kept; null, with <paramref name="error"/>, when one is no condition.
+    /// </summary>
+    public static IReadOnlyList<AttributeFilter>? Filters(string text, out string? error)
+    {
+        error = null;
+        var conditions = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        foreach (var c in text)
+        {
+            if (c == '"')
+                quoted = !quoted;
+            if (char.IsWhiteSpace(c) && !quoted)
+            {
+                if (current.Length > 0)
+                    conditions.Add(current.ToString());
+                current.Clear();
+                continue;
+            }
+            current.Append(c);
+        }
+        if (current.Length > 0)
+            conditions.Add(current.ToString());
+        var filters = new List<AttributeFilter>();
+        foreach (var condition in conditions)
+        {
+            try
+            {
+                filters.Add(AttributeFilter.Parse(condition));
+            }
+            catch (FormatException e)
+            {
+                error = e.Message;
+                return null;
+            }
+        }
+        return filters;
     }
 
     public static string WorkflowUrl(PageContext page, string workflowId) => page.BasePath + "/workflow?id=" + Html.Url(workflowId);

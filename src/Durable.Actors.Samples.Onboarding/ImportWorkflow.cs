@@ -20,7 +20,8 @@ public sealed record ImportResult(int Rows, int FromRow, int Attempt);
 /// A long step that reports progress: imports rows one at a time in one step with a heartbeat timeout, and records the
 /// last row done with each heartbeat. When an attempt stops (its process hangs or dies, a row fails), the next one goes
 /// on after the last row recorded instead of starting over. Each row leaves a line <c>&lt;workflowId&gt; row-&lt;n&gt;</c>
-/// in the effects log.
+/// in the effects log. Once imported, it sets the custom attributes <c>rows</c> (the rows imported) and <c>resumed</c>
+/// (whether an attempt went on after another's last heartbeat), which <c>list --where rows&gt;=100</c> filters on.
 /// </summary>
 /// <param name="effects">Where each real import of a row leaves its line.</param>
 public sealed class ImportWorkflow(EffectsLog effects) : IWorkflow<ImportRequest, ImportResult>
@@ -29,8 +30,9 @@ public sealed class ImportWorkflow(EffectsLog effects) : IWorkflow<ImportRequest
     public const string TypeName = "import";
 
     /// <inheritdoc />
-    public Task<ImportResult> RunAsync(IWorkflowContext context, ImportRequest input) =>
-        context.StepAsync("import-rows", async ct =>
+    public async Task<ImportResult> RunAsync(IWorkflowContext context, ImportRequest input)
+    {
+        var result = await context.StepAsync("import-rows", async ct =>
         {
             var step = StepExecution.Current;
             var from = step.GetHeartbeatDetails<int>() + 1;
@@ -43,4 +45,7 @@ public sealed class ImportWorkflow(EffectsLog effects) : IWorkflow<ImportRequest
             }
             return new ImportResult(input.Rows, from, step.Attempt);
         }, new StepOptions { HeartbeatTimeout = TimeSpan.FromSeconds(input.HeartbeatSeconds) });
+        await context.SetAttributesAsync(new Dictionary<string, object?> { ["rows"] = result.Rows, ["resumed"] = result.FromRow > 1 });
+        return result;
+    }
 }

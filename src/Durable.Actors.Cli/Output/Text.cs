@@ -45,6 +45,7 @@ internal static class Text
         (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
         (s.Deadline is { } deadline && s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused ? $"; times out at {Time(deadline)}" : "") +
         (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "") +
+        (s.Attributes.Count > 0 ? "; attributes " + string.Join(" ", s.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => AttributeFilter.Equal(a.Key, a.Value).ToString())) : "") +
         (s.ForkedFrom is { } source ? $"; forked from {source} " + (s.ForkedFromKey is { } key ? $"at {key}" : "from the top") : "");
 
     /// <summary>

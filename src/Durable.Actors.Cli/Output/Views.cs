@@ -24,6 +24,9 @@ internal sealed record StatusView(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ForkedFromKey { get; init; }
 
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, object>? Attributes { get; init; }
+
     public static StatusView From(WorkflowStatus s) =>
         new(s.WorkflowId, s.WorkflowType, Text.WorkflowStatusName(s.Status), s.StartedAt, s.EndedAt, Views.Parse(s.ResultJson), s.Error, s.Steps.Count, s.WaitingFor)
         {
@@ -31,6 +34,7 @@ internal sealed record StatusView(
             CustomStatus = Views.Parse(s.CustomStatusJson),
             ForkedFrom = s.ForkedFrom,
             ForkedFromKey = s.ForkedFromKey,
+            Attributes = s.Attributes.Count > 0 ? s.Attributes : null,
         };
 
     /// <summary>A row of the workflow index, with the result and the wait that <c>list --json</c> reads from the journal.</summary>
@@ -52,6 +56,7 @@ internal sealed record HistoryView(
             CustomStatus = w.CustomStatus,
             ForkedFrom = w.ForkedFrom,
             ForkedFromKey = w.ForkedFromKey,
+            Attributes = w.Attributes,
         };
     }
 
@@ -66,6 +71,9 @@ internal sealed record HistoryView(
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ForkedFromKey { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, object>? Attributes { get; init; }
 }
 
 /// <summary>

@@ -19,6 +19,26 @@ internal sealed class CliOptions
         DefaultValueFactory = _ => "onboarding",
     };
 
+    public Option<string[]> Where { get; } = new("--where")
+    {
+        Description = "Only workflows whose custom attribute meets this: name=value, name<value, name<=value, name>value or name>=value "
+            + "(a number, true/false, an ISO time such as 2026-12-01T00:00:00Z, a text; \"42\" in quotes is a text); repeat it for several",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The attribute filters of <see cref="Where"/>; throws <see cref="UsageException"/> naming one that is not valid.</summary>
+    public IReadOnlyList<AttributeFilter> Filters(ParseResult r) => (r.GetValue(Where) ?? []).Select(text =>
+    {
+        try
+        {
+            return AttributeFilter.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--where {e.Message}");
+        }
+    }).ToList();
+
     public Option<string?> Input { get; } = new("--input") { Description = "The workflow input as JSON (default: the sample's own input for its type)" };
 
     // A workflow command on a cluster (see src/Durable.Actors.Cluster/README.md): --postgres instead of --db; the

@@ -18,10 +18,10 @@ internal static class ListVerb
         var after = new Option<string?>("--after") { Description = "The cursor printed at the end of the previous page: list the page after it" };
         var command = new Command("list", "List workflows with their status, newest first, one page at a time")
         {
-            o.Db, o.OnCluster, o.OnClusterConfig, o.Json, limit, status, type, prefix, after,
+            o.Db, o.OnCluster, o.OnClusterConfig, o.Json, limit, status, type, prefix, o.Where, after,
         };
         command.SetAction((r, ct) => RunAsync(
-            o.Reads(r), r.GetValue(o.Json), r.GetValue(limit), r.GetValue(status), r.GetValue(type), r.GetValue(prefix), r.GetValue(after), ct));
+            o.Reads(r), r.GetValue(o.Json), r.GetValue(limit), r.GetValue(status), r.GetValue(type), r.GetValue(prefix), r.GetValue(after), r, o, ct));
         return command;
     }
 
@@ -33,7 +33,8 @@ internal static class ListVerb
     }
 
     private static Task<int> RunAsync(
-        StoreOptions store, bool json, int limit, string? statusText, string? type, string? prefix, string? after, CancellationToken cancellationToken) =>
+        StoreOptions store, bool json, int limit, string? statusText, string? type, string? prefix, string? after, ParseResult r, CliOptions o,
+        CancellationToken cancellationToken) =>
         Guard.RunAsync(async () =>
         {
             WorkflowRunStatus? status = null;
@@ -44,7 +45,7 @@ internal static class ListVerb
                         $"unknown status '{statusText}' (expected {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText))})");
                 status = parsed;
             }
-            var query = new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, Limit = limit, After = after };
+            var query = new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, Attributes = o.Filters(r), Limit = limit, After = after };
             try
             {
                 JournalReader.Validate(query);

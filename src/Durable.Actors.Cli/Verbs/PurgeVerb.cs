@@ -23,12 +23,12 @@ internal static class PurgeVerb
         var children = new Option<bool>("--with-children") { Description = "Also purge the ended child workflows each one started" };
         var command = new Command("purge", "Delete ended workflows (completed, failed, cancelled): their events, index rows and signals")
         {
-            o.Db, status, type, prefix, before, dryRun, children,
+            o.Db, status, type, prefix, before, o.Where, dryRun, children,
         };
         o.AddClusterJoin(command);
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
-            var query = Query(r.GetValue(status), r.GetValue(type), r.GetValue(prefix), r.GetValue(before));
+            var query = Query(r.GetValue(status), r.GetValue(type), r.GetValue(prefix), r.GetValue(before), o.Filters(r));
             var store = o.Sends(r);
             if (r.GetValue(dryRun))
                 return await DryRunAsync(store, query, ct);
@@ -43,10 +43,10 @@ internal static class PurgeVerb
     }
 
     /// <summary>The query of the filters given; throws <see cref="UsageException"/> for none, or for one that is not valid.</summary>
-    private static WorkflowQuery Query(string? statusText, string? type, string? prefix, string? beforeText)
+    private static WorkflowQuery Query(string? statusText, string? type, string? prefix, string? beforeText, IReadOnlyList<AttributeFilter> attributes)
     {
-        if (statusText is null && type is null && string.IsNullOrEmpty(prefix) && beforeText is null)
-            throw new UsageException("purge needs a filter: --status, --type, --prefix or --before (nothing was purged)");
+        if (statusText is null && type is null && string.IsNullOrEmpty(prefix) && beforeText is null && attributes.Count == 0)
+            throw new UsageException("purge needs a filter: --status, --type, --prefix, --before or --where (nothing was purged)");
         WorkflowRunStatus? status = null;
         if (statusText is not null)
         {
@@ -61,7 +61,7 @@ internal static class PurgeVerb
                 ? at
                 : DateTimeOffset.UtcNow - Durations.Parse(beforeText, "--before");
         }
-        return new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, EndedBefore = endedBefore, Limit = WorkflowQuery.MaxLimit };
+        return new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, EndedBefore = endedBefore, Attributes = attributes, Limit = WorkflowQuery.MaxLimit };
     }
 
     /// <summary>Names the ended workflows the query matches, reading the index only.</summary>

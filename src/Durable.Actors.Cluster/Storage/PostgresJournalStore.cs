@@ -47,6 +47,11 @@ internal sealed class PostgresJournalStore : IJournalStore
         WHERE workflow_id = $1
         """;
 
+    private const string SetAttributeSql = """
+        INSERT INTO workflow_attributes (workflow_id, name, kind, text_value, num_value) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (workflow_id, name) DO UPDATE SET kind = excluded.kind, text_value = excluded.text_value, num_value = excluded.num_value
+        """;
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly object _gate = new();
     private NpgsqlConnection? _connection;
@@ -101,7 +106,14 @@ internal sealed class PostgresJournalStore : IJournalStore
         {
             statements.BatchCommands.Add(Insert(row));
             if (row.Index is { } change)
+            {
                 statements.BatchCommands.Add(Index(change));
+                // A workflow started anew under an id that had attributes (its first run's were purged with it).
+                if (change.Started is not null)
+                    statements.BatchCommands.Add(RemoveAttributes(change.WorkflowId, null));
+                foreach (var (name, value) in change.Attributes ?? [])
+                    statements.BatchCommands.Add(value is { } v ? SetAttribute(change.WorkflowId, name, v) : RemoveAttributes(change.WorkflowId, name));
+            }
         }
         try
         {
@@ -150,6 +162,7 @@ internal sealed class PostgresJournalStore : IJournalStore
             $"DELETE FROM tags WHERE persistence_id IN (SELECT 'workflow-' || id FROM ({purged}) AS purged(id))",
             $"DELETE FROM journal WHERE persistence_id IN (SELECT 'workflow-' || id FROM ({purged}) AS purged(id))",
             $"DELETE FROM workflow_index WHERE workflow_id IN ({purged})",
+            $"DELETE FROM workflow_attributes WHERE workflow_id IN ({purged})",
         })
         {
             var command = new NpgsqlBatchCommand(sql);
@@ -208,6 +221,28 @@ internal sealed class PostgresJournalStore : IJournalStore
         p.Add(new NpgsqlParameter<string> { TypedValue = row.WriterUuid });
         if (row.Tags.Length > 0)
             p.Add(new NpgsqlParameter<string[]> { TypedValue = row.Tags, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return command;
+    }
+
+    /// <summary>Sets one attribute of a workflow (the last value of a name wins).</summary>
+    internal static NpgsqlBatchCommand SetAttribute(string workflowId, string name, AttributeValue value)
+    {
+        var command = new NpgsqlBatchCommand(SetAttributeSql);
+        command.Parameters.Add(PostgresSchema.Text(workflowId));
+        command.Parameters.Add(PostgresSchema.Text(name));
+        command.Parameters.Add(PostgresSchema.Text(value.KindText));
+        command.Parameters.Add(PostgresSchema.Text(value.InText ? value.Text : null));
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Double, Value = value.InText ? DBNull.Value : value.Number });
+        return command;
+    }
+
+    /// <summary>Removes one attribute of a workflow, or all of them when <paramref name="name"/> is null.</summary>
+    private static NpgsqlBatchCommand RemoveAttributes(string workflowId, string? name)
+    {
+        var command = new NpgsqlBatchCommand("DELETE FROM workflow_attributes WHERE workflow_id = $1" + (name is null ? "" : " AND name = $2"));
+        command.Parameters.Add(PostgresSchema.Text(workflowId));
+        if (name is not null)
+            command.Parameters.Add(PostgresSchema.Text(name));
         return command;
     }
 

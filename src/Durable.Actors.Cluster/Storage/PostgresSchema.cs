@@ -75,6 +75,21 @@ internal static class PostgresSchema
         CREATE INDEX workflow_index_type_idx ON workflow_index (workflow_type, created_at, workflow_id);
         """;
 
+    // A workflow's custom attributes, as in SQLite (WorkflowIndexStore): texts compare by code point there too.
+    private const string AttributesTable = """
+        CREATE TABLE workflow_attributes
+        (
+            workflow_id text COLLATE "C" NOT NULL,
+            name        text COLLATE "C" NOT NULL,
+            kind        text    NOT NULL,
+            text_value  text COLLATE "C" NULL,
+            num_value   double precision NULL,
+            PRIMARY KEY (workflow_id, name)
+        );
+        CREATE INDEX workflow_attributes_text_idx ON workflow_attributes (name, kind, text_value);
+        CREATE INDEX workflow_attributes_num_idx ON workflow_attributes (name, kind, num_value);
+        """;
+
     // Name and value of a setting the cluster's nodes must agree on, recorded by the first node that starts.
     private const string SettingsTable = """
         CREATE TABLE IF NOT EXISTS durable_settings
@@ -104,12 +119,17 @@ internal static class PostgresSchema
         {
             await ExecuteAsync(connection, transaction, JournalTables, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, SettingsTable, cancellationToken).ConfigureAwait(false);
-            if (!await ExistsAsync(connection, transaction, "workflow_index", cancellationToken).ConfigureAwait(false))
+            var rows = !await ExistsAsync(connection, transaction, "workflow_index", cancellationToken).ConfigureAwait(false);
+            var attributes = !await ExistsAsync(connection, transaction, "workflow_attributes", cancellationToken).ConfigureAwait(false);
+            if (rows || attributes)
             {
-                await ExecuteAsync(connection, transaction, IndexTable, cancellationToken).ConfigureAwait(false);
+                if (rows)
+                    await ExecuteAsync(connection, transaction, IndexTable, cancellationToken).ConfigureAwait(false);
+                if (attributes)
+                    await ExecuteAsync(connection, transaction, AttributesTable, cancellationToken).ConfigureAwait(false);
                 // SHARE: no event is inserted while the journal is read and the index filled (writers of other nodes wait).
                 await ExecuteAsync(connection, transaction, "LOCK TABLE journal IN SHARE MODE", cancellationToken).ConfigureAwait(false);
-                await FillAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+                await FillAsync(connection, transaction, rows, attributes, cancellationToken).ConfigureAwait(false);
                 created = true;
             }
         }
@@ -143,10 +163,16 @@ internal static class PostgresSchema
         return (string)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    /// <summary>Folds every workflow's events (one workflow after another, in sequence order) and inserts its row.</summary>
-    private static async Task FillAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    /// <summary>
+    /// Folds every workflow's events (one workflow after another, in sequence order) and inserts its row and its
+    /// attributes, or only one of the two.
+    /// </summary>
+    private static async Task FillAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, bool fillRows, bool fillAttributes, CancellationToken cancellationToken)
     {
         var rows = new List<WorkflowIndexRow>();
+        var attributes = new List<(string WorkflowId, string Name, AttributeValue Value)>();
+        var set = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
         await using (var read = new NpgsqlCommand(
             """
             SELECT persistence_id, message, manifest FROM journal
@@ -165,19 +191,35 @@ internal static class PostgresSchema
                     continue;
                 if (persistenceId != current)
                 {
-                    if (row is not null)
-                        rows.Add(row);
+                    Add(row);
                     current = persistenceId;
                     row = null;
                 }
                 var e = JournalEventSerializer.Read((byte[])reader.GetValue(1), reader.GetString(2));
                 row = WorkflowIndex.Apply(row, persistenceId[WorkflowActor.PersistenceIdPrefix.Length..], e);
+                WorkflowIndex.ApplyAttributes(set, e);
             }
-            if (row is not null)
-                rows.Add(row);
+            Add(row);
         }
 
-        foreach (var chunk in rows.Chunk(500))
+        void Add(WorkflowIndexRow? row)
+        {
+            if (row is null)
+                return;
+            rows.Add(row);
+            attributes.AddRange(set.Select(a => (row.WorkflowId, a.Key, a.Value)));
+            set.Clear();
+        }
+
+        foreach (var chunk in fillAttributes ? attributes.Chunk(500) : [])
+        {
+            await using var batch = new NpgsqlBatch(connection, transaction);
+            foreach (var (workflowId, name, value) in chunk)
+                batch.BatchCommands.Add(PostgresJournalStore.SetAttribute(workflowId, name, value));
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var chunk in fillRows ? rows.Chunk(500) : [])
         {
             await using var batch = new NpgsqlBatch(connection, transaction);
             foreach (var row in chunk)
@@ -212,7 +254,7 @@ internal static class PostgresSchema
     {
         await using var command = new NpgsqlCommand(
             "SELECT to_regclass('journal') IS NOT NULL AND to_regclass('tags') IS NOT NULL AND to_regclass('workflow_index') IS NOT NULL " +
-            "AND to_regclass('durable_settings') IS NOT NULL",
+            "AND to_regclass('durable_settings') IS NOT NULL AND to_regclass('workflow_attributes') IS NOT NULL",
             connection, transaction);
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }

@@ -90,6 +90,18 @@ public interface IWorkflowContext
     /// <remarks>Throws <see cref="ArgumentException"/> when the status's JSON is over 16 KB.</remarks>
     Task SetCustomStatusAsync<T>(T status);
 
+    /// <summary>
+    /// Sets custom attributes of the workflow, which the workflow index keeps so that lists and purges can filter on them
+    /// (<see cref="WorkflowQuery.Attributes"/>, <c>list --where customer=acme</c>) and
+    /// <see cref="WorkflowStatus.Attributes"/> shows. A value is a string (at most 1,000 characters), a number (kept as a
+    /// double), a bool or a time (<see cref="DateTimeOffset"/>, or a <see cref="DateTime"/>, UTC when its kind is
+    /// unspecified); null removes the attribute. The last value set wins. Recorded like <see cref="NowAsync"/> (it takes
+    /// the next key of its scope and replays), and indexed in the transaction that writes it.
+    /// </summary>
+    /// <param name="attributes">At most 32 names (1 to 64 letters, digits, <c>_</c>, <c>.</c> or <c>-</c>, starting with a letter or <c>_</c>) and their values.</param>
+    /// <remarks>Throws <see cref="ArgumentException"/>, naming the attribute, when a name or a value is out of these bounds.</remarks>
+    Task SetAttributesAsync(IReadOnlyDictionary<string, object?> attributes);
+
     /// <summary>A new GUID, recorded on first run so that a replay sees the same value.</summary>
     Task<Guid> NewGuidAsync();
 

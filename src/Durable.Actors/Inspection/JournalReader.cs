@@ -156,13 +156,19 @@ internal static class JournalReader
             {
                 var workflowId = persistenceId[WorkflowActor.PersistenceIdPrefix.Length..];
                 WorkflowIndexRow? row = null;
+                var attributes = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
                 await readJournal.CurrentEventsByPersistenceId(persistenceId, 0, long.MaxValue)
-                    .RunForeach(envelope => row = WorkflowIndex.Apply(row, workflowId, (IJournalEvent)envelope.Event), system.Materializer())
+                    .RunForeach(envelope =>
+                    {
+                        row = WorkflowIndex.Apply(row, workflowId, (IJournalEvent)envelope.Event);
+                        WorkflowIndex.ApplyAttributes(attributes, (IJournalEvent)envelope.Event);
+                    }, system.Materializer())
                     .WaitAsync(cancellationToken)
                     .ConfigureAwait(false);
                 if (row is not null && (status is null || row.Status == status) && (query.Type is null || row.WorkflowType == query.Type)
                     && (string.IsNullOrEmpty(query.IdPrefix) || row.WorkflowId.StartsWith(query.IdPrefix, StringComparison.Ordinal))
                     && (query.EndedBefore is not { } endedBefore || row.EndedAt < endedBefore)
+                    && (query.Attributes ?? []).All(filter => filter.Matches(attributes))
                     && (after is not var (ticks, id) || row.CreatedAt.UtcTicks < ticks
                         || row.CreatedAt.UtcTicks == ticks && string.CompareOrdinal(row.WorkflowId, id) < 0))
                     all.Add(row);

@@ -33,6 +33,9 @@ public sealed record WorkflowQuery
     /// <summary>Only workflows whose last run ended before this time (completed, failed or cancelled then); null for any.</summary>
     public DateTimeOffset? EndedBefore { get; init; }
 
+    /// <summary>Only workflows whose custom attributes meet every one of these conditions; empty for any.</summary>
+    public IReadOnlyList<AttributeFilter> Attributes { get; init; } = [];
+
     /// <summary>At most this many workflows, from 1 to <see cref="MaxLimit"/>; <see cref="DefaultLimit"/> by default.</summary>
     public int Limit { get; init; } = DefaultLimit;
 

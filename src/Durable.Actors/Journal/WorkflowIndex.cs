@@ -61,6 +61,12 @@ internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
 
     public DateTimeOffset? WakeAt { get; init; }
 
+    /// <summary>
+    /// Custom attributes set (<see cref="IWorkflowContext.SetAttributesAsync"/>), in the order set: each name's new
+    /// value, or null for one removed; null when the event sets none. Kept in <c>workflow_attributes</c>, not in the row.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, AttributeValue?>>? Attributes { get; init; }
+
     /// <summary>The row after this change; <paramref name="row"/> is the row before it (null before the workflow's first event).</summary>
     public WorkflowIndexRow? ApplyTo(WorkflowIndexRow? row)
     {
@@ -138,12 +144,13 @@ internal static class WorkflowIndex
         BranchesReserved r => new WorkflowIndexChange(workflowId, r.At),
         // A run that starts a step is running, whatever the previous run ended with (as WorkflowJournal has it).
         StepStarted s => Running(workflowId, s.At) with { NewSteps = s.Attempt == 1 ? 1 : 0, StatusImplied = true },
-        StepCompleted c => new WorkflowIndexChange(workflowId, c.At) { CompletedSteps = 1 },
+        StepCompleted c => new WorkflowIndexChange(workflowId, c.At) { CompletedSteps = 1, Attributes = AttributeChanges.Recorded(c)?.Changes },
         StepsCompletedThenStarted a => Running(workflowId, a.Started.At) with
         {
             StatusImplied = true,
             NewSteps = a.Started.Attempt == 1 ? 1 : 0,
             CompletedSteps = a.Completed.Count,
+            Attributes = AttributesOf(a.Completed),
         },
         StepFailed f => new WorkflowIndexChange(workflowId, f.At) { FailedAttempts = 1 },
         RunResumed r => Running(workflowId, r.At),
@@ -184,6 +191,39 @@ internal static class WorkflowIndex
         RunUnpaused u => Running(workflowId, u.At) with { SetsWakeAt = true },
         _ => null,
     };
+
+    /// <summary>The attributes set by the completions <paramref name="completed"/>, in order; null when they set none.</summary>
+    private static List<KeyValuePair<string, AttributeValue?>>? AttributesOf(IReadOnlyList<StepCompleted> completed)
+    {
+        List<KeyValuePair<string, AttributeValue?>>? changes = null;
+        foreach (var c in completed)
+        {
+            if (AttributeChanges.Recorded(c) is { } set)
+                (changes ??= []).AddRange(set.Changes);
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// Folds the attributes an event sets into <paramref name="attributes"/> (a workflow's, in the order of its events):
+    /// a rebuild of <c>workflow_attributes</c>, and listing a journal that keeps no index.
+    /// </summary>
+    public static void ApplyAttributes(Dictionary<string, AttributeValue> attributes, IJournalEvent e)
+    {
+        switch (e)
+        {
+            case WorkflowStarted:
+                attributes.Clear();
+                break;
+            case StepCompleted c:
+                AttributeChanges.Recorded(c)?.ApplyTo(attributes);
+                break;
+            case StepsCompletedThenStarted a:
+                foreach (var c in a.Completed)
+                    AttributeChanges.Recorded(c)?.ApplyTo(attributes);
+                break;
+        }
+    }
 
     /// <summary>The <c>wake_at</c> of a workflow whose wait has no due time (a signal without timeout, a child): never woken by time.</summary>
     public static DateTimeOffset NoDueTime { get; } = DateTimeOffset.MaxValue;

@@ -38,6 +38,9 @@ internal sealed class WorkflowJournal
     /// <summary>The custom status the workflow set last, as JSON; null when it set none.</summary>
     public string? CustomStatusJson { get; private set; }
 
+    /// <summary>The custom attributes the workflow set (<see cref="IWorkflowContext.SetAttributesAsync"/>); null when it set none.</summary>
+    private Dictionary<string, AttributeValue>? _attributes;
+
     /// <summary>When the workflow is cancelled as timed out if it has not ended; null when it has no deadline.</summary>
     public DateTimeOffset? Deadline { get; private set; }
     public string InputJson { get; private set; } = "null";
@@ -141,6 +144,8 @@ internal sealed class WorkflowJournal
                 completed.Error = null;
                 if (completed.StepId == CustomStatusStepId)
                     CustomStatusJson = c.ResultJson;
+                else if (c.Type == AttributeChanges.TypeName)
+                    AttributeChanges.Recorded(c)!.ApplyTo(_attributes ??= new Dictionary<string, AttributeValue>(StringComparer.Ordinal));
                 break;
             case StepsCompletedThenStarted advanced:
                 foreach (var c in advanced.Completed)
@@ -296,6 +301,7 @@ internal sealed class WorkflowJournal
         WaitingFor = WaitingFor(),
         Deadline = Deadline,
         CustomStatusJson = CustomStatusJson,
+        Attributes = _attributes?.ToDictionary(a => a.Key, a => a.Value.ToObject(), StringComparer.Ordinal) ?? new Dictionary<string, object>(),
         ForkedFrom = ForkedFrom,
         ForkedFromKey = ForkedFromKey,
     };

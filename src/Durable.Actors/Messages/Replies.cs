@@ -75,6 +75,12 @@ public sealed record WorkflowStatus(
     /// <summary>The custom status the workflow set last (<see cref="IWorkflowContext.SetCustomStatusAsync{T}"/>), as JSON; null when it set none.</summary>
     public string? CustomStatusJson { get; init; }
 
+    /// <summary>
+    /// The custom attributes the workflow set (<see cref="IWorkflowContext.SetAttributesAsync"/>), by name: each a
+    /// string, a double, a bool or a <see cref="DateTimeOffset"/> (UTC).
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Attributes { get; init; } = new Dictionary<string, object>();
+
     /// <summary>The workflow this one was forked from (<see cref="ForkWorkflow"/>); null when it was started.</summary>
     public string? ForkedFrom { get; init; }
 

@@ -722,6 +722,12 @@ internal sealed class WorkflowContext(
         return RecordAsync(WorkflowJournal.CustomStatusStepId, () => status);
     }
 
+    public Task SetAttributesAsync(IReadOnlyDictionary<string, object?> attributes)
+    {
+        var changes = AttributeChanges.From(attributes, workflowId);
+        return RecordAsync(AttributeChanges.StepId, () => changes);
+    }
+
     public async Task<IReadOnlyList<T>> ParallelAsync<T>(IReadOnlyList<Func<IWorkflowContext, Task<T>>> branches)
     {
         ArgumentNullException.ThrowIfNull(branches);

@@ -108,6 +108,9 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         private readonly sqlite3_stmt _indexCounts;
         private readonly sqlite3_stmt _indexStatus;
         private readonly sqlite3_stmt _indexWakeAt;
+        private sqlite3_stmt? _setAttribute;
+        private sqlite3_stmt? _removeAttribute;
+        private sqlite3_stmt? _removeAttributes;
         private readonly sqlite3_stmt _begin;
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
@@ -189,6 +192,7 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
                 Prepare("DELETE FROM tags WHERE persistence_id = ?1"),
                 Prepare("DELETE FROM journal WHERE persistence_id = ?1"),
                 Prepare("DELETE FROM workflow_index WHERE workflow_id = ?1"),
+                Prepare(WorkflowIndexStore.RemoveAttributesSql),
             ];
             for (var i = 0; i < _purge.Length; i++)
             {
@@ -246,8 +250,14 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
                 Bind(_indexInsert, raw.sqlite3_bind_text(_indexInsert, 3, WorkflowIndex.StatusText(WorkflowRunStatus.Running)));
                 Bind(_indexInsert, raw.sqlite3_bind_int64(_indexInsert, 4, WorkflowIndexStore.Ticks(started.At)));
                 Run(_indexInsert);
+                // A workflow started anew under an id that had attributes (its first run's were purged with it).
+                _removeAttributes ??= Prepare(WorkflowIndexStore.RemoveAttributesSql);
+                Bind(_removeAttributes, raw.sqlite3_bind_text(_removeAttributes, 1, change.WorkflowId));
+                Run(_removeAttributes);
                 return;
             }
+            if (change.Attributes is { } attributes)
+                Apply(change.WorkflowId, attributes);
             Bind(_indexCounts, raw.sqlite3_bind_text(_indexCounts, 1, change.WorkflowId));
             Bind(_indexCounts, raw.sqlite3_bind_int64(_indexCounts, 2, WorkflowIndexStore.Ticks(change.At)));
             Bind(_indexCounts, raw.sqlite3_bind_int(_indexCounts, 3, change.NewSteps));
@@ -275,6 +285,29 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
                 ? raw.sqlite3_bind_text(_indexStatus, 5, error)
                 : raw.sqlite3_bind_null(_indexStatus, 5));
             Run(_indexStatus);
+        }
+
+        /// <summary>Sets and removes attributes of a workflow, in order (the last value of a name wins).</summary>
+        private void Apply(string workflowId, IReadOnlyList<KeyValuePair<string, AttributeValue?>> attributes)
+        {
+            foreach (var (name, value) in attributes)
+            {
+                if (value is not { } v)
+                {
+                    _removeAttribute ??= Prepare(WorkflowIndexStore.RemoveAttributeSql);
+                    Bind(_removeAttribute, raw.sqlite3_bind_text(_removeAttribute, 1, workflowId));
+                    Bind(_removeAttribute, raw.sqlite3_bind_text(_removeAttribute, 2, name));
+                    Run(_removeAttribute);
+                    continue;
+                }
+                var set = _setAttribute ??= Prepare(WorkflowIndexStore.SetAttributeSql);
+                Bind(set, raw.sqlite3_bind_text(set, 1, workflowId));
+                Bind(set, raw.sqlite3_bind_text(set, 2, name));
+                Bind(set, raw.sqlite3_bind_text(set, 3, v.KindText));
+                Bind(set, v.InText ? raw.sqlite3_bind_text(set, 4, v.Text) : raw.sqlite3_bind_null(set, 4));
+                Bind(set, v.InText ? raw.sqlite3_bind_null(set, 5) : raw.sqlite3_bind_double(set, 5, v.Number));
+                Run(set);
+            }
         }
 
         /// <summary>Steps <paramref name="statement"/> to its end and resets it for the next use.</summary>

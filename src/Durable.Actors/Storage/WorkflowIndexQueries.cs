@@ -60,6 +60,13 @@ internal sealed class WorkflowIndexQueries(bool namedParameters, Func<string, st
             if (PrefixEnd(idPrefix) is { } end)
                 where.Add($"workflow_id < {Add(command, end)}");
         }
+        // Each condition on an attribute: the workflows it holds for, read through the attributes' index of its kind.
+        foreach (var filter in query.Attributes ?? [])
+        {
+            var (column, value) = filter.Stored.InText ? ("text_value", (object)filter.Stored.Text!) : ("num_value", filter.Stored.Number);
+            where.Add($"workflow_id IN (SELECT workflow_id FROM workflow_attributes WHERE name = {Add(command, filter.Name)} "
+                + $"AND kind = {Add(command, filter.Stored.KindText)} AND {column} {filter.SqlOperator} {Add(command, value)})");
+        }
         if (after is var (created, id))
             where.Add($"(created_at, workflow_id) < ({Add(command, created)}, {Add(command, id)})");
         command.CommandText = new StringBuilder($"SELECT {Columns} FROM workflow_index")

@@ -19,6 +19,25 @@ internal static class WorkflowIndexStore
 {
     public const string TableName = "workflow_index";
 
+    /// <summary>The custom attributes of the workflows (<see cref="AttributeChanges"/>): one row per workflow and name.</summary>
+    public const string AttributesTableName = "workflow_attributes";
+
+    // A workflow's attributes: the value of a text or time in text_value, of a number or bool in num_value, kind its
+    // letter (AttributeKind). A filter reads an index of the name, the kind and the value.
+    private const string AttributesSchema = """
+        CREATE TABLE workflow_attributes
+        (
+            workflow_id TEXT NOT NULL,
+            name        TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            text_value  TEXT     NULL,
+            num_value   REAL     NULL,
+            PRIMARY KEY (workflow_id, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX workflow_attributes_text_idx ON workflow_attributes (name, kind, text_value);
+        CREATE INDEX workflow_attributes_num_idx ON workflow_attributes (name, kind, num_value);
+        """;
+
     private const string Schema = """
         CREATE TABLE workflow_index
         (
@@ -64,6 +83,18 @@ internal static class WorkflowIndexStore
 
     public const string WakeAtSql = "UPDATE workflow_index SET wake_at = ?2 WHERE workflow_id = ?1 AND wake_at IS NOT ?2";
 
+    /// <summary>Sets one attribute of a workflow (id, name, kind, text, number).</summary>
+    public const string SetAttributeSql = """
+        INSERT INTO workflow_attributes (workflow_id, name, kind, text_value, num_value) VALUES (?1, ?2, ?3, ?4, ?5)
+        ON CONFLICT (workflow_id, name) DO UPDATE SET kind = excluded.kind, text_value = excluded.text_value, num_value = excluded.num_value
+        """;
+
+    /// <summary>Removes one attribute of a workflow (id, name).</summary>
+    public const string RemoveAttributeSql = "DELETE FROM workflow_attributes WHERE workflow_id = ?1 AND name = ?2";
+
+    /// <summary>Removes every attribute of a workflow (id): it starts anew, or is purged.</summary>
+    public const string RemoveAttributesSql = "DELETE FROM workflow_attributes WHERE workflow_id = ?1";
+
     /// <summary>The running workflows, with when each is due (null: resume it now).</summary>
     public static List<(string WorkflowId, DateTimeOffset? WakeAt)> Running(SqliteConnection connection)
     {
@@ -76,11 +107,13 @@ internal static class WorkflowIndexStore
 
     public static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 
-    public static bool Exists(SqliteConnection connection) => TableExists(connection, null, TableName);
+    /// <summary>Whether the database has the index: its rows and its attributes.</summary>
+    public static bool Exists(SqliteConnection connection) =>
+        TableExists(connection, null, TableName) && TableExists(connection, null, AttributesTableName);
 
     /// <summary>
-    /// Creates the index and fills it from the journal when the database has none. Reads first: a database that has
-    /// it takes no write lock here. Returns whether it built it.
+    /// Creates the index (its rows, its attributes, or both) and fills what it created from the journal when the
+    /// database lacks it. Reads first: a database that has it takes no write lock here. Returns whether it built any.
     /// </summary>
     public static bool EnsureBuilt(SqliteConnection connection)
     {
@@ -88,11 +121,16 @@ internal static class WorkflowIndexStore
             return false;
         // BEGIN IMMEDIATE: no event is written while the journal is read and the index filled.
         using var transaction = connection.BeginTransaction(deferred: false);
-        if (TableExists(connection, transaction, TableName))
+        var rows = !TableExists(connection, transaction, TableName);
+        var attributes = !TableExists(connection, transaction, AttributesTableName);
+        if (!rows && !attributes)
             return false;
-        Execute(connection, transaction, Schema);
+        if (rows)
+            Execute(connection, transaction, Schema);
+        if (attributes)
+            Execute(connection, transaction, AttributesSchema);
         if (TableExists(connection, transaction, "journal"))
-            Fill(connection, transaction);
+            Fill(connection, transaction, rows, attributes);
         transaction.Commit();
         return true;
     }
@@ -101,14 +139,17 @@ internal static class WorkflowIndexStore
     public static void Rebuild(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
-        Execute(connection, transaction, $"DROP TABLE IF EXISTS {TableName}");
-        Execute(connection, transaction, Schema);
-        Fill(connection, transaction);
+        Execute(connection, transaction, $"DROP TABLE IF EXISTS {TableName}; DROP TABLE IF EXISTS {AttributesTableName}");
+        Execute(connection, transaction, Schema + AttributesSchema);
+        Fill(connection, transaction, rows: true, attributes: true);
         transaction.Commit();
     }
 
-    /// <summary>Folds every workflow's events (in sequence order, one workflow after another) and inserts its row.</summary>
-    private static void Fill(SqliteConnection connection, SqliteTransaction transaction)
+    /// <summary>
+    /// Folds every workflow's events (in sequence order, one workflow after another) and inserts its row and its
+    /// attributes, or only one of the two.
+    /// </summary>
+    private static void Fill(SqliteConnection connection, SqliteTransaction transaction, bool rows, bool attributes)
     {
         using var read = connection.CreateCommand();
         read.Transaction = transaction;
@@ -123,9 +164,27 @@ internal static class WorkflowIndexStore
         insert.CommandText = $"INSERT INTO workflow_index ({WorkflowIndexQueries.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         var parameters = Enumerable.Range(1, 11).Select(i => insert.Parameters.Add(new SqliteParameter { ParameterName = $"${i}" })).ToArray();
 
+        using var insertAttribute = connection.CreateCommand();
+        insertAttribute.Transaction = transaction;
+        insertAttribute.CommandText = "INSERT INTO workflow_attributes (workflow_id, name, kind, text_value, num_value) VALUES ($1, $2, $3, $4, $5)";
+        var attributeParameters = Enumerable.Range(1, 5).Select(i => insertAttribute.Parameters.Add(new SqliteParameter { ParameterName = $"${i}" })).ToArray();
+        var set = new Dictionary<string, AttributeValue>(StringComparer.Ordinal);
+
         void Insert(WorkflowIndexRow? row)
         {
             if (row is null)
+                return;
+            if (attributes)
+            {
+                foreach (var (name, value) in set)
+                {
+                    object?[] columns = [row.WorkflowId, name, value.KindText, value.InText ? value.Text : null, value.InText ? null : value.Number];
+                    for (var i = 0; i < columns.Length; i++)
+                        attributeParameters[i].Value = columns[i] ?? DBNull.Value;
+                    insertAttribute.ExecuteNonQuery();
+                }
+            }
+            if (!rows)
                 return;
             object?[] values =
             [
@@ -151,9 +210,11 @@ internal static class WorkflowIndexStore
                 Insert(row);
                 current = persistenceId;
                 row = null;
+                set.Clear();
             }
             var e = JournalEventSerializer.Read((byte[])reader.GetValue(1), reader.GetString(2));
             row = WorkflowIndex.Apply(row, persistenceId[WorkflowActor.PersistenceIdPrefix.Length..], e);
+            WorkflowIndex.ApplyAttributes(set, e);
         }
         Insert(row);
     }
@@ -198,6 +259,14 @@ internal static class WorkflowIndexStore
         using var command = connection.CreateCommand();
         WorkflowIndexQueries.All(command);
         return WorkflowIndexQueries.List(command, WorkflowIndexQueries.Read);
+    }
+
+    /// <summary>Every attribute row, ordered by workflow and name (tests compare them with a rebuild).</summary>
+    public static List<(string WorkflowId, string Name, string Kind, string? Text, double? Number)> AllAttributes(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT workflow_id, name, kind, text_value, num_value FROM workflow_attributes ORDER BY workflow_id, name";
+        return WorkflowIndexQueries.List(command, r => (r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? (double?)null : r.GetDouble(4)));
     }
 
     private static bool TableExists(SqliteConnection connection, SqliteTransaction? transaction, string name)

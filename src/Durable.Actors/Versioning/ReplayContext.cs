@@ -311,6 +311,12 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
 
     public Task<Guid> NewGuidAsync() => StepAsync("durable.new-guid", _ => Task.FromResult(Guid.Empty), RetryPolicy.None);
 
+    public Task SetAttributesAsync(IReadOnlyDictionary<string, object?> attributes)
+    {
+        AttributeChanges.From(attributes, "replay");
+        return StepAsync(AttributeChanges.StepId, _ => Task.FromResult<object?>(null), RetryPolicy.None);
+    }
+
     public Task SetCustomStatusAsync<T>(T status) =>
         StepAsync(WorkflowJournal.CustomStatusStepId, _ => Task.FromResult<object?>(null), RetryPolicy.None);
 

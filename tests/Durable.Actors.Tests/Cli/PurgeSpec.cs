@@ -77,7 +77,7 @@ public sealed class PurgeSpec
     }
 
     [Theory]
-    [InlineData("error: purge needs a filter: --status, --type, --prefix or --before (nothing was purged)", "purge")]
+    [InlineData("error: purge needs a filter: --status, --type, --prefix, --before or --where (nothing was purged)", "purge")]
     [InlineData("error: --status 'running' cannot be purged: only ended workflows are (completed, failed or cancelled)", "purge", "--status", "running")]
     [InlineData("error: --before 'yesterday' is not a duration", "purge", "--before", "yesterday")]
     public async Task BadPurge_ExitsTwoWithOneLineAndChangesNothing(string expected, params string[] args)
