@@ -268,6 +268,46 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task AttributesFilter_TheListAndItsPurge_AndTheWorkflowPageShowsThem()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<int, int>("ledger", async (ctx, total) =>
+        {
+            await ctx.SetAttributesAsync(new Dictionary<string, object?> { ["region"] = total > 50 ? "north america" : "europe", ["total"] = total });
+            return await ctx.StepAsync("post", () => total);
+        }));
+        foreach (var (id, total) in new[] { ("ledger-1", 120), ("ledger-2", 60), ("ledger-3", 10) })
+        {
+            await host.Client.StartAsync<int, int>("ledger", id, total);
+            await host.WaitForAsync(id, s => s.Status == WorkflowRunStatus.Completed);
+        }
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.Url);
+
+        await page.Locator("input[name=where]").FillAsync("region=\"north america\" total>=100");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+
+        var rows = page.Locator("table.workflows tbody tr");
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(page.Locator("tr[data-workflow=ledger-1]")).ToHaveCountAsync(1);
+        await page.Locator("input[name=where]").FillAsync("total>");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Expect(page.Locator("main")).ToContainTextAsync("'total>' is not an attribute filter");
+
+        await page.GotoAsync(host.WorkflowUrl("ledger-2"));
+        await Expect(page.Locator("dd.attributes")).ToHaveTextAsync("region=\"north america\" total=60");
+
+        await page.GotoAsync(host.Url + "?status=completed&where=" + Uri.EscapeDataString("region=\"north america\""));
+        await page.GetByRole(AriaRole.Button, new() { Name = "Purge all COMPLETED workflows where region=\"north america\"" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToHaveTextAsync("Purged 2 workflows.");
+        Assert.Equal(["Purge all COMPLETED workflows where region=\"north america\"? Their records are deleted for good."], confirmations);
+        Assert.Null(await DurableWorkflows.GetStatusAsync(host.System, "ledger-1"));
+        Assert.NotNull(await DurableWorkflows.GetStatusAsync(host.System, "ledger-3"));
+    }
+
+    [Fact]
     public async Task WorkflowPage_ShowsTheCustomStatusAndWhenTheWorkflowTimesOut()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("bulk-import", async (ctx, _) =>

@@ -88,6 +88,8 @@ public sealed record AttributeFilter
             var rest when rest[0] == '>' => (AttributeComparison.Greater, 1),
             _ => (AttributeComparison.Equal, 1),
         };
+        if (at + length == text.Length)
+            throw new FormatException($"'{text}' is not an attribute filter: it gives no value (\"\" is an empty text).");
         try
         {
             return new AttributeFilter(name, comparison, ParseValue(text[(at + length)..]));

@@ -69,7 +69,15 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
             return await ctx.StepAsync("after", () => signal.Payload!);
         })
         .Add<string, string>("failer", async (ctx, _) =>
-            await ctx.StepAsync<string>("boom", () => throw new InvalidOperationException("it broke"), RetryPolicy.None));
+            await ctx.StepAsync<string>("boom", () => throw new InvalidOperationException("it broke"), RetryPolicy.None))
+        .Add<int, int>("tagged", async (ctx, n) =>
+        {
+            await ctx.SetAttributesAsync(new Dictionary<string, object?>
+            {
+                ["customer"] = n % 2 == 0 ? "acme" : "globex", ["amount"] = n * 10, ["due"] = new DateTimeOffset(2026, 12, n, 12, 0, 0, TimeSpan.Zero),
+            });
+            return await ctx.StepAsync("work", () => n);
+        });
 
     [Fact]
     public async Task Index_FollowsAWorkflow_ThroughStepsASleepASignalWaitCompletionFailureAndCancellation()
@@ -130,6 +138,51 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.Equal(["p-3"], await Storage.JournalAccess.Get(system).Current!.Writer.PurgeEndedAsync(["p-3", "p-2", "nope"]));
         Assert.Equal(["p-1", "p-2"], (await IndexAsync(system)).Keys.Order(StringComparer.Ordinal));
         Assert.Equal(await FoldJournalAsync(), (await IndexAsync(system)).Values.OrderBy(r => r.WorkflowId, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Attributes_OnPostgres_FilterListsAndPurges_AndAreBuiltFromTheJournalWhenMissing()
+    {
+        var (system, region) = await NodeAsync(Shapes());
+        for (var n = 1; n <= 4; n++)
+            Assert.IsType<WorkflowCompleted>(await region.Ask<object>(new StartWorkflow($"t-{n}", "tagged", $"{n}"), Timeout));
+
+        async Task<string[]> ListAsync(params AttributeFilter[] filters) =>
+            (await DurableWorkflows.ListAsync(system, new WorkflowQuery { Attributes = filters })).Items.Select(i => i.WorkflowId).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["t-2", "t-4"], await ListAsync(AttributeFilter.Equal("customer", "acme")));
+        Assert.Equal(["t-3", "t-4"], await ListAsync(AttributeFilter.Parse("amount>=30")));
+        Assert.Equal(["t-1", "t-3"], await ListAsync(AttributeFilter.Parse("due<2026-12-04"), AttributeFilter.Parse("customer>b")));
+        Assert.Empty(await ListAsync(AttributeFilter.Parse("amount=\"10\"")));
+        var written = await AttributeRowsAsync();
+        Assert.Equal(12, written.Count);
+
+        // A database whose attributes table is missing gets it built from the journal, equal to what was written.
+        await ExecuteAsync("DROP TABLE workflow_attributes");
+        await using (var connection = new NpgsqlConnection(_postgres))
+        {
+            await connection.OpenAsync();
+            Assert.True(await PostgresSchema.EnsureAsync(connection, CancellationToken.None));
+        }
+        Assert.Equal(written, await AttributeRowsAsync());
+
+        // A purge by attribute deletes the workflows' attributes with their events.
+        var purged = await WorkflowClient.Of(system).PurgeAsync(new WorkflowQuery { Attributes = [AttributeFilter.Equal("customer", "acme")] });
+        Assert.Equal(["t-2", "t-4"], purged.Order(StringComparer.Ordinal));
+        Assert.Equal(["t-1", "t-3"], (await AttributeRowsAsync()).Select(r => r.Split(' ')[0]).Distinct());
+    }
+
+    /// <summary>Every row of <c>workflow_attributes</c> as text, ordered by workflow and name.</summary>
+    private async Task<List<string>> AttributeRowsAsync()
+    {
+        await using var connection = new NpgsqlConnection(_postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT workflow_id || ' ' || name || ' ' || kind || ' ' || coalesce(text_value, num_value::text) FROM workflow_attributes ORDER BY workflow_id, name", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+            rows.Add(reader.GetString(0));
+        return rows;
     }
 
     [Fact]
@@ -311,6 +364,11 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         var page = await DurableWorkflows.ListAsync(system, new WorkflowQuery());
         Assert.Equal(["b-1", "a-1"], page.Items.Select(i => i.WorkflowId));
         Assert.Equal(["b-1"], await DurableWorkflows.GetPendingAsync(system));
+        // Attributes filter by a fold of the journal too.
+        Assert.IsType<WorkflowCompleted>(await coordinator.Ask<object>(new StartWorkflow("t-2", "tagged", "2"), Timeout));
+        Assert.IsType<WorkflowCompleted>(await coordinator.Ask<object>(new StartWorkflow("t-3", "tagged", "3"), Timeout));
+        var acme = await DurableWorkflows.ListAsync(system, new WorkflowQuery { Attributes = [AttributeFilter.Equal("customer", "acme"), AttributeFilter.Parse("amount<=20")] });
+        Assert.Equal(["t-2"], acme.Items.Select(i => i.WorkflowId));
         await system.Terminate().WaitAsync(Timeout);
     }
 

@@ -13,7 +13,7 @@ public sealed class AttributeFilterSpec
     [InlineData("amount<2.5e3", "amount", AttributeComparison.Less, 2500.0)]
     [InlineData("amount>-1", "amount", AttributeComparison.Greater, -1.0)]
     [InlineData("vip=true", "vip", AttributeComparison.Equal, true)]
-    [InlineData("label=", "label", AttributeComparison.Equal, "")]
+    [InlineData("label=\"\"", "label", AttributeComparison.Equal, "")]
     public void Parse_ReadsNameComparisonAndATypedValue(string text, string name, AttributeComparison comparison, object value)
     {
         var filter = AttributeFilter.Parse(text);
@@ -31,6 +31,7 @@ public sealed class AttributeFilterSpec
 
     [Theory]
     [InlineData("customer", "'customer' is not an attribute filter: give name=value, name<value, name<=value, name>value or name>=value.")]
+    [InlineData("total>", "'total>' is not an attribute filter: it gives no value (\"\" is an empty text).")]
     [InlineData("=acme", "'=acme' is not an attribute filter: give name=value")]
     [InlineData("1st=a", "'1st=a' is not an attribute filter: '1st' is not an attribute name")]
     [InlineData("vip>true", "'vip>true' is not an attribute filter: A filter of attribute 'vip' orders a bool; a bool attribute only equals.")]
