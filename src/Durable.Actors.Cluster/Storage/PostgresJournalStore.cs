@@ -108,11 +108,8 @@ internal sealed class PostgresJournalStore : IJournalStore
             if (row.Index is { } change)
             {
                 statements.BatchCommands.Add(Index(change));
-                // A workflow started anew under an id that had attributes (its first run's were purged with it).
-                if (change.Started is not null)
-                    statements.BatchCommands.Add(RemoveAttributes(change.WorkflowId, null));
                 foreach (var (name, value) in change.Attributes ?? [])
-                    statements.BatchCommands.Add(value is { } v ? SetAttribute(change.WorkflowId, name, v) : RemoveAttributes(change.WorkflowId, name));
+                    statements.BatchCommands.Add(value is { } v ? SetAttribute(change.WorkflowId, name, v) : RemoveAttribute(change.WorkflowId, name));
             }
         }
         try
@@ -236,13 +233,11 @@ internal sealed class PostgresJournalStore : IJournalStore
         return command;
     }
 
-    /// <summary>Removes one attribute of a workflow, or all of them when <paramref name="name"/> is null.</summary>
-    private static NpgsqlBatchCommand RemoveAttributes(string workflowId, string? name)
+    private static NpgsqlBatchCommand RemoveAttribute(string workflowId, string name)
     {
-        var command = new NpgsqlBatchCommand("DELETE FROM workflow_attributes WHERE workflow_id = $1" + (name is null ? "" : " AND name = $2"));
+        var command = new NpgsqlBatchCommand("DELETE FROM workflow_attributes WHERE workflow_id = $1 AND name = $2");
         command.Parameters.Add(PostgresSchema.Text(workflowId));
-        if (name is not null)
-            command.Parameters.Add(PostgresSchema.Text(name));
+        command.Parameters.Add(PostgresSchema.Text(name));
         return command;
     }
 

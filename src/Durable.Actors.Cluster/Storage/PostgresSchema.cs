@@ -75,7 +75,8 @@ internal static class PostgresSchema
         CREATE INDEX workflow_index_type_idx ON workflow_index (workflow_type, created_at, workflow_id);
         """;
 
-    // A workflow's custom attributes, as in SQLite (WorkflowIndexStore): texts compare by code point there too.
+    // A workflow's custom attributes, as in SQLite (WorkflowIndexStore): texts compare by code point there too, and the
+    // trigger deletes those of a workflow started anew under its id (IndexInsertSql's reset).
     private const string AttributesTable = """
         CREATE TABLE workflow_attributes
         (
@@ -88,6 +89,14 @@ internal static class PostgresSchema
         );
         CREATE INDEX workflow_attributes_text_idx ON workflow_attributes (name, kind, text_value);
         CREATE INDEX workflow_attributes_num_idx ON workflow_attributes (name, kind, num_value);
+        CREATE OR REPLACE FUNCTION workflow_index_restarted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM workflow_attributes WHERE workflow_id = NEW.workflow_id;
+            RETURN NULL;
+        END $$;
+        DROP TRIGGER IF EXISTS workflow_index_restarted ON workflow_index;
+        CREATE TRIGGER workflow_index_restarted AFTER UPDATE OF created_at ON workflow_index
+            FOR EACH ROW EXECUTE FUNCTION workflow_index_restarted();
         """;
 
     // Name and value of a setting the cluster's nodes must agree on, recorded by the first node that starts.
@@ -119,12 +128,13 @@ internal static class PostgresSchema
         {
             await ExecuteAsync(connection, transaction, JournalTables, cancellationToken).ConfigureAwait(false);
             await ExecuteAsync(connection, transaction, SettingsTable, cancellationToken).ConfigureAwait(false);
+            // Rows built anew take the attributes anew too (the trigger on the rows went with them).
             var rows = !await ExistsAsync(connection, transaction, "workflow_index", cancellationToken).ConfigureAwait(false);
-            var attributes = !await ExistsAsync(connection, transaction, "workflow_attributes", cancellationToken).ConfigureAwait(false);
+            var attributes = rows || !await ExistsAsync(connection, transaction, "workflow_attributes", cancellationToken).ConfigureAwait(false);
             if (rows || attributes)
             {
                 if (rows)
-                    await ExecuteAsync(connection, transaction, IndexTable, cancellationToken).ConfigureAwait(false);
+                    await ExecuteAsync(connection, transaction, "DROP TABLE IF EXISTS workflow_attributes;" + IndexTable, cancellationToken).ConfigureAwait(false);
                 if (attributes)
                     await ExecuteAsync(connection, transaction, AttributesTable, cancellationToken).ConfigureAwait(false);
                 // SHARE: no event is inserted while the journal is read and the index filled (writers of other nodes wait).

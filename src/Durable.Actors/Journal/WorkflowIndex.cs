@@ -195,10 +195,11 @@ internal static class WorkflowIndex
     /// <summary>The attributes set by the completions <paramref name="completed"/>, in order; null when they set none.</summary>
     private static List<KeyValuePair<string, AttributeValue?>>? AttributesOf(IReadOnlyList<StepCompleted> completed)
     {
+        // By index: a step's start carries completions on the hot path, and an interface's enumerator is an allocation.
         List<KeyValuePair<string, AttributeValue?>>? changes = null;
-        foreach (var c in completed)
+        for (var i = 0; i < completed.Count; i++)
         {
-            if (AttributeChanges.Recorded(c) is { } set)
+            if (AttributeChanges.Recorded(completed[i]) is { } set)
                 (changes ??= []).AddRange(set.Changes);
         }
         return changes;

@@ -110,7 +110,6 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
         private readonly sqlite3_stmt _indexWakeAt;
         private sqlite3_stmt? _setAttribute;
         private sqlite3_stmt? _removeAttribute;
-        private sqlite3_stmt? _removeAttributes;
         private readonly sqlite3_stmt _begin;
         private readonly sqlite3_stmt _commit;
         private readonly sqlite3_stmt _rollback;
@@ -250,10 +249,6 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
                 Bind(_indexInsert, raw.sqlite3_bind_text(_indexInsert, 3, WorkflowIndex.StatusText(WorkflowRunStatus.Running)));
                 Bind(_indexInsert, raw.sqlite3_bind_int64(_indexInsert, 4, WorkflowIndexStore.Ticks(started.At)));
                 Run(_indexInsert);
-                // A workflow started anew under an id that had attributes (its first run's were purged with it).
-                _removeAttributes ??= Prepare(WorkflowIndexStore.RemoveAttributesSql);
-                Bind(_removeAttributes, raw.sqlite3_bind_text(_removeAttributes, 1, change.WorkflowId));
-                Run(_removeAttributes);
                 return;
             }
             if (change.Attributes is { } attributes)

@@ -23,7 +23,9 @@ internal static class WorkflowIndexStore
     public const string AttributesTableName = "workflow_attributes";
 
     // A workflow's attributes: the value of a text or time in text_value, of a number or bool in num_value, kind its
-    // letter (AttributeKind). A filter reads an index of the name, the kind and the value.
+    // letter (AttributeKind). A filter reads an index of the name, the kind and the value. The trigger deletes the
+    // attributes of a workflow started anew under its id (InsertSql's reset, the one UPDATE that sets created_at), so
+    // that a workflow's start costs no statement more; a purge deletes them itself.
     private const string AttributesSchema = """
         CREATE TABLE workflow_attributes
         (
@@ -36,6 +38,11 @@ internal static class WorkflowIndexStore
         ) WITHOUT ROWID;
         CREATE INDEX workflow_attributes_text_idx ON workflow_attributes (name, kind, text_value);
         CREATE INDEX workflow_attributes_num_idx ON workflow_attributes (name, kind, num_value);
+        DROP TRIGGER IF EXISTS workflow_index_restarted;
+        CREATE TRIGGER workflow_index_restarted AFTER UPDATE OF created_at ON workflow_index
+        BEGIN
+            DELETE FROM workflow_attributes WHERE workflow_id = new.workflow_id;
+        END;
         """;
 
     private const string Schema = """
@@ -92,7 +99,7 @@ internal static class WorkflowIndexStore
     /// <summary>Removes one attribute of a workflow (id, name).</summary>
     public const string RemoveAttributeSql = "DELETE FROM workflow_attributes WHERE workflow_id = ?1 AND name = ?2";
 
-    /// <summary>Removes every attribute of a workflow (id): it starts anew, or is purged.</summary>
+    /// <summary>Removes every attribute of a workflow (id): it is purged.</summary>
     public const string RemoveAttributesSql = "DELETE FROM workflow_attributes WHERE workflow_id = ?1";
 
     /// <summary>The running workflows, with when each is due (null: resume it now).</summary>
@@ -121,12 +128,13 @@ internal static class WorkflowIndexStore
             return false;
         // BEGIN IMMEDIATE: no event is written while the journal is read and the index filled.
         using var transaction = connection.BeginTransaction(deferred: false);
+        // Rows built anew take the attributes anew too (the trigger on the rows went with them).
         var rows = !TableExists(connection, transaction, TableName);
-        var attributes = !TableExists(connection, transaction, AttributesTableName);
+        var attributes = rows || !TableExists(connection, transaction, AttributesTableName);
         if (!rows && !attributes)
             return false;
         if (rows)
-            Execute(connection, transaction, Schema);
+            Execute(connection, transaction, $"DROP TABLE IF EXISTS {AttributesTableName};" + Schema);
         if (attributes)
             Execute(connection, transaction, AttributesSchema);
         if (TableExists(connection, transaction, "journal"))

@@ -313,7 +313,7 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
 
     public Task SetAttributesAsync(IReadOnlyDictionary<string, object?> attributes)
     {
-        AttributeChanges.From(attributes, "replay");
+        AttributeChanges.From(attributes, run.WorkflowId);
         return StepAsync(AttributeChanges.StepId, _ => Task.FromResult<object?>(null), RetryPolicy.None);
     }
 

@@ -118,6 +118,16 @@ public sealed class AttributesSpec(ITestOutputHelper output) : EngineSpec(output
         await StartAsync(coordinator, "order-1", new Order("initech", 7, false));
         Assert.Equal(["order-1"], await ListAsync(AttributeFilter.Equal("customer", "initech")));
         Assert.Equal(["order-2"], await ListAsync(AttributeFilter.Equal("customer", "acme")));
+
+        // A row reset by a workflow's first event (an id whose row outlived its events) takes its attributes with it.
+        using (var connection = Open())
+        using (var reset = connection.CreateCommand())
+        {
+            reset.CommandText = WorkflowIndexStore.InsertSql.Replace("?1", "'order-2'").Replace("?2", "'order'").Replace("?3", "'running'").Replace("?4", "1");
+            reset.ExecuteNonQuery();
+        }
+        Assert.DoesNotContain(Rows(), r => r.WorkflowId == "order-2");
+        Assert.Equal(5, Rows().Count);
     }
 
     [Theory]
