@@ -70,6 +70,14 @@ public static class DurableWorkflows
         WorkflowClient.Register(system, coordinator, registry);
         if (runtime.Settings.Retention.Periods().Any())
             system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system), coordinator)), "durable-retention");
+        if (settings.UsesEngineSqlite)
+        {
+            var store = new Scheduling.ScheduleStore(settings.ConnectionString, settings.BusyTimeout);
+            store.Ensure();
+            var client = WorkflowClient.Of(system);
+            var scheduler = system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules");
+            client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
+        }
         return coordinator;
     }
 

@@ -44,6 +44,14 @@ public sealed class WorkflowClient
 
     internal WorkflowRegistry Registry { get; }
 
+    /// <summary>Set when the host keeps schedules (the engine's SQLite file).</summary>
+    internal ScheduleClient? ScheduleClient { get; set; }
+
+    /// <summary>Creates and operates schedules: workflows started at the ticks of a cron expression or an interval.</summary>
+    /// <exception cref="NotSupportedException">The host keeps no schedules: they live in the engine's SQLite file, and a cluster or another journal plugin has none yet.</exception>
+    public ScheduleClient Schedules => ScheduleClient
+        ?? throw new NotSupportedException("Schedules are kept in the engine's SQLite file; this host's storage (a cluster, another journal plugin) keeps none yet.");
+
     internal JsonSerializerOptions Json => Registry.JsonOptions;
 
     internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry, TimeSpan? resendAfter = null) =>

@@ -31,6 +31,9 @@ internal sealed record DurableSettings(
     /// <summary>How long ended workflows are kept, per status (<c>durable-actors.retention</c>).</summary>
     public RetentionSettings Retention { get; init; } = RetentionSettings.Off;
 
+    /// <summary>How often a host reads the schedules again for the changes of other processes (<c>schedules.refresh-interval</c>).</summary>
+    public TimeSpan ScheduleRefresh { get; init; } = TimeSpan.FromSeconds(10);
+
     public const string Section = "durable-actors";
 
     /// <summary>The engine's own SQLite journal and query plugins are in use (its index, its direct reads, the host lease).</summary>
@@ -65,6 +68,10 @@ internal sealed record DurableSettings(
     private static TimeSpan NotNegative(TimeSpan value, string key) => value >= TimeSpan.Zero
         ? value
         : throw new ConfigurationException($"{Section}.{key} must not be negative.");
+
+    private static TimeSpan PositiveTime(TimeSpan value, string key) => value > TimeSpan.Zero
+        ? value
+        : throw new ConfigurationException($"{Section}.{key} must be more than zero, not {value}.");
 
     private static int NotNegativeInt(int value, string key) => value >= 0
         ? value
@@ -182,6 +189,7 @@ internal sealed record DurableSettings(
             c.GetString("sql.journal-class", ""))
         {
             Retention = ReadRetention(c),
+            ScheduleRefresh = PositiveTime(c.GetTimeSpan("schedules.refresh-interval", TimeSpan.FromSeconds(10)), "schedules.refresh-interval"),
         };
     }
 }

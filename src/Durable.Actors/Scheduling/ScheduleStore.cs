@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Durable.Actors.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Durable.Actors.Scheduling;
+
+/// <summary>A schedule's row: its spec, whether it is paused, its last tick fired and the tick that waits for a running one to end.</summary>
+internal sealed record ScheduleRow(ScheduleSpec Spec, bool Paused, DateTimeOffset CreatedAt, DateTimeOffset? LastTick, DateTimeOffset? BufferedTick);
+
+/// <summary>
+/// The schedules of the engine's SQLite file: the table <c>durable_schedules</c>, one row per schedule, written
+/// through connections of its own (a schedule changes seldom; the journal's writer keeps the events). A schedule costs
+/// this row and no memory between its ticks but its next due time in the host's <see cref="Scheduler"/>.
+/// </summary>
+internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeout)
+{
+    public const string TableName = "durable_schedules";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS durable_schedules
+        (
+            schedule_id   TEXT    NOT NULL PRIMARY KEY,
+            spec          TEXT    NOT NULL,
+            paused        INTEGER NOT NULL DEFAULT 0,
+            created_at    INTEGER NOT NULL,
+            last_tick     INTEGER     NULL,
+            buffered_tick INTEGER     NULL
+        ) WITHOUT ROWID;
+        """;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>Creates the table when missing (a host's start, a CLI command that writes).</summary>
+    public void Ensure()
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            Execute(connection, Schema);
+    }
+
+    /// <summary>Adds a schedule; false when one has its id.</summary>
+    public bool Insert(ScheduleSpec spec, DateTimeOffset createdAt)
+    {
+        using var connection = Open();
+        Execute(connection, Schema);
+        return Execute(connection, "INSERT INTO durable_schedules (schedule_id, spec, created_at) VALUES ($1, $2, $3) ON CONFLICT (schedule_id) DO NOTHING",
+            spec.ScheduleId, JsonSerializer.Serialize(spec, Json), createdAt.UtcTicks) == 1;
+    }
+
+    public ScheduleRow? Get(string scheduleId) => Read("WHERE schedule_id = $1", scheduleId).SingleOrDefault();
+
+    /// <summary>Every schedule, by id; none when the file has no table yet.</summary>
+    public List<ScheduleRow> All() => Read("ORDER BY schedule_id");
+
+    /// <summary>
+    /// Pauses or resumes a schedule; false when there is none of that id. A resume counts the ticks until
+    /// <paramref name="now"/> as fired: those that came while it was paused are not caught up.
+    /// </summary>
+    public bool SetPaused(string scheduleId, bool paused, DateTimeOffset now) => paused
+        ? Update("UPDATE durable_schedules SET paused = 1 WHERE schedule_id = $1", scheduleId)
+        : Update("UPDATE durable_schedules SET paused = 0, last_tick = max(coalesce(last_tick, 0), $2) WHERE schedule_id = $1", scheduleId, now.UtcTicks);
+
+    /// <summary>Deletes a schedule (the workflows it started stay); false when there is none of that id.</summary>
+    public bool Delete(string scheduleId) => Update("DELETE FROM durable_schedules WHERE schedule_id = $1", scheduleId);
+
+    /// <summary>Records <paramref name="tick"/> as the schedule's last tick fired, unless a later one is recorded.</summary>
+    public void Fired(string scheduleId, DateTimeOffset tick) =>
+        Update("UPDATE durable_schedules SET last_tick = $2 WHERE schedule_id = $1 AND (last_tick IS NULL OR last_tick < $2)", scheduleId, tick.UtcTicks);
+
+    /// <summary>Keeps <paramref name="tick"/> to start once the running workflow ends, unless a tick waits so already (<see cref="ScheduleOverlap.BufferOne"/>).</summary>
+    public void Buffer(string scheduleId, DateTimeOffset tick) =>
+        Update("UPDATE durable_schedules SET buffered_tick = $2 WHERE schedule_id = $1 AND buffered_tick IS NULL", scheduleId, tick.UtcTicks);
+
+    /// <summary>Clears the buffered tick once it started.</summary>
+    public void Unbuffer(string scheduleId, DateTimeOffset tick) =>
+        Update("UPDATE durable_schedules SET buffered_tick = NULL WHERE schedule_id = $1 AND buffered_tick = $2", scheduleId, tick.UtcTicks);
+
+    private List<ScheduleRow> Read(string where, params object[] values)
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            return [];
+        using var command = Command(connection, $"SELECT spec, paused, created_at, last_tick, buffered_tick FROM durable_schedules {where}", values);
+        using var reader = command.ExecuteReader();
+        var rows = new List<ScheduleRow>();
+        while (reader.Read())
+        {
+            rows.Add(new ScheduleRow(
+                JsonSerializer.Deserialize<ScheduleSpec>(reader.GetString(0), Json)!,
+                reader.GetInt64(1) != 0,
+                Time(reader.GetInt64(2)),
+                reader.IsDBNull(3) ? null : Time(reader.GetInt64(3)),
+                reader.IsDBNull(4) ? null : Time(reader.GetInt64(4))));
+        }
+        return rows;
+    }
+
+    private bool Update(string sql, params object[] values)
+    {
+        using var connection = Open();
+        return Exists(connection) && Execute(connection, sql, values) > 0;
+    }
+
+    private SqliteConnection Open() => SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};");
+
+    private static bool Exists(SqliteConnection connection)
+    {
+        using var command = Command(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", [TableName]);
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static int Execute(SqliteConnection connection, string sql, params object[] values)
+    {
+        using var command = Command(connection, sql, values);
+        return command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, object[] values)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < values.Length; i++)
+            command.Parameters.AddWithValue("$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), values[i]);
+        return command;
+    }
+
+    private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+}

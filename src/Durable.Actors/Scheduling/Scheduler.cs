@@ -1,0 +1,285 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Event;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors.Scheduling;
+
+/// <summary>
+/// Fires the schedules of one host (<see cref="ScheduleStore"/>): it keeps each schedule's next due time, in order,
+/// and one timer of the workflow clock for the first; at a tick it applies the overlap policy, starts the tick's
+/// workflow (<c>&lt;id&gt;@&lt;instant&gt;</c>: a tick fired twice, by a crash or by two hosts, starts one workflow)
+/// and then records the tick as fired. A host that starts fires the ticks missed within each schedule's catch-up
+/// window. Told of changes made in this process at once; those of another process (the CLI) are read every
+/// <c>durable-actors.schedules.refresh-interval</c>.
+/// </summary>
+internal sealed class Scheduler : ReceiveActor
+{
+    /// <summary>How long a tick whose start failed (the database away) waits before it is tried again.</summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(1);
+
+    private readonly ScheduleStore _store;
+    private readonly WorkflowClient _client;
+    private readonly TimeProvider _clock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _self;
+    private readonly ActorSystem _system = Context.System;
+    private readonly SortedSet<(DateTimeOffset Due, string Id)> _due = [];
+    private readonly Dictionary<string, DateTimeOffset> _dueOf = new(StringComparer.Ordinal);
+    // The schedules whose buffered tick waits for a running workflow's end (ScheduleOverlap.BufferOne).
+    private readonly HashSet<string> _watching = new(StringComparer.Ordinal);
+    private readonly List<ITimer> _timers = [];
+    private ITimer? _timer;
+    private DateTimeOffset? _timerDue;
+
+    public Scheduler(ScheduleStore store, WorkflowClient client, TimeProvider clock, TimeSpan refreshInterval)
+    {
+        _store = store;
+        _client = client;
+        _clock = clock;
+        _self = Self;
+        ReceiveAsync<Load>(async load =>
+        {
+            await LoadAsync(load.ScheduleId).ConfigureAwait(false);
+            Arm();
+        });
+        ReceiveAsync<Fire>(async _ =>
+        {
+            _timerDue = null;
+            await FireDueAsync().ConfigureAwait(false);
+            Arm();
+        });
+        ReceiveAsync<Ended>(ended => StartBufferedAsync(ended.ScheduleId));
+        _timers.Add(clock.CreateTimer(_ => _self.Tell(new Load(null)), null, refreshInterval, refreshInterval));
+    }
+
+    protected override void PreStart() => Self.Tell(new Load(null));
+
+    protected override void PostStop()
+    {
+        _timer?.Dispose();
+        foreach (var timer in _timers)
+            timer.Dispose();
+    }
+
+    /// <summary>Reads one schedule's row (or all of them) and sets when it is due next.</summary>
+    private async Task LoadAsync(string? scheduleId)
+    {
+        List<ScheduleRow> rows;
+        try
+        {
+            rows = await Task.Run(() => scheduleId is null ? _store.All() : _store.Get(scheduleId) is { } row ? [row] : []).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Schedules: reading {0} failed, tried again at the next refresh: {1}", scheduleId ?? "the schedules", e.Message);
+            return;
+        }
+        var now = _clock.GetUtcNow();
+        foreach (var gone in scheduleId is null ? _dueOf.Keys.Except(rows.Select(r => r.Spec.ScheduleId)).ToList() : rows.Count == 0 ? [scheduleId] : [])
+            Unschedule(gone);
+        foreach (var row in rows)
+        {
+            var id = row.Spec.ScheduleId;
+            Unschedule(id);
+            if (row.Paused || Times(row) is not { } times)
+                continue;
+            if (times.Next(row.LastTick ?? row.CreatedAt, now, row.Spec.CatchUpWindow) is { } due)
+                Schedule(id, due);
+            if (row.BufferedTick is not null && !_watching.Contains(id))
+                _self.Tell(new Ended(id));
+        }
+    }
+
+    private ScheduleTimes? Times(ScheduleRow row)
+    {
+        try
+        {
+            return ScheduleTimes.Of(row.Spec);
+        }
+        catch (ArgumentException e)
+        {
+            _log.Warning("Schedules: '{0}' is not valid and does not fire: {1}", row.Spec.ScheduleId, e.Message);
+            return null;
+        }
+    }
+
+    private void Schedule(string id, DateTimeOffset due)
+    {
+        _due.Add((due, id));
+        _dueOf[id] = due;
+    }
+
+    private void Unschedule(string id)
+    {
+        if (_dueOf.Remove(id, out var due))
+            _due.Remove((due, id));
+    }
+
+    private void Arm()
+    {
+        if (_due.Count == 0)
+            return;
+        var due = _due.Min.Due;
+        if (_timerDue is { } armed && armed <= due)
+            return;
+        _timer?.Dispose();
+        _timerDue = due;
+        var delay = due - _clock.GetUtcNow();
+        var self = _self;
+        if (delay <= TimeSpan.Zero)
+        {
+            _timer = null;
+            self.Tell(Fire.Instance);
+            return;
+        }
+        var longest = TimeSpan.FromDays(30);
+        _timer = _clock.CreateTimer(_ => self.Tell(Fire.Instance), null, delay > longest ? longest : delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Fires every tick that is due, in due order; each schedule's next tick then takes its place.</summary>
+    private async Task FireDueAsync()
+    {
+        while (_due.Count > 0 && _due.Min.Due <= _clock.GetUtcNow())
+        {
+            var (tick, id) = _due.Min;
+            Unschedule(id);
+            await FireAsync(id, tick).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FireAsync(string id, DateTimeOffset tick)
+    {
+        ScheduleRow? row;
+        try
+        {
+            row = await Task.Run(() => _store.Get(id)).ConfigureAwait(false);
+            if (row is null || row.Paused || Times(row) is not { } times)
+                return;
+            // Fired already (by another host on the file, or before a refresh): only the next one is due.
+            if (row.LastTick is not { } last || last < tick)
+            {
+                await ApplyAndStartAsync(row, tick).ConfigureAwait(false);
+                await Task.Run(() => _store.Fired(id, tick)).ConfigureAwait(false);
+            }
+            if (times.Next(tick, _clock.GetUtcNow(), row.Spec.CatchUpWindow) is { } next)
+                Schedule(id, next);
+        }
+        catch (Exception e)
+        {
+            // Not recorded as fired: read again later, the tick is due again (within its catch-up window).
+            _log.Warning("Schedules: the tick {0} of '{1}' failed, tried again in {2}: {3}", tick, id, RetryAfter, e.Message);
+            var self = _self;
+            _timers.Add(_clock.CreateTimer(_ => self.Tell(new Load(id)), null, RetryAfter, Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    /// <summary>The tick's workflow, started as the overlap policy says while a workflow of an earlier tick runs.</summary>
+    private async Task ApplyAndStartAsync(ScheduleRow row, DateTimeOffset tick)
+    {
+        var spec = row.Spec;
+        var workflowId = ScheduleTimes.WorkflowId(spec.ScheduleId, tick);
+        if (spec.Overlap != ScheduleOverlap.AllowAll && (await RunningAsync(spec.ScheduleId).ConfigureAwait(false)).Where(r => r != workflowId).ToList() is { Count: > 0 } running)
+        {
+            switch (spec.Overlap)
+            {
+                case ScheduleOverlap.Skip:
+                    _log.Info("Schedules: the tick {0} of '{1}' is skipped: {2} runs", tick, spec.ScheduleId, running[0]);
+                    return;
+                case ScheduleOverlap.BufferOne:
+                    await Task.Run(() => _store.Buffer(spec.ScheduleId, tick)).ConfigureAwait(false);
+                    Watch(spec.ScheduleId, running[0]);
+                    return;
+                case ScheduleOverlap.CancelOther:
+                    foreach (var other in running)
+                        await AskAsync(new CancelWorkflow(other, $"schedule '{spec.ScheduleId}': overlapped by {workflowId}")).ConfigureAwait(false);
+                    break;
+            }
+        }
+        await StartAsync(spec, workflowId).ConfigureAwait(false);
+    }
+
+    /// <summary>The ids of the schedule's workflows that run or are paused (by the index).</summary>
+    private async Task<List<string>> RunningAsync(string scheduleId)
+    {
+        var ids = new List<string>();
+        foreach (var status in new[] { WorkflowRunStatus.Running, WorkflowRunStatus.Paused })
+        {
+            var page = await DurableWorkflows.ListAsync(_system, new WorkflowQuery { IdPrefix = scheduleId + "@", Status = status, Limit = WorkflowQuery.MaxLimit })
+                .ConfigureAwait(false);
+            ids.AddRange(page.Items.Select(w => w.WorkflowId));
+        }
+        return ids;
+    }
+
+    /// <summary>Starts <paramref name="workflowId"/> (or finds it started) and returns once its start is durable.</summary>
+    private async Task StartAsync(ScheduleSpec spec, string workflowId)
+    {
+        var reply = await AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null)).ConfigureAwait(false);
+        switch (reply)
+        {
+            case WorkflowBegun:
+                _log.Info("Schedules: '{0}' started {1}", spec.ScheduleId, workflowId);
+                break;
+            case WorkflowRejected rejected:
+                // Nothing to try again: the same start would be refused again (an unknown type, an input of the wrong shape).
+                _log.Warning("Schedules: '{0}' could not start {1}: {2}", spec.ScheduleId, workflowId, rejected.Reason);
+                break;
+            default:
+                throw WorkflowClient.Unexpected(reply);
+        }
+    }
+
+    private async Task<object> AskAsync(object message)
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        return await _client.AskAsync(message, timeout.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells this actor when <paramref name="runningId"/> ends, so that the schedule's buffered tick starts.</summary>
+    private void Watch(string scheduleId, string runningId)
+    {
+        if (!_watching.Add(scheduleId))
+            return;
+        var self = _self;
+        _ = _client.GetHandle<JsonElement>(runningId).GetResultAsync()
+            .ContinueWith(_ => self.Tell(new Ended(scheduleId)), TaskScheduler.Default);
+    }
+
+    /// <summary>The workflow a buffered tick waited for ended: the tick starts, unless another still runs.</summary>
+    private async Task StartBufferedAsync(string scheduleId)
+    {
+        _watching.Remove(scheduleId);
+        try
+        {
+            var row = await Task.Run(() => _store.Get(scheduleId)).ConfigureAwait(false);
+            if (row is not { BufferedTick: { } tick, Paused: false })
+                return;
+            if ((await RunningAsync(scheduleId).ConfigureAwait(false)) is [var running, ..])
+            {
+                Watch(scheduleId, running);
+                return;
+            }
+            await StartAsync(row.Spec, ScheduleTimes.WorkflowId(scheduleId, tick)).ConfigureAwait(false);
+            await Task.Run(() => _store.Unbuffer(scheduleId, tick)).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Schedules: the buffered tick of '{0}' failed, tried again at the next refresh: {1}", scheduleId, e.Message);
+        }
+    }
+
+    /// <summary>Read the schedule (null: every schedule) again.</summary>
+    internal sealed record Load(string? ScheduleId);
+
+    private sealed record Ended(string ScheduleId);
+
+    private sealed class Fire
+    {
+        public static Fire Instance { get; } = new();
+
+        private Fire() { }
+    }
+}
