@@ -19,6 +19,7 @@ var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQ
     PauseVerb.CreateUnpause(options),
     PurgeVerb.Create(options),
     ForkVerb.Create(options),
+    ScheduleVerb.Create(options),
     StatusVerb.Create(options),
     HistoryVerb.Create(options),
     ListVerb.Create(options),

@@ -72,8 +72,8 @@ public static class DurableWorkflows
             system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system), coordinator)), "durable-retention");
         if (settings.UsesEngineSqlite)
         {
+            // Its table was created with the journal's (SqliteDatabase.Prepare).
             var store = new Scheduling.ScheduleStore(settings.ConnectionString, settings.BusyTimeout);
-            store.Ensure();
             var client = WorkflowClient.Of(system);
             var scheduler = system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules");
             client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);

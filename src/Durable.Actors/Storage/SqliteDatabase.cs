@@ -103,6 +103,46 @@ internal static class SqliteDatabase
         }
     }
 
+    /// <summary>
+    /// Turns WAL on and creates what is missing of the engine's tables: the journal's, the workflow index (built from
+    /// the journal: a database written before it existed, or whose index was dropped) and the schedules'.
+    /// </summary>
+    internal static void EnsureTables(string connectionString, TimeSpan busyTimeout)
+    {
+        using var connection = EnsureWal(connectionString, busyTimeout);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'tags')";
+        // A read first: a database that has its tables needs no write lock here (another process may hold it).
+        if ((long)command.ExecuteScalar()! < 2)
+        {
+            using var transaction = connection.BeginTransaction();
+            command.Transaction = transaction;
+            command.CommandText = JournalTables;
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+        WorkflowIndexStore.EnsureBuilt(connection);
+        new Scheduling.ScheduleStore(connectionString, busyTimeout).Ensure();
+    }
+
+    private static SqliteConnection EnsureWal(string connectionString, TimeSpan busyTimeout)
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds}; PRAGMA journal_mode=WAL;";
+            command.ExecuteScalar();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Whether one of <paramref name="tables"/> is a journal table of the engine (SQLite's names ignore case).</summary>
     public static bool HasJournalTable(IEnumerable<string> tables) =>
         tables.Any(t => JournalTableNames.Contains(t, StringComparer.OrdinalIgnoreCase));
@@ -247,24 +287,10 @@ internal static class SqliteDatabase
 
         try
         {
-            using var connection = new SqliteConnection(settings.ConnectionString);
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = $"PRAGMA busy_timeout={(long)settings.BusyTimeout.TotalMilliseconds}; PRAGMA journal_mode=WAL;";
-            command.ExecuteScalar();
-            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('journal', 'tags')";
-            // A read first: a database that has its tables needs no write lock here (another process may hold it).
-            if (settings.JournalPluginId == PersistencePlugins.JournalPath && (long)command.ExecuteScalar()! < 2)
-            {
-                using var transaction = connection.BeginTransaction();
-                command.Transaction = transaction;
-                command.CommandText = JournalTables;
-                command.ExecuteNonQuery();
-                transaction.Commit();
-            }
-            // The workflow index: a database written before it existed, or whose index was dropped, gets it built here.
             if (settings.JournalPluginId == PersistencePlugins.JournalPath)
-                WorkflowIndexStore.EnsureBuilt(connection);
+                EnsureTables(settings.ConnectionString, settings.BusyTimeout);
+            else
+                EnsureWal(settings.ConnectionString, settings.BusyTimeout).Dispose();
         }
         catch (SqliteException e)
         {
