@@ -11,9 +11,9 @@ namespace Durable.Actors.Scheduling;
 /// workflow (<c>&lt;id&gt;@&lt;instant&gt;</c>: a tick fired twice, by a crash or by two hosts, starts one workflow)
 /// and then records the tick as fired. A host that starts fires the ticks missed within each schedule's catch-up
 /// window. Told of changes made in this process at once; those of another process (the CLI) are read every
-/// <c>durable-actors.schedules.refresh-interval</c>.
+/// <c>durable-actors.schedules.refresh-interval</c> of real time.
 /// </summary>
-internal sealed class Scheduler : ReceiveActor
+internal sealed class Scheduler : ReceiveActor, IWithTimers
 {
     /// <summary>How long a tick whose start failed (the database away) waits before it is tried again.</summary>
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -30,7 +30,6 @@ internal sealed class Scheduler : ReceiveActor
     private readonly Dictionary<string, DateTimeOffset> _dueOf = new(StringComparer.Ordinal);
     // The schedules whose buffered tick waits for a running workflow's end (ScheduleOverlap.BufferOne).
     private readonly HashSet<string> _watching = new(StringComparer.Ordinal);
-    private readonly List<ITimer> _timers = [];
     private ITimer? _timer;
     private DateTimeOffset? _timerDue;
 
@@ -42,27 +41,35 @@ internal sealed class Scheduler : ReceiveActor
         _self = Self;
         ReceiveAsync<Load>(async load =>
         {
-            await LoadAsync(load.ScheduleId).ConfigureAwait(false);
+            await LoadAsync(load.ScheduleId).ConfigureAwait(true);
             Arm();
         });
         ReceiveAsync<Fire>(async _ =>
         {
             _timerDue = null;
-            await FireDueAsync().ConfigureAwait(false);
+            await FireDueAsync().ConfigureAwait(true);
             Arm();
         });
         ReceiveAsync<Ended>(ended => StartBufferedAsync(ended.ScheduleId));
-        _timers.Add(clock.CreateTimer(_ => _self.Tell(new Load(null)), null, refreshInterval, refreshInterval));
+        _refreshInterval = refreshInterval;
     }
 
-    protected override void PreStart() => Self.Tell(new Load(null));
+    private readonly TimeSpan _refreshInterval;
 
-    protected override void PostStop()
+    // Its awaits go on in the actor's context (ConfigureAwait(true)): the handlers use its timers, and the mailbox
+    // waits for each handler's end, so that its state is touched by one handler at a time.
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
     {
-        _timer?.Dispose();
-        foreach (var timer in _timers)
-            timer.Dispose();
+        Self.Tell(new Load(null));
+        // On real time, not the workflow clock: it looks for other processes' changes, and virtual time in tests moves
+        // only to what the workflows wait for.
+        Timers.StartPeriodicTimer("refresh", new Load(null), _refreshInterval);
     }
+
+    protected override void PostStop() => _timer?.Dispose();
 
     /// <summary>Reads one schedule's row (or all of them) and sets when it is due next.</summary>
     private async Task LoadAsync(string? scheduleId)
@@ -70,7 +77,7 @@ internal sealed class Scheduler : ReceiveActor
         List<ScheduleRow> rows;
         try
         {
-            rows = await Task.Run(() => scheduleId is null ? _store.All() : _store.Get(scheduleId) is { } row ? [row] : []).ConfigureAwait(false);
+            rows = await Task.Run(() => scheduleId is null ? _store.All() : _store.Get(scheduleId) is { } row ? [row] : []).ConfigureAwait(true);
         }
         catch (Exception e)
         {
@@ -146,7 +153,7 @@ internal sealed class Scheduler : ReceiveActor
         {
             var (tick, id) = _due.Min;
             Unschedule(id);
-            await FireAsync(id, tick).ConfigureAwait(false);
+            await FireAsync(id, tick).ConfigureAwait(true);
         }
     }
 
@@ -155,14 +162,14 @@ internal sealed class Scheduler : ReceiveActor
         ScheduleRow? row;
         try
         {
-            row = await Task.Run(() => _store.Get(id)).ConfigureAwait(false);
+            row = await Task.Run(() => _store.Get(id)).ConfigureAwait(true);
             if (row is null || row.Paused || Times(row) is not { } times)
                 return;
             // Fired already (by another host on the file, or before a refresh): only the next one is due.
             if (row.LastTick is not { } last || last < tick)
             {
-                await ApplyAndStartAsync(row, tick).ConfigureAwait(false);
-                await Task.Run(() => _store.Fired(id, tick)).ConfigureAwait(false);
+                await ApplyAndStartAsync(row, tick).ConfigureAwait(true);
+                await Task.Run(() => _store.Fired(id, tick)).ConfigureAwait(true);
             }
             if (times.Next(tick, _clock.GetUtcNow(), row.Spec.CatchUpWindow) is { } next)
                 Schedule(id, next);
@@ -171,8 +178,7 @@ internal sealed class Scheduler : ReceiveActor
         {
             // Not recorded as fired: read again later, the tick is due again (within its catch-up window).
             _log.Warning("Schedules: the tick {0} of '{1}' failed, tried again in {2}: {3}", tick, id, RetryAfter, e.Message);
-            var self = _self;
-            _timers.Add(_clock.CreateTimer(_ => self.Tell(new Load(id)), null, RetryAfter, Timeout.InfiniteTimeSpan));
+            Timers.StartSingleTimer("retry:" + id, new Load(id), RetryAfter);
         }
     }
 
@@ -181,7 +187,7 @@ internal sealed class Scheduler : ReceiveActor
     {
         var spec = row.Spec;
         var workflowId = ScheduleTimes.WorkflowId(spec.ScheduleId, tick);
-        if (spec.Overlap != ScheduleOverlap.AllowAll && (await RunningAsync(spec.ScheduleId).ConfigureAwait(false)).Where(r => r != workflowId).ToList() is { Count: > 0 } running)
+        if (spec.Overlap != ScheduleOverlap.AllowAll && (await RunningAsync(spec.ScheduleId).ConfigureAwait(true)).Where(r => r != workflowId).ToList() is { Count: > 0 } running)
         {
             switch (spec.Overlap)
             {
@@ -189,16 +195,16 @@ internal sealed class Scheduler : ReceiveActor
                     _log.Info("Schedules: the tick {0} of '{1}' is skipped: {2} runs", tick, spec.ScheduleId, running[0]);
                     return;
                 case ScheduleOverlap.BufferOne:
-                    await Task.Run(() => _store.Buffer(spec.ScheduleId, tick)).ConfigureAwait(false);
+                    await Task.Run(() => _store.Buffer(spec.ScheduleId, tick)).ConfigureAwait(true);
                     Watch(spec.ScheduleId, running[0]);
                     return;
                 case ScheduleOverlap.CancelOther:
                     foreach (var other in running)
-                        await AskAsync(new CancelWorkflow(other, $"schedule '{spec.ScheduleId}': overlapped by {workflowId}")).ConfigureAwait(false);
+                        await AskAsync(new CancelWorkflow(other, $"schedule '{spec.ScheduleId}': overlapped by {workflowId}")).ConfigureAwait(true);
                     break;
             }
         }
-        await StartAsync(spec, workflowId).ConfigureAwait(false);
+        await StartAsync(spec, workflowId).ConfigureAwait(true);
     }
 
     /// <summary>The ids of the schedule's workflows that run or are paused (by the index).</summary>
@@ -208,7 +214,7 @@ internal sealed class Scheduler : ReceiveActor
         foreach (var status in new[] { WorkflowRunStatus.Running, WorkflowRunStatus.Paused })
         {
             var page = await DurableWorkflows.ListAsync(_system, new WorkflowQuery { IdPrefix = scheduleId + "@", Status = status, Limit = WorkflowQuery.MaxLimit })
-                .ConfigureAwait(false);
+                .ConfigureAwait(true);
             ids.AddRange(page.Items.Select(w => w.WorkflowId));
         }
         return ids;
@@ -217,7 +223,7 @@ internal sealed class Scheduler : ReceiveActor
     /// <summary>Starts <paramref name="workflowId"/> (or finds it started) and returns once its start is durable.</summary>
     private async Task StartAsync(ScheduleSpec spec, string workflowId)
     {
-        var reply = await AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null)).ConfigureAwait(false);
+        var reply = await AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null)).ConfigureAwait(true);
         switch (reply)
         {
             case WorkflowBegun:
@@ -235,7 +241,7 @@ internal sealed class Scheduler : ReceiveActor
     private async Task<object> AskAsync(object message)
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
-        return await _client.AskAsync(message, timeout.Token).ConfigureAwait(false);
+        return await _client.AskAsync(message, timeout.Token).ConfigureAwait(true);
     }
 
     /// <summary>Tells this actor when <paramref name="runningId"/> ends, so that the schedule's buffered tick starts.</summary>
@@ -254,16 +260,16 @@ internal sealed class Scheduler : ReceiveActor
         _watching.Remove(scheduleId);
         try
         {
-            var row = await Task.Run(() => _store.Get(scheduleId)).ConfigureAwait(false);
+            var row = await Task.Run(() => _store.Get(scheduleId)).ConfigureAwait(true);
             if (row is not { BufferedTick: { } tick, Paused: false })
                 return;
-            if ((await RunningAsync(scheduleId).ConfigureAwait(false)) is [var running, ..])
+            if ((await RunningAsync(scheduleId).ConfigureAwait(true)) is [var running, ..])
             {
                 Watch(scheduleId, running);
                 return;
             }
-            await StartAsync(row.Spec, ScheduleTimes.WorkflowId(scheduleId, tick)).ConfigureAwait(false);
-            await Task.Run(() => _store.Unbuffer(scheduleId, tick)).ConfigureAwait(false);
+            await StartAsync(row.Spec, ScheduleTimes.WorkflowId(scheduleId, tick)).ConfigureAwait(true);
+            await Task.Run(() => _store.Unbuffer(scheduleId, tick)).ConfigureAwait(true);
         }
         catch (Exception e)
         {
