@@ -49,6 +49,8 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.MapGet("/workflow", dashboard.WorkflowAsync);
         group.MapPost("/workflow/{action}", dashboard.ActionAsync);
         group.MapPost("/purge", dashboard.PurgeAsync);
+        group.MapGet("/schedules", dashboard.SchedulesAsync);
+        group.MapPost("/schedules/{action}", dashboard.ScheduleActionAsync);
         return group;
     }
 }

@@ -79,6 +79,65 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         return (StatusCodes.Status200OK, Pages.List(page, list, result, counts, outcome));
     });
 
+    /// <summary>The schedules, with their next ticks and the actions pause, resume and trigger.</summary>
+    public Task SchedulesAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+        (StatusCodes.Status200OK, await SchedulesPageAsync(page, system, outcome: null, context.RequestAborted).ConfigureAwait(false)));
+
+    /// <summary>Pauses, resumes or triggers the schedule posted; then the schedules, with the outcome.</summary>
+    public Task ScheduleActionAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        var (form, refusal) = await ReadPostAsync(context, page, "A schedule action").ConfigureAwait(false);
+        if (form is null)
+            return refusal;
+        var id = form["id"].ToString();
+        var action = context.Request.RouteValues["action"] as string;
+        Outcome outcome;
+        try
+        {
+            var schedules = WorkflowClient.Of(system).Schedules;
+            switch (action)
+            {
+                case "pause":
+                    await schedules.PauseAsync(id, context.RequestAborted).ConfigureAwait(false);
+                    outcome = new Outcome(true, $"Schedule '{id}' is paused: its ticks start nothing until it is resumed.");
+                    break;
+                case "resume":
+                    await schedules.ResumeAsync(id, context.RequestAborted).ConfigureAwait(false);
+                    outcome = new Outcome(true, $"Schedule '{id}' is resumed from now.");
+                    break;
+                case "trigger":
+                    var started = await schedules.TriggerAsync(id, context.RequestAborted).ConfigureAwait(false);
+                    outcome = new Outcome(true, $"Schedule '{id}' started workflow '{started}'.");
+                    break;
+                default:
+                    return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no schedule action '{action}': pause, resume or trigger."));
+            }
+        }
+        catch (Exception e) when (e is KeyNotFoundException or NotSupportedException)
+        {
+            outcome = new Outcome(false, e.Message);
+        }
+        catch (WorkflowRejectedException e)
+        {
+            outcome = new Outcome(false, $"Schedule '{id}' started nothing: {e.Reason}");
+        }
+        return (StatusCodes.Status200OK, await SchedulesPageAsync(page, system, outcome, context.RequestAborted).ConfigureAwait(false));
+    });
+
+    private static async Task<string> SchedulesPageAsync(PageContext page, ActorSystem system, Outcome? outcome, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ScheduleInfo>? schedules = null;
+        try
+        {
+            schedules = await WorkflowClient.Of(system).Schedules.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotSupportedException)
+        {
+            // A host without schedules (a cluster): the page says so.
+        }
+        return Pages.Schedules(page, schedules, outcome);
+    }
+
     public Task WorkflowAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
     {
         var id = context.Request.Query["id"].ToString();

@@ -155,6 +155,56 @@ internal static class Pages
         return html.ToString();
     }
 
+    /// <summary>The schedules (null: the host keeps none), each with its next tick, its workflows and its actions.</summary>
+    public static string Schedules(PageContext page, IReadOnlyList<ScheduleInfo>? schedules, Outcome? outcome)
+    {
+        var html = new Html();
+        Head(html, page, "Schedules", refreshUrl: null, outcome);
+        html.Raw("<h1>Schedules</h1>");
+        if (schedules is null)
+        {
+            html.Raw("<p class=\"empty\">This host keeps no schedules: they live in the engine's SQLite file.</p>");
+        }
+        else if (schedules.Count == 0)
+        {
+            html.Raw("<p class=\"empty\">No schedule. Create one with the client's <code>Schedules.CreateAsync</code> or the CLI's <code>schedule create</code>.</p>");
+        }
+        else
+        {
+            html.Raw("<table class=\"schedules\"><thead><tr><th>Schedule</th><th>When</th><th>Type</th><th>Overlap</th><th>State</th>" +
+                "<th>Last tick</th><th>Next tick</th><th>Actions</th></tr></thead><tbody>");
+            foreach (var s in schedules)
+            {
+                var id = s.Spec.ScheduleId;
+                html.Raw("<tr").Attr("data-schedule", id).Raw("><td><a").Attr("href", ListUrl(page, new WorkflowQuery { IdPrefix = id + "@" }))
+                    .Attr("title", "its workflows").Raw(">").Text(id).Raw("</a></td><td>")
+                    .Text(s.Spec.Cron is { } cron ? $"cron {cron} ({s.Spec.TimeZone})" : $"every {s.Spec.Every}").Raw("</td><td>").Text(s.Spec.WorkflowType)
+                    .Raw("</td><td>").Text(s.Spec.Overlap.ToString()).Raw("</td><td class=\"state\">").Text(s.Paused ? "paused" : "active")
+                    .Raw("</td><td>").Text(s.LastTickAt is { } last ? Time(last) : "").Raw("</td><td class=\"next\">")
+                    .Text(s.NextTickAt is { } next ? Time(next) : "").Raw("</td><td>");
+                if (!page.ReadOnly)
+                {
+                    var (action, label, confirm) = s.Paused
+                        ? ("resume", "Resume", $"Resume schedule '{id}' from now? The ticks of the pause are not caught up.")
+                        : ("pause", "Pause", $"Pause schedule '{id}'? Its ticks start nothing until it is resumed.");
+                    ScheduleAction(html, page, id, action, label, confirm);
+                    ScheduleAction(html, page, id, "trigger", "Trigger", $"Start a workflow of schedule '{id}' now?");
+                }
+                html.Raw("</td></tr>");
+            }
+            html.Raw("</tbody></table>");
+        }
+        Foot(html, page);
+        return html.ToString();
+    }
+
+    private static void ScheduleAction(Html html, PageContext page, string scheduleId, string action, string label, string confirm)
+    {
+        html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/schedules/" + action).Attr("data-confirm", confirm).Raw(">");
+        Hidden(html, page, scheduleId);
+        html.Raw("<button type=\"submit\">").Text(label).Raw("</button></form> ");
+    }
+
     private static void Actions(Html html, PageContext page, WorkflowStatus s)
     {
         html.Raw("<section class=\"actions\"><h2>Actions</h2>");
@@ -356,7 +406,8 @@ internal static class Pages
     {
         html.Raw("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Raw("<title>").Text(title).Raw(" · Durable.Actors</title><style>").Raw(Style).Raw("</style></head><body>")
-            .Raw("<header><a class=\"brand\"").Attr("href", page.BasePath).Raw(">Durable.Actors</a> <span>workflow dashboard</span></header>");
+            .Raw("<header><a class=\"brand\"").Attr("href", page.BasePath).Raw(">Durable.Actors</a> <span>workflow dashboard</span> <nav class=\"pages\"><a")
+            .Attr("href", page.BasePath).Raw(">workflows</a> <a").Attr("href", page.BasePath + "/schedules").Raw(">schedules</a></nav></header>");
         if (outcome is not null)
         {
             html.Raw("<p role=\"status\"").Attr("class", outcome.Succeeded ? "outcome ok" : "outcome refused").Raw(">").Text(outcome.Message).Raw("</p>");

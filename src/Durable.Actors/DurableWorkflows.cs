@@ -75,7 +75,9 @@ public static class DurableWorkflows
             // Its table was created with the journal's (SqliteDatabase.Prepare).
             var store = new Scheduling.ScheduleStore(settings.ConnectionString, settings.BusyTimeout);
             var client = WorkflowClient.Of(system);
-            var scheduler = system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules");
+            var scheduler = settings.SchedulesEnabled
+                ? system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules")
+                : ActorRefs.Nobody;
             client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
         }
         return coordinator;

@@ -308,6 +308,44 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task SchedulesPage_ShowsTheNextTick_AndPausesResumesAndTriggers()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database);
+        var created = await host.Client.Schedules.CreateAsync(new ScheduleSpec("nightly-import", ImportWorkflow.TypeName)
+        {
+            Cron = "0 2 * * *", TimeZone = "Europe/Paris", InputJson = """{"rows": 2}""",
+        });
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.Url);
+        await page.GetByRole(AriaRole.Link, new() { Name = "schedules", Exact = true }).ClickAsync();
+
+        var row = page.Locator("tr[data-schedule=nightly-import]");
+        await Expect(row.Locator("td.next")).ToHaveTextAsync(Pages.Time(created.NextTickAt!.Value));
+        await row.GetByRole(AriaRole.Button, new() { Name = "Pause" }).ClickAsync();
+        await Expect(page.Locator("[role=status]")).ToHaveTextAsync("Schedule 'nightly-import' is paused: its ticks start nothing until it is resumed.");
+        await Expect(row.Locator("td.state")).ToHaveTextAsync("paused");
+        await Expect(row.Locator("td.next")).ToHaveTextAsync("");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Expect(row.Locator("td.state")).ToHaveTextAsync("active");
+        await row.GetByRole(AriaRole.Button, new() { Name = "Trigger" }).ClickAsync();
+
+        await Expect(page.Locator("[role=status]")).ToContainTextAsync("Schedule 'nightly-import' started workflow 'nightly-import@");
+        var message = (await page.Locator("[role=status]").TextContentAsync())!;
+        var started = message[(message.IndexOf("workflow '", StringComparison.Ordinal) + "workflow '".Length)..^2];
+        await host.WaitForAsync(started, s => s.Status == WorkflowRunStatus.Completed);
+        Assert.Equal(
+            ["Pause schedule 'nightly-import'? Its ticks start nothing until it is resumed.",
+             "Resume schedule 'nightly-import' from now? The ticks of the pause are not caught up.",
+             "Start a workflow of schedule 'nightly-import' now?"],
+            confirmations);
+        // The schedule's name links to its workflows.
+        await row.GetByRole(AriaRole.Link, new() { Name = "nightly-import" }).ClickAsync();
+        await Expect(page.Locator("table.workflows tbody tr")).ToHaveCountAsync(1);
+    }
+
+    [Fact]
     public async Task WorkflowPage_ShowsTheCustomStatusAndWhenTheWorkflowTimesOut()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database, r => r.Add<string, string>("bulk-import", async (ctx, _) =>

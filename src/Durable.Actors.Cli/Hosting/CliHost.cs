@@ -32,6 +32,8 @@ internal sealed class CliHost : IAsyncDisposable
             durable-actors.allow-foreign-database = {{(allowForeignDatabase ? "on" : "off")}}
             # The CLI runs the workflows it is asked for; `recover` resumes the unfinished ones explicitly, `serve` on start.
             durable-actors.recover-on-start = {{(serve ? "on" : "off")}}
+            # Schedules fire in the hosts that stay (`serve`, `dashboard`), not in a command that ends when its workflows do.
+            durable-actors.schedules.enabled = {{(serve ? "on" : "off")}}
             # A person waits on the CLI: give up on a database that stays locked after two restarts, not five.
             durable-actors.supervision.max-restarts = 2
             akka.loglevel = WARNING

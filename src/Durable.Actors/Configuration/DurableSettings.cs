@@ -31,6 +31,9 @@ internal sealed record DurableSettings(
     /// <summary>How long ended workflows are kept, per status (<c>durable-actors.retention</c>).</summary>
     public RetentionSettings Retention { get; init; } = RetentionSettings.Off;
 
+    /// <summary>Whether this host fires schedules (<c>schedules.enabled</c>).</summary>
+    public bool SchedulesEnabled { get; init; } = true;
+
     /// <summary>How often a host reads the schedules again for the changes of other processes (<c>schedules.refresh-interval</c>).</summary>
     public TimeSpan ScheduleRefresh { get; init; } = TimeSpan.FromSeconds(10);
 
@@ -189,6 +192,7 @@ internal sealed record DurableSettings(
             c.GetString("sql.journal-class", ""))
         {
             Retention = ReadRetention(c),
+            SchedulesEnabled = c.GetBoolean("schedules.enabled", true),
             ScheduleRefresh = PositiveTime(c.GetTimeSpan("schedules.refresh-interval", TimeSpan.FromSeconds(10)), "schedules.refresh-interval"),
         };
     }
