@@ -301,7 +301,9 @@ internal sealed class WorkflowJournal
         WaitingFor = WaitingFor(),
         Deadline = Deadline,
         CustomStatusJson = CustomStatusJson,
-        Attributes = _attributes?.ToDictionary(a => a.Key, a => a.Value.ToObject(), StringComparer.Ordinal) ?? new Dictionary<string, object>(),
+        // The one empty instance when none is set: two statuses without attributes compare equal, as records do.
+        Attributes = _attributes?.ToDictionary(a => a.Key, a => a.Value.ToObject(), StringComparer.Ordinal)
+            ?? (IReadOnlyDictionary<string, object>)System.Collections.ObjectModel.ReadOnlyDictionary<string, object>.Empty,
         ForkedFrom = ForkedFrom,
         ForkedFromKey = ForkedFromKey,
     };

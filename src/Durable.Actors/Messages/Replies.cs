@@ -79,7 +79,7 @@ public sealed record WorkflowStatus(
     /// The custom attributes the workflow set (<see cref="IWorkflowContext.SetAttributesAsync"/>), by name: each a
     /// string, a double, a bool or a <see cref="DateTimeOffset"/> (UTC).
     /// </summary>
-    public IReadOnlyDictionary<string, object> Attributes { get; init; } = new Dictionary<string, object>();
+    public IReadOnlyDictionary<string, object> Attributes { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, object>.Empty;
 
     /// <summary>The workflow this one was forked from (<see cref="ForkWorkflow"/>); null when it was started.</summary>
     public string? ForkedFrom { get; init; }
