@@ -117,7 +117,7 @@ internal static class Pages
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">").Text(waiting).Raw("</dd>");
         else if (running)
             html.Raw("<dt>Waiting for</dt><dd class=\"waiting\">nothing: it runs, or it was left unfinished by a stop (resume carries it on)</dd>");
-        if (s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused && s.Deadline is { } deadline)
+        if (s.Status.IsActive() && s.Deadline is { } deadline)
             html.Raw("<dt>Times out</dt><dd class=\"deadline\">").Text(Time(deadline)).Raw("</dd>");
         if (s.CustomStatusJson is { } custom)
             html.Raw("<dt>Custom status</dt><dd class=\"custom-status\"><code>").Text(custom).Raw("</code></dd>");
@@ -198,6 +198,40 @@ internal static class Pages
         return html.ToString();
     }
 
+    /// <summary>The queues this host declares (null: it keeps none): limits, enqueued and running workflows, running per key.</summary>
+    public static string Queues(PageContext page, IReadOnlyList<QueueInfo>? queues)
+    {
+        var html = new Html();
+        Head(html, page, "Queues", refreshUrl: null);
+        html.Raw("<h1>Queues</h1>");
+        if (queues is null)
+        {
+            html.Raw("<p class=\"empty\">This host keeps no queues: they live in the engine's SQLite file.</p>");
+        }
+        else if (queues.Count == 0)
+        {
+            html.Raw("<p class=\"empty\">No queue is declared. Declare one with <code>WorkflowRegistry.AddQueue</code> or in HOCON (<code>durable-actors.queues.&lt;name&gt;</code>).</p>");
+        }
+        else
+        {
+            html.Raw("<table class=\"queues\"><thead><tr><th>Queue</th><th>Limits</th><th>Enqueued</th><th>Running</th><th>Running per key</th>" +
+                "<th>Next delayed</th></tr></thead><tbody>");
+            foreach (var q in queues)
+            {
+                html.Raw("<tr").Attr("data-queue", q.Options.Name).Raw("><td>").Text(q.Options.Name).Raw("</td><td>").Text(q.Options.Describe())
+                    .Raw("</td><td class=\"enqueued\"><a").Attr("href", ListUrl(page, new WorkflowQuery { Status = WorkflowRunStatus.Enqueued }))
+                    .Attr("title", "the enqueued workflows (of every queue)").Raw(">").Text(q.Enqueued.ToString(CultureInfo.InvariantCulture))
+                    .Raw("</a></td><td class=\"running\">").Text(q.Running.ToString(CultureInfo.InvariantCulture)).Raw("</td><td>")
+                    .Text(string.Join(", ", q.RunningByKey.Take(20).Select(k => $"{k.Key}: {k.Value.ToString(CultureInfo.InvariantCulture)}")) +
+                        (q.RunningByKey.Count > 20 ? $" and {(q.RunningByKey.Count - 20).ToString(CultureInfo.InvariantCulture)} more keys" : ""))
+                    .Raw("</td><td>").Text(q.NextNotBefore is { } next ? Time(next) : "").Raw("</td></tr>");
+            }
+            html.Raw("</tbody></table>");
+        }
+        Foot(html, page);
+        return html.ToString();
+    }
+
     private static void ScheduleAction(Html html, PageContext page, string scheduleId, string action, string label, string confirm)
     {
         html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/schedules/" + action).Attr("data-confirm", confirm).Raw(">");
@@ -221,13 +255,18 @@ internal static class Pages
             html.Raw("</section>");
             return;
         }
-        html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/resume")
-            .Attr("data-confirm", $"Resume workflow '{id}'? Completed steps replay, the others run.").Raw(">");
-        Hidden(html, page, id);
-        html.Raw("<button type=\"submit\" name=\"do\" value=\"resume\">Resume</button></form>");
+        if (s.Status != WorkflowRunStatus.Enqueued)
+        {
+            html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/resume")
+                .Attr("data-confirm", $"Resume workflow '{id}'? Completed steps replay, the others run.").Raw(">");
+            Hidden(html, page, id);
+            html.Raw("<button type=\"submit\" name=\"do\" value=\"resume\">Resume</button></form>");
+        }
 
         html.Raw("<form method=\"post\" class=\"action\"").Attr("action", page.BasePath + "/workflow/cancel")
-            .Attr("data-confirm", $"Cancel workflow '{id}'? Its cleanup steps run and it ends CANCELLED.").Raw(">");
+            .Attr("data-confirm", s.Status == WorkflowRunStatus.Enqueued
+                ? $"Cancel workflow '{id}'? It is enqueued: it ends CANCELLED without running."
+                : $"Cancel workflow '{id}'? Its cleanup steps run and it ends CANCELLED.").Raw(">");
         Hidden(html, page, id);
         html.Raw("<input name=\"reason\" placeholder=\"reason (optional)\" size=\"22\"> <button type=\"submit\" name=\"do\" value=\"cancel\">Cancel</button></form>");
 
@@ -245,7 +284,7 @@ internal static class Pages
             Hidden(html, page, id);
             html.Raw("<button type=\"submit\" name=\"do\" value=\"unpause\">Unpause</button></form>");
         }
-        if (s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused)
+        if (s.Status.IsActive())
         {
             html.Raw("<form method=\"post\" class=\"action signal\"").Attr("action", page.BasePath + "/workflow/signal")
                 .Attr("data-confirm", $"Send this signal to workflow '{id}'?").Raw(">");
@@ -407,7 +446,8 @@ internal static class Pages
         html.Raw("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Raw("<title>").Text(title).Raw(" · Durable.Actors</title><style>").Raw(Style).Raw("</style></head><body>")
             .Raw("<header><a class=\"brand\"").Attr("href", page.BasePath).Raw(">Durable.Actors</a> <span>workflow dashboard</span> <nav class=\"pages\"><a")
-            .Attr("href", page.BasePath).Raw(">workflows</a> <a").Attr("href", page.BasePath + "/schedules").Raw(">schedules</a></nav></header>");
+            .Attr("href", page.BasePath).Raw(">workflows</a> <a").Attr("href", page.BasePath + "/schedules").Raw(">schedules</a> <a")
+            .Attr("href", page.BasePath + "/queues").Raw(">queues</a></nav></header>");
         if (outcome is not null)
         {
             html.Raw("<p role=\"status\"").Attr("class", outcome.Succeeded ? "outcome ok" : "outcome refused").Raw(">").Text(outcome.Message).Raw("</p>");
@@ -492,6 +532,7 @@ internal static class Pages
         WorkflowRunStatus.Completed => "COMPLETED",
         WorkflowRunStatus.Cancelled => "CANCELLED",
         WorkflowRunStatus.Paused => "PAUSED",
+        WorkflowRunStatus.Enqueued => "ENQUEUED",
         _ => "FAILED",
     };
 
@@ -538,7 +579,7 @@ internal static class Pages
         a{color:var(--run)}table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}
         th{font-weight:600;color:var(--muted);font-size:.85rem}td.num,th.num{text-align:right}td.error{color:var(--fail);max-width:28rem;overflow-wrap:anywhere}
         .badge{display:inline-block;padding:.05rem .45rem;border-radius:.8rem;font-size:.75rem;font-weight:600;color:#fff;background:var(--muted);vertical-align:middle}
-        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled,.badge.paused{background:var(--cancel)}
+        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled,.badge.paused,.badge.enqueued{background:var(--cancel)}
         .counts{display:flex;gap:.5rem;flex-wrap:wrap;margin-bottom:.8rem}.count{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.3rem .6rem;text-decoration:none;color:var(--fg)}
         .count.current{border-color:var(--run);box-shadow:0 0 0 1px var(--run)}.count b{margin-left:.3rem}
         .filter{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;margin-bottom:.8rem}.paging{margin-top:.7rem}

@@ -79,6 +79,15 @@ public static class DurableWorkflows
                 ? system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules")
                 : ActorRefs.Nobody;
             client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
+            // Queues declared in HOCON win over those of the code (operators tune limits without a build).
+            var queues = new Dictionary<string, QueueOptions>(registry.Queues, StringComparer.Ordinal);
+            foreach (var (name, options) in settings.Queues)
+                queues[name] = options;
+            var queueStore = new Queues.QueueStore(settings.ConnectionString, settings.BusyTimeout);
+            var dispatcher = settings.QueueDispatch
+                ? system.ActorOf(Props.Create(() => new Queues.QueueDispatcher(queueStore, queues, client, coordinator, clock, settings.QueueRefresh)), "durable-queues")
+                : ActorRefs.Nobody;
+            client.QueueClient = new QueueClient(queueStore, queues, client, dispatcher, clock);
         }
         return coordinator;
     }

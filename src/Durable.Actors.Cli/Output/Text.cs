@@ -13,6 +13,7 @@ internal static class Text
         WorkflowRunStatus.Completed => "COMPLETED",
         WorkflowRunStatus.Cancelled => "CANCELLED",
         WorkflowRunStatus.Paused => "PAUSED",
+        WorkflowRunStatus.Enqueued => "ENQUEUED",
         _ => "FAILED",
     };
 
@@ -43,7 +44,7 @@ internal static class Text
         (s.EndedAt is { } end ? $", ended {Time(end)}" : "") +
         (s.Status == WorkflowRunStatus.Completed ? $": {s.ResultJson}" : s.Status is WorkflowRunStatus.Failed or WorkflowRunStatus.Cancelled ? $": {s.Error}" : "") +
         (s.WaitingFor is { } waiting ? $"; {waiting}" : "") +
-        (s.Deadline is { } deadline && s.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused ? $"; times out at {Time(deadline)}" : "") +
+        (s.Deadline is { } deadline && s.Status.IsActive() ? $"; times out at {Time(deadline)}" : "") +
         (s.CustomStatusJson is { } custom ? $"; custom status {custom}" : "") +
         (s.Attributes.Count > 0 ? "; attributes " + string.Join(" ", s.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => AttributeFilter.Equal(a.Key, a.Value).ToString())) : "") +
         (s.ForkedFrom is { } source ? $"; forked from {source} " + (s.ForkedFromKey is { } key ? $"at {key}" : "from the top") : "");

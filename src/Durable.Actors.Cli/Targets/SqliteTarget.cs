@@ -74,7 +74,7 @@ internal sealed class SqliteTarget : Target
             // The index keeps when a wait is due, not what it waits for: each running workflow's journal says it, as for
             // `status` (one indexed read per running workflow of the page).
             var waits = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var w in page.Items.Where(w => w.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused))
+            foreach (var w in page.Items.Where(w => w.Status.IsActive()))
             {
                 if (file.Read(w.WorkflowId)?.WaitingFor() is { } waitingFor)
                     waits[w.WorkflowId] = waitingFor;

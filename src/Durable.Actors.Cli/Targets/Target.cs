@@ -79,7 +79,7 @@ internal static class HostReads
         var results = await JournalReader.GetResultsAsync(
             system, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
         var waits = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var running in page.Items.Where(w => w.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused))
+        foreach (var running in page.Items.Where(w => w.Status.IsActive()))
         {
             if ((await DurableWorkflows.GetStatusAsync(system, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
                 waits[running.WorkflowId] = waitingFor;

@@ -25,7 +25,7 @@ internal static class ListVerb
         return command;
     }
 
-    /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed, cancelled or paused</c>.</summary>
+    /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed, cancelled, paused or enqueued</c>.</summary>
     private static string Statuses()
     {
         var names = Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText).ToArray();

@@ -50,7 +50,7 @@ internal static class PurgeVerb
         WorkflowRunStatus? status = null;
         if (statusText is not null)
         {
-            if (!WorkflowIndex.TryParseStatus(statusText, out var parsed) || parsed is WorkflowRunStatus.Running or WorkflowRunStatus.Paused)
+            if (!WorkflowIndex.TryParseStatus(statusText, out var parsed) || parsed.IsActive())
                 throw new UsageException($"--status '{statusText}' cannot be purged: only ended workflows are (completed, failed or cancelled)");
             status = parsed;
         }
@@ -72,7 +72,7 @@ internal static class PurgeVerb
         for (var page = query; ;)
         {
             var (found, _, _) = await target.ReadPageAsync(page, details: false, cancellationToken);
-            foreach (var workflow in found.Items.Where(w => w.Status is not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused)))
+            foreach (var workflow in found.Items.Where(w => !w.Status.IsActive()))
             {
                 Console.WriteLine($"would purge {workflow.WorkflowId} ({Text.WorkflowStatusName(workflow.Status)})");
                 count++;

@@ -97,7 +97,7 @@ internal static class WorkflowRuns
             throw new UsageException($"unknown workflow '{workflowId}' in {session.Description}");
         Console.WriteLine(acknowledged(reply) ?? throw new InvalidOperationException($"Unexpected reply {reply.GetType().Name}."));
         // A running workflow runs on (the engine started its run already: this joins it, or reads how it ended).
-        if (!runOn || before.Status is not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused))
+        if (!runOn || !before.Status.IsActive())
             return ExitCodes.Completed;
         return await RunAllAsync(session, [new ResumeWorkflow(workflowId)], cancellationToken);
     }

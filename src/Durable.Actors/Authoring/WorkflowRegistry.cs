@@ -33,6 +33,22 @@ public sealed class WorkflowRegistry
         return this;
     }
 
+    private readonly Dictionary<string, QueueOptions> _queues = new(StringComparer.Ordinal);
+
+    /// <summary>Declares a queue (HOCON's <c>durable-actors.queues.&lt;name&gt;</c> wins over it).</summary>
+    /// <returns>This registry.</returns>
+    /// <exception cref="ArgumentException">A limit is not valid, or a queue has this name already.</exception>
+    public WorkflowRegistry AddQueue(QueueOptions queue)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        if (!_queues.TryAdd(queue.Name, queue.Checked()))
+            throw new ArgumentException($"A queue named '{queue.Name}' is already declared.", nameof(queue));
+        return this;
+    }
+
+    /// <summary>The queues declared in code, by name.</summary>
+    internal IReadOnlyDictionary<string, QueueOptions> Queues => _queues;
+
     internal bool TryGet(string workflowType, out IWorkflowDefinition definition) =>
         _definitions.TryGetValue(workflowType, out definition!);
 }

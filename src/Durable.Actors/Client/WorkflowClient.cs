@@ -52,6 +52,14 @@ public sealed class WorkflowClient
     public ScheduleClient Schedules => ScheduleClient
         ?? throw new NotSupportedException("Schedules are kept in the engine's SQLite file; this host's storage (a cluster, another journal plugin) keeps none yet.");
 
+    /// <summary>Set when the host keeps queues (the engine's SQLite file).</summary>
+    internal QueueClient? QueueClient { get; set; }
+
+    /// <summary>How the queues stand (<see cref="EnqueueAsync{TInput, TResult}"/> enqueues).</summary>
+    /// <exception cref="NotSupportedException">The host keeps no queues: they live in the engine's SQLite file, and a cluster or another journal plugin has none yet.</exception>
+    public QueueClient Queues => QueueClient
+        ?? throw new NotSupportedException("Queues are kept in the engine's SQLite file; this host's storage (a cluster, another journal plugin) keeps none yet.");
+
     internal JsonSerializerOptions Json => Registry.JsonOptions;
 
     internal static void Register(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry, TimeSpan? resendAfter = null) =>
@@ -92,6 +100,30 @@ public sealed class WorkflowClient
             WorkflowRejected rejected => throw new WorkflowRejectedException(rejected.WorkflowId, rejected.Reason),
             _ => throw Unexpected(reply),
         };
+    }
+
+    /// <summary>
+    /// Enqueues workflow <paramref name="workflowId"/> on a queue (<see cref="EnqueueOptions.Queue"/>) and returns its
+    /// handle once the enqueue is durable: it is ENQUEUED, none of its code runs until the queue's limits admit it (in
+    /// priority order, then enqueue order). Cancel it through the handle to drop it without running it.
+    /// </summary>
+    /// <typeparam name="TInput">The workflow's input.</typeparam>
+    /// <typeparam name="TResult">The workflow's result.</typeparam>
+    /// <param name="workflowType">A registered workflow type.</param>
+    /// <param name="workflowId">The workflow's id, unique in the database. An id on a queue already, or in use by a workflow, is found, not enqueued again.</param>
+    /// <param name="input">The input.</param>
+    /// <param name="options">The queue, and the key, priority, deduplication id, not-before time or delay, timeout.</param>
+    /// <param name="cancellationToken">Stops waiting for the enqueue (it may still happen).</param>
+    /// <returns>The handle of the workflow enqueued: of the first one when <see cref="EnqueueOptions.DeduplicationId"/> was in use.</returns>
+    /// <exception cref="ArgumentException">The queue is not declared on this host, or an option is not valid (the message names it).</exception>
+    /// <exception cref="WorkflowRejectedException">Nothing was enqueued: unknown type, input of the wrong shape, invalid id.</exception>
+    /// <exception cref="NotSupportedException">The host keeps no queues (see <see cref="Queues"/>).</exception>
+    public async Task<WorkflowHandle<TResult>> EnqueueAsync<TInput, TResult>(
+        string workflowType, string workflowId, TInput input, EnqueueOptions options, CancellationToken cancellationToken = default)
+    {
+        var id = await Queues.EnqueueAsync(workflowType, workflowId, JsonSerializer.Serialize(input, Json), options,
+            Observability.Telemetry.CurrentTraceParent(), cancellationToken).ConfigureAwait(false);
+        return new WorkflowHandle<TResult>(this, id);
     }
 
     /// <summary>
@@ -144,14 +176,14 @@ public sealed class WorkflowClient
 
     /// <summary>
     /// Purges every ended workflow (completed, failed, cancelled) that <paramref name="query"/> matches, page by page
-    /// (<see cref="PurgeWorkflow"/>: each one's rows in one transaction); running and paused ones are left as they are.
+    /// (<see cref="PurgeWorkflow"/>: each one's rows in one transaction); running, paused and enqueued ones are left as they are.
     /// </summary>
     /// <param name="query">Which workflows; its <see cref="WorkflowQuery.Limit"/> is the size of each page read.</param>
     /// <param name="withChildren">Also purge the ended child workflows each one started (before it, so that a crash
     /// midway leaves the parent, which names them); a child that still runs is left.</param>
     /// <param name="cancellationToken">Stops after the workflow being purged.</param>
     /// <returns>The ids purged, children included, in the order they were purged.</returns>
-    /// <exception cref="ArgumentException">The query asks for running or paused workflows only.</exception>
+    /// <exception cref="ArgumentException">The query asks for running, paused or enqueued workflows only.</exception>
     public Task<IReadOnlyList<string>> PurgeAsync(WorkflowQuery query, bool withChildren = false, CancellationToken cancellationToken = default) =>
         PurgeAsync(query, withChildren, onPurged: null, cancellationToken);
 
@@ -159,14 +191,14 @@ public sealed class WorkflowClient
     internal async Task<IReadOnlyList<string>> PurgeAsync(WorkflowQuery query, bool withChildren, Action<string>? onPurged, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused)
+        if (query.Status is { } asked && asked.IsActive())
             throw new ArgumentException($"Only ended workflows are purged, not {query.Status.Value.ToString().ToUpperInvariant()} ones.", nameof(query));
         var purged = new List<string>();
         var page = query;
         while (true)
         {
             var found = await DurableWorkflows.ListAsync(_system, page, cancellationToken).ConfigureAwait(false);
-            foreach (var workflow in found.Items.Where(w => w.Status is not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused)))
+            foreach (var workflow in found.Items.Where(w => !w.Status.IsActive()))
                 await PurgeAsync(workflow.WorkflowId, withChildren, purged, onPurged, cancellationToken).ConfigureAwait(false);
             if (found.NextCursor is null)
                 return purged;
@@ -278,7 +310,7 @@ public sealed class WorkflowHandle<TResult>
                 if (await Task.WhenAny(watched, tick).ConfigureAwait(false) == watched)
                     return await watched.ConfigureAwait(false);
                 await tick.ConfigureAwait(false);
-                if (await ReadEndAsync(stop.Token).ConfigureAwait(false) is { Status: not (WorkflowRunStatus.Running or WorkflowRunStatus.Paused) } ended)
+                if (await ReadEndAsync(stop.Token).ConfigureAwait(false) is { } ended && !ended.Status.IsActive())
                     return ended.Status switch
                     {
                         WorkflowRunStatus.Completed => new WorkflowCompleted(WorkflowId, ended.ResultJson!),
@@ -369,7 +401,7 @@ public sealed class WorkflowHandle<TResult>
     /// Deletes the workflow (<see cref="PurgeWorkflow"/>): its events, index row and signals, in one transaction; returns
     /// once that is durable. Its id may then be started again as a new workflow.
     /// </summary>
-    /// <exception cref="WorkflowRejectedException">The workflow is running or paused: only ended ones are purged.</exception>
+    /// <exception cref="WorkflowRejectedException">The workflow is running, paused or enqueued: only ended ones are purged.</exception>
     /// <exception cref="WorkflowNotFoundException">No workflow has this id (or it was purged already).</exception>
     public async Task PurgeAsync(CancellationToken cancellationToken = default)
     {

@@ -37,7 +37,44 @@ internal sealed record DurableSettings(
     /// <summary>How often a host reads the schedules again for the changes of other processes (<c>schedules.refresh-interval</c>).</summary>
     public TimeSpan ScheduleRefresh { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The queues declared in HOCON (<c>queues.&lt;name&gt;</c>), by name.</summary>
+    public IReadOnlyDictionary<string, QueueOptions> Queues { get; init; } = new Dictionary<string, QueueOptions>();
+
+    /// <summary>Whether this host admits enqueued workflows (<c>queue-dispatch.enabled</c>).</summary>
+    public bool QueueDispatch { get; init; } = true;
+
+    /// <summary>How often a host reads the queues again for the enqueues of other processes (<c>queue-dispatch.refresh-interval</c>).</summary>
+    public TimeSpan QueueRefresh { get; init; } = TimeSpan.FromSeconds(5);
+
     public const string Section = "durable-actors";
+
+    private static Dictionary<string, QueueOptions> ReadQueues(Config c)
+    {
+        var queues = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
+        if (!c.HasPath("queues"))
+            return queues;
+        foreach (var name in c.GetConfig("queues").AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct())
+        {
+            var q = c.GetConfig($"queues.{name}");
+            int? Int(string key) => q.HasPath(key) ? q.GetInt(key) : null;
+            QueueRateLimit? Rate(string key) => q.HasPath(key) ? new QueueRateLimit(q.GetInt($"{key}.starts"), q.GetTimeSpan($"{key}.period")) : null;
+            try
+            {
+                queues[name] = new QueueOptions(name)
+                {
+                    Concurrency = Int("concurrency"),
+                    KeyConcurrency = Int("key-concurrency"),
+                    RateLimit = Rate("rate-limit"),
+                    KeyRateLimit = Rate("key-rate-limit"),
+                }.Checked();
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or ConfigurationException)
+            {
+                throw new ConfigurationException($"{Section}.queues.{name}: {e.Message}");
+            }
+        }
+        return queues;
+    }
 
     /// <summary>The engine's own SQLite journal and query plugins are in use (its index, its direct reads, the host lease).</summary>
     public bool UsesEngineSqlite => Storage == StorageProfile.Sqlite && JournalPluginId == PersistencePlugins.JournalPath;
@@ -194,6 +231,9 @@ internal sealed record DurableSettings(
             Retention = ReadRetention(c),
             SchedulesEnabled = c.GetBoolean("schedules.enabled", true),
             ScheduleRefresh = PositiveTime(c.GetTimeSpan("schedules.refresh-interval", TimeSpan.FromSeconds(10)), "schedules.refresh-interval"),
+            Queues = ReadQueues(c),
+            QueueDispatch = c.GetBoolean("queue-dispatch.enabled", true),
+            QueueRefresh = PositiveTime(c.GetTimeSpan("queue-dispatch.refresh-interval", TimeSpan.FromSeconds(5)), "queue-dispatch.refresh-interval"),
         };
     }
 }

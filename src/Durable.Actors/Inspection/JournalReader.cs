@@ -23,7 +23,7 @@ internal static class JournalReader
 
     /// <summary>
     /// Whether the workflow has ended, from its index row alone (one read by primary key, whatever the length of its
-    /// journal): true when the row is not running (nor paused), false when it is or no row has the id; null on a journal
+    /// journal): true when the row is not running (nor paused or enqueued), false when it is or no row has the id; null on a journal
     /// that keeps no index (read the workflow's events instead).
     /// </summary>
     public static async Task<bool?> HasEndedAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
@@ -33,7 +33,7 @@ internal static class JournalReader
         Reading(system, "index", workflowId);
         var row = await index.RowAsync(workflowId, cancellationToken).ConfigureAwait(false);
         return row is not null && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Running)
-            && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Paused);
+            && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Paused) && row.Status != WorkflowIndex.StatusText(WorkflowRunStatus.Enqueued);
     }
 
     public static async Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)

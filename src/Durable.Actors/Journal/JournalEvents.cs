@@ -113,11 +113,13 @@ internal sealed record RunCancelled(string? Reason, DateTimeOffset At) : IJourna
 
 // Someone paused the workflow: it begins no new operation (no step, no new wait, no due timer fires, no signal ends a
 // wait) until RunUnpaused. Deadline: the workflow's (WorkflowStarted.Deadline), so that the index wakes a paused
-// workflow at its deadline, which cancels it (and ends the pause).
+// workflow at its deadline, which cancels it (and ends the pause). Queue: set when the workflow was enqueued (written
+// with its WorkflowStarted): it is ENQUEUED, held before its code runs until the queue admits it (RunUnpaused).
 internal sealed record RunPaused(
     string? Reason,
     DateTimeOffset At,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null) : IJournalEvent;
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Queue = null) : IJournalEvent;
 
 // The pause ended: unpaused on request, or by the workflow's cancellation (which its cleanup code must be free to run).
 internal sealed record RunUnpaused(DateTimeOffset At) : IJournalEvent;

@@ -83,7 +83,8 @@ internal sealed record WorkflowIndexChange(string WorkflowId, DateTimeOffset At)
         };
         // A paused workflow stays paused through what a step's start implies (a running step's completion, a recorded
         // value, written while it is paused): only its end or unpausing changes it.
-        if (Status is not null && !(StatusImplied && row.Status == WorkflowIndex.StatusText(WorkflowRunStatus.Paused)))
+        if (Status is not null && !(StatusImplied && (row.Status == WorkflowIndex.StatusText(WorkflowRunStatus.Paused)
+                || row.Status == WorkflowIndex.StatusText(WorkflowRunStatus.Enqueued))))
             row = row with { Status = Status, EndedAt = EndedAt };
         if (SetsError)
             row = row with { Error = Error };
@@ -110,7 +111,7 @@ internal static class WorkflowIndex
     /// <summary>The longest error the index keeps; a longer one is cut, and <c>status</c> shows it whole.</summary>
     public const int MaxErrorLength = 2000;
 
-    /// <summary>The stored text of a status: its name in lower case (<c>running</c>, <c>completed</c>, <c>failed</c>, <c>cancelled</c>, <c>paused</c>).</summary>
+    /// <summary>The stored text of a status: its name in lower case (<c>running</c>, <c>completed</c>, <c>failed</c>, <c>cancelled</c>, <c>paused</c>, <c>enqueued</c>).</summary>
     public static string StatusText(WorkflowRunStatus status) => status switch
     {
         WorkflowRunStatus.Running => "running",
@@ -186,7 +187,8 @@ internal static class WorkflowIndex
         // Paused: woken by time only at its deadline (to be cancelled); unpaused: a host starting now resumes it.
         RunPaused p => new WorkflowIndexChange(workflowId, p.At)
         {
-            Status = StatusText(WorkflowRunStatus.Paused), EndedAt = null, SetsWakeAt = true, WakeAt = p.Deadline ?? NoDueTime,
+            Status = StatusText(p.Queue is null ? WorkflowRunStatus.Paused : WorkflowRunStatus.Enqueued), EndedAt = null, SetsWakeAt = true,
+            WakeAt = p.Deadline ?? NoDueTime,
         },
         RunUnpaused u => Running(workflowId, u.At) with { SetsWakeAt = true },
         _ => null,

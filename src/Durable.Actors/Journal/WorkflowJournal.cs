@@ -65,6 +65,14 @@ internal sealed class WorkflowJournal
 
     public string? PauseReason { get; private set; }
 
+    /// <summary>The queue that holds the workflow until it admits it (<see cref="RunPaused.Queue"/>); null once admitted, or never enqueued.</summary>
+    public string? Queue { get; private set; }
+
+    /// <summary>What a paused or enqueued workflow waits for, as <see cref="WorkflowStatus.WaitingFor"/> and <see cref="WorkflowWaiting"/> say it.</summary>
+    public string PauseDescription => Queue is { } queue
+        ? $"enqueued on queue '{queue}' (it starts when the queue admits it)"
+        : DescribePause(PauseReason);
+
     /// <summary>Whether the workflow ended for good: completed or cancelled (a failed one may be resumed).</summary>
     public bool IsFinal => Status is WorkflowRunStatus.Completed or WorkflowRunStatus.Cancelled;
 
@@ -176,6 +184,7 @@ internal sealed class WorkflowJournal
                 break;
             case RunCompleted r:
                 Paused = false;
+                Queue = null;
                 Status = WorkflowRunStatus.Completed;
                 ResultJson = r.ResultJson;
                 Error = null;
@@ -183,6 +192,7 @@ internal sealed class WorkflowJournal
                 break;
             case RunFailed r:
                 Paused = false;
+                Queue = null;
                 Status = WorkflowRunStatus.Failed;
                 Error = r.Error;
                 EndedAt = r.At;
@@ -223,13 +233,16 @@ internal sealed class WorkflowJournal
             case RunPaused p:
                 Paused = true;
                 PauseReason = p.Reason;
+                Queue = p.Queue;
                 break;
             case RunUnpaused:
                 Paused = false;
                 PauseReason = null;
+                Queue = null;
                 break;
             case RunCancelled c:
                 Paused = false;
+                Queue = null;
                 Status = WorkflowRunStatus.Cancelled;
                 Error = c.Reason is null ? "cancelled" : $"cancelled: {c.Reason}";
                 EndedAt = c.At;
@@ -265,7 +278,7 @@ internal sealed class WorkflowJournal
         if (Status != WorkflowRunStatus.Running)
             return null;
         if (Paused)
-            return DescribePause(PauseReason);
+            return PauseDescription;
         var open = _waits.Values.Where(w => w.EndedAt is null).OrderBy(w => w.Key, StepKeys.Comparer).LastOrDefault();
         return open?.Describe();
     }
@@ -287,7 +300,7 @@ internal sealed class WorkflowJournal
     public WorkflowStatus ToStatus(string workflowId) => new(
         workflowId,
         WorkflowType ?? "",
-        Status == WorkflowRunStatus.Running && Paused ? WorkflowRunStatus.Paused : Status,
+        Status != WorkflowRunStatus.Running || !Paused ? Status : Queue is null ? WorkflowRunStatus.Paused : WorkflowRunStatus.Enqueued,
         StartedAt,
         EndedAt,
         ResultJson,

@@ -25,6 +25,21 @@ public sealed record StartWorkflow(string WorkflowId, string WorkflowType, strin
     public TimeSpan? Timeout { get; init; }
 }
 
+/// <summary>
+/// Enqueues the workflow <paramref name="WorkflowId"/> on a queue (<see cref="EnqueueOptions.Queue"/>): it is recorded
+/// as ENQUEUED at once and runs when the queue's limits admit it. Sent to the engine (the coordinator) like
+/// <see cref="StartWorkflow"/>, on a host of the engine's SQLite file.
+/// </summary>
+/// <param name="WorkflowId">The workflow's id, unique in the database. An existing id is found, not enqueued again.</param>
+/// <param name="WorkflowType">A type registered in the <see cref="WorkflowRegistry"/>.</param>
+/// <param name="InputJson">The input as JSON; <c>null</c> for the input type's default.</param>
+/// <param name="Options">The queue, the key, the priority, a deduplication id, a not-before time.</param>
+/// <remarks>
+/// Replies <see cref="WorkflowEnqueued"/> once the enqueue is durable (with the first's id when the deduplication id
+/// was in use), or <see cref="WorkflowRejected"/> when nothing was enqueued (an unknown queue or type, bad options).
+/// </remarks>
+public sealed record EnqueueWorkflow(string WorkflowId, string WorkflowType, string? InputJson, EnqueueOptions Options);
+
 /// <summary>Runs an existing workflow again: completed steps replay, the rest run.</summary>
 /// <param name="WorkflowId">The workflow's id.</param>
 /// <remarks>Replies like <see cref="StartWorkflow"/>, or <see cref="WorkflowNotFound"/> for an unknown id.</remarks>
@@ -103,7 +118,7 @@ public sealed record UnpauseWorkflow(string WorkflowId) : IWorkflowCommand;
 /// <param name="WorkflowId">The workflow.</param>
 /// <remarks>
 /// Replies <see cref="WorkflowPurged"/> once the deletion is durable, <see cref="WorkflowNotFound"/> (also for an id
-/// purged already), or <see cref="WorkflowRejected"/> for a running or paused workflow (nothing is changed). Its
+/// purged already), or <see cref="WorkflowRejected"/> for a running, paused or enqueued workflow (nothing is changed). Its
 /// children are not purged with it: <see cref="WorkflowClient.PurgeAsync(WorkflowQuery, bool, System.Threading.CancellationToken)"/> does that on request.
 /// </remarks>
 public sealed record PurgeWorkflow(string WorkflowId) : IWorkflowCommand;

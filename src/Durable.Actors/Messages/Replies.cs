@@ -123,6 +123,10 @@ public sealed record WorkflowPaused(string WorkflowId);
 /// <param name="WorkflowId">The workflow.</param>
 public sealed record WorkflowUnpaused(string WorkflowId);
 
+/// <summary>The enqueue is durable (<see cref="EnqueueWorkflow"/>).</summary>
+/// <param name="WorkflowId">The enqueued workflow: the one asked for, or the one that held the deduplication id.</param>
+public sealed record WorkflowEnqueued(string WorkflowId);
+
 /// <summary>The workflow was deleted (<see cref="PurgeWorkflow"/>): its id is free again.</summary>
 /// <param name="WorkflowId">The workflow.</param>
 public sealed record WorkflowPurged(string WorkflowId);
@@ -144,6 +148,17 @@ public enum WorkflowRunStatus
 
     /// <summary>Running, and paused (<see cref="PauseWorkflow"/>): it begins nothing new until unpaused.</summary>
     Paused,
+
+    /// <summary>Enqueued (<see cref="EnqueueWorkflow"/>): durable, and waiting for its queue to admit it; none of its code ran yet.</summary>
+    Enqueued,
+}
+
+/// <summary>What a status says of a workflow's end.</summary>
+internal static class RunStatuses
+{
+    /// <summary>Not ended: running, paused or enqueued (what recovery resumes, what a purge leaves).</summary>
+    public static bool IsActive(this WorkflowRunStatus status) =>
+        status is WorkflowRunStatus.Running or WorkflowRunStatus.Paused or WorkflowRunStatus.Enqueued;
 }
 
 /// <summary>One step's record.</summary>

@@ -76,9 +76,18 @@ internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 /// <see cref="WorkflowBegun"/> once the start is durable, or at once when it existed; the run goes on without a caller.
 /// <paramref name="TraceParent"/>: the caller's trace context, the parent of the first run's span.
 /// <paramref name="Timeout"/> (from the start) and <paramref name="Deadline"/> (a parent's): the earlier is the workflow's deadline.
+/// <paramref name="Queue"/>: the workflow is enqueued there (ENQUEUED, none of its code runs) until <see cref="AdmitWorkflow"/>.
 /// </summary>
 internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null,
-    TimeSpan? Timeout = null, DateTimeOffset? Deadline = null) : IWorkflowCommand;
+    TimeSpan? Timeout = null, DateTimeOffset? Deadline = null, string? Queue = null) : IWorkflowCommand;
+
+/// <summary>
+/// Its queue admits an enqueued workflow: it runs. Replies <see cref="WorkflowAdmitted"/> once that is durable (at once
+/// when it runs already: admitted before, or never enqueued), the end reply of an ended one, or <see cref="WorkflowNotFound"/>.
+/// </summary>
+internal sealed record AdmitWorkflow(string WorkflowId) : IWorkflowCommand;
+
+internal sealed record WorkflowAdmitted(string WorkflowId);
 
 /// <summary>
 /// <see cref="ForkWorkflow"/> that replies <see cref="WorkflowBegun"/> once the fork is durable (or at once when this

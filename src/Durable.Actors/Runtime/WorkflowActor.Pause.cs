@@ -14,7 +14,7 @@ internal sealed partial class WorkflowActor
 
     private void OnPause(WorkflowRequest request, PauseWorkflow pause)
     {
-        if (NotRunning(request, "paused"))
+        if (NotRunning(request, "paused") || Enqueued(request, "paused"))
             return;
         if (_journal.Paused)
         {
@@ -37,7 +37,7 @@ internal sealed partial class WorkflowActor
 
     private void OnUnpause(WorkflowRequest request)
     {
-        if (NotRunning(request, "unpaused"))
+        if (NotRunning(request, "unpaused") || Enqueued(request, "unpaused"))
             return;
         if (!_journal.Paused)
         {
@@ -127,7 +127,7 @@ internal sealed partial class WorkflowActor
             return;
         if (_held.Count == 0 && run.Waits.Count == 0)
             return;
-        var what = WorkflowJournal.DescribePause(_journal.PauseReason);
+        var what = _journal.PauseDescription;
         _log.Info("Workflow [{0}] is {1}: put away until then", _workflowId, what);
         _run = null;
         run.Abandon();
@@ -140,7 +140,7 @@ internal sealed partial class WorkflowActor
     private void AnswerPaused()
     {
         _wakeUpHeld = false;
-        _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, WorkflowJournal.DescribePause(_journal.PauseReason), _journal.Deadline));
+        _requests.AnswerClaimed(new WorkflowWaiting(_workflowId, _journal.PauseDescription, _journal.Deadline));
         if (_journal.Deadline is { } deadline)
             _coordinator.Tell(new WakeAt(_workflowId, deadline));
         Self.Tell(PassivateIfIdle.Instance);

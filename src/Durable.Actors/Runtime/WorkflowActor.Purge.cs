@@ -20,7 +20,7 @@ internal sealed partial class WorkflowActor
         }
         if (_run is not null || _journal.Status == WorkflowRunStatus.Running)
         {
-            var status = _journal.Paused ? "PAUSED" : "RUNNING";
+            var status = _journal.Queue is not null ? "ENQUEUED" : _journal.Paused ? "PAUSED" : "RUNNING";
             _requests.Answer(request, new WorkflowRejected(_workflowId,
                 $"workflow '{_workflowId}' is {status}: only ended workflows (COMPLETED, FAILED, CANCELLED) are purged; nothing was changed"));
             return;

@@ -393,6 +393,11 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new CancellationRequested(_workflowId));
             return;
         }
+        if (_journal.Queue is not null)
+        {
+            CancelEnqueued(request, cancel.Reason, cancel.DeliveryId);
+            return;
+        }
         Write(Cancelling(new CancelRequested(cancel.Reason, Now, cancel.DeliveryId)), () =>
         {
             _requests.Answer(request, new CancellationRequested(_workflowId));
@@ -495,8 +500,13 @@ internal sealed partial class WorkflowActor
             return;
         }
         _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
-        PersistEvent(new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent,
-            DeadlineOf(start.Timeout, start.Deadline)), _ =>
+        var started = new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent,
+            DeadlineOf(start.Timeout, start.Deadline));
+        // Enqueued: held before its code runs, in the start's write (a crash leaves it enqueued or not started at all).
+        IJournalEvent[] events = start.Queue is { } queue
+            ? [started, new RunPaused($"enqueued on queue '{queue}'", Now, started.Deadline, queue)]
+            : [started];
+        Write(events, () =>
         {
             _firstRun?.Journaled();
             _requests.Answer(request, new WorkflowBegun(_workflowId));

@@ -331,6 +331,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case UnpauseWorkflow:
                 OnUnpause(request);
                 break;
+            case AdmitWorkflow:
+                OnAdmit(request);
+                break;
             case PurgeWorkflow:
                 OnPurge(request);
                 // Under way: the actor stops once it is durable.
@@ -397,7 +400,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             if (_journal.Paused && request is not null)
             {
                 _wakeUpHeld = false;
-                _requests.Answer(request, new WorkflowWaiting(_workflowId, WorkflowJournal.DescribePause(_journal.PauseReason), _journal.Deadline));
+                _requests.Answer(request, new WorkflowWaiting(_workflowId, _journal.PauseDescription, _journal.Deadline));
             }
             return;
         }
@@ -415,6 +418,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         if (_journal.Paused && !timedOut)
         {
             AnswerPaused();
+            return;
+        }
+        if (timedOut && _journal.Queue is not null)
+        {
+            CancelEnqueued(null, TimedOut(_journal.Deadline!.Value), null);
             return;
         }
 

@@ -46,6 +46,14 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             runtime.Coordinator = Self;
 
         Receive<IWorkflowCommand>(command => OnCommand(Sender, command));
+        Receive<EnqueueWorkflow>(enqueue =>
+        {
+            var sender = Sender;
+            if (WorkflowClient.Of(Context.System).QueueClient is { } queues)
+                queues.ReplyAsync(enqueue).PipeTo(sender);
+            else
+                sender.Tell(new WorkflowRejected(enqueue.WorkflowId ?? "", "this host keeps no queues: they are kept in the engine's SQLite file"));
+        });
         Receive<HandedOn>(OnHandedOn);
         Receive<PurgeEndedWorkflows>(OnPurgeEnded);
         Receive<BulkPurgeEnded>(OnBulkPurgeEnded);

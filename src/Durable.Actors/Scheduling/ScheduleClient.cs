@@ -30,11 +30,13 @@ public sealed class ScheduleClient
     }
 
     /// <summary>Creates a schedule; its first tick is the first after now.</summary>
-    /// <exception cref="ArgumentException">The spec is not valid (the message names what): its id, cron expression, interval, time zone, catch-up window, workflow type (registered on this host) or input JSON.</exception>
+    /// <exception cref="ArgumentException">The spec is not valid (the message names what): its id, cron expression, interval, time zone, catch-up window, workflow type (registered on this host), input JSON or queue (declared on this host).</exception>
     /// <exception cref="InvalidOperationException">A schedule has this id (delete it first to replace it).</exception>
     public async Task<ScheduleInfo> CreateAsync(ScheduleSpec spec, CancellationToken cancellationToken = default)
     {
         Check(spec, _client.Registry);
+        if (spec.Queue is { } queue && !(_client.QueueClient?.Declared.Any(q => q.Name == queue) ?? false))
+            throw new ArgumentException($"Schedule '{spec.ScheduleId}': queue '{queue}' is not declared on this host.");
         var now = _clock.GetUtcNow();
         if (!await Task.Run(() => _store.Insert(spec, now), cancellationToken).ConfigureAwait(false))
             throw new InvalidOperationException($"Schedule '{spec.ScheduleId}' exists; delete it first to replace it.");
@@ -166,9 +168,33 @@ public sealed class ScheduleClient
 
     private void Changed(string scheduleId) => _scheduler.Tell(new Scheduler.Load(scheduleId));
 
+    /// <summary>
+    /// Starts the tick's workflow, or enqueues it on the schedule's queue: <see cref="WorkflowBegun"/> once that is
+    /// durable (or it existed), or <see cref="WorkflowRejected"/> (an unknown type or queue, bad input).
+    /// </summary>
+    internal static async Task<object> BeginAsync(WorkflowClient client, ScheduleSpec spec, string workflowId, CancellationToken cancellationToken)
+    {
+        if (spec.Queue is not { } queue)
+            return await client.AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.Queues.EnqueueAsync(spec.WorkflowType, workflowId, spec.InputJson, new EnqueueOptions(queue), traceParent: null, cancellationToken)
+                .ConfigureAwait(false);
+            return new WorkflowBegun(workflowId);
+        }
+        catch (WorkflowRejectedException e)
+        {
+            return new WorkflowRejected(workflowId, e.Reason);
+        }
+        catch (ArgumentException e)
+        {
+            return new WorkflowRejected(workflowId, e.Message);
+        }
+    }
+
     private async Task StartAsync(ScheduleSpec spec, string workflowId, CancellationToken cancellationToken)
     {
-        var reply = await _client.AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null), cancellationToken).ConfigureAwait(false);
+        var reply = await BeginAsync(_client, spec, workflowId, cancellationToken).ConfigureAwait(false);
         switch (reply)
         {
             case WorkflowBegun:

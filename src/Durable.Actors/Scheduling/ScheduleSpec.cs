@@ -53,6 +53,12 @@ public sealed record ScheduleSpec(string ScheduleId, string WorkflowType)
     /// <see cref="Overlap"/>); older ones are skipped. One minute by default, at least zero.
     /// </summary>
     public TimeSpan CatchUpWindow { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A declared queue each tick's workflow is enqueued on instead of started at once (its limits apply; the overlap
+    /// policy counts an enqueued workflow as running); null by default.
+    /// </summary>
+    public string? Queue { get; init; }
 }
 
 /// <summary>A schedule as stored, with when it fires next.</summary>

@@ -85,7 +85,7 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
         using var connection = Open();
         if (!Exists(connection))
             return [];
-        using var command = Command(connection, $"SELECT spec, paused, created_at, last_tick, buffered_tick FROM durable_schedules {where}", values);
+        using var command = SqliteStatements.Command(connection, null, $"SELECT spec, paused, created_at, last_tick, buffered_tick FROM durable_schedules {where}", values);
         using var reader = command.ExecuteReader();
         var rows = new List<ScheduleRow>();
         while (reader.Read())
@@ -108,26 +108,9 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
 
     private SqliteConnection Open() => SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};");
 
-    private static bool Exists(SqliteConnection connection)
-    {
-        using var command = Command(connection, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1", [TableName]);
-        return command.ExecuteScalar() is not null;
-    }
+    private static bool Exists(SqliteConnection connection) => SqliteStatements.TableExists(connection, null, TableName);
 
-    private static int Execute(SqliteConnection connection, string sql, params object[] values)
-    {
-        using var command = Command(connection, sql, values);
-        return command.ExecuteNonQuery();
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, object[] values)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        for (var i = 0; i < values.Length; i++)
-            command.Parameters.AddWithValue("$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), values[i]);
-        return command;
-    }
+    private static int Execute(SqliteConnection connection, string sql, params object[] values) => SqliteStatements.Execute(connection, null, sql, values);
 
     private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 }

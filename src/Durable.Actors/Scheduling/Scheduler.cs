@@ -211,7 +211,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
     private async Task<List<string>> RunningAsync(string scheduleId)
     {
         var ids = new List<string>();
-        foreach (var status in new[] { WorkflowRunStatus.Running, WorkflowRunStatus.Paused })
+        foreach (var status in new[] { WorkflowRunStatus.Running, WorkflowRunStatus.Paused, WorkflowRunStatus.Enqueued })
         {
             var page = await DurableWorkflows.ListAsync(_system, new WorkflowQuery { IdPrefix = scheduleId + "@", Status = status, Limit = WorkflowQuery.MaxLimit })
                 .ConfigureAwait(true);
@@ -220,10 +220,11 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         return ids;
     }
 
-    /// <summary>Starts <paramref name="workflowId"/> (or finds it started) and returns once its start is durable.</summary>
+    /// <summary>Starts (or enqueues) <paramref name="workflowId"/>, or finds it, and returns once that is durable.</summary>
     private async Task StartAsync(ScheduleSpec spec, string workflowId)
     {
-        var reply = await AskAsync(new BeginWorkflow(workflowId, spec.WorkflowType, spec.InputJson, null)).ConfigureAwait(true);
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var reply = await ScheduleClient.BeginAsync(_client, spec, workflowId, timeout.Token).ConfigureAwait(true);
         switch (reply)
         {
             case WorkflowBegun:

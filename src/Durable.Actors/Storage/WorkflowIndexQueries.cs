@@ -93,13 +93,13 @@ internal sealed class WorkflowIndexQueries(bool namedParameters, Func<string, st
         command.CommandText = $"SELECT {Columns} FROM workflow_index ORDER BY workflow_id";
 
     /// <summary>
-    /// The running workflows, paused ones included, with when each is due (rows of id, wake_at), found through the
+    /// The running workflows, paused and enqueued ones included, with when each is due (rows of id, wake_at), found through the
     /// status index; of one bucket when the table has the ids' hashes (otherwise every running one: the caller filters).
     /// A paused one is due at its deadline only (to be cancelled then), or never.
     /// </summary>
     public void Running(DbCommand command, RecoveryPartition? partition)
     {
-        var sql = $"SELECT workflow_id, wake_at FROM workflow_index WHERE status IN ({Add(command, WorkflowIndex.StatusText(WorkflowRunStatus.Running))}, {Add(command, WorkflowIndex.StatusText(WorkflowRunStatus.Paused))})";
+        var sql = $"SELECT workflow_id, wake_at FROM workflow_index WHERE status IN ({Add(command, WorkflowIndex.StatusText(WorkflowRunStatus.Running))}, {Add(command, WorkflowIndex.StatusText(WorkflowRunStatus.Paused))}, {Add(command, WorkflowIndex.StatusText(WorkflowRunStatus.Enqueued))})";
         if (idHash && partition is { } p)
             sql += $" AND id_hash % {Add(command, (long)p.Buckets)} = {Add(command, (long)p.Bucket)}";
         command.CommandText = sql;

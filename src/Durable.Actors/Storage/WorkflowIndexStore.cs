@@ -116,7 +116,7 @@ internal static class WorkflowIndexStore
 
     /// <summary>Whether the database has the index: its rows and its attributes.</summary>
     public static bool Exists(SqliteConnection connection) =>
-        TableExists(connection, null, TableName) && TableExists(connection, null, AttributesTableName);
+        SqliteStatements.TableExists(connection, null, TableName) && SqliteStatements.TableExists(connection, null, AttributesTableName);
 
     /// <summary>
     /// Creates the index (its rows, its attributes, or both) and fills what it created from the journal when the
@@ -129,15 +129,15 @@ internal static class WorkflowIndexStore
         // BEGIN IMMEDIATE: no event is written while the journal is read and the index filled.
         using var transaction = connection.BeginTransaction(deferred: false);
         // Rows built anew take the attributes anew too (the trigger on the rows went with them).
-        var rows = !TableExists(connection, transaction, TableName);
-        var attributes = rows || !TableExists(connection, transaction, AttributesTableName);
+        var rows = !SqliteStatements.TableExists(connection, transaction, TableName);
+        var attributes = rows || !SqliteStatements.TableExists(connection, transaction, AttributesTableName);
         if (!rows && !attributes)
             return false;
         if (rows)
-            Execute(connection, transaction, $"DROP TABLE IF EXISTS {AttributesTableName};" + Schema);
+            SqliteStatements.Execute(connection, transaction, $"DROP TABLE IF EXISTS {AttributesTableName};" + Schema);
         if (attributes)
-            Execute(connection, transaction, AttributesSchema);
-        if (TableExists(connection, transaction, "journal"))
+            SqliteStatements.Execute(connection, transaction, AttributesSchema);
+        if (SqliteStatements.TableExists(connection, transaction, "journal"))
             Fill(connection, transaction, rows, attributes);
         transaction.Commit();
         return true;
@@ -147,8 +147,8 @@ internal static class WorkflowIndexStore
     public static void Rebuild(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction(deferred: false);
-        Execute(connection, transaction, $"DROP TABLE IF EXISTS {TableName}; DROP TABLE IF EXISTS {AttributesTableName}");
-        Execute(connection, transaction, Schema + AttributesSchema);
+        SqliteStatements.Execute(connection, transaction, $"DROP TABLE IF EXISTS {TableName}; DROP TABLE IF EXISTS {AttributesTableName}");
+        SqliteStatements.Execute(connection, transaction, Schema + AttributesSchema);
         Fill(connection, transaction, rows: true, attributes: true);
         transaction.Commit();
     }
@@ -275,22 +275,5 @@ internal static class WorkflowIndexStore
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT workflow_id, name, kind, text_value, num_value FROM workflow_attributes ORDER BY workflow_id, name";
         return WorkflowIndexQueries.List(command, r => (r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? (double?)null : r.GetDouble(4)));
-    }
-
-    private static bool TableExists(SqliteConnection connection, SqliteTransaction? transaction, string name)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name";
-        command.Parameters.AddWithValue("$name", name);
-        return command.ExecuteScalar() is not null;
-    }
-
-    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

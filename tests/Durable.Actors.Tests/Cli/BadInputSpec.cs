@@ -52,7 +52,7 @@ public sealed class BadInputSpec(KnownDatabase known) : IClassFixture<KnownDatab
     [InlineData("unknown workflow 'known': database '", "status", "known", "--db", "missing/new.db")]
     [InlineData("unknown workflow 'known': database '", "history", "known", "--db", "missing/new.db")]
     [InlineData("Unrecognized command or argument 'frobnicate'", "frobnicate")]
-    [InlineData("unknown status 'done' (expected running, completed, failed, cancelled, paused)", "list", "--status", "done")]
+    [InlineData("unknown status 'done' (expected running, completed, failed, cancelled, paused, enqueued)", "list", "--status", "done")]
     [InlineData("--after 'yesterday' is not a cursor printed by list", "list", "--after", "yesterday")]
     [InlineData("--after 'c1.bm90LWEtY3Vyc29y' is not a cursor printed by list", "list", "--after", "c1.bm90LWEtY3Vyc29y", "--json")]
     [InlineData("--limit must be from 1 to 1000, not 0", "list", "--limit", "0")]

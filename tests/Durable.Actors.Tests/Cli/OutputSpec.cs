@@ -69,6 +69,6 @@ public sealed class OutputSpec
 
         Assert.True(help.ExitCode == 0, help.ToString());
         var line = Assert.Single(help.StdoutLines, l => l.StartsWith("--status", StringComparison.Ordinal));
-        Assert.EndsWith("Only workflows with this status: running, completed, failed, cancelled or paused", line);
+        Assert.EndsWith("Only workflows with this status: running, completed, failed, cancelled, paused or enqueued", line);
     }
 }

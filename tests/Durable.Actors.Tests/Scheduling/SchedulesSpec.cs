@@ -19,6 +19,7 @@ public sealed class SchedulesSpec(ITestOutputHelper output) : EngineSpec(output)
 
     /// <summary><c>job</c> runs one step; <c>hold</c> runs one, then waits for the signal <c>done</c>.</summary>
     private WorkflowRegistry Registry() => new WorkflowRegistry()
+        .AddQueue(new QueueOptions("one-at-a-time") { Concurrency = 1 })
         .Add<string, string>("job", async (ctx, input) => await ctx.StepAsync("work", () => { _effects.Record(ctx.WorkflowId); return input; }))
         .Add<string, string>("hold", async (ctx, _) =>
         {
@@ -113,6 +114,23 @@ public sealed class SchedulesSpec(ITestOutputHelper output) : EngineSpec(output)
         await AwaitStatusAsync(Id("c", 1), WorkflowRunStatus.Cancelled);
         Assert.Equal($"cancelled: schedule 'c': overlapped by {Id("c", 2)}", (await StatusAsync(Id("c", 1)))!.Error);
         Assert.Equal([Id("c", 1), Id("c", 2)], await StartedAsync("c"));
+    }
+
+    [Fact]
+    public async Task ATickThroughAQueue_IsEnqueued_AndRunsWhenTheQueueAdmitsIt()
+    {
+        StartEngine(Registry(), clock: _clock);
+        await Schedules.CreateAsync(new ScheduleSpec("q", "hold") { Every = TimeSpan.FromMinutes(1), Overlap = ScheduleOverlap.AllowAll, Queue = "one-at-a-time" });
+        await TickAsync("q", 1);
+        await AwaitStatusAsync(Id("q", 1), WorkflowRunStatus.Running);
+        await TickAsync("q", 2);
+
+        Assert.Equal(WorkflowRunStatus.Enqueued, (await StatusAsync(Id("q", 2)))!.Status);
+        Assert.Equal(0, _effects.Count(Id("q", 2)));
+        await DurableWorkflows.Client(Sys).GetHandle<string>(Id("q", 1)).SignalAsync("done", "now");
+        await Polling.UntilAsync(() => _effects.Count(Id("q", 2)) == 1, "the second tick's step, once admitted", RunTimeout);
+        var undeclared = await Assert.ThrowsAsync<ArgumentException>(() => Schedules.CreateAsync(new ScheduleSpec("x", "job") { Every = TimeSpan.FromMinutes(1), Queue = "nope" }));
+        Assert.Equal("Schedule 'x': queue 'nope' is not declared on this host.", undeclared.Message);
     }
 
     [Fact]

@@ -1,0 +1,289 @@
+using Akka.Actor;
+using Akka.Event;
+using Durable.Actors.Runtime;
+
+namespace Durable.Actors.Queues;
+
+/// <summary>
+/// Admits the enqueued workflows of one host (<see cref="QueueState"/> per queue), told of each enqueue made here and
+/// of each end (a watch on every workflow it admitted): no polling. An admission is written (<see cref="QueueStore.Admitted"/>)
+/// before the workflow is let go (<see cref="AdmitWorkflow"/>), so that a crash between the two leaves it counted;
+/// a host that starts reads the entries, asks to admit again those it admitted (idempotent: a workflow that runs
+/// already is only watched) and counts the admissions within the rate windows. Enqueues of other processes (the CLI)
+/// are read every <c>durable-actors.queue-dispatch.refresh-interval</c> of real time.
+/// </summary>
+internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
+
+    private readonly QueueStore _store;
+    private readonly WorkflowClient _client;
+    private readonly IActorRef _coordinator;
+    private readonly TimeProvider _clock;
+    private readonly TimeSpan _refreshInterval;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, QueueState> _queues;
+    private readonly HashSet<string> _unknownQueues = new(StringComparer.Ordinal);
+    private readonly IActorRef _self;
+    private long _lastSeq;
+    private ITimer? _timer;
+    private DateTimeOffset? _timerDue;
+
+    public QueueDispatcher(QueueStore store, IReadOnlyDictionary<string, QueueOptions> queues, WorkflowClient client, IActorRef coordinator,
+        TimeProvider clock, TimeSpan refreshInterval)
+    {
+        _store = store;
+        _client = client;
+        _coordinator = coordinator;
+        _clock = clock;
+        _refreshInterval = refreshInterval;
+        _self = Self;
+        _queues = queues.Values.ToDictionary(q => q.Name, q => new QueueState(q), StringComparer.Ordinal);
+        ReceiveAsync<Load>(_ => LoadAsync());
+        Receive<Enqueued>(enqueued =>
+        {
+            Take(enqueued.Entry, loaded: false);
+            Dispatch();
+        });
+        Receive<DispatchDue>(_ =>
+        {
+            _timerDue = null;
+            Dispatch();
+        });
+        Receive<AdmissionsWritten>(OnAdmissionsWritten);
+        Receive<AdmitDone>(OnAdmitDone);
+        Receive<Readmit>(readmit => WriteAdmissions(readmit.Entries));
+        Receive<EndsWritten>(OnEndsWritten);
+        Receive<WorkflowCompleted>(ended => Ended(ended.WorkflowId));
+        Receive<WorkflowFailed>(ended => Ended(ended.WorkflowId));
+        Receive<WorkflowCancelled>(ended => Ended(ended.WorkflowId));
+        Receive<WorkflowNotFound>(ended => Ended(ended.WorkflowId));
+    }
+
+    // Its writes run off the actor (a Task each, their outcome told back as a message), so that an admission follows an
+    // end within a mailbox hop; only the load at start and at each refresh holds the mailbox (its awaits go on in the
+    // actor's context, ConfigureAwait(true)).
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart()
+    {
+        Self.Tell(Load.Instance);
+        // On real time, not the workflow clock: it looks for other processes' enqueues.
+        Timers.StartPeriodicTimer("refresh", Load.Instance, _refreshInterval);
+    }
+
+    protected override void PostStop() => _timer?.Dispose();
+
+    /// <summary>Reads the entries not seen yet: at start every one (the admitted ones are asked again), later those of other processes.</summary>
+    private async Task LoadAsync()
+    {
+        List<QueueEntry> entries;
+        var window = _queues.Values.Select(q => q.Options.Window).DefaultIfEmpty(TimeSpan.Zero).Max();
+        try
+        {
+            var since = _clock.GetUtcNow() - window;
+            var after = _lastSeq;
+            entries = await Task.Run(() => _store.Load(after, since)).ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Queues: reading the entries failed, tried again at the next refresh: {0}", e.Message);
+            return;
+        }
+        foreach (var entry in entries)
+        {
+            if (Take(entry, loaded: true) && entry is { AdmittedAt: not null, Ended: false })
+                Admit(entry);
+        }
+        Dispatch();
+    }
+
+    /// <summary>
+    /// Takes an entry into its queue's state; false when it was known, or its queue is not declared here. Only a load
+    /// moves the mark of the entries read: an entry of another process, written before one of this process that was
+    /// told first, is still read at the next refresh.
+    /// </summary>
+    private bool Take(QueueEntry entry, bool loaded)
+    {
+        if (loaded)
+            _lastSeq = Math.Max(_lastSeq, entry.Seq);
+        if (_queues.TryGetValue(entry.Queue, out var queue))
+            return queue.Add(entry);
+        if (_unknownQueues.Add(entry.Queue))
+            _log.Warning("Queues: workflow {0} is enqueued on queue '{1}', which this host does not declare: it waits", entry.WorkflowId, entry.Queue);
+        return false;
+    }
+
+    /// <summary>
+    /// Admits what every queue's limits allow now (counted at once, so that no later decision admits past a limit),
+    /// writes the admissions, and arms the timer for the earliest time one may admit more.
+    /// </summary>
+    private void Dispatch()
+    {
+        var now = _clock.GetUtcNow();
+        var admit = new List<QueueEntry>();
+        DateTimeOffset? again = null;
+        foreach (var queue in _queues.Values)
+        {
+            var (entries, at) = queue.Decide(now);
+            admit.AddRange(entries);
+            if (at is { } t && (again is null || t < again))
+                again = t;
+        }
+        if (admit.Count > 0)
+            WriteAdmissions(admit);
+        Arm(again);
+    }
+
+    /// <summary>Writes the admissions (each with the time it was decided at) before the workflows go.</summary>
+    private void WriteAdmissions(IReadOnlyList<QueueEntry> entries)
+    {
+        var self = _self;
+        Task.Run(() =>
+        {
+            foreach (var at in entries.GroupBy(e => e.AdmittedAt!.Value))
+                _store.Admitted(at.Select(e => e.Seq).ToList(), at.Key);
+        }).PipeTo(self, success: () => new AdmissionsWritten(entries, null), failure: e => new AdmissionsWritten(entries, e));
+    }
+
+    private void OnAdmissionsWritten(AdmissionsWritten written)
+    {
+        if (written.Error is { } error)
+        {
+            // Counted as admitted here, not written: written again after a pause; the limits hold meanwhile.
+            _log.Warning("Queues: writing {0} admissions failed, tried again in {1}: {2}", written.Entries.Count, RetryAfter, error.Message);
+            Timers.StartSingleTimer("admit:" + written.Entries[0].Seq, new Readmit(written.Entries), RetryAfter);
+            return;
+        }
+        foreach (var entry in written.Entries)
+            Admit(entry);
+    }
+
+    private void Arm(DateTimeOffset? due)
+    {
+        if (due is not { } at || (_timerDue is { } armed && armed <= at))
+            return;
+        _timer?.Dispose();
+        _timerDue = at;
+        var delay = at - _clock.GetUtcNow();
+        var self = _self;
+        if (delay <= TimeSpan.Zero)
+        {
+            _timer = null;
+            self.Tell(DispatchDue.Instance);
+            return;
+        }
+        _timer = _clock.CreateTimer(_ => self.Tell(DispatchDue.Instance), null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Lets an admitted entry's workflow go (starting it, if the enqueue's start was cut short by a crash).</summary>
+    private void Admit(QueueEntry entry)
+    {
+        AdmitAsync(entry).PipeTo(_self, success: reply => new AdmitDone(entry, reply, null), failure: e => new AdmitDone(entry, null, e));
+    }
+
+    private async Task<object> AdmitAsync(QueueEntry entry)
+    {
+        using var timeout = new CancellationTokenSource(AskTimeout);
+        var reply = await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId), timeout.Token).ConfigureAwait(false);
+        if (reply is not WorkflowNotFound)
+            return reply;
+        var begun = await _client.AskAsync(new BeginWorkflow(entry.WorkflowId, entry.WorkflowType, entry.InputJson, null, Timeout: entry.Timeout, Queue: entry.Queue),
+            timeout.Token).ConfigureAwait(false);
+        return begun is WorkflowRejected
+            ? begun
+            : await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId), timeout.Token).ConfigureAwait(false);
+    }
+
+    private void OnAdmitDone(AdmitDone done)
+    {
+        var id = done.Entry.WorkflowId;
+        switch (done.Reply)
+        {
+            case WorkflowAdmitted:
+                // Told when it ends (at once when it has ended already).
+                _coordinator.Tell(new WatchWorkflow(id, "queue:" + done.Entry.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), _self);
+                break;
+            case WorkflowRejected rejected:
+                _log.Warning("Queues: workflow {0} of queue '{1}' could not start: {2}", id, done.Entry.Queue, rejected.Reason);
+                Ended(id);
+                break;
+            case WorkflowCompleted or WorkflowFailed or WorkflowCancelled:
+                Ended(id);
+                break;
+            default:
+                _log.Warning("Queues: admitting workflow {0} failed, tried again in {1}: {2}", id, RetryAfter,
+                    done.Error?.Message ?? done.Reply?.GetType().Name);
+                Timers.StartSingleTimer("admit:" + done.Entry.Seq, new Readmit([done.Entry]), RetryAfter);
+                break;
+        }
+    }
+
+    /// <summary>A workflow this host admitted ended: its slot is free, and the next may go; its end is written in the background.</summary>
+    private void Ended(string workflowId)
+    {
+        foreach (var queue in _queues.Values)
+        {
+            if (queue.End(workflowId) is not { } entry)
+                continue;
+            _endsToWrite.Add((entry.Seq, queue.Options.Window > TimeSpan.Zero));
+            WriteEnds();
+            Dispatch();
+            return;
+        }
+    }
+
+    private readonly List<(long Seq, bool Keep)> _endsToWrite = [];
+    private bool _writingEnds;
+
+    /// <summary>
+    /// Writes the ends told so far in one transaction, one write at a time. An end not written (a crash, the database
+    /// away) is only a row that still says it runs: the next host asks it again and learns that it ended.
+    /// </summary>
+    private void WriteEnds()
+    {
+        if (_writingEnds || _endsToWrite.Count == 0)
+            return;
+        _writingEnds = true;
+        var ends = _endsToWrite.ToList();
+        _endsToWrite.Clear();
+        Task.Run(() => _store.Ended(ends)).PipeTo(_self, success: () => new EndsWritten(null), failure: e => new EndsWritten(e));
+    }
+
+    private void OnEndsWritten(EndsWritten written)
+    {
+        _writingEnds = false;
+        if (written.Error is { } error)
+            _log.Warning("Queues: recording ends failed (a later host reads them from the workflows): {0}", error.Message);
+        WriteEnds();
+    }
+
+    /// <summary>Read the entries not seen yet.</summary>
+    internal sealed class Load
+    {
+        public static Load Instance { get; } = new();
+
+        private Load() { }
+    }
+
+    /// <summary>An enqueue of this process is durable: its entry, to admit when its queue allows.</summary>
+    internal sealed record Enqueued(QueueEntry Entry);
+
+    private sealed record AdmitDone(QueueEntry Entry, object? Reply, Exception? Error);
+
+    private sealed record AdmissionsWritten(IReadOnlyList<QueueEntry> Entries, Exception? Error);
+
+    /// <summary>Write these admissions again (the first write failed), then let the workflows go.</summary>
+    private sealed record Readmit(IReadOnlyList<QueueEntry> Entries);
+
+    private sealed record EndsWritten(Exception? Error);
+
+    private sealed class DispatchDue
+    {
+        public static DispatchDue Instance { get; } = new();
+
+        private DispatchDue() { }
+    }
+}

@@ -1,0 +1,191 @@
+using Durable.Actors.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Durable.Actors.Queues;
+
+/// <summary>
+/// A workflow on a queue: enqueued (<see cref="AdmittedAt"/> null), admitted and not ended (it holds a slot), or ended
+/// (kept while its admission counts in a rate limit's window).
+/// </summary>
+internal sealed record QueueEntry(
+    long Seq,
+    string WorkflowId,
+    string Queue,
+    string? Key,
+    int Priority,
+    DateTimeOffset EnqueuedAt,
+    DateTimeOffset? NotBefore,
+    string WorkflowType,
+    string InputJson,
+    TimeSpan? Timeout,
+    DateTimeOffset? AdmittedAt = null,
+    bool Ended = false);
+
+/// <summary>
+/// The queues' entries in the engine's SQLite file: the table <c>durable_queue_entries</c>, written through connections
+/// of its own. An entry is written before its workflow's start (which records it ENQUEUED), so that a crash between
+/// the two leaves an entry whose admission starts the workflow; its admission is written before the workflow is let go,
+/// so that after a crash every admitted workflow still counts against the limits until its end is seen.
+/// </summary>
+internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
+{
+    public const string TableName = "durable_queue_entries";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS durable_queue_entries
+        (
+            seq           INTEGER NOT NULL PRIMARY KEY,
+            workflow_id   TEXT    NOT NULL,
+            queue         TEXT    NOT NULL,
+            partition_key TEXT        NULL,
+            priority      INTEGER NOT NULL,
+            enqueued_at   INTEGER NOT NULL,
+            not_before    INTEGER     NULL,
+            dedup_id      TEXT        NULL,
+            workflow_type TEXT    NOT NULL,
+            input         TEXT    NOT NULL,
+            timeout       INTEGER     NULL,
+            admitted_at   INTEGER     NULL,
+            ended         INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_live ON durable_queue_entries (workflow_id) WHERE ended = 0;
+        CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_dedup ON durable_queue_entries (queue, dedup_id) WHERE dedup_id IS NOT NULL AND ended = 0;
+        """;
+
+    private const string Columns = "seq, workflow_id, queue, partition_key, priority, enqueued_at, not_before, workflow_type, input, timeout, admitted_at, ended";
+
+    /// <summary>Creates the table when missing (a host's start, a CLI command that writes).</summary>
+    public void Ensure()
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            Execute(connection, Schema);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="entry"/> (its <see cref="QueueEntry.Seq"/> is given here) unless the workflow is on a queue
+    /// already, or <paramref name="deduplicationId"/> is in use on its queue: then the entry that holds it.
+    /// </summary>
+    public (QueueEntry Entry, bool Added) Add(QueueEntry entry, string? deduplicationId)
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            Execute(connection, Schema);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var existing = Read(connection, transaction, "WHERE ended = 0 AND (workflow_id = $1 OR (queue = $2 AND dedup_id = $3))",
+            entry.WorkflowId, entry.Queue, deduplicationId).FirstOrDefault();
+        if (existing is not null)
+            return (existing, false);
+        using var insert = Command(connection, transaction, """
+            INSERT INTO durable_queue_entries (workflow_id, queue, partition_key, priority, enqueued_at, not_before, dedup_id, workflow_type, input, timeout)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq
+            """,
+            entry.WorkflowId, entry.Queue, entry.Key, entry.Priority, entry.EnqueuedAt.UtcTicks, entry.NotBefore?.UtcTicks,
+            deduplicationId, entry.WorkflowType, entry.InputJson, entry.Timeout?.Ticks);
+        var seq = (long)insert.ExecuteScalar()!;
+        transaction.Commit();
+        return (entry with { Seq = seq }, true);
+    }
+
+    /// <summary>Deletes an entry whose workflow could not be started (rejected): nothing was enqueued.</summary>
+    public void Remove(long seq) => Update("DELETE FROM durable_queue_entries WHERE seq = $1", seq);
+
+    /// <summary>
+    /// The entries after <paramref name="afterSeq"/> that have not ended, and those that ended but were admitted since
+    /// <paramref name="countedSince"/> (a rate limit's window); ended ones admitted earlier are deleted.
+    /// </summary>
+    public List<QueueEntry> Load(long afterSeq, DateTimeOffset countedSince)
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            return [];
+        Execute(connection, "DELETE FROM durable_queue_entries WHERE ended = 1 AND (admitted_at IS NULL OR admitted_at < $1)", countedSince.UtcTicks);
+        return Read(connection, null, "WHERE seq > $1 ORDER BY seq", afterSeq);
+    }
+
+    /// <summary>Records the admission of <paramref name="seqs"/> at <paramref name="at"/>, in one transaction.</summary>
+    public void Admitted(IReadOnlyList<long> seqs, DateTimeOffset at)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var update = Command(connection, transaction, "UPDATE durable_queue_entries SET admitted_at = $2 WHERE seq = $1", [0L, at.UtcTicks]);
+        foreach (var seq in seqs)
+        {
+            update.Parameters[0].Value = seq;
+            update.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// The workflows of these entries ended, in one transaction: their slots are free; an entry is kept (<c>Keep</c>)
+    /// while its start counts in a rate limit's window, deleted otherwise.
+    /// </summary>
+    public void Ended(IReadOnlyList<(long Seq, bool Keep)> ends)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var keep = Command(connection, transaction, "UPDATE durable_queue_entries SET ended = 1 WHERE seq = $1", 0L);
+        using var delete = Command(connection, transaction, "DELETE FROM durable_queue_entries WHERE seq = $1", 0L);
+        foreach (var (seq, kept) in ends)
+        {
+            var command = kept ? keep : delete;
+            command.Parameters[0].Value = seq;
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>The entries that have not ended, of one queue or of all, in queue order.</summary>
+    public List<QueueEntry> Live(string? queue)
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            return [];
+        return queue is null
+            ? Read(connection, null, "WHERE ended = 0 ORDER BY queue, priority, seq")
+            : Read(connection, null, "WHERE ended = 0 AND queue = $1 ORDER BY priority, seq", queue);
+    }
+
+    private static List<QueueEntry> Read(SqliteConnection connection, SqliteTransaction? transaction, string where, params object?[] values)
+    {
+        using var command = Command(connection, transaction, $"SELECT {Columns} FROM durable_queue_entries {where}", values);
+        using var reader = command.ExecuteReader();
+        var entries = new List<QueueEntry>();
+        while (reader.Read())
+        {
+            entries.Add(new QueueEntry(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetInt32(4),
+                Time(reader.GetInt64(5)),
+                reader.IsDBNull(6) ? null : Time(reader.GetInt64(6)),
+                reader.GetString(7),
+                reader.GetString(8),
+                reader.IsDBNull(9) ? null : TimeSpan.FromTicks(reader.GetInt64(9)),
+                reader.IsDBNull(10) ? null : Time(reader.GetInt64(10)),
+                reader.GetInt64(11) != 0));
+        }
+        return entries;
+    }
+
+    private void Update(string sql, params object[] values)
+    {
+        using var connection = Open();
+        if (Exists(connection))
+            Execute(connection, sql, values);
+    }
+
+    private SqliteConnection Open() => SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};");
+
+    private static bool Exists(SqliteConnection connection) => SqliteStatements.TableExists(connection, null, TableName);
+
+    private static int Execute(SqliteConnection connection, string sql, params object?[] values) => SqliteStatements.Execute(connection, null, sql, values);
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params object?[] values) =>
+        SqliteStatements.Command(connection, transaction, sql, values);
+
+    private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
+}

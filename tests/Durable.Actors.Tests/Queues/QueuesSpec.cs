@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Akka.Configuration;
+using Durable.Actors.Configuration;
+using Durable.Actors.Queues;
+using Durable.Actors.Testing;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Queues;
+
+/// <summary>
+/// Queues on a real SQLite file: per-key and global concurrency, priority, deduplication, cancel of an enqueued
+/// workflow (none of its code runs), not-before and rate limits under virtual time, a host restart that keeps the
+/// limits, the message for actor code, and bad input.
+/// </summary>
+public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 7, 8, 0, 0, TimeSpan.Zero);
+
+    private readonly ConcurrentQueue<string> _ran = new();
+    private readonly ConcurrentDictionary<string, int> _inside = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _most = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <c>job</c> runs one step of a few milliseconds (counting how many run at once, in all and per key: its input);
+    /// <c>hold</c> runs a step, then waits for the signal <c>done</c>.
+    /// </summary>
+    private WorkflowRegistry Registry(params QueueOptions[] queues)
+    {
+        var registry = new WorkflowRegistry()
+            .Add<string, string>("job", async (ctx, key) => await ctx.StepAsync("work", async ct =>
+            {
+                _ran.Enqueue(ctx.WorkflowId);
+                Enter("all");
+                Enter("key:" + key);
+                await Task.Delay(5, ct);
+                _inside.AddOrUpdate("all", 0, (_, n) => n - 1);
+                _inside.AddOrUpdate("key:" + key, 0, (_, n) => n - 1);
+                return key;
+            }))
+            .Add<string, string>("hold", async (ctx, _) =>
+            {
+                await ctx.StepAsync("work", () => { _ran.Enqueue(ctx.WorkflowId); return "x"; });
+                return (await ctx.WaitForSignalAsync<string>("done")).Payload!;
+            });
+        foreach (var queue in queues)
+            registry.AddQueue(queue);
+        return registry;
+    }
+
+    private void Enter(string counter)
+    {
+        var now = _inside.AddOrUpdate(counter, 1, (_, n) => n + 1);
+        _most.AddOrUpdate(counter, now, (_, most) => Math.Max(most, now));
+    }
+
+    private WorkflowClient Client => DurableWorkflows.Client(Sys);
+
+    private async Task<WorkflowRunStatus?> StatusAsync(string id) => (await DurableWorkflows.GetStatusAsync(Sys, id))?.Status;
+
+    private async Task AwaitStatusAsync(string id, WorkflowRunStatus status) =>
+        await Polling.UntilAsync(async () => await StatusAsync(id) == status, $"{id} {status}", RunTimeout);
+
+    private Task<WorkflowHandle<string>> EnqueueAsync(string id, string input, EnqueueOptions options, string type = "job") =>
+        Client.EnqueueAsync<string, string>(type, id, input, options);
+
+    [Fact]
+    public async Task KeyConcurrencyOne_NeverRunsTwoOfAKeyAtOnce_AndTheQueueNeverRunsMoreThanItsConcurrency()
+    {
+        StartEngine(Registry(new QueueOptions("q") { Concurrency = 4, KeyConcurrency = 1 }));
+        var handles = new List<WorkflowHandle<string>>();
+        // Ten of each key in a row: the first four in queue order are all of k0.
+        for (var i = 0; i < 60; i++)
+            handles.Add(await EnqueueAsync($"w{i}", $"k{i / 10}", new EnqueueOptions("q") { Key = $"k{i / 10}" }));
+
+        foreach (var (handle, i) in handles.Select((h, i) => (h, i)))
+            Assert.Equal($"k{i / 10}", await handle.GetResultAsync());
+
+        Assert.Equal(60, _ran.Count);
+        Assert.InRange(_most["all"], 1, 4);
+        Assert.All(Enumerable.Range(0, 6), k => Assert.Equal(1, _most[$"key:k{k}"]));
+        var info = await Client.Queues.GetAsync("q");
+        Assert.Equal((0, 0), (info.Enqueued, info.Running));
+    }
+
+    [Fact]
+    public async Task AnEnqueuedWorkflow_IsEnqueuedUntilASlotIsFree_RunsInPriorityOrder_AndIsCancelledWithoutRunning()
+    {
+        StartEngine(Registry(new QueueOptions("one") { Concurrency = 1 }));
+        var first = await EnqueueAsync("first", "", new EnqueueOptions("one"), type: "hold");
+        await AwaitStatusAsync("first", WorkflowRunStatus.Running);
+        await Polling.UntilAsync(() => Task.FromResult(_ran.Contains("first")), "first's step", RunTimeout);
+        await EnqueueAsync("low", "a", new EnqueueOptions("one") { Priority = 5 });
+        await EnqueueAsync("dropped", "a", new EnqueueOptions("one"));
+        await EnqueueAsync("high", "a", new EnqueueOptions("one") { Priority = 1 });
+
+        var status = (await DurableWorkflows.GetStatusAsync(Sys, "low"))!;
+        Assert.Equal((WorkflowRunStatus.Enqueued, "enqueued on queue 'one' (it starts when the queue admits it)"), (status.Status, status.WaitingFor));
+        var listed = await DurableWorkflows.ListAsync(Sys, new WorkflowQuery { Status = WorkflowRunStatus.Enqueued });
+        Assert.Equal(["low", "dropped", "high"], listed.Items.Select(w => w.WorkflowId).OrderBy(id => id == "low" ? 0 : id == "dropped" ? 1 : 2));
+        var info = await Client.Queues.GetAsync("one");
+        Assert.Equal((3, 1), (info.Enqueued, info.Running));
+
+        // Pause and unpause are the queue's; a cancel ends it at once, with none of its code run.
+        await Assert.ThrowsAsync<WorkflowRejectedException>(() => Client.GetHandle<string>("low").UnpauseAsync());
+        await Client.GetHandle<string>("dropped").CancelAsync("not needed");
+        await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.GetHandle<string>("dropped").GetResultAsync());
+        Assert.Equal(WorkflowRunStatus.Cancelled, await StatusAsync("dropped"));
+
+        await first.SignalAsync("done", "ok");
+        Assert.Equal("ok", await first.GetResultAsync());
+        Assert.Equal("a", await Client.GetHandle<string>("low").GetResultAsync());
+        Assert.Equal(["first", "high", "low"], _ran.ToArray());
+    }
+
+    [Fact]
+    public async Task ADeduplicationId_InUse_ReturnsTheFirstsHandle_AndIsFreeOnceItEnded()
+    {
+        StartEngine(Registry(new QueueOptions("d")));
+        var first = await EnqueueAsync("d1", "x", new EnqueueOptions("d") { DeduplicationId = "invoice-7" }, type: "hold");
+        var second = await EnqueueAsync("d2", "y", new EnqueueOptions("d") { DeduplicationId = "invoice-7" });
+        Assert.Equal("d1", second.WorkflowId);
+        Assert.Null(await StatusAsync("d2"));
+
+        await first.SignalAsync("done", "ok");
+        await first.GetResultAsync();
+        await Polling.UntilAsync(async () => (await Client.Queues.GetAsync("d")).Running == 0, "d1's end seen by its queue", RunTimeout);
+        var third = await EnqueueAsync("d3", "z", new EnqueueOptions("d") { DeduplicationId = "invoice-7" });
+        Assert.Equal(("d3", "z"), (third.WorkflowId, await third.GetResultAsync()));
+    }
+
+    [Fact]
+    public async Task NotBeforeAndRateLimits_HoldWorkflowsBackUntilTheirTime_UnderVirtualTime()
+    {
+        var clock = new VirtualClock(T0);
+        StartEngine(Registry(new QueueOptions("r") { RateLimit = new QueueRateLimit(2, TimeSpan.FromMinutes(1)) }), clock: clock);
+        for (var i = 0; i < 5; i++)
+            await EnqueueAsync($"r{i}", "x", new EnqueueOptions("r"));
+        await EnqueueAsync("later", "x", new EnqueueOptions("r") { Delay = TimeSpan.FromMinutes(10) });
+
+        async Task RanAsync(int count, string when) =>
+            await Polling.UntilAsync(() => Task.FromResult(_ran.Count == count), $"{count} started {when}", RunTimeout);
+        await RanAsync(2, "at first");
+        for (var minute = 1; minute <= 2; minute++)
+        {
+            // Nothing more starts within the window; a minute after the first starts, two more.
+            Assert.Equal(2 * minute, _ran.Count);
+            clock.Advance(TimeSpan.FromMinutes(1));
+            await RanAsync(Math.Min(2 * minute + 2, 5), $"after {minute} minute(s)");
+        }
+        Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("later"));
+        Assert.Equal(T0.AddMinutes(10), (await Client.Queues.GetAsync("r")).NextNotBefore);
+
+        clock.Advance(TimeSpan.FromMinutes(8));
+        await AwaitStatusAsync("later", WorkflowRunStatus.Completed);
+        Assert.Equal(6, _ran.Count);
+    }
+
+    [Fact]
+    public async Task AHostStartedAfterAStop_KeepsTheAdmittedWorkflowsSlot_AndAdmitsTheRestInOrder()
+    {
+        var (first, _) = TestSupport.Engine.Start(Folder.Database, Registry(new QueueOptions("s") { Concurrency = 1 }));
+        var client = DurableWorkflows.Client(first);
+        await client.EnqueueAsync<string, string>("hold", "h1", "", new EnqueueOptions("s"));
+        await client.EnqueueAsync<string, string>("job", "h2", "a", new EnqueueOptions("s"));
+        await Polling.UntilAsync(() => Task.FromResult(_ran.Contains("h1")), "h1's step", RunTimeout);
+        await Polling.UntilAsync(async () => await TestSupport.Engine.StepCompletedAsync(first, "h1", "work"), "h1's step recorded", RunTimeout);
+        await first.Terminate();
+
+        // An enqueue whose start a crash cut short: its entry alone (written first) is on the file.
+        var store = new QueueStore($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5));
+        store.Add(new QueueEntry(0, "h3", "s", null, 0, T0, null, "job", "\"b\"", null), null);
+
+        StartEngine(Registry(new QueueOptions("s") { Concurrency = 1 }));
+        await AwaitStatusAsync("h1", WorkflowRunStatus.Running);
+        Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("h2"));
+        var info = await Client.Queues.GetAsync("s");
+        Assert.Equal((1, 2), (info.Running, info.Enqueued));
+
+        await Client.GetHandle<string>("h1").SignalAsync("done", "ok");
+        Assert.Equal("a", await Client.GetHandle<string>("h2").GetResultAsync());
+        await Polling.UntilAsync(async () => await StatusAsync("h3") == WorkflowRunStatus.Completed, "h3, started at its admission", RunTimeout);
+        Assert.Equal(["h1", "h2", "h3"], _ran.ToArray());
+    }
+
+    [Fact]
+    public async Task TheEnqueueMessage_RepliesOnceDurable_OrRejectsWithTheReason()
+    {
+        var coordinator = StartEngine(Registry(new QueueOptions("m")));
+        coordinator.Tell(new EnqueueWorkflow("m1", "job", "\"x\"", new EnqueueOptions("m") { Key = "k" }), TestActor);
+        Assert.Equal("m1", ExpectMsg<WorkflowEnqueued>(RunTimeout).WorkflowId);
+        Assert.Equal("x", await Client.GetHandle<string>("m1").GetResultAsync());
+
+        coordinator.Tell(new EnqueueWorkflow("m2", "job", "\"x\"", new EnqueueOptions("nope")), TestActor);
+        Assert.Equal("Unknown queue 'nope' (declared: m).", ExpectMsg<WorkflowRejected>(RunTimeout).Reason);
+        coordinator.Tell(new EnqueueWorkflow("m3", "nothing", "\"x\"", new EnqueueOptions("m")), TestActor);
+        Assert.StartsWith("unknown workflow type 'nothing'", ExpectMsg<WorkflowRejected>(RunTimeout).Reason);
+        // Nothing left behind: m1's end seen by its queue, no entry of the rejected ones.
+        await Polling.UntilAsync(async () => await Client.Queues.GetAsync("m") is { Enqueued: 0, Running: 0 }, "an empty queue", RunTimeout);
+        Assert.Null(await StatusAsync("m3"));
+    }
+
+    [Fact]
+    public async Task BadInput_IsRefusedWithAMessageThatNamesIt_AndNothingIsEnqueued()
+    {
+        StartEngine(Registry(new QueueOptions("b")));
+        async Task RefusedAsync(EnqueueOptions options, string message) =>
+            Assert.Equal(message, (await Assert.ThrowsAsync<ArgumentException>(() => EnqueueAsync("bad", "x", options))).Message);
+        await RefusedAsync(new EnqueueOptions("b") { Priority = -1 }, "Queue 'b': a priority is 0 or more, not -1.");
+        await RefusedAsync(new EnqueueOptions("b") { Delay = TimeSpan.FromMinutes(-1) }, "Queue 'b': a delay is zero or more, not -00:01:00.");
+        await RefusedAsync(new EnqueueOptions("b") { Delay = TimeSpan.FromMinutes(1), NotBefore = T0 }, "Queue 'b': give a delay or a not-before time, not both.");
+        await RefusedAsync(new EnqueueOptions("b") { Key = "" }, "Queue 'b': a key is 1 to 200 characters.");
+        await RefusedAsync(new EnqueueOptions("nope"), "Unknown queue 'nope' (declared: b).");
+        Assert.Null(await StatusAsync("bad"));
+        Assert.Equal((0, 0), ((await Client.Queues.GetAsync("b")).Enqueued, (await Client.Queues.GetAsync("b")).Running));
+
+        Assert.Equal("Queue 'z': concurrency must be at least 1, not 0.",
+            Assert.Throws<ArgumentException>(() => new WorkflowRegistry().AddQueue(new QueueOptions("z") { Concurrency = 0 })).Message);
+        Assert.Equal("Queue 'z': the rate limit's period must be more than zero, not 00:00:00.",
+            Assert.Throws<ArgumentException>(() => new WorkflowRegistry().AddQueue(new QueueOptions("z") { RateLimit = new QueueRateLimit(1, TimeSpan.Zero) })).Message);
+        Assert.StartsWith("A queue name is 1 to 64", Assert.Throws<ArgumentException>(() => new QueueOptions("9 lives")).Message);
+        var hocon = ConfigurationFactory.ParseString("durable-actors.queues.pay { concurrency = 5, key-concurrency = -1 }").WithFallback(DurableSettings.Reference);
+        Assert.Equal("durable-actors.queues.pay: Queue 'pay': key concurrency must be at least 1, not -1.",
+            Assert.Throws<ConfigurationException>(() => DurableSettings.Create(hocon)).Message);
+        var good = ConfigurationFactory.ParseString("durable-actors.queues.pay { concurrency = 5, rate-limit { starts = 10, period = 1s } }").WithFallback(DurableSettings.Reference);
+        Assert.Equal(new QueueOptions("pay") { Concurrency = 5, RateLimit = new QueueRateLimit(10, TimeSpan.FromSeconds(1)) }, DurableSettings.Create(good).Queues["pay"]);
+    }
+}
