@@ -20,6 +20,8 @@ var root = new RootCommand("Durable.Actors: durable workflows on Akka.NET and SQ
     PurgeVerb.Create(options),
     ForkVerb.Create(options),
     ScheduleVerb.Create(options),
+    QueueVerb.CreateEnqueue(options),
+    QueueVerb.Create(options),
     StatusVerb.Create(options),
     HistoryVerb.Create(options),
     ListVerb.Create(options),

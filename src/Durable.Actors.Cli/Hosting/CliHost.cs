@@ -23,7 +23,14 @@ internal sealed class CliHost : IAsyncDisposable
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """;
 
-    public static CliHost Create(string database, TimeSpan? staleTimeout = null, TimeSpan? busyTimeout = null, bool allowForeignDatabase = false, bool serve = false)
+    /// <param name="database">The SQLite file.</param>
+    /// <param name="staleTimeout">Over the configured one.</param>
+    /// <param name="busyTimeout">Over the configured one.</param>
+    /// <param name="allowForeignDatabase">Add the journal's tables to another application's database.</param>
+    /// <param name="serve">A host that stays: it recovers, fires schedules and admits enqueued workflows.</param>
+    /// <param name="settings">The user's HOCON (<c>--config</c>: its queues), under the CLI's own settings.</param>
+    public static CliHost Create(string database, TimeSpan? staleTimeout = null, TimeSpan? busyTimeout = null, bool allowForeignDatabase = false, bool serve = false,
+        Config? settings = null)
     {
         var hocon = $$"""
             durable-actors.database-path = {{DurableWorkflowsOptions.Quote(database)}}
@@ -34,12 +41,14 @@ internal sealed class CliHost : IAsyncDisposable
             durable-actors.recover-on-start = {{(serve ? "on" : "off")}}
             # Schedules fire in the hosts that stay (`serve`, `dashboard`), not in a command that ends when its workflows do.
             durable-actors.schedules.enabled = {{(serve ? "on" : "off")}}
+            durable-actors.queue-dispatch.enabled = {{(serve ? "on" : "off")}}
             # A person waits on the CLI: give up on a database that stays locked after two restarts, not five.
             durable-actors.supervision.max-restarts = 2
             akka.loglevel = WARNING
             {{AkkaLogging}}
             """;
-        return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(ConfigurationFactory.ParseString(hocon))));
+        var config = ConfigurationFactory.ParseString(hocon);
+        return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(settings is null ? config : config.WithFallback(settings))));
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

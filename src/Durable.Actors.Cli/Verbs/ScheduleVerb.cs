@@ -45,9 +45,10 @@ internal static class ScheduleVerb
             DefaultValueFactory = _ => "skip",
         };
         var catchUp = new Option<string>("--catch-up") { Description = "How far back ticks missed while no host ran are fired, e.g. 0s, 1m, 1h", DefaultValueFactory = _ => "1m" };
+        var queue = new Option<string?>("--queue") { Description = "Enqueue each tick's workflow on this queue (declared in the --config of the host that fires it) instead of starting it" };
         var command = new Command("create", "Create a schedule of the file (a host running on it fires it)")
         {
-            id, cron, every, zone, o.Type, o.Input, overlap, catchUp, o.Db,
+            id, cron, every, zone, o.Type, o.Input, overlap, catchUp, queue, o.Db,
         };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
@@ -58,6 +59,7 @@ internal static class ScheduleVerb
                 TimeZone = r.GetValue(zone)!,
                 Overlap = Overlap(r.GetValue(overlap)!),
                 CatchUpWindow = Durations.Parse(r.GetValue(catchUp)!, "--catch-up"),
+                Queue = r.GetValue(queue),
             };
             var registry = Registry();
             spec = spec with { InputJson = r.GetValue(o.Input) ?? SampleWorkflows.DefaultInput(spec.WorkflowType, registry.JsonOptions) ?? "null" };

@@ -16,7 +16,7 @@ internal static class ServeVerb
         var seeds = new Option<string[]>("--seed") { Description = "With --cluster: a seed node as host:port (repeat it; default: this node, which then forms a new cluster)", AllowMultipleArgumentsPerToken = false };
         var postgres = new Option<string?>("--postgres") { Description = "With --cluster: the PostgreSQL connection string, e.g. \"Host=127.0.0.1;Port=5432;Username=postgres;Database=durable\"" };
         var minNodes = new Option<int>("--min-nodes") { Description = "With --cluster: start placing workflows once this many nodes joined (on a cold start of several nodes)", DefaultValueFactory = _ => 1 };
-        var config = new Option<string?>("--config") { Description = "With --cluster: a HOCON file over the cluster defaults (e.g. split-brain resolver timings)" };
+        var config = new Option<string?>("--config") { Description = "A HOCON file over the defaults: its durable-actors section (e.g. the queues); with --cluster, the cluster's too (e.g. split-brain resolver timings)" };
         var verbose = new Option<bool>("--verbose") { Description = "With --cluster: log Akka's cluster events (INFO) on stderr" };
         var command = new Command("serve", "Host the engine until Ctrl+C or SIGTERM: resume unfinished workflows, fire their timers when due")
         {
@@ -24,7 +24,7 @@ internal static class ServeVerb
         };
         command.SetAction((r, ct) => r.GetValue(cluster)
             ? ClusterNode.RunAsync(new ClusterNodeRequest(r.GetValue(hostname)!, r.GetValue(port), r.GetValue(seeds) ?? [], r.GetValue(postgres), r.GetValue(o.Effects), r.GetValue(o.StaleTimeout), r.GetValue(verbose), r.GetValue(minNodes), r.GetValue(config)), ct)
-            : RunAsync(r.GetValue(o.Db)!, r.GetValue(o.Effects), r.GetValue(o.StaleTimeout), r.GetValue(o.BusyTimeout), ct));
+            : RunAsync(r.GetValue(o.Db)!, r.GetValue(o.Effects), r.GetValue(o.StaleTimeout), r.GetValue(o.BusyTimeout), r.GetValue(config), ct));
         return command;
     }
 
@@ -32,13 +32,15 @@ internal static class ServeVerb
     /// Hosts the engine until SIGINT or SIGTERM: resumes the unfinished workflows, fires their timers when due, and runs
     /// on the ones that signals or cancellations wake. On stop, steps still running are left to recovery.
     /// </summary>
-    private static Task<int> RunAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, CancellationToken cancellationToken) =>
+    private static Task<int> RunAsync(string databasePath, string? effectsLog, string? staleTimeoutText, string? busyTimeoutText, string? configFile,
+        CancellationToken cancellationToken) =>
         Guard.RunAsync(async () =>
         {
             var target = SqliteTarget.Of(databasePath, DatabaseUse.Writes(workflowId: null));
             var staleTimeout = Durations.ParseOptional(staleTimeoutText, "--stale-timeout");
             var busyTimeout = Durations.ParseOptional(busyTimeoutText, "--busy-timeout");
-            await using var host = CliHost.Create(target.Database, staleTimeout, busyTimeout, serve: true);
+            var settings = configFile is null ? null : ClusterNode.ReadConfig(configFile);
+            await using var host = CliHost.Create(target.Database, staleTimeout, busyTimeout, serve: true, settings: settings);
             DurableWorkflows.Start(host.System, target.Registry(effectsLog), new ConsoleObserver(crashAfter: null));
             using var stop = new StopSignals(cancellationToken);
             Console.WriteLine($"serving {target.Database}; stop with Ctrl+C or SIGTERM");
