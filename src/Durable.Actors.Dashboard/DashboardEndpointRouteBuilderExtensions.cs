@@ -51,6 +51,7 @@ public static class DashboardEndpointRouteBuilderExtensions
         group.MapPost("/purge", dashboard.PurgeAsync);
         group.MapGet("/schedules", dashboard.SchedulesAsync);
         group.MapPost("/schedules/{action}", dashboard.ScheduleActionAsync);
+        group.MapGet("/queues", dashboard.QueuesAsync);
         return group;
     }
 }

@@ -124,6 +124,21 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         return (StatusCodes.Status200OK, await SchedulesPageAsync(page, system, outcome, context.RequestAborted).ConfigureAwait(false));
     });
 
+    /// <summary>The queues: their limits, their enqueued and running workflows, per key.</summary>
+    public Task QueuesAsync(HttpContext context) => ServeAsync(context, async (page, system) =>
+    {
+        IReadOnlyList<QueueInfo>? queues = null;
+        try
+        {
+            queues = await WorkflowClient.Of(system).Queues.ListAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (NotSupportedException)
+        {
+            // A host without queues (a cluster): the page says so.
+        }
+        return (StatusCodes.Status200OK, Pages.Queues(page, queues));
+    });
+
     private static async Task<string> SchedulesPageAsync(PageContext page, ActorSystem system, Outcome? outcome, CancellationToken cancellationToken)
     {
         IReadOnlyList<ScheduleInfo>? schedules = null;

@@ -308,6 +308,37 @@ public sealed class DashboardBrowserSpec(BrowserFixture browser) : IDisposable
     }
 
     [Fact]
+    public async Task QueuesPage_ShowsEnqueuedAndRunningPerKey_AndAnEnqueuedWorkflowIsCancelledWithoutRunning()
+    {
+        await using var host = await DashboardHost.StartAsync(_folder.Database, r => r
+            .Add<string, string>("mail", async (ctx, _) => (await ctx.WaitForSignalAsync<string>("sent")).Payload!)
+            .AddQueue(new QueueOptions("outbox") { Concurrency = 1, KeyConcurrency = 1 }));
+        await host.Client.EnqueueAsync<string, string>("mail", "mail-1", "x", new EnqueueOptions("outbox") { Key = "ada" });
+        await host.Client.EnqueueAsync<string, string>("mail", "mail-2", "x", new EnqueueOptions("outbox") { Key = "ada" });
+        await host.WaitForAsync("mail-1", s => s.WaitingFor is not null && s.Status == WorkflowRunStatus.Running);
+        var page = await browser.NewPageAsync();
+        var confirmations = new List<string>();
+        page.Dialog += (_, dialog) => confirmations.Add(dialog.Message);
+        await page.GotoAsync(host.Url);
+        await page.GetByRole(AriaRole.Link, new() { Name = "queues", Exact = true }).ClickAsync();
+
+        var row = page.Locator("tr[data-queue=outbox]");
+        await Expect(row).ToContainTextAsync("concurrency 1, key concurrency 1");
+        await Expect(row.Locator("td.running")).ToHaveTextAsync("1");
+        await Expect(row).ToContainTextAsync("ada: 1");
+        await row.Locator("td.enqueued a").ClickAsync();
+        await Expect(page.Locator("table.workflows tbody tr")).ToHaveCountAsync(1);
+        await Expect(page.Locator("tr[data-workflow=mail-2] .badge")).ToHaveTextAsync("ENQUEUED");
+
+        await page.GotoAsync(host.WorkflowUrl("mail-2"));
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Resume" })).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await host.WaitForAsync("mail-2", s => s.Status == WorkflowRunStatus.Cancelled);
+        Assert.Equal(["Cancel workflow 'mail-2'? It is enqueued: it ends CANCELLED without running."], confirmations);
+        Assert.Empty((await DurableWorkflows.GetStatusAsync(host.System, "mail-2"))!.Steps);
+    }
+
+    [Fact]
     public async Task SchedulesPage_ShowsTheNextTick_AndPausesResumesAndTriggers()
     {
         await using var host = await DashboardHost.StartAsync(_folder.Database);
