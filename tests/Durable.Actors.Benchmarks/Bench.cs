@@ -10,10 +10,10 @@ namespace Durable.Actors.Benchmarks;
 internal sealed record Sizes(
     int FloorCommits, int FloorRows, int W1Steps, int W1ResumeSteps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
     int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, int W11Workflows,
-    int W12Workflows, int W12Rate, IReadOnlySet<string>? Only)
+    int W12Workflows, int W12Rate, int W13Workflows, IReadOnlySet<string>? Only)
 {
     /// <summary>The workloads <c>--only</c> may name; W6 reads the database W5 leaves, so it runs with W5.</summary>
-    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12"];
+    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12", "w13"];
 
     public bool Runs(string workload) => Only is null || Only.Contains(workload);
 }
@@ -192,6 +192,18 @@ internal static class Bench
             report.Add("W12 workflows in the index at the end", w12.Result("indexRowsAtEnd"));
             report.Add("W12 workflows in the index, most at once", w12.Result("indexRowsMax"));
             report.Add("W12 peak RSS (MiB)", w12.PeakRss);
+        }
+
+        if (sizes.Runs("w13"))
+        {
+            var w13 = await ChildAsync("w13", Fresh(dir, $"w13-{run}.db"), synchronous, sizes.W13Workflows, 0);
+            report.Add("W13 enqueues/s", w13.Result("enqueuesPerSecond"));
+            report.Add("W13 workflows/s through the queue (concurrency 50, key concurrency 1 over 100 keys)", w13.Result("workflowsPerSecond"));
+            report.Add("W13 most running at once (limit 50)", w13.Result("mostAtOnce"));
+            report.Add("W13 most running at once per key (limit 1)", w13.Result("mostAtOncePerKey"));
+            report.Add("W13 enqueue to start on a free queue p50 (ms)", w13.Result("p50Ms"));
+            report.Add("W13 enqueue to start on a free queue p99 (ms)", w13.Result("p99Ms"));
+            report.Add("W13 peak RSS (MiB)", w13.PeakRss);
         }
 
         if (sizes.Runs("w9"))

@@ -55,6 +55,9 @@ internal static class Child
             .Add("failover", () => new FailoverWorkflow())
             .Add("large-result", () => new LargeResultWorkflow())
             .Add("replayable", () => new ReplayableWorkflow(replayable));
+        var queueProbe = new QueueProbe();
+        registry.Add("queued", () => new QueuedWorkflow(queueProbe))
+            .AddQueue(new QueueOptions("bench") { Concurrency = QueueConcurrency, KeyConcurrency = 1 });
         var signalBodies = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         registry.Add("signalled", () => new SignalledWorkflow(id => signalBodies[id] = Stopwatch.GetTimestamp()));
         if (workload == "cluster-node")
@@ -161,6 +164,9 @@ internal static class Child
                 // --steps carries the result's length in characters.
                 result = await LargeResultsAsync(coordinator, count, steps);
                 break;
+            case "w13":
+                result = await QueueAsync(system, queueProbe, count);
+                break;
             case "w12":
                 // --steps carries the rate of starts per second.
                 result = await ChurnAsync(coordinator, database, count, rate: steps);
@@ -248,6 +254,57 @@ internal static class Child
             new StartWorkflow($"w11-{i}", "large-result", chars.ToString(CultureInfo.InvariantCulture))));
         var after = await SettledMemoryAsync();
         return new { heldMiB = after.HeapMiB - before.HeapMiB };
+    }
+
+    /// <summary>W13: the queue's global concurrency (its key concurrency is 1).</summary>
+    private const int QueueConcurrency = 50;
+
+    /// <summary>W13: the keys the workflows are spread over.</summary>
+    private const int QueueKeys = 100;
+
+    /// <summary>
+    /// W13 (queues): <paramref name="count"/> one-step workflows enqueued at once (1,000 enqueues in flight) on a queue of
+    /// concurrency 50 and key concurrency 1 over 100 keys: enqueues per second, workflows per second from the first
+    /// enqueue to the last end, and the most that ran at once, in all and per key (the limits: 50 and 1). Then the
+    /// dispatch latency on the empty queue: 200 workflows enqueued one after the other, each awaited, from the call to
+    /// EnqueueAsync to its step's start (a queue that polls adds its interval here).
+    /// </summary>
+    private static async Task<object> QueueAsync(ActorSystem system, QueueProbe probe, int count)
+    {
+        var client = DurableWorkflows.Client(system);
+        var started = Stopwatch.GetTimestamp();
+        var handles = new List<WorkflowHandle<string>>(count);
+        for (var done = 0; done < count; done += 1000)
+        {
+            handles.AddRange(await Task.WhenAll(Enumerable.Range(done, Math.Min(1000, count - done)).Select(i =>
+            {
+                var key = "k" + (i % QueueKeys).ToString(CultureInfo.InvariantCulture);
+                return client.EnqueueAsync<string, string>("queued", $"w13-{i:000000}", key, new EnqueueOptions("bench") { Key = key });
+            })));
+        }
+        var enqueueSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        await Task.WhenAll(handles.Select(h => h.GetResultAsync()));
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+
+        var latencies = new List<double>();
+        for (var i = 0; i < 200; i++)
+        {
+            var id = $"w13-free-{i:000}";
+            var before = Stopwatch.GetTimestamp();
+            var handle = await client.EnqueueAsync<string, string>("queued", id, "free", new EnqueueOptions("bench") { Key = "free" });
+            await handle.GetResultAsync();
+            latencies.Add(Stopwatch.GetElapsedTime(before, probe.StartedAt(id)!.Value).TotalMilliseconds);
+        }
+        var sorted = latencies.Order().ToArray();
+        return new
+        {
+            enqueuesPerSecond = count / enqueueSeconds,
+            workflowsPerSecond = count / seconds,
+            mostAtOnce = probe.MostAtOnce,
+            mostAtOncePerKey = probe.MostAtOncePerKey,
+            p50Ms = Percentile(sorted, 0.50),
+            p99Ms = Percentile(sorted, 0.99),
+        };
     }
 
     /// <summary>

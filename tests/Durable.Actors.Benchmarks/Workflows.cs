@@ -193,6 +193,58 @@ public sealed class SignalledWorkflow(Action<string> bodyRan) : IWorkflow<int, i
     }
 }
 
+/// <summary>W13: one step that tells <see cref="QueueProbe"/> when it starts and ends, by its key (the input).</summary>
+public sealed class QueuedWorkflow(QueueProbe probe) : IWorkflow<string, string>
+{
+    public async Task<string> RunAsync(IWorkflowContext context, string input) =>
+        await context.StepAsync("work", async ct =>
+        {
+            probe.Enter(context.WorkflowId, input);
+            await Task.Yield();
+            probe.Exit(input);
+            return input;
+        });
+}
+
+/// <summary>W13: how many queued workflows run at once, in all and per key, and when each one's step started.</summary>
+public sealed class QueueProbe
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _started = new(StringComparer.Ordinal);
+    private int _running;
+
+    public int MostAtOnce { get; private set; }
+
+    public int MostAtOncePerKey { get; private set; }
+
+    public void Enter(string workflowId, string key)
+    {
+        lock (_gate)
+        {
+            _started.TryAdd(workflowId, System.Diagnostics.Stopwatch.GetTimestamp());
+            MostAtOnce = Math.Max(MostAtOnce, ++_running);
+            var n = _byKey[key] = _byKey.GetValueOrDefault(key) + 1;
+            MostAtOncePerKey = Math.Max(MostAtOncePerKey, n);
+        }
+    }
+
+    public void Exit(string key)
+    {
+        lock (_gate)
+        {
+            _running--;
+            _byKey[key]--;
+        }
+    }
+
+    public long? StartedAt(string workflowId)
+    {
+        lock (_gate)
+            return _started.TryGetValue(workflowId, out var at) ? at : null;
+    }
+}
+
 /// <summary>Hands every step report to <see cref="Handler"/>, once set.</summary>
 public sealed class BenchObserver : IWorkflowObserver
 {

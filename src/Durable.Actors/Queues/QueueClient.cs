@@ -82,7 +82,7 @@ public sealed class QueueClient
         var now = _clock.GetUtcNow();
         var entry = new QueueEntry(0, workflowId, options.Queue, options.Key, options.Priority, now,
             options.NotBefore ?? (options.Delay is { } delay ? now + delay : null), workflowType, input, options.Timeout);
-        var (held, added) = await Task.Run(() => _store.Add(entry, options.DeduplicationId), cancellationToken).ConfigureAwait(false);
+        var (held, added) = await _store.AddAsync(entry, options.DeduplicationId).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!added)
             return held.WorkflowId;
         var reply = await _client.AskAsync(new BeginWorkflow(workflowId, workflowType, input, null, traceParent, options.Timeout, Queue: options.Queue),

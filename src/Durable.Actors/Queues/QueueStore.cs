@@ -62,16 +62,62 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
             Execute(connection, Schema);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAdd> _adds = new();
+    private int _adding;
+
     /// <summary>
     /// Adds <paramref name="entry"/> (its <see cref="QueueEntry.Seq"/> is given here) unless the workflow is on a queue
-    /// already, or <paramref name="deduplicationId"/> is in use on its queue: then the entry that holds it.
+    /// already, or <paramref name="deduplicationId"/> is in use on its queue: then the entry that holds it. Durable when
+    /// the task ends: the adds that come while one is written are written together, in one transaction (each checked
+    /// against those before it).
     /// </summary>
-    public (QueueEntry Entry, bool Added) Add(QueueEntry entry, string? deduplicationId)
+    public Task<(QueueEntry Entry, bool Added)> AddAsync(QueueEntry entry, string? deduplicationId)
     {
-        using var connection = Open();
-        if (!Exists(connection))
-            Execute(connection, Schema);
-        using var transaction = connection.BeginTransaction(deferred: false);
+        var add = new PendingAdd(entry, deduplicationId, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        _adds.Enqueue(add);
+        if (Interlocked.CompareExchange(ref _adding, 1, 0) == 0)
+            _ = Task.Run(WriteAdds);
+        return add.Done.Task;
+    }
+
+    /// <summary>Writes the adds waiting, a batch at a time, until none waits.</summary>
+    private void WriteAdds()
+    {
+        var batch = new List<PendingAdd>();
+        while (true)
+        {
+            while (batch.Count < 1000 && _adds.TryDequeue(out var add))
+                batch.Add(add);
+            if (batch.Count == 0)
+            {
+                Volatile.Write(ref _adding, 0);
+                // An add that came after the last look, before the flag was down, starts no writer of its own.
+                if (_adds.IsEmpty || Interlocked.CompareExchange(ref _adding, 1, 0) != 0)
+                    return;
+                continue;
+            }
+            try
+            {
+                using var connection = Open();
+                if (!Exists(connection))
+                    Execute(connection, Schema);
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var results = batch.Select(add => Add(connection, transaction, add.Entry, add.DeduplicationId)).ToList();
+                transaction.Commit();
+                for (var i = 0; i < batch.Count; i++)
+                    batch[i].Done.TrySetResult(results[i]);
+            }
+            catch (Exception e)
+            {
+                foreach (var add in batch)
+                    add.Done.TrySetException(e);
+            }
+            batch.Clear();
+        }
+    }
+
+    private static (QueueEntry Entry, bool Added) Add(SqliteConnection connection, SqliteTransaction transaction, QueueEntry entry, string? deduplicationId)
+    {
         var existing = Read(connection, transaction, "WHERE ended = 0 AND (workflow_id = $1 OR (queue = $2 AND dedup_id = $3))",
             entry.WorkflowId, entry.Queue, deduplicationId).FirstOrDefault();
         if (existing is not null)
@@ -82,10 +128,10 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
             """,
             entry.WorkflowId, entry.Queue, entry.Key, entry.Priority, entry.EnqueuedAt.UtcTicks, entry.NotBefore?.UtcTicks,
             deduplicationId, entry.WorkflowType, entry.InputJson, entry.Timeout?.Ticks);
-        var seq = (long)insert.ExecuteScalar()!;
-        transaction.Commit();
-        return (entry with { Seq = seq }, true);
+        return (entry with { Seq = (long)insert.ExecuteScalar()! }, true);
     }
+
+    private sealed record PendingAdd(QueueEntry Entry, string? DeduplicationId, TaskCompletionSource<(QueueEntry Entry, bool Added)> Done);
 
     /// <summary>Deletes an entry whose workflow could not be started (rejected): nothing was enqueued.</summary>
     public void Remove(long seq) => Update("DELETE FROM durable_queue_entries WHERE seq = $1", seq);

@@ -171,7 +171,7 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
 
         // An enqueue whose start a crash cut short: its entry alone (written first) is on the file.
         var store = new QueueStore($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5));
-        store.Add(new QueueEntry(0, "h3", "s", null, 0, T0, null, "job", "\"b\"", null), null);
+        await store.AddAsync(new QueueEntry(0, "h3", "s", null, 0, T0, null, "job", "\"b\"", null), null);
 
         StartEngine(Registry(new QueueOptions("s") { Concurrency = 1 }));
         await AwaitStatusAsync("h1", WorkflowRunStatus.Running);
