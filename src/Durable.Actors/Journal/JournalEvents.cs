@@ -121,8 +121,12 @@ internal sealed record RunPaused(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? Deadline = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Queue = null) : IJournalEvent;
 
-// The pause ended: unpaused on request, or by the workflow's cancellation (which its cleanup code must be free to run).
-internal sealed record RunUnpaused(DateTimeOffset At) : IJournalEvent;
+// The pause ended: unpaused on request, or by the workflow's cancellation (which its cleanup code must be free to run),
+// or its queue admitted it. InputJson: the input it runs with instead of its start's (a debounced enqueue: the last
+// one's), set only by an admission, before any of its code ran.
+internal sealed record RunUnpaused(
+    DateTimeOffset At,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InputJson = null) : IJournalEvent;
 
 internal static class LifecycleTag
 {

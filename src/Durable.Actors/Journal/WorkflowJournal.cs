@@ -235,10 +235,12 @@ internal sealed class WorkflowJournal
                 PauseReason = p.Reason;
                 Queue = p.Queue;
                 break;
-            case RunUnpaused:
+            case RunUnpaused u:
                 Paused = false;
                 PauseReason = null;
                 Queue = null;
+                if (u.InputJson is { } input)
+                    InputJson = input;
                 break;
             case RunCancelled c:
                 Paused = false;

@@ -80,11 +80,21 @@ public sealed class QueueClient
         if (definition.ValidateInput(input, registry.JsonOptions) is { } inputError)
             throw new WorkflowRejectedException(workflowId, inputError);
         var now = _clock.GetUtcNow();
-        var entry = new QueueEntry(0, workflowId, options.Queue, options.Key, options.Priority, now,
-            options.NotBefore ?? (options.Delay is { } delay ? now + delay : null), workflowType, input, options.Timeout);
+        var entry = options.Debounce is { } debounce
+            ? new QueueEntry(0, workflowId, options.Queue, options.Key, options.Priority, now, now + debounce.Period, workflowType, input, options.Timeout)
+            {
+                Debounced = true,
+                DebounceUntil = debounce.MaxWait is { } most ? now + most : null,
+            }
+            : new QueueEntry(0, workflowId, options.Queue, options.Key, options.Priority, now,
+                options.NotBefore ?? (options.Delay is { } delay ? now + delay : null), workflowType, input, options.Timeout);
         var (held, added) = await _store.AddAsync(entry, options.DeduplicationId).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (!added)
+        {
+            if (held.Debounced)
+                _dispatcher.Tell(new QueueDispatcher.Rescheduled(held));
             return held.WorkflowId;
+        }
         var reply = await _client.AskAsync(new BeginWorkflow(workflowId, workflowType, input, null, traceParent, options.Timeout, Queue: options.Queue),
             cancellationToken).ConfigureAwait(false);
         switch (reply)

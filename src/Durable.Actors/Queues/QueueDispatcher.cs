@@ -46,6 +46,12 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
             Take(enqueued.Entry, loaded: false);
             Dispatch();
         });
+        Receive<Rescheduled>(rescheduled =>
+        {
+            if (_queues.TryGetValue(rescheduled.Entry.Queue, out var queue))
+                queue.Reschedule(rescheduled.Entry);
+            Dispatch();
+        });
         Receive<DispatchDue>(_ =>
         {
             _timerDue = null;
@@ -94,11 +100,20 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         }
         foreach (var entry in entries)
         {
+            // Later loads look for enqueues only: an admitted entry read again is one of this host's (it ended since,
+            // or its end is being written), whose slot and rate count this host keeps already.
+            _lastSeq = Math.Max(_lastSeq, entry.Seq);
+            if (_started && entry.AdmittedAt is not null)
+                continue;
             if (Take(entry, loaded: true) && entry is { AdmittedAt: not null, Ended: false })
                 Admit(entry);
         }
+        _started = true;
         Dispatch();
     }
+
+    /// <summary>Whether the first load (every entry, the admitted ones too) is done.</summary>
+    private bool _started;
 
     /// <summary>
     /// Takes an entry into its queue's state; false when it was known, or its queue is not declared here. Only a load
@@ -143,9 +158,15 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         var self = _self;
         Task.Run(() =>
         {
+            // A debounced entry runs with its input as the admission found it (a later enqueue may have joined it).
+            var inputs = new Dictionary<long, string>();
             foreach (var at in entries.GroupBy(e => e.AdmittedAt!.Value))
-                _store.Admitted(at.Select(e => e.Seq).ToList(), at.Key);
-        }).PipeTo(self, success: () => new AdmissionsWritten(entries, null), failure: e => new AdmissionsWritten(entries, e));
+            {
+                foreach (var (seq, input) in _store.Admitted(at.Select(e => e.Seq).ToList(), at.Key))
+                    inputs[seq] = input;
+            }
+            return (IReadOnlyList<QueueEntry>)entries.Select(e => inputs.TryGetValue(e.Seq, out var input) ? e with { InputJson = input } : e).ToList();
+        }).PipeTo(self, success: written => new AdmissionsWritten(written, null), failure: e => new AdmissionsWritten(entries, e));
     }
 
     private void OnAdmissionsWritten(AdmissionsWritten written)
@@ -187,14 +208,15 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private async Task<object> AdmitAsync(QueueEntry entry)
     {
         using var timeout = new CancellationTokenSource(AskTimeout);
-        var reply = await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId), timeout.Token).ConfigureAwait(false);
+        var input = entry.Debounced ? entry.InputJson : null;
+        var reply = await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId, input), timeout.Token).ConfigureAwait(false);
         if (reply is not WorkflowNotFound)
             return reply;
         var begun = await _client.AskAsync(new BeginWorkflow(entry.WorkflowId, entry.WorkflowType, entry.InputJson, null, Timeout: entry.Timeout, Queue: entry.Queue),
             timeout.Token).ConfigureAwait(false);
         return begun is WorkflowRejected
             ? begun
-            : await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId), timeout.Token).ConfigureAwait(false);
+            : await _client.AskAsync(new AdmitWorkflow(entry.WorkflowId, input), timeout.Token).ConfigureAwait(false);
     }
 
     private void OnAdmitDone(AdmitDone done)
@@ -270,6 +292,9 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
 
     /// <summary>An enqueue of this process is durable: its entry, to admit when its queue allows.</summary>
     internal sealed record Enqueued(QueueEntry Entry);
+
+    /// <summary>A debounced enqueue of this process joined the waiting entry of its key: its new input and start time.</summary>
+    internal sealed record Rescheduled(QueueEntry Entry);
 
     private sealed record AdmitDone(QueueEntry Entry, object? Reply, Exception? Error);
 

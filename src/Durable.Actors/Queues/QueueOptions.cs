@@ -127,6 +127,14 @@ public sealed record EnqueueOptions
     /// <summary>How long the workflow may take from its enqueue, its time in the queue included (as <see cref="StartOptions.Timeout"/>).</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>
+    /// Debounces the enqueues of <see cref="Key"/> (required) on this queue: while a debounced workflow of the key waits,
+    /// an enqueue joins it instead of adding one (its handle is that workflow's), replaces its input, and puts its start
+    /// off to a period after this enqueue, but no later than <see cref="QueueDebounce.MaxWait"/> after the first. Once
+    /// it was admitted, the next enqueue of the key begins a new one.
+    /// </summary>
+    public QueueDebounce? Debounce { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming what is not valid.</summary>
     internal void Check()
     {
@@ -142,8 +150,26 @@ public sealed record EnqueueOptions
             throw new ArgumentException($"Queue '{Queue}': give a delay or a not-before time, not both.");
         if (Timeout is { } timeout && timeout <= TimeSpan.Zero)
             throw new ArgumentException($"Queue '{Queue}': the timeout must be more than zero, not {timeout}.");
+        if (Debounce is not { } debounce)
+            return;
+        if (Key is null)
+            throw new ArgumentException($"Queue '{Queue}': a debounce needs a key (the enqueues it gathers).");
+        if (DeduplicationId is not null || Delay is not null || NotBefore is not null)
+            throw new ArgumentException($"Queue '{Queue}': a debounce sets the start time itself; give no deduplication id, delay or not-before time with it.");
+        if (debounce.Period <= TimeSpan.Zero)
+            throw new ArgumentException($"Queue '{Queue}': a debounce period must be more than zero, not {debounce.Period}.");
+        if (debounce.MaxWait is { } most && most < debounce.Period)
+            throw new ArgumentException($"Queue '{Queue}': a debounce's longest wait ({most}) must be at least its period ({debounce.Period}).");
     }
 }
+
+/// <summary>
+/// A debounce (<see cref="EnqueueOptions.Debounce"/>): the workflow starts <paramref name="Period"/> after the last
+/// enqueue of its key, with that enqueue's input, but no later than <paramref name="MaxWait"/> after the first (null: no limit).
+/// </summary>
+/// <param name="Period">More than zero.</param>
+/// <param name="MaxWait">At least the period; null for none.</param>
+public sealed record QueueDebounce(TimeSpan Period, TimeSpan? MaxWait = null);
 
 /// <summary>A queue as it stands: its limits, its enqueued workflows and those that run.</summary>
 /// <param name="Options">The queue's declaration on this host.</param>

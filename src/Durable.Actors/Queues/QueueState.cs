@@ -11,6 +11,7 @@ internal sealed class QueueState(QueueOptions options)
         a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : a.Seq.CompareTo(b.Seq));
 
     private readonly SortedSet<QueueEntry> _enqueued = new(Order);
+    private readonly Dictionary<long, QueueEntry> _enqueuedBySeq = [];
     private readonly HashSet<long> _known = [];
     private readonly Dictionary<string, QueueEntry> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _runningByKey = new(StringComparer.Ordinal);
@@ -33,10 +34,23 @@ internal sealed class QueueState(QueueOptions options)
         if (entry.Ended)
             return true;
         if (entry.AdmittedAt is null)
+        {
             _enqueued.Add(entry);
+            _enqueuedBySeq[entry.Seq] = entry;
+        }
         else
             Hold(entry);
         return true;
+    }
+
+    /// <summary>A debounced entry that waits took a later enqueue's input and start time; nothing when it was admitted meanwhile.</summary>
+    public void Reschedule(QueueEntry entry)
+    {
+        if (!_enqueuedBySeq.Remove(entry.Seq, out var waiting))
+            return;
+        _enqueued.Remove(waiting);
+        _enqueued.Add(entry);
+        _enqueuedBySeq[entry.Seq] = entry;
     }
 
     /// <summary>
@@ -78,7 +92,10 @@ internal sealed class QueueState(QueueOptions options)
             Counted(admitted, now);
         }
         foreach (var entry in admit)
+        {
             _enqueued.Remove(entry);
+            _enqueuedBySeq.Remove(entry.Seq);
+        }
         return (admit, again);
     }
 

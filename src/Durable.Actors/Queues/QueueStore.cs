@@ -19,7 +19,14 @@ internal sealed record QueueEntry(
     string InputJson,
     TimeSpan? Timeout,
     DateTimeOffset? AdmittedAt = null,
-    bool Ended = false);
+    bool Ended = false)
+{
+    /// <summary>A debounced entry (<see cref="EnqueueOptions.Debounce"/>): its input is read again when it is admitted.</summary>
+    public bool Debounced { get; init; }
+
+    /// <summary>A debounced entry's latest start: its first enqueue plus the debounce's longest wait; null for none.</summary>
+    public DateTimeOffset? DebounceUntil { get; init; }
+}
 
 /// <summary>
 /// The queues' entries in the engine's SQLite file: the table <c>durable_queue_entries</c>, written through connections
@@ -46,13 +53,16 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
             input         TEXT    NOT NULL,
             timeout       INTEGER     NULL,
             admitted_at   INTEGER     NULL,
-            ended         INTEGER NOT NULL DEFAULT 0
+            ended         INTEGER NOT NULL DEFAULT 0,
+            debounced     INTEGER NOT NULL DEFAULT 0,
+            debounce_until INTEGER    NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_live ON durable_queue_entries (workflow_id) WHERE ended = 0;
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_dedup ON durable_queue_entries (queue, dedup_id) WHERE dedup_id IS NOT NULL AND ended = 0;
         """;
 
-    private const string Columns = "seq, workflow_id, queue, partition_key, priority, enqueued_at, not_before, workflow_type, input, timeout, admitted_at, ended";
+    private const string Columns = "seq, workflow_id, queue, partition_key, priority, enqueued_at, not_before, workflow_type, input, timeout, admitted_at, ended, " +
+        "debounced, debounce_until";
 
     /// <summary>Creates the table when missing (a host's start, a CLI command that writes).</summary>
     public void Ensure()
@@ -71,6 +81,11 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     /// the task ends: the adds that come while one is written are written together, in one transaction (each checked
     /// against those before it).
     /// </summary>
+    /// <remarks>
+    /// A debounced entry (<see cref="QueueEntry.Debounced"/>, its <see cref="QueueEntry.NotBefore"/> the end of its
+    /// period) joins the debounced entry of its key that waits, if any: that one takes its input and its start time
+    /// (no later than its <see cref="QueueEntry.DebounceUntil"/>), and is returned as not added.
+    /// </remarks>
     public Task<(QueueEntry Entry, bool Added)> AddAsync(QueueEntry entry, string? deduplicationId)
     {
         var add = new PendingAdd(entry, deduplicationId, new(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -118,16 +133,26 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
 
     private static (QueueEntry Entry, bool Added) Add(SqliteConnection connection, SqliteTransaction transaction, QueueEntry entry, string? deduplicationId)
     {
+        if (entry.Debounced && Read(connection, transaction, "WHERE ended = 0 AND admitted_at IS NULL AND debounced = 1 AND queue = $1 AND partition_key = $2 AND workflow_type = $3",
+                entry.Queue, entry.Key, entry.WorkflowType).FirstOrDefault() is { } waiting)
+        {
+            var startAt = waiting.DebounceUntil is { } until && until < entry.NotBefore!.Value ? until : entry.NotBefore!.Value;
+            using var update = Command(connection, transaction, "UPDATE durable_queue_entries SET input = $2, not_before = $3 WHERE seq = $1",
+                waiting.Seq, entry.InputJson, startAt.UtcTicks);
+            update.ExecuteNonQuery();
+            return (waiting with { InputJson = entry.InputJson, NotBefore = startAt }, false);
+        }
         var existing = Read(connection, transaction, "WHERE ended = 0 AND (workflow_id = $1 OR (queue = $2 AND dedup_id = $3))",
             entry.WorkflowId, entry.Queue, deduplicationId).FirstOrDefault();
         if (existing is not null)
             return (existing, false);
         using var insert = Command(connection, transaction, """
-            INSERT INTO durable_queue_entries (workflow_id, queue, partition_key, priority, enqueued_at, not_before, dedup_id, workflow_type, input, timeout)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq
+            INSERT INTO durable_queue_entries (workflow_id, queue, partition_key, priority, enqueued_at, not_before, dedup_id, workflow_type, input, timeout,
+                debounced, debounce_until)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq
             """,
             entry.WorkflowId, entry.Queue, entry.Key, entry.Priority, entry.EnqueuedAt.UtcTicks, entry.NotBefore?.UtcTicks,
-            deduplicationId, entry.WorkflowType, entry.InputJson, entry.Timeout?.Ticks);
+            deduplicationId, entry.WorkflowType, entry.InputJson, entry.Timeout?.Ticks, entry.Debounced ? 1 : 0, entry.DebounceUntil?.UtcTicks);
         return (entry with { Seq = (long)insert.ExecuteScalar()! }, true);
     }
 
@@ -149,18 +174,27 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
         return Read(connection, null, "WHERE seq > $1 ORDER BY seq", afterSeq);
     }
 
-    /// <summary>Records the admission of <paramref name="seqs"/> at <paramref name="at"/>, in one transaction.</summary>
-    public void Admitted(IReadOnlyList<long> seqs, DateTimeOffset at)
+    /// <summary>
+    /// Records the admission of <paramref name="seqs"/> at <paramref name="at"/>, in one transaction, and returns the
+    /// inputs of the debounced ones as they stand then (an enqueue of the key joins the entry up to this moment, and
+    /// starts a new one after it).
+    /// </summary>
+    public Dictionary<long, string> Admitted(IReadOnlyList<long> seqs, DateTimeOffset at)
     {
         using var connection = Open();
         using var transaction = connection.BeginTransaction(deferred: false);
-        using var update = Command(connection, transaction, "UPDATE durable_queue_entries SET admitted_at = $2 WHERE seq = $1", [0L, at.UtcTicks]);
+        using var update = Command(connection, transaction,
+            "UPDATE durable_queue_entries SET admitted_at = $2 WHERE seq = $1 RETURNING debounced, input", [0L, at.UtcTicks]);
+        var inputs = new Dictionary<long, string>();
         foreach (var seq in seqs)
         {
             update.Parameters[0].Value = seq;
-            update.ExecuteNonQuery();
+            using var reader = update.ExecuteReader();
+            if (reader.Read() && reader.GetInt64(0) != 0)
+                inputs[seq] = reader.GetString(1);
         }
         transaction.Commit();
+        return inputs;
     }
 
     /// <summary>
@@ -212,7 +246,11 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
                 reader.GetString(8),
                 reader.IsDBNull(9) ? null : TimeSpan.FromTicks(reader.GetInt64(9)),
                 reader.IsDBNull(10) ? null : Time(reader.GetInt64(10)),
-                reader.GetInt64(11) != 0));
+                reader.GetInt64(11) != 0)
+            {
+                Debounced = reader.GetInt64(12) != 0,
+                DebounceUntil = reader.IsDBNull(13) ? null : Time(reader.GetInt64(13)),
+            });
         }
         return entries;
     }

@@ -82,10 +82,11 @@ internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, str
     TimeSpan? Timeout = null, DateTimeOffset? Deadline = null, string? Queue = null) : IWorkflowCommand;
 
 /// <summary>
-/// Its queue admits an enqueued workflow: it runs. Replies <see cref="WorkflowAdmitted"/> once that is durable (at once
-/// when it runs already: admitted before, or never enqueued), the end reply of an ended one, or <see cref="WorkflowNotFound"/>.
+/// Its queue admits an enqueued workflow: it runs, with <paramref name="InputJson"/> when given (a debounced enqueue's
+/// last input). Replies <see cref="WorkflowAdmitted"/> once that is durable (at once when it runs already: admitted
+/// before, or never enqueued), the end reply of an ended one, or <see cref="WorkflowNotFound"/>.
 /// </summary>
-internal sealed record AdmitWorkflow(string WorkflowId) : IWorkflowCommand;
+internal sealed record AdmitWorkflow(string WorkflowId, string? InputJson = null) : IWorkflowCommand;
 
 internal sealed record WorkflowAdmitted(string WorkflowId);
 

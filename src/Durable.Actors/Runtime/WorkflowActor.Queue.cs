@@ -8,7 +8,7 @@ namespace Durable.Actors.Runtime;
 // the rate limit allow. A cancellation before that ends it cancelled without running it.
 internal sealed partial class WorkflowActor
 {
-    private void OnAdmit(WorkflowRequest request)
+    private void OnAdmit(WorkflowRequest request, AdmitWorkflow admit)
     {
         if (!_journal.Exists)
         {
@@ -26,7 +26,8 @@ internal sealed partial class WorkflowActor
             _requests.Answer(request, new WorkflowAdmitted(_workflowId));
             return;
         }
-        Write([new RunUnpaused(Now)], () =>
+        var input = admit.InputJson is { } last && last != _journal.InputJson ? last : null;
+        Write([new RunUnpaused(Now, input)], () =>
         {
             _requests.Answer(request, new WorkflowAdmitted(_workflowId));
             JoinOrBeginRun(null);

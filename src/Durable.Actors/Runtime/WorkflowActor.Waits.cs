@@ -509,6 +509,12 @@ internal sealed partial class WorkflowActor
         Write(events, () =>
         {
             _firstRun?.Journaled();
+            if (start.Queue is not null)
+            {
+                // No run until the queue admits it: the first run's telemetry ends here, as a put-away run's does.
+                _firstRun?.PutAway(_journal.PauseDescription);
+                _firstRun = null;
+            }
             _requests.Answer(request, new WorkflowBegun(_workflowId));
             JoinOrBeginRun(null);
         });

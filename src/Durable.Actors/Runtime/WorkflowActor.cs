@@ -331,8 +331,8 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case UnpauseWorkflow:
                 OnUnpause(request);
                 break;
-            case AdmitWorkflow:
-                OnAdmit(request);
+            case AdmitWorkflow admit:
+                OnAdmit(request, admit);
                 break;
             case PurgeWorkflow:
                 OnPurge(request);

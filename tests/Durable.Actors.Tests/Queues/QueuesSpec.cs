@@ -81,8 +81,8 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         Assert.Equal(60, _ran.Count);
         Assert.InRange(_most["all"], 1, 4);
         Assert.All(Enumerable.Range(0, 6), k => Assert.Equal(1, _most[$"key:k{k}"]));
-        var info = await Client.Queues.GetAsync("q");
-        Assert.Equal((0, 0), (info.Enqueued, info.Running));
+        // The ends are written a moment after the workflows' results.
+        await Polling.UntilAsync(async () => await Client.Queues.GetAsync("q") is { Enqueued: 0, Running: 0 }, "an empty queue", RunTimeout);
     }
 
     [Fact]
@@ -159,6 +159,38 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
     }
 
     [Fact]
+    public async Task ADebounce_StartsOnePeriodAfterTheLastEnqueueOfItsKey_WithTheLastInput_NoLaterThanItsLongestWait()
+    {
+        var clock = new VirtualClock(T0);
+        StartEngine(Registry(new QueueOptions("d")), clock: clock);
+        var debounce = new EnqueueOptions("d") { Key = "user-7", Debounce = new QueueDebounce(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(3)) };
+
+        // Enqueues 40 s apart: each puts the start off, the first's handle for all; none of its code runs meanwhile.
+        var first = await EnqueueAsync("d1", "a", debounce);
+        for (var (i, input) = (2, 'b'); i <= 4; i++, input++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(40));
+            Assert.Equal("d1", (await EnqueueAsync($"d{i}", input.ToString(), debounce)).WorkflowId);
+            Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("d1"));
+        }
+        Assert.Null(await StatusAsync("d2"));
+
+        // 2 min in: the last enqueue was at 2:00, its period ends at 3:00, and so does the longest wait.
+        clock.Advance(TimeSpan.FromSeconds(50));
+        Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("d1"));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal("d", await first.GetResultAsync());
+        Assert.Equal(["d1"], _ran.ToArray());
+        Assert.Equal("\"d\"", (await DurableWorkflows.GetStatusAsync(Sys, "d1"))!.ResultJson);
+
+        // Once it was admitted, the next enqueue of the key begins another.
+        var next = await EnqueueAsync("d5", "e", debounce);
+        Assert.Equal("d5", next.WorkflowId);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal("e", await next.GetResultAsync());
+    }
+
+    [Fact]
     public async Task AHostStartedAfterAStop_KeepsTheAdmittedWorkflowsSlot_AndAdmitsTheRestInOrder()
     {
         var (first, _) = TestSupport.Engine.Start(Folder.Database, Registry(new QueueOptions("s") { Concurrency = 1 }));
@@ -213,6 +245,9 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         await RefusedAsync(new EnqueueOptions("b") { Delay = TimeSpan.FromMinutes(1), NotBefore = T0 }, "Queue 'b': give a delay or a not-before time, not both.");
         await RefusedAsync(new EnqueueOptions("b") { Key = "" }, "Queue 'b': a key is 1 to 200 characters.");
         await RefusedAsync(new EnqueueOptions("nope"), "Unknown queue 'nope' (declared: b).");
+        await RefusedAsync(new EnqueueOptions("b") { Debounce = new QueueDebounce(TimeSpan.FromMinutes(1)) }, "Queue 'b': a debounce needs a key (the enqueues it gathers).");
+        await RefusedAsync(new EnqueueOptions("b") { Key = "k", Debounce = new QueueDebounce(TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(1)) },
+            "Queue 'b': a debounce's longest wait (00:01:00) must be at least its period (00:02:00).");
         Assert.Null(await StatusAsync("bad"));
         Assert.Equal((0, 0), ((await Client.Queues.GetAsync("b")).Enqueued, (await Client.Queues.GetAsync("b")).Running));
 
