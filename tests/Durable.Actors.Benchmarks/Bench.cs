@@ -10,10 +10,10 @@ namespace Durable.Actors.Benchmarks;
 internal sealed record Sizes(
     int FloorCommits, int FloorRows, int W1Steps, int W1ResumeSteps, int W2Workflows, int W2Steps, int W3Workflows, int W4Workflows, int W4Steps, int W4KillAt,
     int W5Workflows, int W5Batch, int W5Baseline, int W6LongSteps, int W7Workflows, int W8Workflows, int W9Signals, int W10Workflows, int W11Workflows,
-    int W12Workflows, int W12Rate, int W13Workflows, IReadOnlySet<string>? Only)
+    int W12Workflows, int W12Rate, int W13Workflows, int W14Schedules, int W14Seconds, IReadOnlySet<string>? Only)
 {
     /// <summary>The workloads <c>--only</c> may name; W6 reads the database W5 leaves, so it runs with W5.</summary>
-    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12", "w13"];
+    public static readonly string[] Workloads = ["f0", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9", "w10", "w11", "w12", "w13", "w14"];
 
     public bool Runs(string workload) => Only is null || Only.Contains(workload);
 }
@@ -204,6 +204,20 @@ internal static class Bench
             report.Add("W13 enqueue to start on a free queue p50 (ms)", w13.Result("p50Ms"));
             report.Add("W13 enqueue to start on a free queue p99 (ms)", w13.Result("p99Ms"));
             report.Add("W13 peak RSS (MiB)", w13.PeakRss);
+        }
+
+        // W14 runs in real time (a minute by default): in the first run only.
+        if (run == 1 && sizes.Runs("w14"))
+        {
+            var w14 = await ChildAsync("w14", Fresh(dir, $"w14-{run}.db"), synchronous, sizes.W14Schedules, sizes.W14Seconds);
+            report.Add("W14 ticks fired", w14.Result("ticks"));
+            report.Add("W14 tick lateness p50, tick instant to step start (ms)", w14.Result("p50Ms"));
+            report.Add("W14 tick lateness p99 (ms)", w14.Result("p99Ms"));
+            report.Add("W14 tick lateness, the worst (ms)", w14.Result("maxMs"));
+            report.Add("W14 CPU between ticks (% of one core)", w14.Result("quietCpuPercent"));
+            report.Add("W14 CPU overall (% of one core)", w14.Result("cpuPercent"));
+            report.Add("W14 RSS between ticks (MiB)", w14.Result("quietRssMiB"));
+            report.Add("W14 peak RSS (MiB)", w14.PeakRss);
         }
 
         if (sizes.Runs("w9"))

@@ -55,6 +55,8 @@ internal static class Child
             .Add("failover", () => new FailoverWorkflow())
             .Add("large-result", () => new LargeResultWorkflow())
             .Add("replayable", () => new ReplayableWorkflow(replayable));
+        var ticks = new System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        registry.Add("tick", () => new TickWorkflow(ticks));
         var queueProbe = new QueueProbe();
         registry.Add("queued", () => new QueuedWorkflow(queueProbe))
             .AddQueue(new QueueOptions("bench") { Concurrency = QueueConcurrency, KeyConcurrency = 1 });
@@ -167,6 +169,10 @@ internal static class Child
             case "w13":
                 result = await QueueAsync(system, queueProbe, count);
                 break;
+            case "w14":
+                // --steps carries the seconds to run for.
+                result = await SchedulesAsync(system, ticks, count, TimeSpan.FromSeconds(steps));
+                break;
             case "w12":
                 // --steps carries the rate of starts per second.
                 result = await ChurnAsync(coordinator, database, count, rate: steps);
@@ -254,6 +260,72 @@ internal static class Child
             new StartWorkflow($"w11-{i}", "large-result", chars.ToString(CultureInfo.InvariantCulture))));
         var after = await SettledMemoryAsync();
         return new { heldMiB = after.HeapMiB - before.HeapMiB };
+    }
+
+    /// <summary>W14: each schedule ticks this often (all at the same instants: the worst case).</summary>
+    private static readonly TimeSpan TickEvery = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// W14 (schedules): <paramref name="count"/> schedules every 10 s, all due at the same instants, for
+    /// <paramref name="duration"/>: each tick's lateness, from its instant to its workflow's step start (p50, p99, the
+    /// worst), the ticks fired, and the process's RSS and CPU (in the seconds between the last tick's workflows and the
+    /// next tick, and overall).
+    /// </summary>
+    private static async Task<object> SchedulesAsync(ActorSystem system, System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> started,
+        int count, TimeSpan duration)
+    {
+        var schedules = DurableWorkflows.Client(system).Schedules;
+        for (var i = 0; i < count; i++)
+            await schedules.CreateAsync(new ScheduleSpec($"w14-{i:0000}", "tick") { Every = TickEvery, InputJson = "1", Overlap = ScheduleOverlap.AllowAll });
+        using var process = Process.GetCurrentProcess();
+        var cpuAtStart = process.TotalProcessorTime;
+        var wallAtStart = Stopwatch.GetTimestamp();
+        // Between ticks: CPU from 6 s to 9 s after each instant (the tick's workflows have ended by then).
+        var quietCpu = TimeSpan.Zero;
+        var quietWall = TimeSpan.Zero;
+        var end = DateTimeOffset.UtcNow + duration;
+        var quietRss = new List<double>();
+        while (DateTimeOffset.UtcNow < end)
+        {
+            var now = DateTimeOffset.UtcNow;
+            var lastTick = new DateTimeOffset(now.UtcTicks - now.UtcTicks % TickEvery.Ticks, TimeSpan.Zero);
+            var quietFrom = lastTick + TimeSpan.FromSeconds(6);
+            var quietTo = lastTick + TimeSpan.FromSeconds(9);
+            if (now < quietFrom)
+            {
+                await Task.Delay(quietFrom - now);
+                continue;
+            }
+            if (now >= quietTo)
+            {
+                await Task.Delay(lastTick + TickEvery + TimeSpan.FromSeconds(6) - now);
+                continue;
+            }
+            process.Refresh();
+            var (cpu, wall) = (process.TotalProcessorTime, Stopwatch.GetTimestamp());
+            await Task.Delay(quietTo - DateTimeOffset.UtcNow);
+            process.Refresh();
+            quietCpu += process.TotalProcessorTime - cpu;
+            quietWall += Stopwatch.GetElapsedTime(wall);
+            quietRss.Add(process.WorkingSet64 / (1024.0 * 1024.0));
+        }
+        // The last ticks' workflows end (their lateness is far below this).
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        process.Refresh();
+        var cpuSeconds = (process.TotalProcessorTime - cpuAtStart).TotalSeconds;
+        var wallSeconds = Stopwatch.GetElapsedTime(wallAtStart).TotalSeconds;
+        var lateness = started.Select(s => (s.Value - DateTimeOffset.Parse(s.Key[(s.Key.IndexOf('@', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture)).TotalMilliseconds)
+            .Order().ToArray();
+        return new
+        {
+            ticks = lateness.Length,
+            p50Ms = lateness.Length == 0 ? 0 : Percentile(lateness, 0.50),
+            p99Ms = lateness.Length == 0 ? 0 : Percentile(lateness, 0.99),
+            maxMs = lateness.Length == 0 ? 0 : lateness[^1],
+            quietCpuPercent = quietWall > TimeSpan.Zero ? 100 * quietCpu / quietWall : 0,
+            cpuPercent = 100 * cpuSeconds / wallSeconds,
+            quietRssMiB = quietRss.Count == 0 ? 0 : quietRss.Average(),
+        };
     }
 
     /// <summary>W13: the queue's global concurrency (its key concurrency is 1).</summary>

@@ -28,6 +28,8 @@ var w10Workflows = new Option<int>("--w10-workflows") { Description = "W10: one-
 var w11Workflows = new Option<int>("--w11-workflows") { Description = "W11: workflows whose one step returns 100 KB, run before the heap is measured once their actors passivated", DefaultValueFactory = _ => 300 };
 var w12Workflows = new Option<int>("--w12-workflows") { Description = "W12: two-step workflows started at --w12-rate a second, completed ones kept a minute", DefaultValueFactory = _ => 500_000 };
 var w12Rate = new Option<int>("--w12-rate") { Description = "W12: workflows started per second", DefaultValueFactory = _ => 2000 };
+var w14Schedules = new Option<int>("--w14-schedules") { Description = "W14: schedules every 10 s, all due at the same instants", DefaultValueFactory = _ => 1000 };
+var w14Seconds = new Option<int>("--w14-seconds") { Description = "W14: how long the schedules fire (real time)", DefaultValueFactory = _ => 60 };
 var w13Workflows = new Option<int>("--w13-workflows") { Description = "W13: one-step workflows enqueued at once on a queue of concurrency 50, key concurrency 1 over 100 keys", DefaultValueFactory = _ => 10_000 };
 var only = new Option<string?>("--only") { Description = "Run only these workloads, comma-separated: f0 (the floor), w1 … w12 (w5 and w6 run together); all by default" };
 var clusterPostgres = new Option<string?>("--cluster-postgres") { Description = "Run W2 and W3 on a cluster of 3 node processes journaled in this PostgreSQL database (a connection string) instead of the SQLite workloads" };
@@ -41,7 +43,7 @@ var killAt = new Option<int>("--kill-at") { Hidden = true };
 var root = new RootCommand("Durable.Actors benchmark: step cost, throughput and recovery against the raw SQLite floor")
 {
     synchronous, runs, output, dir, floorCommits, floorRows, w1Steps, w1ResumeSteps, w2Workflows, w2Steps, w3Workflows, w4Workflows, w4Steps, w4KillAt,
-    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, w10Workflows, w11Workflows, w12Workflows, w12Rate, w13Workflows, only, clusterPostgres, child, db, count, steps, effects, killAt,
+    w5Workflows, w5Batch, w5Baseline, w6LongSteps, w7Workflows, w8Workflows, w9Signals, w10Workflows, w11Workflows, w12Workflows, w12Rate, w13Workflows, w14Schedules, w14Seconds, only, clusterPostgres, child, db, count, steps, effects, killAt,
 };
 root.SetAction(async (r, ct) =>
 {
@@ -62,16 +64,16 @@ root.SetAction(async (r, ct) =>
         r.GetValue(w3Workflows), r.GetValue(w4Workflows), r.GetValue(w4Steps), r.GetValue(w4KillAt),
         r.GetValue(w5Workflows), r.GetValue(w5Batch), r.GetValue(w5Baseline), r.GetValue(w6LongSteps),
         r.GetValue(w7Workflows), r.GetValue(w8Workflows), r.GetValue(w9Signals), r.GetValue(w10Workflows), r.GetValue(w11Workflows),
-        r.GetValue(w12Workflows), r.GetValue(w12Rate), r.GetValue(w13Workflows), Selected(r.GetValue(only)));
+        r.GetValue(w12Workflows), r.GetValue(w12Rate), r.GetValue(w13Workflows), r.GetValue(w14Schedules), r.GetValue(w14Seconds), Selected(r.GetValue(only)));
     if (sizes.Only is { } selected && (selected.Count == 0 || selected.FirstOrDefault(w => !Sizes.Workloads.Contains(w)) is { }))
     {
         Console.Error.WriteLine($"error: --only '{r.GetValue(only)}' names none or not only of {string.Join(", ", Sizes.Workloads)}");
         return 2;
     }
     if (sizes.W7Workflows < 1 || sizes.W8Workflows < 1 || sizes.W9Signals < 1 || sizes.W10Workflows < 1 || sizes.W11Workflows < 1
-        || sizes.W12Workflows < 1 || sizes.W12Rate < 1 || sizes.W13Workflows < 1)
+        || sizes.W12Workflows < 1 || sizes.W12Rate < 1 || sizes.W13Workflows < 1 || sizes.W14Schedules < 1 || sizes.W14Seconds < 1)
     {
-        Console.Error.WriteLine("error: --w7-workflows, --w8-workflows, --w9-signals, --w10-workflows, --w11-workflows, --w12-workflows, --w12-rate and --w13-workflows must be at least 1");
+        Console.Error.WriteLine("error: --w7-workflows, --w8-workflows, --w9-signals, --w10-workflows, --w11-workflows, --w12-workflows, --w12-rate, --w13-workflows, --w14-schedules and --w14-seconds must be at least 1");
         return 2;
     }
     if (sizes.W4KillAt >= sizes.W4Workflows * sizes.W4Steps)

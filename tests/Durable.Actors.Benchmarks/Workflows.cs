@@ -193,6 +193,17 @@ public sealed class SignalledWorkflow(Action<string> bodyRan) : IWorkflow<int, i
     }
 }
 
+/// <summary>W14: one step that records when it started, by workflow id (a schedule's tick: <c>&lt;schedule&gt;@&lt;instant&gt;</c>).</summary>
+public sealed class TickWorkflow(System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> started) : IWorkflow<int, int>
+{
+    public async Task<int> RunAsync(IWorkflowContext context, int input) =>
+        await context.StepAsync("tick", () =>
+        {
+            started.TryAdd(context.WorkflowId, DateTimeOffset.UtcNow);
+            return input;
+        });
+}
+
 /// <summary>W13: one step that tells <see cref="QueueProbe"/> when it starts and ends, by its key (the input).</summary>
 public sealed class QueuedWorkflow(QueueProbe probe) : IWorkflow<string, string>
 {

@@ -20,7 +20,7 @@ public sealed class BenchmarkSpec
                      "--w3-workflows", "4", "--w4-workflows", "4", "--w4-steps", "5", "--w4-kill-at", "6",
                      "--w5-workflows", "30", "--w5-batch", "10", "--w5-baseline", "10", "--w6-long-steps", "20",
                      "--w7-workflows", "20", "--w8-workflows", "20", "--w9-signals", "10", "--w10-workflows", "20", "--w11-workflows", "5",
-                     "--w12-workflows", "20", "--w12-rate", "200", "--w13-workflows", "20",
+                     "--w12-workflows", "20", "--w12-rate", "200", "--w13-workflows", "20", "--w14-schedules", "5", "--w14-seconds", "1",
                  })
             start.ArgumentList.Add(arg);
 
@@ -54,7 +54,7 @@ public sealed class BenchmarkSpec
             "W10 CLI status of one workflow minus start-up (ms)", "W10 CLI history of one workflow minus start-up (ms)",
             "W11 managed heap held once the workflows of 100 KB results passivated, after full GC (MiB)",
             "W12 database file with its WAL at the end (MiB)", "W12 workflows in the index at the end",
-            "W13 workflows/s through the queue (concurrency 50, key concurrency 1 over 100 keys)", "W13 enqueue to start on a free queue p50 (ms)",
+            "W13 workflows/s through the queue (concurrency 50, key concurrency 1 over 100 keys)", "W13 enqueue to start on a free queue p50 (ms)", "W14 tick lateness p99 (ms)",
         ];
         Assert.All(expected, name => Assert.True(figures.TryGetProperty(name, out _), $"missing {name}"));
         Assert.Equal(0, figures.GetProperty("W4 steps missing in started workflows").GetProperty("median").GetDouble());
