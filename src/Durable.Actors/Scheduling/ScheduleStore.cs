@@ -54,6 +54,19 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
 
     public ScheduleRow? Get(string scheduleId) => Read("WHERE schedule_id = $1", scheduleId).SingleOrDefault();
 
+    /// <summary>The rows of <paramref name="scheduleIds"/> that exist, by id (a few queries of up to 500 ids each).</summary>
+    public Dictionary<string, ScheduleRow> Get(IReadOnlyList<string> scheduleIds)
+    {
+        var rows = new Dictionary<string, ScheduleRow>(StringComparer.Ordinal);
+        foreach (var chunk in scheduleIds.Chunk(500))
+        {
+            var list = string.Join(", ", chunk.Select((_, i) => "$" + (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            foreach (var row in Read($"WHERE schedule_id IN ({list})", chunk))
+                rows[row.Spec.ScheduleId] = row;
+        }
+        return rows;
+    }
+
     /// <summary>Every schedule, by id; none when the file has no table yet.</summary>
     public List<ScheduleRow> All() => Read("ORDER BY schedule_id");
 
@@ -68,9 +81,23 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
     /// <summary>Deletes a schedule (the workflows it started stay); false when there is none of that id.</summary>
     public bool Delete(string scheduleId) => Update("DELETE FROM durable_schedules WHERE schedule_id = $1", scheduleId);
 
-    /// <summary>Records <paramref name="tick"/> as the schedule's last tick fired, unless a later one is recorded.</summary>
-    public void Fired(string scheduleId, DateTimeOffset tick) =>
-        Update("UPDATE durable_schedules SET last_tick = $2 WHERE schedule_id = $1 AND (last_tick IS NULL OR last_tick < $2)", scheduleId, tick.UtcTicks);
+    /// <summary>Records each tick as its schedule's last tick fired, unless a later one is recorded, in one transaction.</summary>
+    public void Fired(IReadOnlyList<(string ScheduleId, DateTimeOffset Tick)> ticks)
+    {
+        using var connection = Open();
+        if (!Exists(connection))
+            return;
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var update = SqliteStatements.Command(connection, transaction,
+            "UPDATE durable_schedules SET last_tick = $2 WHERE schedule_id = $1 AND (last_tick IS NULL OR last_tick < $2)", "", 0L);
+        foreach (var (scheduleId, tick) in ticks)
+        {
+            update.Parameters[0].Value = scheduleId;
+            update.Parameters[1].Value = tick.UtcTicks;
+            update.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
 
     /// <summary>Keeps <paramref name="tick"/> to start once the running workflow ends, unless a tick waits so already (<see cref="ScheduleOverlap.BufferOne"/>).</summary>
     public void Buffer(string scheduleId, DateTimeOffset tick) =>

@@ -146,40 +146,82 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         _timer = _clock.CreateTimer(_ => self.Tell(Fire.Instance), null, delay > longest ? longest : delay, Timeout.InfiniteTimeSpan);
     }
 
-    /// <summary>Fires every tick that is due, in due order; each schedule's next tick then takes its place.</summary>
+    /// <summary>
+    /// Fires every tick that is due: the schedules due together at once (their rows read in one query, their workflows
+    /// started side by side, their ticks recorded in one transaction), then each schedule's next tick takes its place;
+    /// again while ticks are due (a host that starts catches a schedule's missed ticks up in order).
+    /// </summary>
     private async Task FireDueAsync()
     {
         while (_due.Count > 0 && _due.Min.Due <= _clock.GetUtcNow())
         {
-            var (tick, id) = _due.Min;
-            Unschedule(id);
-            await FireAsync(id, tick).ConfigureAwait(true);
+            var now = _clock.GetUtcNow();
+            var due = new List<(DateTimeOffset Tick, string Id)>();
+            while (_due.Count > 0 && _due.Min.Due <= now)
+            {
+                var next = _due.Min;
+                Unschedule(next.Id);
+                due.Add(next);
+            }
+            Dictionary<string, ScheduleRow> rows;
+            try
+            {
+                rows = await Task.Run(() => _store.Get(due.Select(d => d.Id).ToList())).ConfigureAwait(true);
+            }
+            catch (Exception e)
+            {
+                foreach (var (tick, id) in due)
+                    Retry(id, tick, e);
+                return;
+            }
+            var fired = await Task.WhenAll(due.Select(d => FireAsync(d.Id, d.Tick, rows.GetValueOrDefault(d.Id)))).ConfigureAwait(true);
+            var toRecord = due.Where((_, i) => fired[i]).Select(d => (d.Id, d.Tick)).ToList();
+            try
+            {
+                if (toRecord.Count > 0)
+                    await Task.Run(() => _store.Fired(toRecord)).ConfigureAwait(true);
+            }
+            catch (Exception e)
+            {
+                // Not recorded as fired: due again (within the catch-up window); their workflows' ids find them started.
+                foreach (var (id, tick) in toRecord)
+                    Retry(id, tick, e);
+                continue;
+            }
+            foreach (var (tick, id) in due)
+            {
+                if (rows.GetValueOrDefault(id) is { Paused: false } row && !_dueOf.ContainsKey(id) && Times(row) is { } times
+                    && times.Next(tick, _clock.GetUtcNow(), row.Spec.CatchUpWindow) is { } next)
+                    Schedule(id, next);
+            }
         }
     }
 
-    private async Task FireAsync(string id, DateTimeOffset tick)
+    /// <summary>Applies the overlap policy to one due tick and starts its workflow; true when the tick is to be recorded as fired.</summary>
+    private async Task<bool> FireAsync(string id, DateTimeOffset tick, ScheduleRow? row)
     {
-        ScheduleRow? row;
         try
         {
-            row = await Task.Run(() => _store.Get(id)).ConfigureAwait(true);
-            if (row is null || row.Paused || Times(row) is not { } times)
-                return;
+            if (row is null || row.Paused || Times(row) is null)
+                return false;
             // Fired already (by another host on the file, or before a refresh): only the next one is due.
-            if (row.LastTick is not { } last || last < tick)
-            {
-                await ApplyAndStartAsync(row, tick).ConfigureAwait(true);
-                await Task.Run(() => _store.Fired(id, tick)).ConfigureAwait(true);
-            }
-            if (times.Next(tick, _clock.GetUtcNow(), row.Spec.CatchUpWindow) is { } next)
-                Schedule(id, next);
+            if (row.LastTick is { } last && last >= tick)
+                return false;
+            await ApplyAndStartAsync(row, tick).ConfigureAwait(true);
+            return true;
         }
         catch (Exception e)
         {
-            // Not recorded as fired: read again later, the tick is due again (within its catch-up window).
-            _log.Warning("Schedules: the tick {0} of '{1}' failed, tried again in {2}: {3}", tick, id, RetryAfter, e.Message);
-            Timers.StartSingleTimer("retry:" + id, new Load(id), RetryAfter);
+            Retry(id, tick, e);
+            return false;
         }
+    }
+
+    /// <summary>A tick that failed (the database away): its schedule is read again later, and the tick is due again (within its catch-up window).</summary>
+    private void Retry(string id, DateTimeOffset tick, Exception e)
+    {
+        _log.Warning("Schedules: the tick {0} of '{1}' failed, tried again in {2}: {3}", tick, id, RetryAfter, e.Message);
+        Timers.StartSingleTimer("retry:" + id, new Load(id), RetryAfter);
     }
 
     /// <summary>The tick's workflow, started as the overlap policy says while a workflow of an earlier tick runs.</summary>
