@@ -61,6 +61,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         Receive<AdmitDone>(OnAdmitDone);
         Receive<Readmit>(readmit => WriteAdmissions(readmit.Entries));
         Receive<EndsWritten>(OnEndsWritten);
+        Receive<EnqueuedWorkflowCancelled>(cancelled => Dropped(cancelled.WorkflowId));
         Receive<WorkflowCompleted>(ended => Ended(ended.WorkflowId));
         Receive<WorkflowFailed>(ended => Ended(ended.WorkflowId));
         Receive<WorkflowCancelled>(ended => Ended(ended.WorkflowId));
@@ -75,6 +76,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Context.System.EventStream.Subscribe(Self, typeof(EnqueuedWorkflowCancelled));
         Self.Tell(Load.Instance);
         // On real time, not the workflow clock: it looks for other processes' enqueues.
         Timers.StartPeriodicTimer("refresh", Load.Instance, _refreshInterval);
@@ -253,6 +255,19 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
             _endsToWrite.Add((entry.Seq, queue.Options.Window > TimeSpan.Zero));
             WriteEnds();
             Dispatch();
+            return;
+        }
+    }
+
+    /// <summary>An enqueued workflow was cancelled before its admission: its entry goes, taking no slot and no start of a rate limit.</summary>
+    private void Dropped(string workflowId)
+    {
+        foreach (var queue in _queues.Values)
+        {
+            if (queue.Drop(workflowId) is not { } entry)
+                continue;
+            _endsToWrite.Add((entry.Seq, false));
+            WriteEnds();
             return;
         }
     }

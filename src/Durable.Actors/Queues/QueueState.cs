@@ -20,10 +20,6 @@ internal sealed class QueueState(QueueOptions options)
 
     public QueueOptions Options { get; } = options;
 
-    public int Enqueued => _enqueued.Count;
-
-    public int Running => _running.Count;
-
     /// <summary>Takes an entry read or told (once: a second sight of its seq is ignored); false when it was known already.</summary>
     public bool Add(QueueEntry entry)
     {
@@ -112,8 +108,16 @@ internal sealed class QueueState(QueueOptions options)
         return null;
     }
 
-    /// <summary>Whether this queue runs <paramref name="workflowId"/> (admitted, not ended).</summary>
-    public bool Runs(string workflowId) => _running.ContainsKey(workflowId);
+    /// <summary>Drops an enqueued (not admitted) entry of <paramref name="workflowId"/> (cancelled while it waited); null when none waits.</summary>
+    public QueueEntry? Drop(string workflowId)
+    {
+        if (_enqueuedBySeq.Values.FirstOrDefault(e => e.WorkflowId == workflowId) is not { } entry)
+            return null;
+        _enqueued.Remove(entry);
+        _enqueuedBySeq.Remove(entry.Seq);
+        _known.Remove(entry.Seq);
+        return entry;
+    }
 
     private void Hold(QueueEntry entry)
     {

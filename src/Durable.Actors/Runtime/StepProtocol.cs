@@ -90,6 +90,9 @@ internal sealed record AdmitWorkflow(string WorkflowId, string? InputJson = null
 
 internal sealed record WorkflowAdmitted(string WorkflowId);
 
+/// <summary>Published on the event stream when an enqueued workflow was cancelled before its queue admitted it: its entry goes.</summary>
+internal sealed record EnqueuedWorkflowCancelled(string WorkflowId);
+
 /// <summary>
 /// <see cref="ForkWorkflow"/> that replies <see cref="WorkflowBegun"/> once the fork is durable (or at once when this
 /// fork exists already): the typed client's fork. <paramref name="TraceParent"/>: as for <see cref="BeginWorkflow"/>.

@@ -108,6 +108,7 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         await Client.GetHandle<string>("dropped").CancelAsync("not needed");
         await Assert.ThrowsAsync<WorkflowCancelledException>(() => Client.GetHandle<string>("dropped").GetResultAsync());
         Assert.Equal(WorkflowRunStatus.Cancelled, await StatusAsync("dropped"));
+        await Polling.UntilAsync(async () => await Client.Queues.GetAsync("one") is { Enqueued: 2, Running: 1 }, "the cancelled one's entry gone", RunTimeout);
 
         await first.SignalAsync("done", "ok");
         Assert.Equal("ok", await first.GetResultAsync());
