@@ -53,7 +53,8 @@ internal sealed record DurableSettings(
         var queues = new Dictionary<string, QueueOptions>(StringComparer.Ordinal);
         if (!c.HasPath("queues"))
             return queues;
-        foreach (var name in c.GetConfig("queues").AsEnumerable().Select(e => e.Key.Split('.')[0]).Distinct())
+        // The section's own keys: a queue declared with no limit (`queues.q {}`) has no leaf under it but is declared.
+        foreach (var name in c.GetConfig("queues").Root.GetObject().Items.Keys)
         {
             var q = c.GetConfig($"queues.{name}");
             int? Int(string key) => q.HasPath(key) ? q.GetInt(key) : null;

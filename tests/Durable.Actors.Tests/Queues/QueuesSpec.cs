@@ -260,7 +260,10 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         var hocon = ConfigurationFactory.ParseString("durable-actors.queues.pay { concurrency = 5, key-concurrency = -1 }").WithFallback(DurableSettings.Reference);
         Assert.Equal("durable-actors.queues.pay: Queue 'pay': key concurrency must be at least 1, not -1.",
             Assert.Throws<ConfigurationException>(() => DurableSettings.Create(hocon)).Message);
-        var good = ConfigurationFactory.ParseString("durable-actors.queues.pay { concurrency = 5, rate-limit { starts = 10, period = 1s } }").WithFallback(DurableSettings.Reference);
-        Assert.Equal(new QueueOptions("pay") { Concurrency = 5, RateLimit = new QueueRateLimit(10, TimeSpan.FromSeconds(1)) }, DurableSettings.Create(good).Queues["pay"]);
+        var good = ConfigurationFactory.ParseString("durable-actors.queues { pay { concurrency = 5, rate-limit { starts = 10, period = 1s } }\n open {} }")
+            .WithFallback(DurableSettings.Reference);
+        var declared = DurableSettings.Create(good).Queues;
+        Assert.Equal(new QueueOptions("pay") { Concurrency = 5, RateLimit = new QueueRateLimit(10, TimeSpan.FromSeconds(1)) }, declared["pay"]);
+        Assert.Equal(new QueueOptions("open"), declared["open"]);
     }
 }
