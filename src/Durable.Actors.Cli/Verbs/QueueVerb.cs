@@ -46,6 +46,18 @@ internal static class QueueVerb
                 Delay = Durations.ParseOptional(r.GetValue(delay), "--delay"),
                 Timeout = Durations.ParseOptional(r.GetValue(timeout), "--timeout"),
             };
+            // Checked before the file is opened: bad input changes nothing.
+            var declared = Declared(settings);
+            if (!declared.ContainsKey(options.Queue))
+                throw new UsageException($"Unknown queue '{options.Queue}' (declared: {(declared.Count == 0 ? "none: give --config" : string.Join(", ", declared.Keys.Order(StringComparer.Ordinal)))})");
+            try
+            {
+                options.Check();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(Sentence(e.Message));
+            }
             var target = SqliteTarget.Of(r.GetValue(o.Db)!, DatabaseUse.Writes(null));
             var registry = target.Registry(null);
             var type = r.GetValue(o.Type)!;

@@ -104,6 +104,7 @@ public sealed class QueuesSpec
             Assert.True(run.ExitCode == 2, run.ToString());
             Assert.StartsWith(expected, Assert.Single(run.StderrLines));
         }
+        Assert.False(File.Exists(Path.Combine(folder.Path, "durable.db")));
         var list = await TestSupport.Cli.RunAsync(folder.Path, "queue", "list", "--config", config);
         var row = list.StdoutLines[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(("onboard", "0", "0"), (row[0], row[^2], row[^1]));
