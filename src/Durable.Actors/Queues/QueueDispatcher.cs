@@ -27,8 +27,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private readonly HashSet<string> _unknownQueues = new(StringComparer.Ordinal);
     private readonly IActorRef _self;
     private long _lastSeq;
-    private ITimer? _timer;
-    private DateTimeOffset? _timerDue;
+    private readonly DueTimer _timer;
 
     public QueueDispatcher(QueueStore store, IReadOnlyDictionary<string, QueueOptions> queues, WorkflowClient client, IActorRef coordinator,
         TimeProvider clock, TimeSpan refreshInterval)
@@ -39,6 +38,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         _clock = clock;
         _refreshInterval = refreshInterval;
         _self = Self;
+        _timer = new DueTimer(clock, Self, DispatchDue.Instance);
         _queues = queues.Values.ToDictionary(q => q.Name, q => new QueueState(q), StringComparer.Ordinal);
         ReceiveAsync<Load>(_ => LoadAsync());
         Receive<Enqueued>(enqueued =>
@@ -54,7 +54,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         });
         Receive<DispatchDue>(_ =>
         {
-            _timerDue = null;
+            _timer.Fired();
             Dispatch();
         });
         Receive<AdmissionsWritten>(OnAdmissionsWritten);
@@ -82,7 +82,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("refresh", Load.Instance, _refreshInterval);
     }
 
-    protected override void PostStop() => _timer?.Dispose();
+    protected override void PostStop() => _timer.Stop();
 
     /// <summary>Reads the entries not seen yet: at start every one (the admitted ones are asked again), later those of other processes.</summary>
     private async Task LoadAsync()
@@ -151,7 +151,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         }
         if (admit.Count > 0)
             WriteAdmissions(admit);
-        Arm(again);
+        _timer.Arm(again);
     }
 
     /// <summary>Writes the admissions (each with the time it was decided at) before the workflows go.</summary>
@@ -182,23 +182,6 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         }
         foreach (var entry in written.Entries)
             Admit(entry);
-    }
-
-    private void Arm(DateTimeOffset? due)
-    {
-        if (due is not { } at || (_timerDue is { } armed && armed <= at))
-            return;
-        _timer?.Dispose();
-        _timerDue = at;
-        var delay = at - _clock.GetUtcNow();
-        var self = _self;
-        if (delay <= TimeSpan.Zero)
-        {
-            _timer = null;
-            self.Tell(DispatchDue.Instance);
-            return;
-        }
-        _timer = _clock.CreateTimer(_ => self.Tell(DispatchDue.Instance), null, delay, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Lets an admitted entry's workflow go (starting it, if the enqueue's start was cut short by a crash).</summary>

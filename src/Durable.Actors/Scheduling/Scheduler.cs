@@ -30,8 +30,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly Dictionary<string, DateTimeOffset> _dueOf = new(StringComparer.Ordinal);
     // The schedules whose buffered tick waits for a running workflow's end (ScheduleOverlap.BufferOne).
     private readonly HashSet<string> _watching = new(StringComparer.Ordinal);
-    private ITimer? _timer;
-    private DateTimeOffset? _timerDue;
+    private readonly DueTimer _timer;
 
     public Scheduler(ScheduleStore store, WorkflowClient client, TimeProvider clock, TimeSpan refreshInterval)
     {
@@ -39,6 +38,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         _client = client;
         _clock = clock;
         _self = Self;
+        _timer = new DueTimer(clock, Self, Fire.Instance);
         ReceiveAsync<Load>(async load =>
         {
             await LoadAsync(load.ScheduleId).ConfigureAwait(true);
@@ -46,7 +46,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         });
         ReceiveAsync<Fire>(async _ =>
         {
-            _timerDue = null;
+            _timer.Fired();
             await FireDueAsync().ConfigureAwait(true);
             Arm();
         });
@@ -69,7 +69,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("refresh", new Load(null), _refreshInterval);
     }
 
-    protected override void PostStop() => _timer?.Dispose();
+    protected override void PostStop() => _timer.Stop();
 
     /// <summary>Reads one schedule's row (or all of them) and sets when it is due next.</summary>
     private async Task LoadAsync(string? scheduleId)
@@ -125,26 +125,7 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
             _due.Remove((due, id));
     }
 
-    private void Arm()
-    {
-        if (_due.Count == 0)
-            return;
-        var due = _due.Min.Due;
-        if (_timerDue is { } armed && armed <= due)
-            return;
-        _timer?.Dispose();
-        _timerDue = due;
-        var delay = due - _clock.GetUtcNow();
-        var self = _self;
-        if (delay <= TimeSpan.Zero)
-        {
-            _timer = null;
-            self.Tell(Fire.Instance);
-            return;
-        }
-        var longest = TimeSpan.FromDays(30);
-        _timer = _clock.CreateTimer(_ => self.Tell(Fire.Instance), null, delay > longest ? longest : delay, Timeout.InfiniteTimeSpan);
-    }
+    private void Arm() => _timer.Arm(_due.Count == 0 ? null : _due.Min.Due);
 
     /// <summary>
     /// Fires every tick that is due: the schedules due together at once (their rows read in one query, their workflows
