@@ -64,14 +64,6 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     private const string Columns = "seq, workflow_id, queue, partition_key, priority, enqueued_at, not_before, workflow_type, input, timeout, admitted_at, ended, " +
         "debounced, debounce_until";
 
-    /// <summary>Creates the table when missing (a host's start, a CLI command that writes).</summary>
-    public void Ensure()
-    {
-        using var connection = Open();
-        if (!Exists(connection))
-            Execute(connection, Schema);
-    }
-
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAdd> _adds = new();
     private int _adding;
 

@@ -105,7 +105,8 @@ internal static class SqliteDatabase
 
     /// <summary>
     /// Turns WAL on and creates what is missing of the engine's tables: the journal's, the workflow index (built from
-    /// the journal: a database written before it existed, or whose index was dropped), the schedules' and the queues'.
+    /// the journal: a database written before it existed, or whose index was dropped) and the schedules'. The queues'
+    /// table is created by the first enqueue (a database that never enqueues has none; its readers take none as empty).
     /// </summary>
     internal static void EnsureTables(string connectionString, TimeSpan busyTimeout)
     {
@@ -123,7 +124,6 @@ internal static class SqliteDatabase
         }
         WorkflowIndexStore.EnsureBuilt(connection);
         new Scheduling.ScheduleStore(connectionString, busyTimeout).Ensure();
-        new Queues.QueueStore(connectionString, busyTimeout).Ensure();
     }
 
     private static SqliteConnection EnsureWal(string connectionString, TimeSpan busyTimeout)
