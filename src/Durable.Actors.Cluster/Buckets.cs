@@ -41,6 +41,8 @@ internal sealed class Buckets(int count) : HashCodeMessageExtractor(count)
         IWorkflowCommand command => Of(command.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
         WatchWorkflow watch => Of(watch.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
         UnwatchWorkflow unwatch => Of(unwatch.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // Answered by the queues' client of the node that hosts the id's bucket (any node would do).
+        EnqueueWorkflow enqueue => Of(enqueue.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
         HandedOn handed => Of(handed.WorkflowId).ToString(System.Globalization.CultureInfo.InvariantCulture),
         EnsureBucket bucket => bucket.Bucket.ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => null!,

@@ -54,6 +54,14 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("still-running", typeof(StillRunning)),
         ("hand-on", typeof(HandedOn)),
         ("hand-on-received", typeof(HandOnReceived)),
+        ("enqueue", typeof(EnqueueWorkflow)),
+        ("enqueued", typeof(WorkflowEnqueued)),
+        ("admit", typeof(AdmitWorkflow)),
+        ("admitted", typeof(WorkflowAdmitted)),
+        ("enqueued-cancelled", typeof(EnqueuedWorkflowCancelled)),
+        ("queue-entry", typeof(Queues.QueueDispatcher.Enqueued)),
+        ("queue-entry-moved", typeof(Queues.QueueDispatcher.Rescheduled)),
+        ("schedule-changed", typeof(Scheduling.Scheduler.Load)),
     ];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);

@@ -4,6 +4,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.Event;
 using Durable.Actors.Configuration;
@@ -172,6 +173,14 @@ public static class DurableCluster
             region = sharding.StartProxy(TypeName, role, buckets);
         }
         WorkflowClient.Register(system, region, registry, resendAfter);
+        if (settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
+        {
+            // Schedules and queues: their tables beside the journal, their scheduler and dispatcher one singleton each.
+            var tables = new Storage.PostgresSideTables(settings.SqlConnectionString);
+            system.RegisterOnTermination(tables.Dispose);
+            DurableWorkflows.StartFlowControl(system, hosted, registry, tables, region, TimeProvider.System,
+                (props, name) => Singleton(system, props, name, role), rewatchEvery: childRecheck);
+        }
         // Every workflow node sweeps (purging an id twice answers the second NotFound): no node is the one that must stay.
         if (hosted is { } sweeping && settings.Retention.Periods().Any())
         {
@@ -179,6 +188,18 @@ public static class DurableCluster
             system.ActorOf(Props.Create(() => new RetentionSweeper(sweeping, client, coordinator: null)), "durable-retention");
         }
         return region;
+    }
+
+    /// <summary>
+    /// One actor of the cluster (the oldest <paramref name="role"/> node's, moved to the next oldest when that node is
+    /// lost or leaves) and this member's proxy to it, which keeps messages while it moves; a proxy alone when
+    /// <paramref name="props"/> is null (a member that hosts no workflows).
+    /// </summary>
+    private static IActorRef Singleton(ActorSystem system, Props? props, string name, string role)
+    {
+        if (props is not null)
+            system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance, ClusterSingletonManagerSettings.Create(system).WithRole(role)), name);
+        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}", ClusterSingletonProxySettings.Create(system).WithRole(role)), name + "-proxy");
     }
 
     /// <summary>

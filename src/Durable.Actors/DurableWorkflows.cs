@@ -72,24 +72,42 @@ public static class DurableWorkflows
             system.ActorOf(Props.Create(() => new RetentionSweeper(runtime, WorkflowClient.Of(system), coordinator)), "durable-retention");
         if (settings.UsesEngineSqlite)
         {
-            // Its table was created with the journal's (SqliteDatabase.Prepare).
-            var store = new Scheduling.ScheduleStore(settings.ConnectionString, settings.BusyTimeout);
-            var client = WorkflowClient.Of(system);
-            var scheduler = settings.SchedulesEnabled
-                ? system.ActorOf(Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules")
-                : ActorRefs.Nobody;
-            client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
-            // Queues declared in HOCON win over those of the code (operators tune limits without a build).
-            var queues = new Dictionary<string, QueueOptions>(registry.Queues, StringComparer.Ordinal);
-            foreach (var (name, options) in settings.Queues)
-                queues[name] = options;
-            var queueStore = new Queues.QueueStore(settings.ConnectionString, settings.BusyTimeout);
-            var dispatcher = settings.QueueDispatch
-                ? system.ActorOf(Props.Create(() => new Queues.QueueDispatcher(queueStore, queues, client, coordinator, clock, settings.QueueRefresh)), "durable-queues")
-                : ActorRefs.Nobody;
-            client.QueueClient = new QueueClient(queueStore, queues, client, dispatcher, clock);
+            // The schedules' table was created with the journal's (SqliteDatabase.Prepare).
+            StartFlowControl(system, runtime, registry, new SqliteSideTables(settings.ConnectionString, settings.BusyTimeout), coordinator, clock,
+                (props, name) => system.ActorOf(props, name), rewatchEvery: null);
         }
         return coordinator;
+    }
+
+    /// <summary>
+    /// Starts the scheduler and the queue dispatcher over the side tables <paramref name="tables"/>, through
+    /// <paramref name="host"/> (an actor of this system on one machine; a cluster singleton and its proxy on a cluster,
+    /// null for a member that hosts no workflows: only the proxy), and gives the client the schedules' and queues' clients.
+    /// <paramref name="rewatchEvery"/> is how often the dispatcher asks again to be told of the ends of the workflows it
+    /// admitted (on a cluster, a watch is lost with the node of its workflow); null for never.
+    /// </summary>
+    internal static void StartFlowControl(ActorSystem system, WorkflowRuntime? runtime, WorkflowRegistry registry, SideTables tables, IActorRef coordinator,
+        TimeProvider clock, Func<Props?, string, IActorRef> host, TimeSpan? rewatchEvery)
+    {
+        var settings = PersistencePlugins.Bind(system);
+        var client = WorkflowClient.Of(system);
+        var store = new Scheduling.ScheduleStore(tables);
+        var scheduler = settings.SchedulesEnabled
+            ? host(runtime is null ? null : Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules")
+            : ActorRefs.Nobody;
+        client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
+        // Queues declared in HOCON win over those of the code (operators tune limits without a build).
+        var queues = new Dictionary<string, QueueOptions>(registry.Queues, StringComparer.Ordinal);
+        foreach (var (name, options) in settings.Queues)
+            queues[name] = options;
+        var queueStore = new Queues.QueueStore(tables);
+        var dispatcher = settings.QueueDispatch
+            ? host(runtime is null ? null : Props.Create(() => new Queues.QueueDispatcher(queueStore, queues, client, coordinator, clock, settings.QueueRefresh, rewatchEvery)),
+                "durable-queues")
+            : ActorRefs.Nobody;
+        if (runtime is not null)
+            runtime.QueueDispatcher = dispatcher;
+        client.QueueClient = new QueueClient(queueStore, queues, client, dispatcher, clock);
     }
 
     /// <summary>What every workflow actor of this host shares; also used by cluster mode, which starts its coordinators as sharded entities.</summary>

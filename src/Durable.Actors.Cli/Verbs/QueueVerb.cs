@@ -175,7 +175,7 @@ internal static class QueueVerb
         if (!File.Exists(target.Database))
             return [];
         SqliteDatabase.EnsureSqliteOrAbsent(target.Database);
-        var store = new QueueStore(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, TimeSpan.FromSeconds(5));
+        var store = new QueueStore(new SqliteSideTables(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, TimeSpan.FromSeconds(5)));
         return await Task.Run(() => store.Live(queue), cancellationToken);
     }
 

@@ -224,7 +224,7 @@ internal static class ScheduleVerb
         if (!File.Exists(target.Database))
             return [];
         SqliteDatabase.EnsureSqliteOrAbsent(target.Database);
-        var store = new ScheduleStore(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, BusyTimeout);
+        var store = new ScheduleStore(new SqliteSideTables(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, BusyTimeout));
         return await Task.Run(() => read(store).ToList(), cancellationToken);
     }
 
@@ -233,7 +233,7 @@ internal static class ScheduleVerb
     {
         var target = SqliteTarget.Of(db, mustExist ? DatabaseUse.Runs(null) : DatabaseUse.Writes(null));
         var connectionString = new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString;
-        return (target.Database, connectionString, new ScheduleStore(connectionString, BusyTimeout));
+        return (target.Database, connectionString, new ScheduleStore(new SqliteSideTables(connectionString, BusyTimeout)));
     }
 
     private static UsageException Unknown(string scheduleId, string db) => new($"unknown schedule '{scheduleId}' in database '{Path.GetFullPath(db)}'");

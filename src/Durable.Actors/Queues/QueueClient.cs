@@ -73,12 +73,17 @@ public sealed class QueueClient
             throw new ArgumentException($"Unknown queue '{options.Queue}' (declared: {(_queues.Count == 0 ? "none" : string.Join(", ", _queues.Keys.Order(StringComparer.Ordinal)))}).");
         options.Check();
         var registry = _client.Registry;
-        if (!registry.TryGet(workflowType, out var definition))
-            throw new WorkflowRejectedException(workflowId,
-                $"unknown workflow type '{workflowType}' (registered: {string.Join(", ", registry.WorkflowTypes.Order(StringComparer.Ordinal))})");
         var input = inputJson ?? "null";
-        if (definition.ValidateInput(input, registry.JsonOptions) is { } inputError)
-            throw new WorkflowRejectedException(workflowId, inputError);
+        // Checked here when this member runs workflows; a cluster member that runs none leaves it to the workflow's
+        // node, whose rejection of the start takes the entry back.
+        if (registry.WorkflowTypes.Count > 0)
+        {
+            if (!registry.TryGet(workflowType, out var definition))
+                throw new WorkflowRejectedException(workflowId,
+                    $"unknown workflow type '{workflowType}' (registered: {string.Join(", ", registry.WorkflowTypes.Order(StringComparer.Ordinal))})");
+            if (definition.ValidateInput(input, registry.JsonOptions) is { } inputError)
+                throw new WorkflowRejectedException(workflowId, inputError);
+        }
         var now = _clock.GetUtcNow();
         var entry = options.Debounce is { } debounce
             ? new QueueEntry(0, workflowId, options.Queue, options.Key, options.Priority, now, now + debounce.Period, workflowType, input, options.Timeout)

@@ -28,10 +28,12 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private readonly IActorRef _self;
     private long _lastSeq;
     private readonly DueTimer _timer;
+    private readonly TimeSpan? _rewatchEvery;
 
     public QueueDispatcher(QueueStore store, IReadOnlyDictionary<string, QueueOptions> queues, WorkflowClient client, IActorRef coordinator,
-        TimeProvider clock, TimeSpan refreshInterval)
+        TimeProvider clock, TimeSpan refreshInterval, TimeSpan? rewatchEvery)
     {
+        _rewatchEvery = rewatchEvery;
         _store = store;
         _client = client;
         _coordinator = coordinator;
@@ -61,6 +63,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         Receive<AdmitDone>(OnAdmitDone);
         Receive<Readmit>(readmit => WriteAdmissions(readmit.Entries));
         Receive<EndsWritten>(OnEndsWritten);
+        Receive<RewatchDue>(_ => Rewatch());
         Receive<EnqueuedWorkflowCancelled>(cancelled => Dropped(cancelled.WorkflowId));
         Receive<WorkflowCompleted>(ended => Ended(ended.WorkflowId));
         Receive<WorkflowFailed>(ended => Ended(ended.WorkflowId));
@@ -76,11 +79,28 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Context.System.EventStream.Subscribe(Self, typeof(EnqueuedWorkflowCancelled));
         Self.Tell(Load.Instance);
         // On real time, not the workflow clock: it looks for other processes' enqueues.
         Timers.StartPeriodicTimer("refresh", Load.Instance, _refreshInterval);
+        if (_rewatchEvery is { } every)
+            Timers.StartPeriodicTimer("rewatch", RewatchDue.Instance, every);
     }
+
+    /// <summary>
+    /// Asks again to be told of the end of each workflow admitted and running (a watch is kept once per watcher): on a
+    /// cluster a watch lives with the workflow's bucket, and is lost with a node that dies.
+    /// </summary>
+    private void Rewatch()
+    {
+        foreach (var queue in _queues.Values)
+        {
+            foreach (var entry in queue.Running)
+                Watch(entry);
+        }
+    }
+
+    private void Watch(QueueEntry entry) =>
+        _coordinator.Tell(new WatchWorkflow(entry.WorkflowId, "queue:" + entry.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), _self);
 
     protected override void PostStop() => _timer.Stop();
 
@@ -211,7 +231,7 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         {
             case WorkflowAdmitted:
                 // Told when it ends (at once when it has ended already).
-                _coordinator.Tell(new WatchWorkflow(id, "queue:" + done.Entry.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), _self);
+                Watch(done.Entry);
                 break;
             case WorkflowRejected rejected:
                 _log.Warning("Queues: workflow {0} of queue '{1}' could not start: {2}", id, done.Entry.Queue, rejected.Reason);
@@ -302,6 +322,13 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private sealed record Readmit(IReadOnlyList<QueueEntry> Entries);
 
     private sealed record EndsWritten(Exception? Error);
+
+    private sealed class RewatchDue
+    {
+        public static RewatchDue Instance { get; } = new();
+
+        private RewatchDue() { }
+    }
 
     private sealed class DispatchDue
     {

@@ -20,6 +20,9 @@ internal sealed class QueueState(QueueOptions options)
 
     public QueueOptions Options { get; } = options;
 
+    /// <summary>The entries admitted whose ends were not seen: each holds a slot.</summary>
+    public IEnumerable<QueueEntry> Running => _running.Values;
+
     /// <summary>Takes an entry read or told (once: a second sight of its seq is ignored); false when it was known already.</summary>
     public bool Add(QueueEntry entry)
     {

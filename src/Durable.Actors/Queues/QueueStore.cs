@@ -1,5 +1,5 @@
+using System.Data.Common;
 using Durable.Actors.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Durable.Actors.Queues;
 
@@ -29,33 +29,33 @@ internal sealed record QueueEntry(
 }
 
 /// <summary>
-/// The queues' entries in the engine's SQLite file: the table <c>durable_queue_entries</c>, written through connections
-/// of its own. An entry is written before its workflow's start (which records it ENQUEUED), so that a crash between
+/// The queues' entries: the table <c>durable_queue_entries</c> beside the journal (the engine's SQLite file, or
+/// PostgreSQL on a cluster), written through connections of its own. An entry is written before its workflow's start (which records it ENQUEUED), so that a crash between
 /// the two leaves an entry whose admission starts the workflow; its admission is written before the workflow is let go,
 /// so that after a crash every admitted workflow still counts against the limits until its end is seen.
 /// </summary>
-internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
+internal sealed class QueueStore(SideTables db)
 {
     public const string TableName = "durable_queue_entries";
 
-    private const string Schema = """
+    private readonly string _schema = $"""
         CREATE TABLE IF NOT EXISTS durable_queue_entries
         (
-            seq           INTEGER NOT NULL PRIMARY KEY,
-            workflow_id   TEXT    NOT NULL,
-            queue         TEXT    NOT NULL,
-            partition_key TEXT        NULL,
-            priority      INTEGER NOT NULL,
-            enqueued_at   INTEGER NOT NULL,
-            not_before    INTEGER     NULL,
-            dedup_id      TEXT        NULL,
-            workflow_type TEXT    NOT NULL,
-            input         TEXT    NOT NULL,
-            timeout       INTEGER     NULL,
-            admitted_at   INTEGER     NULL,
-            ended         INTEGER NOT NULL DEFAULT 0,
-            debounced     INTEGER NOT NULL DEFAULT 0,
-            debounce_until INTEGER    NULL
+            seq            {db.SerialKey},
+            workflow_id    TEXT    NOT NULL,
+            queue          TEXT    NOT NULL,
+            partition_key  TEXT        NULL,
+            priority       INTEGER NOT NULL,
+            enqueued_at    {db.BigInt} NOT NULL,
+            not_before     {db.BigInt}     NULL,
+            dedup_id       TEXT        NULL,
+            workflow_type  TEXT    NOT NULL,
+            input          TEXT    NOT NULL,
+            timeout        {db.BigInt}     NULL,
+            admitted_at    {db.BigInt}     NULL,
+            ended          {db.BigInt} NOT NULL DEFAULT 0,
+            debounced      {db.BigInt} NOT NULL DEFAULT 0,
+            debounce_until {db.BigInt}     NULL
         );
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_live ON durable_queue_entries (workflow_id) WHERE ended = 0;
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_dedup ON durable_queue_entries (queue, dedup_id) WHERE dedup_id IS NOT NULL AND ended = 0;
@@ -105,10 +105,10 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
             }
             try
             {
-                using var connection = Open();
-                if (!Exists(connection))
-                    Execute(connection, Schema);
-                using var transaction = connection.BeginTransaction(deferred: false);
+                using var connection = db.Open();
+                using var transaction = db.BeginWrite(connection);
+                if (!db.TableExists(connection, transaction, TableName))
+                    db.Execute(connection, transaction, _schema);
                 var results = batch.Select(add => Add(connection, transaction, add.Entry, add.DeduplicationId)).ToList();
                 transaction.Commit();
                 for (var i = 0; i < batch.Count; i++)
@@ -123,13 +123,13 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
         }
     }
 
-    private static (QueueEntry Entry, bool Added) Add(SqliteConnection connection, SqliteTransaction transaction, QueueEntry entry, string? deduplicationId)
+    private (QueueEntry Entry, bool Added) Add(DbConnection connection, DbTransaction transaction, QueueEntry entry, string? deduplicationId)
     {
         if (entry.Debounced && Read(connection, transaction, "WHERE ended = 0 AND admitted_at IS NULL AND debounced = 1 AND queue = $1 AND partition_key = $2 AND workflow_type = $3",
                 entry.Queue, entry.Key, entry.WorkflowType).FirstOrDefault() is { } waiting)
         {
             var startAt = waiting.DebounceUntil is { } until && until < entry.NotBefore!.Value ? until : entry.NotBefore!.Value;
-            using var update = Command(connection, transaction, "UPDATE durable_queue_entries SET input = $2, not_before = $3 WHERE seq = $1",
+            using var update = db.Command(connection, transaction, "UPDATE durable_queue_entries SET input = $2, not_before = $3 WHERE seq = $1",
                 waiting.Seq, entry.InputJson, startAt.UtcTicks);
             update.ExecuteNonQuery();
             return (waiting with { InputJson = entry.InputJson, NotBefore = startAt }, false);
@@ -138,7 +138,7 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
             entry.WorkflowId, entry.Queue, deduplicationId).FirstOrDefault();
         if (existing is not null)
             return (existing, false);
-        using var insert = Command(connection, transaction, """
+        using var insert = db.Command(connection, transaction, """
             INSERT INTO durable_queue_entries (workflow_id, queue, partition_key, priority, enqueued_at, not_before, dedup_id, workflow_type, input, timeout,
                 debounced, debounce_until)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING seq
@@ -159,10 +159,10 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     /// </summary>
     public List<QueueEntry> Load(long afterSeq, DateTimeOffset countedSince)
     {
-        using var connection = Open();
-        if (!Exists(connection))
+        using var connection = db.Open();
+        if (!db.TableExists(connection, null, TableName))
             return [];
-        Execute(connection, "DELETE FROM durable_queue_entries WHERE ended = 1 AND (admitted_at IS NULL OR admitted_at < $1)", countedSince.UtcTicks);
+        db.Execute(connection, null, "DELETE FROM durable_queue_entries WHERE ended = 1 AND (admitted_at IS NULL OR admitted_at < $1)", countedSince.UtcTicks);
         return Read(connection, null, "WHERE seq > $1 ORDER BY seq", afterSeq);
     }
 
@@ -173,9 +173,9 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     /// </summary>
     public Dictionary<long, string> Admitted(IReadOnlyList<long> seqs, DateTimeOffset at)
     {
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var update = Command(connection, transaction,
+        using var connection = db.Open();
+        using var transaction = db.BeginWrite(connection);
+        using var update = db.Command(connection, transaction,
             "UPDATE durable_queue_entries SET admitted_at = $2 WHERE seq = $1 RETURNING debounced, input", [0L, at.UtcTicks]);
         var inputs = new Dictionary<long, string>();
         foreach (var seq in seqs)
@@ -195,10 +195,10 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     /// </summary>
     public void Ended(IReadOnlyList<(long Seq, bool Keep)> ends)
     {
-        using var connection = Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var keep = Command(connection, transaction, "UPDATE durable_queue_entries SET ended = 1 WHERE seq = $1", 0L);
-        using var delete = Command(connection, transaction, "DELETE FROM durable_queue_entries WHERE seq = $1", 0L);
+        using var connection = db.Open();
+        using var transaction = db.BeginWrite(connection);
+        using var keep = db.Command(connection, transaction, "UPDATE durable_queue_entries SET ended = 1 WHERE seq = $1", 0L);
+        using var delete = db.Command(connection, transaction, "DELETE FROM durable_queue_entries WHERE seq = $1", 0L);
         foreach (var (seq, kept) in ends)
         {
             var command = kept ? keep : delete;
@@ -211,17 +211,17 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
     /// <summary>The entries that have not ended, of one queue or of all, in queue order.</summary>
     public List<QueueEntry> Live(string? queue)
     {
-        using var connection = Open();
-        if (!Exists(connection))
+        using var connection = db.Open();
+        if (!db.TableExists(connection, null, TableName))
             return [];
         return queue is null
             ? Read(connection, null, "WHERE ended = 0 ORDER BY queue, priority, seq")
             : Read(connection, null, "WHERE ended = 0 AND queue = $1 ORDER BY priority, seq", queue);
     }
 
-    private static List<QueueEntry> Read(SqliteConnection connection, SqliteTransaction? transaction, string where, params object?[] values)
+    private List<QueueEntry> Read(DbConnection connection, DbTransaction? transaction, string where, params object?[] values)
     {
-        using var command = Command(connection, transaction, $"SELECT {Columns} FROM durable_queue_entries {where}", values);
+        using var command = db.Command(connection, transaction, $"SELECT {Columns} FROM durable_queue_entries {where}", values);
         using var reader = command.ExecuteReader();
         var entries = new List<QueueEntry>();
         while (reader.Read())
@@ -249,19 +249,10 @@ internal sealed class QueueStore(string connectionString, TimeSpan busyTimeout)
 
     private void Update(string sql, params object[] values)
     {
-        using var connection = Open();
-        if (Exists(connection))
-            Execute(connection, sql, values);
+        using var connection = db.Open();
+        if (db.TableExists(connection, null, TableName))
+            db.Execute(connection, null, sql, values);
     }
-
-    private SqliteConnection Open() => SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};");
-
-    private static bool Exists(SqliteConnection connection) => SqliteStatements.TableExists(connection, null, TableName);
-
-    private static int Execute(SqliteConnection connection, string sql, params object?[] values) => SqliteStatements.Execute(connection, null, sql, values);
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql, params object?[] values) =>
-        SqliteStatements.Command(connection, transaction, sql, values);
 
     private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 }

@@ -54,7 +54,7 @@ internal sealed partial class WorkflowActor
             var reply = new WorkflowCancelled(_workflowId, reason);
             _requests.AnswerClaimed(reply);
             _coordinator.Tell(new WorkflowEnded(_workflowId, reply), Self);
-            Context.System.EventStream.Publish(new EnqueuedWorkflowCancelled(_workflowId));
+            _runtime.QueueDispatcher.Tell(new EnqueuedWorkflowCancelled(_workflowId));
             Self.Tell(PassivateIfIdle.Instance, Self);
         });
     }

@@ -24,6 +24,9 @@ internal sealed record WorkflowRuntime(
     /// </summary>
     public Akka.Actor.IActorRef HandOnRelay { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
+    /// <summary>The queue dispatcher (on a cluster, the proxy of its singleton): told when an enqueued workflow is cancelled before its admission.</summary>
+    public Akka.Actor.IActorRef QueueDispatcher { get; set; } = Akka.Actor.ActorRefs.Nobody;
+
     /// <summary>In cluster mode, which nodes the cluster has removed (zombie steps); null on one machine.</summary>
     public INodeMembership? Membership { get; init; }
 

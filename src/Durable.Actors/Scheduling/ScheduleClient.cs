@@ -119,11 +119,12 @@ public sealed class ScheduleClient
         return ids;
     }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming what is wrong with <paramref name="spec"/> on a host of <paramref name="registry"/>.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> naming what is wrong with <paramref name="spec"/> on a host of <paramref name="registry"/> (its type unchecked on a member that runs no workflows).</summary>
     internal static ScheduleTimes Check(ScheduleSpec spec, WorkflowRegistry registry)
     {
         var times = ScheduleTimes.Of(spec);
-        if (!registry.TryGet(spec.WorkflowType, out _))
+        // A cluster member that runs no workflows knows no type: the nodes reject a tick of an unknown one.
+        if (registry.WorkflowTypes.Count > 0 && !registry.TryGet(spec.WorkflowType, out _))
             throw new ArgumentException($"Schedule '{spec.ScheduleId}': '{spec.WorkflowType}' is not a registered workflow type (known: {string.Join(", ", registry.WorkflowTypes.Order(StringComparer.Ordinal))}).");
         try
         {

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Durable.Actors.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Durable.Actors.Scheduling;
 
@@ -9,24 +8,24 @@ namespace Durable.Actors.Scheduling;
 internal sealed record ScheduleRow(ScheduleSpec Spec, bool Paused, DateTimeOffset CreatedAt, DateTimeOffset? LastTick, DateTimeOffset? BufferedTick);
 
 /// <summary>
-/// The schedules of the engine's SQLite file: the table <c>durable_schedules</c>, one row per schedule, written
-/// through connections of its own (a schedule changes seldom; the journal's writer keeps the events). A schedule costs
+/// The schedules: the table <c>durable_schedules</c> beside the journal (the engine's SQLite file, or PostgreSQL on a
+/// cluster), one row per schedule, written through connections of its own (a schedule changes seldom; the journal's writer keeps the events). A schedule costs
 /// this row and no memory between its ticks but its next due time in the host's <see cref="Scheduler"/>.
 /// </summary>
-internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeout)
+internal sealed class ScheduleStore(SideTables db)
 {
     public const string TableName = "durable_schedules";
 
-    private const string Schema = """
+    private readonly string _schema = $"""
         CREATE TABLE IF NOT EXISTS durable_schedules
         (
             schedule_id   TEXT    NOT NULL PRIMARY KEY,
             spec          TEXT    NOT NULL,
-            paused        INTEGER NOT NULL DEFAULT 0,
-            created_at    INTEGER NOT NULL,
-            last_tick     INTEGER     NULL,
-            buffered_tick INTEGER     NULL
-        ) WITHOUT ROWID;
+            paused        {db.BigInt} NOT NULL DEFAULT 0,
+            created_at    {db.BigInt} NOT NULL,
+            last_tick     {db.BigInt}     NULL,
+            buffered_tick {db.BigInt}     NULL
+        ) {db.KeyedTable};
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -38,17 +37,20 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
     /// <summary>Creates the table when missing (a host's start, a CLI command that writes).</summary>
     public void Ensure()
     {
-        using var connection = Open();
-        if (!Exists(connection))
-            Execute(connection, Schema);
+        using var connection = db.Open();
+        if (db.TableExists(connection, null, TableName))
+            return;
+        using var transaction = db.BeginWrite(connection);
+        db.Execute(connection, transaction, _schema);
+        transaction.Commit();
     }
 
     /// <summary>Adds a schedule; false when one has its id.</summary>
     public bool Insert(ScheduleSpec spec, DateTimeOffset createdAt)
     {
-        using var connection = Open();
-        Execute(connection, Schema);
-        return Execute(connection, "INSERT INTO durable_schedules (schedule_id, spec, created_at) VALUES ($1, $2, $3) ON CONFLICT (schedule_id) DO NOTHING",
+        Ensure();
+        using var connection = db.Open();
+        return db.Execute(connection, null, "INSERT INTO durable_schedules (schedule_id, spec, created_at) VALUES ($1, $2, $3) ON CONFLICT (schedule_id) DO NOTHING",
             spec.ScheduleId, JsonSerializer.Serialize(spec, Json), createdAt.UtcTicks) == 1;
     }
 
@@ -76,7 +78,7 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
     /// </summary>
     public bool SetPaused(string scheduleId, bool paused, DateTimeOffset now) => paused
         ? Update("UPDATE durable_schedules SET paused = 1 WHERE schedule_id = $1", scheduleId)
-        : Update("UPDATE durable_schedules SET paused = 0, last_tick = max(coalesce(last_tick, 0), $2) WHERE schedule_id = $1", scheduleId, now.UtcTicks);
+        : Update($"UPDATE durable_schedules SET paused = 0, last_tick = {db.Greatest}(coalesce(last_tick, 0), $2) WHERE schedule_id = $1", scheduleId, now.UtcTicks);
 
     /// <summary>Deletes a schedule (the workflows it started stay); false when there is none of that id.</summary>
     public bool Delete(string scheduleId) => Update("DELETE FROM durable_schedules WHERE schedule_id = $1", scheduleId);
@@ -84,11 +86,11 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
     /// <summary>Records each tick as its schedule's last tick fired, unless a later one is recorded, in one transaction.</summary>
     public void Fired(IReadOnlyList<(string ScheduleId, DateTimeOffset Tick)> ticks)
     {
-        using var connection = Open();
-        if (!Exists(connection))
+        using var connection = db.Open();
+        if (!db.TableExists(connection, null, TableName))
             return;
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var update = SqliteStatements.Command(connection, transaction,
+        using var transaction = db.BeginWrite(connection);
+        using var update = db.Command(connection, transaction,
             "UPDATE durable_schedules SET last_tick = $2 WHERE schedule_id = $1 AND (last_tick IS NULL OR last_tick < $2)", "", 0L);
         foreach (var (scheduleId, tick) in ticks)
         {
@@ -109,10 +111,10 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
 
     private List<ScheduleRow> Read(string where, params object[] values)
     {
-        using var connection = Open();
-        if (!Exists(connection))
+        using var connection = db.Open();
+        if (!db.TableExists(connection, null, TableName))
             return [];
-        using var command = SqliteStatements.Command(connection, null, $"SELECT spec, paused, created_at, last_tick, buffered_tick FROM durable_schedules {where}", values);
+        using var command = db.Command(connection, null, $"SELECT spec, paused, created_at, last_tick, buffered_tick FROM durable_schedules {where}", values);
         using var reader = command.ExecuteReader();
         var rows = new List<ScheduleRow>();
         while (reader.Read())
@@ -129,15 +131,9 @@ internal sealed class ScheduleStore(string connectionString, TimeSpan busyTimeou
 
     private bool Update(string sql, params object[] values)
     {
-        using var connection = Open();
-        return Exists(connection) && Execute(connection, sql, values) > 0;
+        using var connection = db.Open();
+        return db.TableExists(connection, null, TableName) && db.Execute(connection, null, sql, values) > 0;
     }
-
-    private SqliteConnection Open() => SqliteDatabase.Open(connectionString, $"PRAGMA busy_timeout={(long)busyTimeout.TotalMilliseconds};");
-
-    private static bool Exists(SqliteConnection connection) => SqliteStatements.TableExists(connection, null, TableName);
-
-    private static int Execute(SqliteConnection connection, string sql, params object[] values) => SqliteStatements.Execute(connection, null, sql, values);
 
     private static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 }

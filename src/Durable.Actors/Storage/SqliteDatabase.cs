@@ -123,7 +123,7 @@ internal static class SqliteDatabase
             transaction.Commit();
         }
         WorkflowIndexStore.EnsureBuilt(connection);
-        new Scheduling.ScheduleStore(connectionString, busyTimeout).Ensure();
+        new Scheduling.ScheduleStore(new SqliteSideTables(connectionString, busyTimeout)).Ensure();
     }
 
     private static SqliteConnection EnsureWal(string connectionString, TimeSpan busyTimeout)

@@ -11,8 +11,9 @@ namespace Durable.Actors.Tests.Cluster;
 /// <summary>
 /// Three real node processes (<c>serve --cluster</c>) on one PostgreSQL database and a few hundred workflows: reports of
 /// several steps, approvals that sleep until their signal wait times out, approvals signalled while the cluster fails
-/// over. One node is killed with SIGKILL mid-run; every workflow completes on the survivors, no completed step runs
-/// again, and no signal is lost.
+/// over, and reports enqueued on a queue of key concurrency 1. One node is killed with SIGKILL mid-run (the oldest,
+/// which also runs the queue's dispatcher); every workflow completes on the survivors, no completed step runs again,
+/// no signal is lost, and no two workflows of a key ever ran at once.
 /// </summary>
 [Collection(ClusterTests.Name)]
 public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDisposable
@@ -21,6 +22,8 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
     private const int Sleepers = 50;
     private const int Signalled = 50;
     private const int Sections = 5;
+    private const int Queued = 18;
+    private const string Queue = "durable-actors.queues.reports { concurrency = 4, key-concurrency = 1 }";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(150);
 
     private readonly TempFolder _folder = new();
@@ -55,12 +58,12 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
     {
         var ports = Enumerable.Range(0, 3).Select(_ => ClusterNodes.FreePort()).ToArray();
         foreach (var port in ports)
-            _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres));
+            _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres, await NodeConfigAsync()));
         await Until(() => _nodes.All(n => n.Up.IsCompletedSuccessfully), "three nodes up");
         // The test's member takes part in the split-brain resolver like any other (it may be the leader that decides),
         // so it gets the nodes' configuration too.
         var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
-        var config = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } file ? await File.ReadAllTextAsync(file) : "";
+        var config = await File.ReadAllTextAsync(await NodeConfigAsync());
         var (client, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false,
             extraHocon: config + (logs is { Length: > 0 } ? "\nakka.loglevel = INFO" : ""));
         _client = client;
@@ -91,6 +94,10 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             starts.Add(workflows.StartAsync<ExpenseRequest, string>("approval", $"sleeper-{i}", new ExpenseRequest(10, "ada", TimeSpan.FromSeconds(20))));
         for (var i = 0; i < Signalled; i++)
             starts.Add(workflows.StartAsync<ExpenseRequest, string>("approval", $"signalled-{i}", new ExpenseRequest(10, "ada", TimeSpan.FromDays(1))));
+        // Three keys of six reports each, one at a time per key: the kill cuts one of a key short (or its admission).
+        for (var i = 0; i < Queued; i++)
+            starts.Add(workflows.EnqueueAsync<ReportRequest, int>("report", $"queued-{i}", new ReportRequest(3, WorkMilliseconds: 300),
+                new EnqueueOptions("reports") { Key = $"k{i % 3}" }));
         await Task.WhenAll(starts).WaitAsync(Timeout);
 
         // The victim, killed mid-run: it has run steps of its own workflows, and many steps are still to run.
@@ -101,8 +108,9 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         await Until(() => victim.Effects().Length >= 40, "the victim node ran 40 steps");
         var seenBefore = _nodes.ToDictionary(n => n, n => n.Effects().Length);
         var lost = victim.Effects().Select(l => l.Split(' ')[0]).ToHashSet(StringComparer.Ordinal);
+        var queuedBefore = (await DurableWorkflows.ListAsync(client, new WorkflowQuery { IdPrefix = "queued-", Status = WorkflowRunStatus.Completed })).Items.Count;
         var clock = Stopwatch.StartNew();
-        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL the oldest node, {victim.Port}");
+        output.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)} SIGKILL the oldest node, {victim.Port} ({queuedBefore} of {Queued} queued reports ended)");
         victim.Kill();
 
         // Signals sent during the failover: the region keeps those for the lost node's buckets until they start again.
@@ -116,7 +124,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         output.WriteLine($"failover: {failover.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s from SIGKILL until a lost workflow ran a step on a survivor ({lost.Count} workflows had run steps on the victim)");
 
         await Task.WhenAll(signals).WaitAsync(Timeout);
-        var total = Reports + Sleepers + Signalled;
+        var total = Reports + Sleepers + Signalled + Queued;
         IReadOnlyList<WorkflowSummary> completed = [];
         await Until(async () =>
         {
@@ -134,6 +142,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             var expected = summary.WorkflowId switch
             {
                 var id when id.StartsWith("report-", StringComparison.Ordinal) => "55",
+                var id when id.StartsWith("queued-", StringComparison.Ordinal) => "14",
                 var id when id.StartsWith("sleeper-", StringComparison.Ordinal) => "\"escalated\"",
                 _ => "\"paid 10 to ada, approved by grace\"",
             };
@@ -154,6 +163,21 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
             }
         }
         output.WriteLine($"{reran} steps cut short by the kill ran again as new attempts");
+
+        // The queue's key concurrency held across the kill: per key, the runs (first step's start to last step's end,
+        // from the journal) never overlap.
+        var runs = new List<(string Key, string Id, DateTimeOffset From, DateTimeOffset To)>();
+        for (var i = 0; i < Queued; i++)
+        {
+            var steps = (await DurableWorkflows.GetStatusAsync(client, $"queued-{i}"))!.Steps;
+            runs.Add(($"k{i % 3}", $"queued-{i}", steps.Min(s => s.StartedAt), steps.Max(s => s.EndedAt!.Value)));
+        }
+        foreach (var key in runs.GroupBy(r => r.Key))
+        {
+            var ordered = key.OrderBy(r => r.From).ToList();
+            for (var i = 1; i < ordered.Count; i++)
+                Assert.True(ordered[i].From >= ordered[i - 1].To, $"{ordered[i].Id} began before {ordered[i - 1].Id} of key {key.Key} ended");
+        }
 
         // After the failover, a member that joins anew (its shard region knows no bucket's home yet) starts workflows in
         // every bucket: they complete, and each bucket runs on exactly one node.
@@ -183,6 +207,21 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
         {
             await late.Terminate().WaitAsync(TimeSpan.FromSeconds(30));
         }
+    }
+
+    /// <summary>
+    /// Every member's HOCON: the queue, and for measuring other split-brain resolver timings the file of
+    /// <c>DURABLE_ACTORS_TEST_CLUSTER_CONFIG</c>.
+    /// </summary>
+    private async Task<string> NodeConfigAsync()
+    {
+        var path = Path.Combine(_folder.Path, "nodes.conf");
+        if (!File.Exists(path))
+        {
+            var extra = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } file ? await File.ReadAllTextAsync(file) : "";
+            await File.WriteAllTextAsync(path, Queue + "\n" + extra);
+        }
+        return path;
     }
 
     private async Task Until(Func<bool> condition, string what) => await Until(() => Task.FromResult(condition()), what);
@@ -228,7 +267,7 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
 
         public Task Up => _up.Task;
 
-        public static Node Start(string folder, int port, int seedPort, string postgres)
+        public static Node Start(string folder, int port, int seedPort, string postgres, string config)
         {
             var effects = Path.Combine(folder, $"effects-{port}.log");
             var start = new ProcessStartInfo("dotnet")
@@ -248,12 +287,8 @@ public sealed class FailoverSpec(ITestOutputHelper output) : IAsyncLifetime, IDi
                          "--min-nodes", "3",
                      })
                 start.ArgumentList.Add(arg);
-            // For measuring other split-brain resolver timings: a HOCON file given to every node.
-            if (Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_CONFIG") is { Length: > 0 } config)
-            {
-                start.ArgumentList.Add("--config");
-                start.ArgumentList.Add(config);
-            }
+            start.ArgumentList.Add("--config");
+            start.ArgumentList.Add(config);
             // For measuring where failover time goes: Akka's cluster log of every node, kept in this folder.
             var logs = Environment.GetEnvironmentVariable("DURABLE_ACTORS_TEST_CLUSTER_LOGS");
             if (logs is { Length: > 0 })

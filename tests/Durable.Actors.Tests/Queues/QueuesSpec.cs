@@ -203,7 +203,7 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         await first.Terminate();
 
         // An enqueue whose start a crash cut short: its entry alone (written first) is on the file.
-        var store = new QueueStore($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5));
+        var store = new QueueStore(new Storage.SqliteSideTables($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5)));
         await store.AddAsync(new QueueEntry(0, "h3", "s", null, 0, T0, null, "job", "\"b\"", null), null);
 
         StartEngine(Registry(new QueueOptions("s") { Concurrency = 1 }));
