@@ -176,9 +176,7 @@ public static class DurableCluster
         if (settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
         {
             // Schedules and queues: their tables beside the journal, their scheduler and dispatcher one singleton each.
-            var tables = new Storage.PostgresSideTables(settings.SqlConnectionString);
-            system.RegisterOnTermination(tables.Dispose);
-            DurableWorkflows.StartFlowControl(system, hosted, registry, tables, region, TimeProvider.System,
+            DurableWorkflows.StartFlowControl(system, hosted, registry, new Storage.PostgresSideTables(settings.SqlConnectionString), region, TimeProvider.System,
                 (props, name) => Singleton(system, props, name, role), rewatchEvery: childRecheck);
         }
         // Every workflow node sweeps (purging an id twice answers the second NotFound): no node is the one that must stay.

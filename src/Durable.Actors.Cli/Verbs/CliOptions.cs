@@ -67,6 +67,14 @@ internal sealed class CliOptions
         r.GetValue(Db)!, r.GetValue(OnCluster), Given(r, [Db, .. sqliteOnly]), Given(r, JoinSeeds, JoinPort, JoinHostname, JoinTimeout, OnClusterConfig), r.GetValue(OnClusterConfig),
         new ClusterJoinOptions(r.GetValue(JoinSeeds) ?? [], r.GetValue(JoinHostname)!, r.GetValue(JoinPort), r.GetValue(JoinTimeout)!));
 
+    /// <summary>
+    /// The store of a queue command, whose <paramref name="config"/> declares the queues and, on a cluster, is the nodes'
+    /// file; with <paramref name="joins"/> the options to join the cluster (<c>enqueue</c>), else it reads only.
+    /// </summary>
+    public StoreOptions Queues(ParseResult r, Option<string?> config, bool joins) => new(
+        r.GetValue(Db)!, r.GetValue(OnCluster), Given(r, Db), joins ? Given(r, JoinSeeds, JoinPort, JoinHostname, JoinTimeout) : [], r.GetValue(config),
+        joins ? new ClusterJoinOptions(r.GetValue(JoinSeeds) ?? [], r.GetValue(JoinHostname)!, r.GetValue(JoinPort), r.GetValue(JoinTimeout)!) : null);
+
     /// <summary>The names of <paramref name="options"/> given explicitly on the command line.</summary>
     private static string[] Given(ParseResult r, params Option[] options) =>
         options.Where(o => r.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToArray();

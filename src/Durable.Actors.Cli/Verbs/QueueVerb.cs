@@ -7,15 +7,15 @@ using Durable.Actors.Cli.Targets;
 using Durable.Actors.Configuration;
 using Durable.Actors.Queues;
 using Durable.Actors.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Durable.Actors.Cli.Verbs;
 
 /// <summary>
 /// <c>enqueue</c>: enqueues workflows on a queue of the SQLite file (durable, ENQUEUED, none of their code runs here);
 /// a host that stays on the file (<c>serve</c> with the same <c>--config</c>) admits them as the queue's limits allow.
-/// <c>queue list|show</c>: how the queues stand. Queues are declared in the HOCON file of <c>--config</c>
-/// (<c>durable-actors.queues.&lt;name&gt; { ... }</c>).
+/// With <c>--postgres</c> and <c>--seed</c>, on a cluster: the CLI joins it as a member and the cluster's dispatcher
+/// admits them. <c>queue list|show</c>: how the queues stand. Queues are declared in the HOCON file of <c>--config</c>
+/// (<c>durable-actors.queues.&lt;name&gt; { ... }</c>; on a cluster, the file the nodes were started with).
 /// </summary>
 internal static class QueueVerb
 {
@@ -31,9 +31,10 @@ internal static class QueueVerb
         var delay = new Option<string?>("--delay") { Description = "Not admitted before this long from now, e.g. 30s, 5m" };
         var timeout = new Option<string?>("--timeout") { Description = "How long each may take from its enqueue, its time in the queue included, e.g. 1h" };
         var config = Config();
-        var command = new Command("enqueue", "Enqueue workflows on a queue: durable at once, run by a host on the file (serve) when the queue's limits admit them")
+        var command = new Command("enqueue", "Enqueue workflows on a queue: durable at once, run by a host on the file (serve) or the cluster when the queue's limits admit them")
         {
             ids, queue, key, priority, dedup, delay, timeout, o.Type, o.Input, o.Db, config,
+            o.OnCluster, o.JoinSeeds, o.JoinHostname, o.JoinPort, o.JoinTimeout,
         };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
@@ -58,46 +59,65 @@ internal static class QueueVerb
             {
                 throw new UsageException(Sentence(e.Message));
             }
-            var target = SqliteTarget.Of(r.GetValue(o.Db)!, DatabaseUse.Writes(null));
-            var registry = target.Registry(null);
+            var store = o.Queues(r, config, joins: true);
             var type = r.GetValue(o.Type)!;
-            var input = r.GetValue(o.Input) ?? Samples.Onboarding.SampleWorkflows.DefaultInput(type, registry.JsonOptions) ?? "null";
-            await using var host = CliHost.Create(target.Database, settings: settings);
-            DurableWorkflows.Start(host.System, registry);
-            var client = DurableWorkflows.Client(host.System);
-            foreach (var id in r.GetValue(ids)!)
+            if (store.Cluster("enqueue") is { } cluster)
             {
-                string enqueued;
-                try
-                {
-                    enqueued = await client.Queues.EnqueueAsync(type, id, input, options, traceParent: null, ct);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new UsageException(Sentence(e.Message));
-                }
-                catch (WorkflowRejectedException e)
-                {
-                    throw new UsageException(e.Reason);
-                }
-                Console.WriteLine(enqueued == id
-                    ? $"enqueued {id} on queue {options.Queue}"
-                    : $"{id} not enqueued: {enqueued} holds deduplication id '{options.DeduplicationId}' on queue {options.Queue}");
+                var target = new ClusterTarget(cluster);
+                var registry = target.Registry(null);
+                await using var session = await target.OpenAsync(registry, EngineOptions.Default, ct);
+                await session.BeginAsync(new ConsoleObserver(crashAfter: null), ct);
+                await EnqueueAsync(DurableWorkflows.Client(session.System), r.GetValue(ids)!, type, Input(registry), options, ct);
+            }
+            else
+            {
+                var target = SqliteTarget.Of(store.Database, DatabaseUse.Writes(null));
+                var registry = target.Registry(null);
+                await using var host = CliHost.Create(target.Database, settings: settings);
+                DurableWorkflows.Start(host.System, registry);
+                await EnqueueAsync(DurableWorkflows.Client(host.System), r.GetValue(ids)!, type, Input(registry), options, ct);
             }
             return ExitCodes.Completed;
+
+            string Input(WorkflowRegistry registry) =>
+                r.GetValue(o.Input) ?? Samples.Onboarding.SampleWorkflows.DefaultInput(type, registry.JsonOptions) ?? "null";
         }));
         return command;
     }
 
+    /// <summary>Enqueues each id in turn, printing a line for each; a bad option or a rejected workflow is a one-line error.</summary>
+    private static async Task EnqueueAsync(WorkflowClient client, IEnumerable<string> ids, string type, string input, EnqueueOptions options, CancellationToken ct)
+    {
+        foreach (var id in ids)
+        {
+            string enqueued;
+            try
+            {
+                enqueued = await client.Queues.EnqueueAsync(type, id, input, options, traceParent: null, ct);
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(Sentence(e.Message));
+            }
+            catch (WorkflowRejectedException e)
+            {
+                throw new UsageException(e.Reason);
+            }
+            Console.WriteLine(enqueued == id
+                ? $"enqueued {id} on queue {options.Queue}"
+                : $"{id} not enqueued: {enqueued} holds deduplication id '{options.DeduplicationId}' on queue {options.Queue}");
+        }
+    }
+
     public static Command Create(CliOptions o)
     {
-        var command = new Command("queue", "How the queues of the SQLite file stand");
+        var command = new Command("queue", "How the queues of the SQLite file or the cluster stand");
         var config = Config();
-        var list = new Command("list", "List the declared queues (and any other the file holds workflows of)") { o.Db, config, o.Json };
+        var list = new Command("list", "List the declared queues (and any other that holds workflows)") { o.Db, o.OnCluster, config, o.Json };
         list.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
             var declared = Declared(Settings(r.GetValue(config)));
-            var live = await LiveAsync(r.GetValue(o.Db)!, null, ct);
+            var (live, _) = await LiveAsync(o.Queues(r, config, joins: false), "queue list", null, ct);
             var now = DateTimeOffset.UtcNow;
             var names = declared.Keys.Union(live.Select(e => e.Queue)).Order(StringComparer.Ordinal).ToList();
             var infos = names.Select(n => QueueClient.Info(declared.GetValueOrDefault(n) ?? new QueueOptions(n), live.Where(e => e.Queue == n).ToList(), now)).ToList();
@@ -113,14 +133,14 @@ internal static class QueueVerb
             return ExitCodes.Completed;
         }));
         var name = new Argument<string>("queue") { Description = "The queue's name" };
-        var show = new Command("show", "Show one queue: its limits, its workflows running per key, those enqueued in order") { name, o.Db, config, o.Json };
+        var show = new Command("show", "Show one queue: its limits, its workflows running per key, those enqueued in order") { name, o.Db, o.OnCluster, config, o.Json };
         show.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
             var queueName = r.GetValue(name)!;
             var declared = Declared(Settings(r.GetValue(config)));
-            var live = await LiveAsync(r.GetValue(o.Db)!, queueName, ct);
+            var (live, where) = await LiveAsync(o.Queues(r, config, joins: false), "queue show", queueName, ct);
             if (!declared.ContainsKey(queueName) && live.Count == 0)
-                throw new UsageException($"unknown queue '{queueName}': not declared in {(r.GetValue(config) is { } file ? $"--config '{Path.GetFullPath(file)}'" : "any --config")} and no workflow of the file is on it");
+                throw new UsageException($"unknown queue '{queueName}': not declared in {(r.GetValue(config) is { } file ? $"--config '{Path.GetFullPath(file)}'" : "any --config")} and no workflow of {where} is on it");
             var info = QueueClient.Info(declared.GetValueOrDefault(queueName) ?? new QueueOptions(queueName), live, DateTimeOffset.UtcNow);
             if (r.GetValue(o.Json))
             {
@@ -169,14 +189,12 @@ internal static class QueueVerb
         ? new Dictionary<string, QueueOptions>()
         : DurableSettings.Create(settings.WithFallback(DurableSettings.Reference)).Queues;
 
-    private static async Task<List<QueueEntry>> LiveAsync(string db, string? queue, CancellationToken cancellationToken)
+    /// <summary>The entries that have not ended, of one queue or of all, and how messages name the target; none when the file does not exist.</summary>
+    private static async Task<(List<QueueEntry> Entries, string Where)> LiveAsync(StoreOptions store, string command, string? queue, CancellationToken cancellationToken)
     {
-        var target = SqliteTarget.Of(db, DatabaseUse.Reads);
-        if (!File.Exists(target.Database))
-            return [];
-        SqliteDatabase.EnsureSqliteOrAbsent(target.Database);
-        var store = new QueueStore(new SqliteSideTables(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, TimeSpan.FromSeconds(5)));
-        return await Task.Run(() => store.Live(queue), cancellationToken);
+        if (FlowTables.Of(store, command, DatabaseUse.Reads) is not { } tables)
+            return ([], $"database '{Path.GetFullPath(store.Database)}'");
+        return (await Task.Run(() => new QueueStore(tables.Tables).Live(queue), cancellationToken), tables.Description);
     }
 
     private static object View(QueueInfo info, bool declared) => new

@@ -4,16 +4,14 @@ using Durable.Actors.Cli.Output;
 using Durable.Actors.Cli.Targets;
 using Durable.Actors.Samples.Onboarding;
 using Durable.Actors.Scheduling;
-using Durable.Actors.Storage;
-using Microsoft.Data.Sqlite;
 
 namespace Durable.Actors.Cli.Verbs;
 
 /// <summary>
-/// <c>schedule create|list|show|pause|resume|delete|trigger|backfill</c>: the schedules of a SQLite file. They change
-/// the file's schedules table only (a host that runs on the file, <c>serve</c>, reads it again within
-/// <c>durable-actors.schedules.refresh-interval</c>); <c>trigger</c> and <c>backfill</c> run the workflows they start
-/// as <c>start</c> does.
+/// <c>schedule create|list|show|pause|resume|delete|trigger|backfill</c>: the schedules of a SQLite file, or of a
+/// cluster with <c>--postgres</c>. They change the schedules table only (a host that runs on the file, <c>serve</c>, or
+/// the cluster's scheduler reads it again within <c>durable-actors.schedules.refresh-interval</c>); <c>trigger</c> and
+/// <c>backfill</c> run the workflows they start as <c>start</c> does.
 /// </summary>
 internal static class ScheduleVerb
 {
@@ -46,9 +44,9 @@ internal static class ScheduleVerb
         };
         var catchUp = new Option<string>("--catch-up") { Description = "How far back ticks missed while no host ran are fired, e.g. 0s, 1m, 1h", DefaultValueFactory = _ => "1m" };
         var queue = new Option<string?>("--queue") { Description = "Enqueue each tick's workflow on this queue (declared in the --config of the host that fires it) instead of starting it" };
-        var command = new Command("create", "Create a schedule of the file (a host running on it fires it)")
+        var command = new Command("create", "Create a schedule of the file or cluster (a host running on it fires it)")
         {
-            id, cron, every, zone, o.Type, o.Input, overlap, catchUp, queue, o.Db,
+            id, cron, every, zone, o.Type, o.Input, overlap, catchUp, queue, o.Db, o.OnCluster,
         };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
@@ -71,11 +69,10 @@ internal static class ScheduleVerb
             {
                 throw new UsageException(e.Message.TrimEnd('.'));
             }
-            var database = Writable(r.GetValue(o.Db)!);
-            SqliteDatabase.EnsureTables(database.ConnectionString, BusyTimeout);
+            var tables = FlowTables.Of(o.Reads(r), "schedule create", DatabaseUse.Writes(null))!;
             var now = DateTimeOffset.UtcNow;
-            if (!await Task.Run(() => database.Store.Insert(spec, now), ct))
-                throw new UsageException($"schedule '{spec.ScheduleId}' exists in database '{database.Path}'; delete it first to replace it");
+            if (!await Task.Run(() => new ScheduleStore(tables.Tables).Insert(spec, now), ct))
+                throw new UsageException($"schedule '{spec.ScheduleId}' exists in {tables.Description}; delete it first to replace it");
             var info = ScheduleClient.Info(new ScheduleRow(spec, false, now, null, null), now);
             Console.WriteLine($"created schedule {spec.ScheduleId}: {When(spec)}, starts {spec.WorkflowType}; next tick {Next(info)}");
             return ExitCodes.Completed;
@@ -85,10 +82,10 @@ internal static class ScheduleVerb
 
     private static Command ListCommand(CliOptions o)
     {
-        var command = new Command("list", "List the file's schedules with their next ticks") { o.Db, o.Json };
+        var command = new Command("list", "List the schedules with their next ticks") { o.Db, o.OnCluster, o.Json };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
-            var rows = await ReadAsync(r.GetValue(o.Db)!, store => store.All(), ct);
+            var (rows, _) = await ReadAsync(o.Reads(r), "schedule list", store => store.All(), ct);
             var now = DateTimeOffset.UtcNow;
             var infos = rows.Select(row => ScheduleClient.Info(row, now)).ToList();
             if (r.GetValue(o.Json))
@@ -109,12 +106,12 @@ internal static class ScheduleVerb
     private static Command ShowCommand(CliOptions o)
     {
         var id = ScheduleId();
-        var command = new Command("show", "Show one schedule") { id, o.Db, o.Json };
+        var command = new Command("show", "Show one schedule") { id, o.Db, o.OnCluster, o.Json };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
             var scheduleId = r.GetValue(id)!;
-            var row = (await ReadAsync(r.GetValue(o.Db)!, store => store.Get(scheduleId) is { } found ? [found] : [], ct)).SingleOrDefault()
-                ?? throw Unknown(scheduleId, r.GetValue(o.Db)!);
+            var (rows, where) = await ReadAsync(o.Reads(r), "schedule show", store => store.Get(scheduleId) is { } found ? [found] : [], ct);
+            var row = rows.SingleOrDefault() ?? throw Unknown(scheduleId, where);
             var info = ScheduleClient.Info(row, DateTimeOffset.UtcNow);
             if (r.GetValue(o.Json))
             {
@@ -132,13 +129,13 @@ internal static class ScheduleVerb
     private static Command ChangeCommand(CliOptions o, string name, string description, string done, Func<ScheduleStore, string, DateTimeOffset, bool> change)
     {
         var id = ScheduleId();
-        var command = new Command(name, description) { id, o.Db };
+        var command = new Command(name, description) { id, o.Db, o.OnCluster };
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
             var scheduleId = r.GetValue(id)!;
-            var database = Writable(r.GetValue(o.Db)!, mustExist: true);
-            if (!await Task.Run(() => change(database.Store, scheduleId, DateTimeOffset.UtcNow), ct))
-                throw Unknown(scheduleId, database.Path);
+            var tables = FlowTables.Of(o.Reads(r), "schedule " + name, DatabaseUse.Runs(null))!;
+            if (!await Task.Run(() => change(new ScheduleStore(tables.Tables), scheduleId, DateTimeOffset.UtcNow), ct))
+                throw Unknown(scheduleId, tables.Description);
             Console.WriteLine($"{done} schedule {scheduleId}");
             return ExitCodes.Completed;
         }));
@@ -152,9 +149,10 @@ internal static class ScheduleVerb
         {
             id, o.Db, o.Effects,
         };
+        o.AddClusterJoin(command);
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
-            var (spec, _) = await ScheduleOfAsync(r.GetValue(o.Db)!, r.GetValue(id)!, ct);
+            var (spec, _) = await ScheduleOfAsync(o.Sends(r, o.Effects), "schedule trigger", r.GetValue(id)!, ct);
             var now = DateTimeOffset.UtcNow;
             var workflowId = ScheduleTimes.WorkflowId(spec.ScheduleId, new DateTimeOffset(now.UtcTicks - now.UtcTicks % TimeSpan.TicksPerSecond, TimeSpan.Zero));
             return await RunAsync(o, r, spec, [workflowId], ct);
@@ -171,9 +169,10 @@ internal static class ScheduleVerb
         {
             id, from, to, o.Db, o.Effects,
         };
+        o.AddClusterJoin(command);
         command.SetAction((r, ct) => Guard.RunAsync(async () =>
         {
-            var (spec, times) = await ScheduleOfAsync(r.GetValue(o.Db)!, r.GetValue(id)!, ct);
+            var (spec, times) = await ScheduleOfAsync(o.Sends(r, o.Effects), "schedule backfill", r.GetValue(id)!, ct);
             var (start, end) = (Instant(r.GetValue(from)!, "--from"), Instant(r.GetValue(to)!, "--to"));
             if (end <= start)
                 throw new UsageException($"--to {r.GetValue(to)} is not after --from {r.GetValue(from)}");
@@ -196,13 +195,13 @@ internal static class ScheduleVerb
 
     /// <summary>Runs the workflows of <paramref name="ids"/> with the schedule's type and input, as <c>start</c> does.</summary>
     private static Task<int> RunAsync(CliOptions o, ParseResult r, ScheduleSpec spec, IReadOnlyList<string> ids, CancellationToken cancellationToken) =>
-        WorkflowRuns.RunAsync(new RunRequest(ids, StoreOptions.Sqlite(r.GetValue(o.Db)!), r.GetValue(o.Effects), null, null, Start: (spec.WorkflowType, spec.InputJson), CrashAfter: null),
+        WorkflowRuns.RunAsync(new RunRequest(ids, o.Sends(r, o.Effects), r.GetValue(o.Effects), null, null, Start: (spec.WorkflowType, spec.InputJson), CrashAfter: null),
             cancellationToken);
 
-    private static async Task<(ScheduleSpec Spec, ScheduleTimes Times)> ScheduleOfAsync(string db, string scheduleId, CancellationToken cancellationToken)
+    private static async Task<(ScheduleSpec Spec, ScheduleTimes Times)> ScheduleOfAsync(StoreOptions store, string command, string scheduleId, CancellationToken cancellationToken)
     {
-        var row = (await ReadAsync(db, store => store.Get(scheduleId) is { } found ? [found] : [], cancellationToken)).SingleOrDefault()
-            ?? throw Unknown(scheduleId, db);
+        var (rows, where) = await ReadAsync(store, command, s => s.Get(scheduleId) is { } found ? [found] : [], cancellationToken);
+        var row = rows.SingleOrDefault() ?? throw Unknown(scheduleId, where);
         try
         {
             return (row.Spec, ScheduleTimes.Of(row.Spec));
@@ -213,30 +212,21 @@ internal static class ScheduleVerb
         }
     }
 
-    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(5);
-
     private static WorkflowRegistry Registry() => SampleWorkflows.Register(new WorkflowRegistry(), new EffectsLog("effects.log"));
 
-    /// <summary>The rows <paramref name="read"/> takes of the file's schedules; none when the file or its table does not exist.</summary>
-    private static async Task<List<ScheduleRow>> ReadAsync(string db, Func<ScheduleStore, IEnumerable<ScheduleRow>> read, CancellationToken cancellationToken)
+    /// <summary>
+    /// The rows <paramref name="read"/> takes of the target's schedules, and how messages name the target; none when
+    /// the file or its table does not exist.
+    /// </summary>
+    private static async Task<(List<ScheduleRow> Rows, string Where)> ReadAsync(StoreOptions store, string command, Func<ScheduleStore, IEnumerable<ScheduleRow>> read,
+        CancellationToken cancellationToken)
     {
-        var target = SqliteTarget.Of(db, DatabaseUse.Reads);
-        if (!File.Exists(target.Database))
-            return [];
-        SqliteDatabase.EnsureSqliteOrAbsent(target.Database);
-        var store = new ScheduleStore(new SqliteSideTables(new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString, BusyTimeout));
-        return await Task.Run(() => read(store).ToList(), cancellationToken);
+        if (FlowTables.Of(store, command, DatabaseUse.Reads) is not { } tables)
+            return ([], $"database '{Path.GetFullPath(store.Database)}'");
+        return (await Task.Run(() => read(new ScheduleStore(tables.Tables)).ToList(), cancellationToken), tables.Description);
     }
 
-    /// <summary>The file of <c>--db</c>, checked as a command that writes to it checks it.</summary>
-    private static (string Path, string ConnectionString, ScheduleStore Store) Writable(string db, bool mustExist = false)
-    {
-        var target = SqliteTarget.Of(db, mustExist ? DatabaseUse.Runs(null) : DatabaseUse.Writes(null));
-        var connectionString = new SqliteConnectionStringBuilder { DataSource = target.Database }.ConnectionString;
-        return (target.Database, connectionString, new ScheduleStore(new SqliteSideTables(connectionString, BusyTimeout)));
-    }
-
-    private static UsageException Unknown(string scheduleId, string db) => new($"unknown schedule '{scheduleId}' in database '{Path.GetFullPath(db)}'");
+    private static UsageException Unknown(string scheduleId, string where) => new($"unknown schedule '{scheduleId}' in {where}");
 
     private static ScheduleOverlap Overlap(string text) => text switch
     {

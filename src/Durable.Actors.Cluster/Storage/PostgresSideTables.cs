@@ -8,12 +8,10 @@ namespace Durable.Actors.Cluster.Storage;
 /// The engine's side tables (schedules, queue entries) in the cluster's PostgreSQL database, beside the journal and
 /// the workflow index: created by the first node or client that writes one, under an advisory lock.
 /// </summary>
-internal sealed class PostgresSideTables(string connectionString) : SideTables, IDisposable
+internal sealed class PostgresSideTables(string connectionString) : SideTables
 {
     // The side tables' write lock: the bytes of "Durable", then 2 (1 is the schema's).
     private const long LockKey = 0x447572_61626C65_02;
-
-    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(connectionString);
 
     public override string BigInt => "BIGINT";
 
@@ -23,7 +21,13 @@ internal sealed class PostgresSideTables(string connectionString) : SideTables, 
 
     public override string Greatest => "GREATEST";
 
-    public override DbConnection Open() => _dataSource.OpenConnection();
+    // Npgsql pools connections by connection string.
+    public override DbConnection Open()
+    {
+        var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        return connection;
+    }
 
     public override bool TableExists(DbConnection connection, DbTransaction? transaction, string name)
     {
@@ -42,6 +46,4 @@ internal sealed class PostgresSideTables(string connectionString) : SideTables, 
 
     // Npgsql binds unnamed parameters to $1, $2, … in order.
     protected override string ParameterName(int position) => "";
-
-    public void Dispose() => _dataSource.Dispose();
 }

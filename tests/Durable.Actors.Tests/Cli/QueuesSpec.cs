@@ -97,7 +97,7 @@ public sealed class QueuesSpec
             (["enqueue", "x", "--queue", "nope", "--config", config], "error: Unknown queue 'nope' (declared: onboard)"),
             (["enqueue", "x", "--queue", "onboard", "--priority", "-1", "--config", config], "error: Queue 'onboard': a priority is 0 or more, not -1"),
             (["enqueue", "x", "--queue", "onboard", "--config", bad], $"error: --config '{bad}': durable-actors.queues.onboard: Queue 'onboard': concurrency must be at least 1, not -2"),
-            (["queue", "show", "nope", "--config", config], $"error: unknown queue 'nope': not declared in --config '{config}' and no workflow of the file is on it"),
+            (["queue", "show", "nope", "--config", config], $"error: unknown queue 'nope': not declared in --config '{config}' and no workflow of database '{Path.Combine(folder.Path, "durable.db")}' is on it"),
         })
         {
             var run = await TestSupport.Cli.RunAsync(folder.Path, args);

@@ -40,12 +40,15 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
     [Fact]
     public async Task StartSignalCancel_JoinAndLeaveGracefully_StatusHistoryListReadTheResults()
     {
+        var queues = _folder.File("queues.conf");
+        await File.WriteAllTextAsync(queues, "durable-actors.queues.onboard { concurrency = 1 }");
         var ports = new[] { ClusterNodes.FreePort(), ClusterNodes.FreePort() };
         foreach (var port in ports)
-            _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres));
+            _nodes.Add(Node.Start(_folder.Path, port, ports[0], _postgres, queues));
         await Task.WhenAll(_nodes.Select(n => n.Up)).WaitAsync(Timeout);
         // A member of this process that watches the membership while the CLI comes and goes.
-        var (observer, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false);
+        var (observer, _) = await ClusterNodes.StartAsync(_postgres, ClusterNodes.FreePort(), ports[0], new WorkflowRegistry(), hostsWorkflows: false,
+            extraHocon: await File.ReadAllTextAsync(queues));
         _observer = observer;
         var events = new ConcurrentQueue<ClusterEvent.IClusterDomainEvent>();
         Akka.Cluster.Cluster.Get(observer).Subscribe(
@@ -81,6 +84,26 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         Assert.Equal(starts[0].StdoutLines, sent[2].StdoutLines);
         Assert.Empty(string.Concat(sent.Select(r => r.Stderr)));
 
+        // Queues and schedules: two onboardings enqueued on the queue that the nodes' --config declares (the CLI joins
+        // to enqueue, the cluster's dispatcher admits them one at a time); a schedule created, triggered (its workflow
+        // run as start runs one), listed and deleted.
+        var enqueued = await RunAsync("enqueue", "q-1", "q-2", "--queue", "onboard", "--key", "a", "--postgres", _postgres, "--seed", seed, "--config", queues);
+        Assert.True(enqueued.ExitCode == 0, enqueued.ToString());
+        Assert.Equal(["enqueued q-1 on queue onboard", "enqueued q-2 on queue onboard"], enqueued.StdoutLines);
+        await Polling.UntilAsync(async () => await DurableWorkflows.Client(observer).Queues.GetAsync("onboard") is { Enqueued: 0, Running: 0 }, "the queue empty", Timeout);
+        Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(observer, "q-2"))!.Status);
+        var shown = await RunAsync("queue", "show", "onboard", "--postgres", _postgres, "--config", queues);
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Equal(["queue onboard: concurrency 1", "0 enqueued, 0 running"], shown.StdoutLines);
+        var created = await RunAsync("schedule", "create", "nightly", "--cron", "0 2 * * *", "--postgres", _postgres);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        var triggered = await RunAsync("schedule", "trigger", "nightly", "--postgres", _postgres, "--seed", second);
+        Assert.True(triggered.ExitCode == 0, triggered.ToString());
+        Assert.Matches(@"^workflow nightly@\S+ completed: \{""employeeId"":""EMP-", Assert.Single(triggered.StdoutLines));
+        var schedules = await RunAsync("schedule", "list", "--postgres", _postgres);
+        Assert.Matches(@"^nightly\s+cron ""0 2 \* \* \*""\s+onboarding\s+skip\s+active\s", schedules.StdoutLines[1]);
+        Assert.Equal(["deleted schedule nightly"], (await RunAsync("schedule", "delete", "nightly", "--postgres", _postgres)).StdoutLines);
+
         // Read-only: PostgreSQL directly, no --seed.
         var status = await RunAsync("status", "exp-1", "--postgres", _postgres);
         Assert.True(status.ExitCode == 0, status.ToString());
@@ -99,18 +122,20 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
         Assert.Equal(("approval", "COMPLETED", "2"), rows["exp-1"]);
         Assert.Equal(("approval", "CANCELLED", "1"), rows["exp-2"]);
 
+        Assert.Equal(("onboarding", "COMPLETED", "4"), rows["q-2"]);
+
         // Each step ran once, on a node (the CLI hosts no workflow).
         var effects = _nodes.SelectMany(n => n.Effects()).ToList();
         Assert.Equal(effects.Count, effects.Distinct().Count());
         Assert.Equal(4, effects.Count(l => l.StartsWith("hire-1 ", StringComparison.Ordinal)));
         Assert.Equal(["exp-1 pay", "exp-1 submit-expense", "exp-2 submit-expense"], effects.Where(l => l.StartsWith("exp-", StringComparison.Ordinal)).Order());
 
-        // The five CLI members left: each removed after Exiting (a graceful leave, not a downing), and the nodes and
+        // The seven CLI members left: each removed after Exiting (a graceful leave, not a downing), and the nodes and
         // the observer are still the members, all Up. A member that already is Exiting stops its process once the
         // leader confirmed it; another member's failure detector may notice that before the removal reaches it,
         // which Akka reports as expected (an Exiting member is removed without downing, logged at INFO only). No
         // member was found unreachable while Up or Leaving, and none was downed.
-        await Until(() => events.OfType<ClusterEvent.MemberRemoved>().Count(e => !members.Contains(e.Member.Address)) == 5, "the five CLI members removed");
+        await Until(() => events.OfType<ClusterEvent.MemberRemoved>().Count(e => !members.Contains(e.Member.Address)) == 7, "the seven CLI members removed");
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Equal(MemberStatus.Exiting, e.PreviousStatus));
         Assert.All(events.OfType<ClusterEvent.MemberRemoved>(), e => Assert.Contains("cli", e.Member.Roles));
         Assert.All(events.OfType<ClusterEvent.UnreachableMember>(), e => Assert.Equal(MemberStatus.Exiting, e.Member.Status));
@@ -239,11 +264,12 @@ public sealed class ClusterCliSpec : IAsyncLifetime, IDisposable
 
         public string Log => $"--- node {_effects}:\n" + string.Join('\n', _stderr);
 
-        public static Node Start(string folder, int port, int seedPort, string postgres)
+        public static Node Start(string folder, int port, int seedPort, string postgres, string config)
         {
             var effects = Path.Combine(folder, $"effects-{port.ToString(CultureInfo.InvariantCulture)}.log");
             var process = TestSupport.Cli.Start(folder, "serve", "--cluster", "--port", port.ToString(CultureInfo.InvariantCulture),
-                "--seed", $"127.0.0.1:{seedPort.ToString(CultureInfo.InvariantCulture)}", "--postgres", postgres, "--effects", effects, "--min-nodes", "2");
+                "--seed", $"127.0.0.1:{seedPort.ToString(CultureInfo.InvariantCulture)}", "--postgres", postgres, "--effects", effects, "--min-nodes", "2",
+                "--config", config);
             var node = new Node(process, effects);
             process.OutputDataReceived += (_, e) =>
             {
