@@ -48,17 +48,17 @@ public sealed class WorkflowClient
     internal ScheduleClient? ScheduleClient { get; set; }
 
     /// <summary>Creates and operates schedules: workflows started at the ticks of a cron expression or an interval.</summary>
-    /// <exception cref="NotSupportedException">The host keeps no schedules: they live in the engine's SQLite file, and a cluster or another journal plugin has none yet.</exception>
+    /// <exception cref="NotSupportedException">The host keeps no schedules: they live in the engine's SQLite file or a cluster's PostgreSQL database, and another journal plugin has none.</exception>
     public ScheduleClient Schedules => ScheduleClient
-        ?? throw new NotSupportedException("Schedules are kept in the engine's SQLite file; this host's storage (a cluster, another journal plugin) keeps none yet.");
+        ?? throw new NotSupportedException("Schedules are kept in the engine's SQLite file or a cluster's PostgreSQL database; this host's journal plugin keeps none.");
 
     /// <summary>Set when the host keeps queues (the engine's SQLite file).</summary>
     internal QueueClient? QueueClient { get; set; }
 
     /// <summary>How the queues stand (<see cref="EnqueueAsync{TInput, TResult}"/> enqueues).</summary>
-    /// <exception cref="NotSupportedException">The host keeps no queues: they live in the engine's SQLite file, and a cluster or another journal plugin has none yet.</exception>
+    /// <exception cref="NotSupportedException">The host keeps no queues: they live in the engine's SQLite file or a cluster's PostgreSQL database, and another journal plugin has none.</exception>
     public QueueClient Queues => QueueClient
-        ?? throw new NotSupportedException("Queues are kept in the engine's SQLite file; this host's storage (a cluster, another journal plugin) keeps none yet.");
+        ?? throw new NotSupportedException("Queues are kept in the engine's SQLite file or a cluster's PostgreSQL database; this host's journal plugin keeps none.");
 
     internal JsonSerializerOptions Json => Registry.JsonOptions;
 

@@ -52,7 +52,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
             if (WorkflowClient.Of(Context.System).QueueClient is { } queues)
                 queues.ReplyAsync(enqueue).PipeTo(sender);
             else
-                sender.Tell(new WorkflowRejected(enqueue.WorkflowId ?? "", "this host keeps no queues: they are kept in the engine's SQLite file"));
+                sender.Tell(new WorkflowRejected(enqueue.WorkflowId ?? "", "this host keeps no queues: they are kept in the engine's SQLite file or a cluster's PostgreSQL database"));
         });
         Receive<HandedOn>(OnHandedOn);
         Receive<PurgeEndedWorkflows>(OnPurgeEnded);
