@@ -73,8 +73,12 @@ public static class DurableWorkflows
         if (settings.UsesEngineSqlite)
         {
             // The schedules' table was created with the journal's (SqliteDatabase.Prepare).
+            // Of the hosts on one file, the holder of a lock file beside it admits the queues, and of another fires the schedules.
+            var lead = settings.DatabasePath is { } file
+                ? (Func<string, Func<IDisposable?>>)(job => () => HostLease.TryTake($"{file}-{job}.lock"))
+                : null;
             StartFlowControl(system, runtime, registry, new SqliteSideTables(settings.ConnectionString, settings.BusyTimeout), coordinator, clock,
-                (props, name) => system.ActorOf(props, name), rewatchEvery: null);
+                (props, name) => system.ActorOf(props, name), rewatchEvery: null, lead);
         }
         return coordinator;
     }
@@ -84,16 +88,19 @@ public static class DurableWorkflows
     /// <paramref name="host"/> (an actor of this system on one machine; a cluster singleton and its proxy on a cluster,
     /// null for a member that hosts no workflows: only the proxy), and gives the client the schedules' and queues' clients.
     /// <paramref name="rewatchEvery"/> is how often the dispatcher asks again to be told of the ends of the workflows it
-    /// admitted (on a cluster, a watch is lost with the node of its workflow); null for never.
+    /// admitted (on a cluster, a watch is lost with the node of its workflow); null for never. <paramref name="lead"/>
+    /// gives, for a job (<c>queues</c>, <c>schedules</c>), how its actor takes its turn among the hosts of one file;
+    /// null where it runs alone.
     /// </summary>
     internal static void StartFlowControl(ActorSystem system, WorkflowRuntime? runtime, WorkflowRegistry registry, SideTables tables, IActorRef coordinator,
-        TimeProvider clock, Func<Props?, string, IActorRef> host, TimeSpan? rewatchEvery)
+        TimeProvider clock, Func<Props?, string, IActorRef> host, TimeSpan? rewatchEvery, Func<string, Func<IDisposable?>>? lead = null)
     {
         var settings = PersistencePlugins.Bind(system);
         var client = WorkflowClient.Of(system);
         var store = new Scheduling.ScheduleStore(tables);
+        var (scheduling, admitting) = (lead?.Invoke("schedules"), lead?.Invoke("queues"));
         var scheduler = settings.SchedulesEnabled
-            ? host(runtime is null ? null : Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh)), "durable-schedules")
+            ? host(runtime is null ? null : Props.Create(() => new Scheduling.Scheduler(store, client, clock, settings.ScheduleRefresh, scheduling)), "durable-schedules")
             : ActorRefs.Nobody;
         client.ScheduleClient = new ScheduleClient(store, client, scheduler, clock);
         // Queues declared in HOCON win over those of the code (operators tune limits without a build).
@@ -102,7 +109,7 @@ public static class DurableWorkflows
             queues[name] = options;
         var queueStore = new Queues.QueueStore(tables);
         var dispatcher = settings.QueueDispatch
-            ? host(runtime is null ? null : Props.Create(() => new Queues.QueueDispatcher(queueStore, queues, client, coordinator, clock, settings.QueueRefresh, rewatchEvery)),
+            ? host(runtime is null ? null : Props.Create(() => new Queues.QueueDispatcher(queueStore, queues, client, coordinator, clock, settings.QueueRefresh, rewatchEvery, admitting)),
                 "durable-queues")
             : ActorRefs.Nobody;
         if (runtime is not null)

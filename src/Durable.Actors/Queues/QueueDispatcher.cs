@@ -10,7 +10,9 @@ namespace Durable.Actors.Queues;
 /// before the workflow is let go (<see cref="AdmitWorkflow"/>), so that a crash between the two leaves it counted;
 /// a host that starts reads the entries, asks to admit again those it admitted (idempotent: a workflow that runs
 /// already is only watched) and counts the admissions within the rate windows. Enqueues of other processes (the CLI)
-/// are read every <c>durable-actors.queue-dispatch.refresh-interval</c> of real time.
+/// are read every <c>durable-actors.queue-dispatch.refresh-interval</c> of real time. Of the hosts on one SQLite file
+/// one admits (the one that holds the file's queue lock, taken by another at a refresh once its holder is gone), so
+/// that the limits count every host's workflows; on a cluster the dispatcher is a singleton.
 /// </summary>
 internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
 {
@@ -29,10 +31,13 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private long _lastSeq;
     private readonly DueTimer _timer;
     private readonly TimeSpan? _rewatchEvery;
+    private readonly Func<IDisposable?>? _lead;
+    private IDisposable? _leading;
 
     public QueueDispatcher(QueueStore store, IReadOnlyDictionary<string, QueueOptions> queues, WorkflowClient client, IActorRef coordinator,
-        TimeProvider clock, TimeSpan refreshInterval, TimeSpan? rewatchEvery)
+        TimeProvider clock, TimeSpan refreshInterval, TimeSpan? rewatchEvery, Func<IDisposable?>? lead)
     {
+        _lead = lead;
         _rewatchEvery = rewatchEvery;
         _store = store;
         _client = client;
@@ -43,13 +48,19 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         _timer = new DueTimer(clock, Self, DispatchDue.Instance);
         _queues = queues.Values.ToDictionary(q => q.Name, q => new QueueState(q), StringComparer.Ordinal);
         ReceiveAsync<Load>(_ => LoadAsync());
+        // A host that does not admit leaves this process's enqueues, changes and cancels to the one that does, which
+        // reads them from the table (a cancelled one answers its admission with its end).
         Receive<Enqueued>(enqueued =>
         {
+            if (!Leads)
+                return;
             Take(enqueued.Entry, loaded: false);
             Dispatch();
         });
         Receive<Rescheduled>(rescheduled =>
         {
+            if (!Leads)
+                return;
             if (_queues.TryGetValue(rescheduled.Entry.Queue, out var queue))
                 queue.Reschedule(rescheduled.Entry);
             Dispatch();
@@ -102,11 +113,31 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     private void Watch(QueueEntry entry) =>
         _coordinator.Tell(new WatchWorkflow(entry.WorkflowId, "queue:" + entry.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture)), _self);
 
-    protected override void PostStop() => _timer.Stop();
+    protected override void PostStop()
+    {
+        _timer.Stop();
+        _leading?.Dispose();
+    }
+
+    /// <summary>Whether this dispatcher admits: it is the only one (a cluster's singleton), or holds the file's queue lock.</summary>
+    private bool Leads => _lead is null || _leading is not null;
+
+    /// <summary>Takes the queue lock when free; true when this dispatcher admits.</summary>
+    private bool TryLead()
+    {
+        if (Leads)
+            return true;
+        _leading = _lead!();
+        if (_leading is not null)
+            _log.Info("Queues: this host admits the enqueued workflows of its database file");
+        return _leading is not null;
+    }
 
     /// <summary>Reads the entries not seen yet: at start every one (the admitted ones are asked again), later those of other processes.</summary>
     private async Task LoadAsync()
     {
+        if (!TryLead())
+            return;
         List<QueueEntry> entries;
         var window = _queues.Values.Select(q => q.Options.Window).DefaultIfEmpty(TimeSpan.Zero).Max();
         try
@@ -265,6 +296,8 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     /// <summary>An enqueued workflow was cancelled before its admission: its entry goes, taking no slot and no start of a rate limit.</summary>
     private void Dropped(string workflowId)
     {
+        if (!Leads)
+            return;
         foreach (var queue in _queues.Values)
         {
             if (queue.Drop(workflowId) is not { } entry)

@@ -32,8 +32,9 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
     private readonly HashSet<string> _watching = new(StringComparer.Ordinal);
     private readonly DueTimer _timer;
 
-    public Scheduler(ScheduleStore store, WorkflowClient client, TimeProvider clock, TimeSpan refreshInterval)
+    public Scheduler(ScheduleStore store, WorkflowClient client, TimeProvider clock, TimeSpan refreshInterval, Func<IDisposable?>? lead)
     {
+        _lead = lead;
         _store = store;
         _client = client;
         _clock = clock;
@@ -69,11 +70,31 @@ internal sealed class Scheduler : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("refresh", new Load(null), _refreshInterval);
     }
 
-    protected override void PostStop() => _timer.Stop();
+    protected override void PostStop()
+    {
+        _timer.Stop();
+        _leading?.Dispose();
+    }
+
+    // Of the hosts on one SQLite file one fires the ticks (the holder of the file's schedules lock, taken by another at
+    // a refresh once its holder is gone), so that an overlap policy sees every tick's workflow; a cluster's is a singleton.
+    private readonly Func<IDisposable?>? _lead;
+    private IDisposable? _leading;
+
+    /// <summary>Takes the schedules lock when free; true when this scheduler fires the ticks.</summary>
+    private bool TryLead()
+    {
+        if (_lead is null || _leading is not null)
+            return true;
+        _leading = _lead();
+        return _leading is not null;
+    }
 
     /// <summary>Reads one schedule's row (or all of them) and sets when it is due next.</summary>
     private async Task LoadAsync(string? scheduleId)
     {
+        if (!TryLead())
+            return;
         List<ScheduleRow> rows;
         try
         {

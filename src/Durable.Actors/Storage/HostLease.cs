@@ -38,6 +38,13 @@ internal sealed class HostLease : IDisposable
 
     public void Dispose() => _hosts.Dispose();
 
+    /// <summary>
+    /// Takes the lock file <paramref name="path"/> for this process alone, unless another holds it (then null): the
+    /// one host of a database file that does a job for all (admitting its queues, firing its schedules). The OS
+    /// releases it when its holder dies, however it dies; disposing it gives the job up.
+    /// </summary>
+    public static IDisposable? TryTake(string path) => OpenLock(path, FileShare.None, wait: false);
+
     /// <summary>Opens <paramref name="path"/> with an OS lock (.NET takes a flock for the share mode on Unix); null when taken and not waiting.</summary>
     private static FileStream? OpenLock(string path, FileShare share, bool wait)
     {

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+using Durable.Actors.Tests.TestSupport;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Durable.Actors.Tests.Queues;
+
+/// <summary>
+/// Two hosts on one SQLite file (a <c>serve</c> and a <c>dashboard</c>, say): one of them admits the queue's
+/// workflows, so that its limit counts the workflows of both; when it stops, the other takes over.
+/// </summary>
+public sealed class SharedFileSpec(ITestOutputHelper output) : EngineSpec(output, Refresh)
+{
+    private const string Refresh = "durable-actors.queue-dispatch.refresh-interval = 200ms";
+
+    private readonly ConcurrentDictionary<string, int> _inside = new(StringComparer.Ordinal);
+    private int _most;
+
+    /// <summary><c>job</c> runs one step of 20 ms that counts how many run at once, on both hosts.</summary>
+    private WorkflowRegistry Registry() => new WorkflowRegistry()
+        .Add<string, string>("job", async (ctx, input) => await ctx.StepAsync("work", async ct =>
+        {
+            var now = _inside.AddOrUpdate("all", 1, (_, n) => n + 1);
+            InterlockedMax(now);
+            await Task.Delay(20, ct);
+            _inside.AddOrUpdate("all", 0, (_, n) => n - 1);
+            return input;
+        }))
+        .AddQueue(new QueueOptions("q") { Concurrency = 1 });
+
+    private void InterlockedMax(int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref _most)) < value && Interlocked.CompareExchange(ref _most, value, seen) != seen)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task TwoHostsOnOneFile_OneAdmits_SoTheLimitCountsBoth_AndTheOtherTakesOverWhenItStops()
+    {
+        var first = ActorSystem.Create("first", DurableWorkflows.CreateSetup(TestSupport.Engine.Config(Folder.Database, Refresh)));
+        try
+        {
+            DurableWorkflows.Start(first, Registry());
+            StartEngine(Registry());
+            var clients = new[] { DurableWorkflows.Client(first), DurableWorkflows.Client(Sys) };
+            var ids = Enumerable.Range(0, 12).Select(i => $"w{i}").ToList();
+            foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+                await clients[i % 2].EnqueueAsync<string, string>("job", id, id, new EnqueueOptions("q"));
+            await Polling.UntilAsync(async () => (await Task.WhenAll(ids.Select(StatusAsync))).All(s => s == WorkflowRunStatus.Completed),
+                "all twelve completed", RunTimeout);
+            Assert.Equal(1, _most);
+        }
+        finally
+        {
+            await first.Terminate();
+        }
+
+        // The host that admitted is gone: the other takes the file's queue lock at its next refresh and admits.
+        await DurableWorkflows.Client(Sys).EnqueueAsync<string, string>("job", "after", "after", new EnqueueOptions("q"));
+        await Polling.UntilAsync(async () => await StatusAsync("after") == WorkflowRunStatus.Completed, "the one enqueued after completed", RunTimeout);
+    }
+
+    private async Task<WorkflowRunStatus?> StatusAsync(string id) => (await DurableWorkflows.GetStatusAsync(Sys, id))?.Status;
+}
