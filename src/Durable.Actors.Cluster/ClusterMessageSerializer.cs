@@ -59,6 +59,7 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("admit", typeof(AdmitWorkflow)),
         ("admitted", typeof(WorkflowAdmitted)),
         ("enqueued-cancelled", typeof(EnqueuedWorkflowCancelled)),
+        ("slot-released", typeof(SlotReleased)),
         ("queue-entry", typeof(Queues.QueueDispatcher.Enqueued)),
         ("queue-entry-moved", typeof(Queues.QueueDispatcher.Rescheduled)),
         ("schedule-changed", typeof(Scheduling.Scheduler.Load)),

@@ -113,7 +113,10 @@ public static class DurableWorkflows
                 "durable-queues")
             : ActorRefs.Nobody;
         if (runtime is not null)
+        {
             runtime.QueueDispatcher = dispatcher;
+            runtime.ReleasesSlot = name => queues.TryGetValue(name, out var queue) && queue.ReleaseSlotWhileSleeping;
+        }
         client.QueueClient = new QueueClient(queueStore, queues, client, dispatcher, clock);
     }
 

@@ -67,6 +67,7 @@ internal sealed record DurableSettings(
                     KeyConcurrency = Int("key-concurrency"),
                     RateLimit = Rate("rate-limit"),
                     KeyRateLimit = Rate("key-rate-limit"),
+                    ReleaseSlotWhileSleeping = q.HasPath("release-slot-while-sleeping") && q.GetBoolean("release-slot-while-sleeping"),
                 }.Checked();
             }
             catch (Exception e) when (e is ArgumentException or FormatException or ConfigurationException)

@@ -68,9 +68,20 @@ internal sealed class WorkflowJournal
     /// <summary>The queue that holds the workflow until it admits it (<see cref="RunPaused.Queue"/>); null once admitted, or never enqueued.</summary>
     public string? Queue { get; private set; }
 
+    /// <summary>The queue that admitted the workflow last (it runs within that queue's limits); null when none did.</summary>
+    public string? AdmittedFrom { get; private set; }
+
+    /// <summary>
+    /// Whether the workflow, admitted by its queue, gave its slot back while it sleeps
+    /// (<see cref="QueueOptions.ReleaseSlotWhileSleeping"/>): held by its queue again until the queue admits it.
+    /// </summary>
+    public bool SlotReleased => Queue is not null && AdmittedFrom == Queue;
+
     /// <summary>What a paused or enqueued workflow waits for, as <see cref="WorkflowStatus.WaitingFor"/> and <see cref="WorkflowWaiting"/> say it.</summary>
     public string PauseDescription => Queue is { } queue
-        ? $"enqueued on queue '{queue}' (it starts when the queue admits it)"
+        ? SlotReleased
+            ? $"sleeping with its slot of queue '{queue}' released (it goes on when its timer is due and the queue admits it)"
+            : $"enqueued on queue '{queue}' (it starts when the queue admits it)"
         : DescribePause(PauseReason);
 
     /// <summary>Whether the workflow ended for good: completed or cancelled (a failed one may be resumed).</summary>
@@ -238,6 +249,7 @@ internal sealed class WorkflowJournal
             case RunUnpaused u:
                 Paused = false;
                 PauseReason = null;
+                AdmittedFrom = Queue ?? AdmittedFrom;
                 Queue = null;
                 if (u.InputJson is { } input)
                     InputJson = input;

@@ -76,6 +76,8 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
         Receive<EndsWritten>(OnEndsWritten);
         Receive<RewatchDue>(_ => Rewatch());
         Receive<EnqueuedWorkflowCancelled>(cancelled => Dropped(cancelled.WorkflowId));
+        Receive<SlotReleased>(OnSlotReleased);
+        Receive<ReleaseWritten>(OnReleaseWritten);
         Receive<WorkflowCompleted>(ended => Ended(ended.WorkflowId));
         Receive<WorkflowFailed>(ended => Ended(ended.WorkflowId));
         Receive<WorkflowCancelled>(ended => Ended(ended.WorkflowId));
@@ -284,7 +286,8 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
     {
         foreach (var queue in _queues.Values)
         {
-            if (queue.End(workflowId) is not { } entry)
+            // Running, or waiting again after it gave its slot back to sleep (and then ended: cancelled, say).
+            if ((queue.End(workflowId) ?? queue.Drop(workflowId)) is not { } entry)
                 continue;
             _endsToWrite.Add((entry.Seq, queue.Options.Window > TimeSpan.Zero));
             WriteEnds();
@@ -292,6 +295,38 @@ internal sealed class QueueDispatcher : ReceiveActor, IWithTimers
             return;
         }
     }
+
+    /// <summary>
+    /// A workflow admitted here gave its slot back to sleep: written enqueued again (not before its wake-up) before the
+    /// slot is given to another, so that a crash between the two leaves it counted, never both running.
+    /// </summary>
+    private void OnSlotReleased(SlotReleased released)
+    {
+        if (!Leads || _queues.Values.Select(q => q.RunningOf(released.WorkflowId)).FirstOrDefault(e => e is not null) is not { } entry)
+            return;
+        Task.Run(() => _store.Released(entry.Seq, released.WakeAt))
+            .PipeTo(_self, success: () => new ReleaseWritten(released, null), failure: e => new ReleaseWritten(released, e));
+    }
+
+    private void OnReleaseWritten(ReleaseWritten written)
+    {
+        if (written.Error is { } error)
+        {
+            // Still counted as running: the next host's start asks it again, and it releases its slot again then.
+            _log.Warning("Queues: recording that workflow {0} released its slot failed: {1}", written.Released.WorkflowId, error.Message);
+            return;
+        }
+        foreach (var queue in _queues.Values)
+        {
+            if (queue.Release(written.Released.WorkflowId, written.Released.WakeAt) is not null)
+            {
+                Dispatch();
+                return;
+            }
+        }
+    }
+
+    private sealed record ReleaseWritten(SlotReleased Released, Exception? Error);
 
     /// <summary>An enqueued workflow was cancelled before its admission: its entry goes, taking no slot and no start of a rate limit.</summary>
     private void Dropped(string workflowId)

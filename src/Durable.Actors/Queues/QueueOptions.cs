@@ -10,7 +10,8 @@ namespace Durable.Actors;
 /// </summary>
 /// <remarks>
 /// A workflow holds its slot from its admission to its end (completed, failed or cancelled), while it sleeps or waits
-/// too: a key concurrency of 1 is a mutual exclusion per key. Null limits are no limit.
+/// too: a key concurrency of 1 is a mutual exclusion per key; <see cref="ReleaseSlotWhileSleeping"/> lets a long sleep
+/// give it back. Null limits are no limit.
 /// </remarks>
 public sealed partial record QueueOptions
 {
@@ -37,6 +38,15 @@ public sealed partial record QueueOptions
 
     /// <summary>How many of its workflows with the same key start per period; null for no limit.</summary>
     public QueueRateLimit? KeyRateLimit { get; init; }
+
+    /// <summary>
+    /// Whether a workflow that sleeps (<see cref="IWorkflowContext.SleepAsync"/>, or any timer) longer than the host
+    /// keeps idle workflows gives its slot back until its timer is due; then it waits for a slot as enqueued workflows
+    /// do (ahead of those enqueued after it), and its admission counts in the rate limits again. False by default: the
+    /// slot is held to the end, so that a key concurrency of 1 is a mutual exclusion. Waits for signals and children
+    /// hold the slot either way.
+    /// </summary>
+    public bool ReleaseSlotWhileSleeping { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming a limit that is not valid.</summary>
     internal QueueOptions Checked()
@@ -66,6 +76,8 @@ public sealed partial record QueueOptions
             parts.Add($"rate {r}");
         if (KeyRateLimit is { } kr)
             parts.Add($"key rate {kr}");
+        if (ReleaseSlotWhileSleeping)
+            parts.Add("slot released while sleeping");
         return string.Join(", ", parts);
     }
 

@@ -23,6 +23,9 @@ internal sealed class QueueState(QueueOptions options)
     /// <summary>The entries admitted whose ends were not seen: each holds a slot.</summary>
     public IEnumerable<QueueEntry> Running => _running.Values;
 
+    /// <summary>The admitted entry of <paramref name="workflowId"/> that holds a slot; null when none does.</summary>
+    public QueueEntry? RunningOf(string workflowId) => _running.GetValueOrDefault(workflowId);
+
     /// <summary>Takes an entry read or told (once: a second sight of its seq is ignored); false when it was known already.</summary>
     public bool Add(QueueEntry entry)
     {
@@ -109,6 +112,21 @@ internal sealed class QueueState(QueueOptions options)
             return entry;
         }
         return null;
+    }
+
+    /// <summary>
+    /// The admitted workflow gave its slot back to sleep until <paramref name="wakeAt"/>: it waits again, in its place
+    /// of enqueue order, not before then; its entry, or null when this queue does not hold it as running.
+    /// </summary>
+    public QueueEntry? Release(string workflowId, DateTimeOffset wakeAt)
+    {
+        if (End(workflowId) is not { } running)
+            return null;
+        var waiting = running with { AdmittedAt = null, NotBefore = wakeAt };
+        _known.Add(waiting.Seq);
+        _enqueued.Add(waiting);
+        _enqueuedBySeq[waiting.Seq] = waiting;
+        return waiting;
     }
 
     /// <summary>Drops an enqueued (not admitted) entry of <paramref name="workflowId"/> (cancelled while it waited); null when none waits.</summary>

@@ -189,6 +189,10 @@ internal sealed class QueueStore(SideTables db)
         return inputs;
     }
 
+    /// <summary>The entry's workflow gave its slot back until <paramref name="wakeAt"/>: enqueued again, not before then.</summary>
+    public void Released(long seq, DateTimeOffset wakeAt) =>
+        Update("UPDATE durable_queue_entries SET admitted_at = NULL, not_before = $2 WHERE seq = $1", seq, wakeAt.UtcTicks);
+
     /// <summary>
     /// The workflows of these entries ended, in one transaction: their slots are free; an entry is kept (<c>Keep</c>)
     /// while its start counts in a rate limit's window, deleted otherwise.

@@ -94,6 +94,12 @@ internal sealed record WorkflowAdmitted(string WorkflowId);
 internal sealed record EnqueuedWorkflowCancelled(string WorkflowId);
 
 /// <summary>
+/// Told to the queue dispatcher: a workflow it admitted gave its slot back to sleep until <paramref name="WakeAt"/>
+/// (<see cref="QueueOptions.ReleaseSlotWhileSleeping"/>), written held by its queue again.
+/// </summary>
+internal sealed record SlotReleased(string WorkflowId, DateTimeOffset WakeAt);
+
+/// <summary>
 /// <see cref="ForkWorkflow"/> that replies <see cref="WorkflowBegun"/> once the fork is durable (or at once when this
 /// fork exists already): the typed client's fork. <paramref name="TraceParent"/>: as for <see cref="BeginWorkflow"/>.
 /// </summary>

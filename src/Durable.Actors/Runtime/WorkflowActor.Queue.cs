@@ -5,7 +5,9 @@ namespace Durable.Actors.Runtime;
 
 // Queues: an enqueued workflow is written with its start as paused by its queue (RunPaused.Queue), so that none of its
 // code runs and it is put away at once; its queue's dispatcher admits it (AdmitWorkflow: RunUnpaused) when a slot and
-// the rate limit allow. A cancellation before that ends it cancelled without running it.
+// the rate limit allow. A cancellation before that ends it cancelled without running it. A workflow of a queue that
+// releases slots while sleeping gives its slot back when it is put away for a long sleep: written held by its queue
+// again (RunPaused.Queue), it goes on when the queue admits it, which it does once the timer is due.
 internal sealed partial class WorkflowActor
 {
     private void OnAdmit(WorkflowRequest request, AdmitWorkflow admit)
@@ -30,8 +32,29 @@ internal sealed partial class WorkflowActor
         Write([new RunUnpaused(Now, input)], () =>
         {
             _requests.Answer(request, new WorkflowAdmitted(_workflowId));
+            // A run still held here since it released its slot looks at its waits again (due by now).
+            ReleaseHeld();
             JoinOrBeginRun(null);
         });
+    }
+
+    /// <summary>
+    /// The run, put away for a long sleep (timers only: a signal or a child may come at any time), gives its slot back
+    /// when its queue releases slots while sleeping: written held by its queue, its dispatcher told to admit it again
+    /// once the earliest timer is due, then put away; false when it keeps its slot.
+    /// </summary>
+    private bool ReleaseSlot(ActiveRun run)
+    {
+        if (_journal.AdmittedFrom is not { } queue || !_runtime.ReleasesSlot(queue) || _journal.Paused || _journal.CancelRequested
+            || run.Waits.Values.Any(w => w.SignalName is not null || w.DueAt is null))
+            return false;
+        var wakeAt = EarliestDue(run);
+        Write([new RunPaused($"sleeping with its slot of queue '{queue}' released", Now, _journal.Deadline, queue)], () =>
+        {
+            _runtime.QueueDispatcher.Tell(new SlotReleased(_workflowId, wakeAt));
+            PutAwayIfPaused();
+        });
+        return true;
     }
 
     /// <summary>Answers a pause or unpause of an enqueued workflow, which its queue alone lets go; true then.</summary>

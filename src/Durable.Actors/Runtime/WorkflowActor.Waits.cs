@@ -129,7 +129,8 @@ internal sealed partial class WorkflowActor
         }
         if (MayPutAway(wait) && EarliestDue(run) - Now > _runtime.Settings.PassivateAfter && !DeadlineNear)
         {
-            PutAway(run);
+            if (!ReleaseSlot(run))
+                PutAway(run);
             return;
         }
         ArmDue(run, wait.Key, dueAt);

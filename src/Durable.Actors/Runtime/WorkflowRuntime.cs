@@ -27,6 +27,9 @@ internal sealed record WorkflowRuntime(
     /// <summary>The queue dispatcher (on a cluster, the proxy of its singleton): told when an enqueued workflow is cancelled before its admission.</summary>
     public Akka.Actor.IActorRef QueueDispatcher { get; set; } = Akka.Actor.ActorRefs.Nobody;
 
+    /// <summary>Whether the queue of this name gives a sleeping workflow's slot back (<see cref="QueueOptions.ReleaseSlotWhileSleeping"/>).</summary>
+    public Func<string, bool> ReleasesSlot { get; set; } = static _ => false;
+
     /// <summary>In cluster mode, which nodes the cluster has removed (zombie steps); null on one machine.</summary>
     public INodeMembership? Membership { get; init; }
 

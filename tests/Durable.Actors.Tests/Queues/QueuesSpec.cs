@@ -40,6 +40,12 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
                 _inside.AddOrUpdate("key:" + key, 0, (_, n) => n - 1);
                 return key;
             }))
+            .Add<string, string>("sleeper", async (ctx, _) =>
+            {
+                await ctx.StepAsync("before", () => { _ran.Enqueue(ctx.WorkflowId + ":before"); return "x"; });
+                await ctx.SleepAsync(TimeSpan.FromHours(1));
+                return await ctx.StepAsync("after", () => { _ran.Enqueue(ctx.WorkflowId + ":after"); return "done"; });
+            })
             .Add<string, string>("hold", async (ctx, _) =>
             {
                 await ctx.StepAsync("work", () => { _ran.Enqueue(ctx.WorkflowId); return "x"; });
@@ -65,6 +71,36 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
 
     private Task<WorkflowHandle<string>> EnqueueAsync(string id, string input, EnqueueOptions options, string type = "job") =>
         Client.EnqueueAsync<string, string>(type, id, input, options);
+
+    [Fact]
+    public async Task ReleaseSlotWhileSleeping_ALongSleepGivesTheSlotBack_AndTheWakeUpWaitsForASlot_ByDefaultTheSleeperHoldsIt()
+    {
+        var clock = new VirtualClock(T0);
+        StartEngine(Registry(new QueueOptions("s") { Concurrency = 1, ReleaseSlotWhileSleeping = true }, new QueueOptions("h") { Concurrency = 1 }), clock: clock);
+        var handles = new List<WorkflowHandle<string>>();
+        foreach (var id in new[] { "s1", "s2" })
+            handles.Add(await EnqueueAsync(id, "x", new EnqueueOptions("s"), type: "sleeper"));
+        foreach (var id in new[] { "h1", "h2" })
+            handles.Add(await EnqueueAsync(id, "x", new EnqueueOptions("h"), type: "sleeper"));
+
+        // s1 sleeps with its slot given back, so s2 runs up to its own sleep; h1 sleeps holding its slot, h2 waits.
+        await AwaitStatusAsync("s2", WorkflowRunStatus.Enqueued);
+        await Polling.UntilAsync(() => _ran.Contains("s2:before") && _ran.Contains("h1:before"), "s2 and h1 before their sleeps", RunTimeout);
+        Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("s1"));
+        Assert.Contains("slot of queue 's' released", (await DurableWorkflows.GetStatusAsync(Sys, "s1"))!.WaitingFor, StringComparison.Ordinal);
+        Assert.Equal(WorkflowRunStatus.Running, await StatusAsync("h1"));
+        Assert.Equal(WorkflowRunStatus.Enqueued, await StatusAsync("h2"));
+        Assert.DoesNotContain("h2:before", _ran);
+
+        // Both sleeps due: the wake-ups wait for the slot, in enqueue order; h2 runs once h1 ended.
+        clock.Advance(TimeSpan.FromHours(1));
+        await Polling.UntilAsync(() => _ran.Contains("h2:before"), "h2 admitted after h1", RunTimeout);
+        clock.Advance(TimeSpan.FromHours(1));
+        foreach (var handle in handles)
+            Assert.Equal("done", await handle.GetResultAsync().WaitAsync(RunTimeout));
+        Assert.Equal(["s1:before", "s2:before", "s1:after", "s2:after"], _ran.Where(r => r.StartsWith('s')));
+        Assert.Equal(["h1:before", "h1:after", "h2:before", "h2:after"], _ran.Where(r => r.StartsWith('h')));
+    }
 
     [Fact]
     public async Task KeyConcurrencyOne_NeverRunsTwoOfAKeyAtOnce_AndTheQueueNeverRunsMoreThanItsConcurrency()
