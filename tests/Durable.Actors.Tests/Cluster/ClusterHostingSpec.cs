@@ -3,8 +3,13 @@ using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using Durable.Actors.Cluster;
+using Durable.Actors.Dashboard;
 using Durable.Actors.Testing;
 using Durable.Actors.Tests.TestSupport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -18,18 +23,22 @@ public sealed class ClusterHostingSpec
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task WithDurableWorkflowsCluster_BesideWithClustering_RunsWorkflowsThroughTheRegisteredRegionAndClient()
+    public async Task WithDurableWorkflowsCluster_BesideWithClustering_RunsWorkflowsThroughTheRegisteredRegionAndClient_AndTheDashboardShowsQueuesAndSchedules()
     {
         var postgres = await PostgresServer.NewDatabaseAsync();
         var port = ClusterNodes.FreePort();
         var counter = new EffectRecorder();
-        var builder = Host.CreateApplicationBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
         builder.Services.AddAkka("durable", (akka, _) => akka
             .WithRemoting("127.0.0.1", port)
             .WithClustering(new ClusterOptions { Roles = ["workflows"], SeedNodes = [ClusterNodes.Address(port)] })
-            .WithDurableWorkflowsCluster(postgres, options => options.Workflows.Add<string, string>("echo", async (ctx, text) =>
-                await ctx.StepAsync("echo", () => { counter.Record("echo"); return text + text; }))));
-        using var host = builder.Build();
+            .WithDurableWorkflowsCluster(postgres, options => options.Workflows
+                .Add<string, string>("echo", async (ctx, text) => await ctx.StepAsync("echo", () => { counter.Record("echo"); return text + text; }))
+                .AddQueue(new QueueOptions("echoes") { Concurrency = 1 })));
+        var host = builder.Build();
+        host.MapDurableWorkflowsDashboard("/workflows");
         await host.StartAsync();
         try
         {
@@ -51,10 +60,24 @@ public sealed class ClusterHostingSpec
             Assert.IsType<Durable.Actors.Cluster.Storage.PostgresWorkflowIndex>(Inspection.WorkflowIndexSources.For(system));
             var counts = await Inspection.JournalReader.CountByStatusAsync(system, CancellationToken.None);
             Assert.Equal(2, counts![WorkflowRunStatus.Completed]);
+
+            // The dashboard of a cluster node: its queues and schedules pages.
+            var client = DurableWorkflows.Client(system);
+            var enqueued = await client.EnqueueAsync<string, string>("echo", "hosted-3", "ef", new EnqueueOptions("echoes"));
+            Assert.Equal("efef", await enqueued.GetResultAsync().WaitAsync(Timeout));
+            await client.Schedules.CreateAsync(new ScheduleSpec("hourly-echo", "echo") { Cron = "0 * * * *", InputJson = "\"gh\"" });
+            using var http = new HttpClient { BaseAddress = new Uri(host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+            var queues = await http.GetStringAsync("/workflows/queues");
+            Assert.Contains("echoes", queues, StringComparison.Ordinal);
+            Assert.Contains("concurrency 1", queues, StringComparison.Ordinal);
+            var schedules = await http.GetStringAsync("/workflows/schedules");
+            Assert.Contains("hourly-echo", schedules, StringComparison.Ordinal);
+            Assert.Contains("0 * * * *", schedules, StringComparison.Ordinal);
         }
         finally
         {
             await host.StopAsync();
+            await host.DisposeAsync();
         }
     }
 
