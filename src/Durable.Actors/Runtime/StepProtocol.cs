@@ -90,7 +90,7 @@ internal sealed record AdmitWorkflow(string WorkflowId, string? InputJson = null
 
 internal sealed record WorkflowAdmitted(string WorkflowId);
 
-/// <summary>Published on the event stream when an enqueued workflow was cancelled before its queue admitted it: its entry goes.</summary>
+/// <summary>Told to the queue dispatcher when an enqueued workflow was cancelled before its queue admitted it: its entry goes.</summary>
 internal sealed record EnqueuedWorkflowCancelled(string WorkflowId);
 
 /// <summary>

@@ -15,12 +15,31 @@ public sealed class HeartbeatSpec
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
-    /// <summary>Stops <paramref name="process"/> (SIGSTOP, with the shell's kill): it stays alive and runs nothing.</summary>
+    /// <summary>
+    /// Stops <paramref name="process"/> (SIGSTOP, with the shell's kill): it stays alive and runs nothing. Returns once
+    /// every thread of it is stopped (a signal is taken by each thread the next time it runs: a write under way ends first).
+    /// </summary>
     private static async Task HangAsync(Process process)
     {
         using var kill = Process.Start("sh", ["-c", $"kill -STOP {process.Id}"]);
         await kill.WaitForExitAsync();
         Assert.Equal(0, kill.ExitCode);
+        await Polling.UntilAsync(() => Directory.GetDirectories($"/proc/{process.Id}/task").All(Stopped), "every thread of the first process stopped", Timeout);
+    }
+
+    /// <summary>Whether the thread of <c>/proc/&lt;pid&gt;/task/&lt;tid&gt;</c> is stopped (state T or t); a thread gone counts.</summary>
+    private static bool Stopped(string task)
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            // "tid (name) S ...": the state follows the name's closing parenthesis.
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is 'T' or 't';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private static int[] Rows(string folder) =>
