@@ -17,8 +17,7 @@ public sealed class FlowControlClusterSpec : IAsyncLifetime
     private const string Queues = "durable-actors.queues.q { concurrency = 3, key-concurrency = 1 }";
 
     private readonly List<ActorSystem> _systems = [];
-    private readonly ConcurrentDictionary<string, int> _inside = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _most = new(StringComparer.Ordinal);
+    private readonly AtOnce _atOnce = new();
     private readonly ConcurrentQueue<string> _ran = new();
     private string _postgres = "";
 
@@ -35,19 +34,12 @@ public sealed class FlowControlClusterSpec : IAsyncLifetime
         .Add<string, string>("job", async (ctx, key) => await ctx.StepAsync("work", async ct =>
         {
             _ran.Enqueue(ctx.WorkflowId);
-            Enter("all");
-            Enter("key:" + key);
-            await Task.Delay(50, ct);
-            _inside.AddOrUpdate("all", 0, (_, n) => n - 1);
-            _inside.AddOrUpdate("key:" + key, 0, (_, n) => n - 1);
-            return key;
+            return await _atOnce.RunAsync(async () =>
+            {
+                await Task.Delay(50, ct);
+                return key;
+            }, "all", "key:" + key);
         }));
-
-    private void Enter(string counter)
-    {
-        var now = _inside.AddOrUpdate(counter, 1, (_, n) => n + 1);
-        _most.AddOrUpdate(counter, now, (_, most) => Math.Max(most, now));
-    }
 
     [Fact]
     public async Task QueueLimitsHoldAcrossNodes_EnqueuesFromAnyMemberRun_AndAScheduleTicksOncePerTick()
@@ -78,10 +70,10 @@ public sealed class FlowControlClusterSpec : IAsyncLifetime
         Assert.DoesNotContain("late", _ran);
         Assert.Equal("k2", await DurableWorkflows.Client(member.System).GetHandle<string>("by-message").GetResultAsync().WaitAsync(Timeout));
         Assert.Equal(31, _ran.Distinct().Count());
-        Assert.Equal(1, _most["key:k0"]);
-        Assert.Equal(1, _most["key:k1"]);
-        Assert.Equal(1, _most["key:k2"]);
-        Assert.InRange(_most["all"], 1, 3);
+        Assert.Equal(1, _atOnce.Most("key:k0"));
+        Assert.Equal(1, _atOnce.Most("key:k1"));
+        Assert.Equal(1, _atOnce.Most("key:k2"));
+        Assert.InRange(_atOnce.Most("all"), 1, 3);
         var info = await clients[1].Queues.GetAsync("q");
         Assert.Equal((0, 0), (info.Enqueued, info.Running));
 

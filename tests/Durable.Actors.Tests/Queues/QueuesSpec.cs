@@ -20,8 +20,7 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
     private static readonly DateTimeOffset T0 = new(2026, 12, 7, 8, 0, 0, TimeSpan.Zero);
 
     private readonly ConcurrentQueue<string> _ran = new();
-    private readonly ConcurrentDictionary<string, int> _inside = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _most = new(StringComparer.Ordinal);
+    private readonly AtOnce _atOnce = new();
 
     /// <summary>
     /// <c>job</c> runs one step of a few milliseconds (counting how many run at once, in all and per key: its input);
@@ -33,12 +32,11 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
             .Add<string, string>("job", async (ctx, key) => await ctx.StepAsync("work", async ct =>
             {
                 _ran.Enqueue(ctx.WorkflowId);
-                Enter("all");
-                Enter("key:" + key);
-                await Task.Delay(5, ct);
-                _inside.AddOrUpdate("all", 0, (_, n) => n - 1);
-                _inside.AddOrUpdate("key:" + key, 0, (_, n) => n - 1);
-                return key;
+                return await _atOnce.RunAsync(async () =>
+                {
+                    await Task.Delay(5, ct);
+                    return key;
+                }, "all", "key:" + key);
             }))
             .Add<string, string>("sleeper", async (ctx, _) =>
             {
@@ -54,12 +52,6 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
         foreach (var queue in queues)
             registry.AddQueue(queue);
         return registry;
-    }
-
-    private void Enter(string counter)
-    {
-        var now = _inside.AddOrUpdate(counter, 1, (_, n) => n + 1);
-        _most.AddOrUpdate(counter, now, (_, most) => Math.Max(most, now));
     }
 
     private WorkflowClient Client => DurableWorkflows.Client(Sys);
@@ -115,8 +107,8 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
             Assert.Equal($"k{i / 10}", await handle.GetResultAsync());
 
         Assert.Equal(60, _ran.Count);
-        Assert.InRange(_most["all"], 1, 4);
-        Assert.All(Enumerable.Range(0, 6), k => Assert.Equal(1, _most[$"key:k{k}"]));
+        Assert.InRange(_atOnce.Most("all"), 1, 4);
+        Assert.All(Enumerable.Range(0, 6), k => Assert.Equal(1, _atOnce.Most($"key:k{k}")));
         // The ends are written a moment after the workflows' results.
         await Polling.UntilAsync(async () => await Client.Queues.GetAsync("q") is { Enqueued: 0, Running: 0 }, "an empty queue", RunTimeout);
     }

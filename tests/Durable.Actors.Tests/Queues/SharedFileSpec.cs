@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Durable.Actors.Tests.TestSupport;
 using Xunit;
@@ -14,28 +13,16 @@ public sealed class SharedFileSpec(ITestOutputHelper output) : EngineSpec(output
 {
     private const string Refresh = "durable-actors.queue-dispatch.refresh-interval = 200ms";
 
-    private readonly ConcurrentDictionary<string, int> _inside = new(StringComparer.Ordinal);
-    private int _most;
+    private readonly AtOnce _atOnce = new();
 
     /// <summary><c>job</c> runs one step of 20 ms that counts how many run at once, on both hosts.</summary>
     private WorkflowRegistry Registry() => new WorkflowRegistry()
-        .Add<string, string>("job", async (ctx, input) => await ctx.StepAsync("work", async ct =>
+        .Add<string, string>("job", async (ctx, input) => await ctx.StepAsync("work", ct => _atOnce.RunAsync(async () =>
         {
-            var now = _inside.AddOrUpdate("all", 1, (_, n) => n + 1);
-            InterlockedMax(now);
             await Task.Delay(20, ct);
-            _inside.AddOrUpdate("all", 0, (_, n) => n - 1);
             return input;
-        }))
+        }, "all")))
         .AddQueue(new QueueOptions("q") { Concurrency = 1 });
-
-    private void InterlockedMax(int value)
-    {
-        int seen;
-        while ((seen = Volatile.Read(ref _most)) < value && Interlocked.CompareExchange(ref _most, value, seen) != seen)
-        {
-        }
-    }
 
     [Fact]
     public async Task TwoHostsOnOneFile_OneAdmits_SoTheLimitCountsBoth_AndTheOtherTakesOverWhenItStops()
@@ -51,7 +38,7 @@ public sealed class SharedFileSpec(ITestOutputHelper output) : EngineSpec(output
                 await clients[i % 2].EnqueueAsync<string, string>("job", id, id, new EnqueueOptions("q"));
             await Polling.UntilAsync(async () => (await Task.WhenAll(ids.Select(StatusAsync))).All(s => s == WorkflowRunStatus.Completed),
                 "all twelve completed", RunTimeout);
-            Assert.Equal(1, _most);
+            Assert.Equal(1, _atOnce.Most("all"));
         }
         finally
         {
