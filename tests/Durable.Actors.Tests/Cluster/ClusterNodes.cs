@@ -48,7 +48,18 @@ internal static class ClusterNodes
 
     public static string Address(int port) => $"akka.tcp://durable@127.0.0.1:{port}";
 
-    /// <summary>Starts a node (a workflow host, or a proxy-only member when <paramref name="hostsWorkflows"/> is false) and waits until it is up.</summary>
+    /// <summary>
+    /// Starts a cluster of one node on a port the operating system picks as it binds (no port picked before and bound
+    /// later, which another test running beside it could take meanwhile): the node joins itself.
+    /// </summary>
+    public static Task<(ActorSystem System, IActorRef Region)> StartAloneAsync(
+        string postgres, WorkflowRegistry registry, string extraHocon = "") =>
+        StartAsync(postgres, port: 0, seedPort: 0, registry, extraHocon: extraHocon);
+
+    /// <summary>
+    /// Starts a node (a workflow host, or a proxy-only member when <paramref name="hostsWorkflows"/> is false) and waits
+    /// until it is up; with port 0 it is a cluster of its own (<see cref="StartAloneAsync"/>).
+    /// </summary>
     public static async Task<(ActorSystem System, IActorRef Region)> StartAsync(
         string postgres, int port, int seedPort, WorkflowRegistry registry, bool hostsWorkflows = true,
         IWorkflowObserver? observer = null, string extraHocon = "", Runtime.RuntimeHooks? hooks = null)
@@ -59,7 +70,7 @@ internal static class ClusterNodes
               stdout-loglevel = WARNING
               remote.dot-netty.tcp { hostname = "127.0.0.1", port = {{port}} }
               cluster {
-                seed-nodes = ["{{Address(seedPort)}}"]
+                seed-nodes = [{{(port == 0 ? "" : $"\"{Address(seedPort)}\"")}}]
                 roles = [{{(hostsWorkflows ? "\"workflows\"" : "\"client\"")}}]
               }
               coordinated-shutdown.run-by-clr-shutdown-hook = off
@@ -71,6 +82,8 @@ internal static class ClusterNodes
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
         var region = DurableCluster.Start(system, registry, observer, loggerFactory: null, hooks);
+        if (port == 0)
+            Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
         await up.Task.WaitAsync(TimeSpan.FromSeconds(60));
         return (system, region);
     }

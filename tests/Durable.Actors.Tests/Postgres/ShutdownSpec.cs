@@ -1,16 +1,16 @@
 using Akka.Actor;
 using Durable.Actors.Runtime;
+using Durable.Actors.Tests.Cluster;
 using Durable.Actors.Tests.TestSupport;
 using Npgsql;
 using Xunit;
 
-namespace Durable.Actors.Tests.Cluster;
+namespace Durable.Actors.Tests.Postgres;
 
 /// <summary>
 /// A node shut down while PostgreSQL does not answer its journal writer: the node's actors stop without a dispatcher
 /// thread waiting for the writer, and Terminate ends once what was queued is committed.
 /// </summary>
-[Collection(ClusterTests.Name)]
 public sealed class ShutdownSpec : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
@@ -36,9 +36,8 @@ public sealed class ShutdownSpec : IAsyncLifetime
             });
             return first + second;
         });
-        var port = ClusterNodes.FreePort();
         // No command timeout: a write waits for PostgreSQL as long as it does not answer (a peer gone silent).
-        var node = await ClusterNodes.StartAsync(_postgres + ";Command Timeout=0", port, port, registry);
+        var node = await ClusterNodes.StartAloneAsync(_postgres + ";Command Timeout=0", registry);
         var terminating = Task.CompletedTask;
         await using var locker = new NpgsqlConnection(_postgres);
         await locker.OpenAsync();

@@ -6,17 +6,17 @@ using Durable.Actors.Journal;
 using Durable.Actors.Runtime;
 using Durable.Actors.Storage;
 using Durable.Actors.Testing;
+using Durable.Actors.Tests.Cluster;
 using Durable.Actors.Tests.TestSupport;
 using Npgsql;
 using Xunit;
 
-namespace Durable.Actors.Tests.Cluster;
+namespace Durable.Actors.Tests.Postgres;
 
 /// <summary>
 /// The workflow index on PostgreSQL: written by the cluster's own journal in the events' transaction, read by listing,
 /// counts and recovery, built for a database written before it existed. Each test in a fresh database.
 /// </summary>
-[Collection(ClusterTests.Name)]
 public sealed class PostgresIndexSpec : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -33,8 +33,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
 
     private async Task<(ActorSystem System, IActorRef Region)> NodeAsync(WorkflowRegistry registry, string extraHocon = "")
     {
-        var port = ClusterNodes.FreePort();
-        var node = await ClusterNodes.StartAsync(_postgres, port, port, registry, extraHocon: extraHocon);
+        var node = await ClusterNodes.StartAloneAsync(_postgres, registry, extraHocon);
         _systems.Add(node.System);
         return node;
     }
