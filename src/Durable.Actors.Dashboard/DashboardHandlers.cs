@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Akka.Actor;
-using Durable.Actors.Inspection;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -51,7 +50,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         {
             return (StatusCodes.Status400BadRequest, Pages.Message(page, "Bad request", e.Message));
         }
-        var counts = await JournalReader.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
+        var counts = await DurableWorkflows.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
         return (StatusCodes.Status200OK, Pages.List(page, query, result, counts));
     });
 
@@ -71,11 +70,11 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         {
             Status = status, Type = Blank(form["type"].ToString()), IdPrefix = Blank(form["prefix"].ToString()), Attributes = attributes, Limit = WorkflowQuery.MaxLimit,
         };
-        var purged = await WorkflowClient.Of(system).PurgeAsync(query, withChildren: false, context.RequestAborted).ConfigureAwait(false);
+        var purged = await DurableWorkflows.Client(system).PurgeAsync(query, withChildren: false, context.RequestAborted).ConfigureAwait(false);
         var outcome = new Outcome(true, purged.Count == 1 ? "Purged 1 workflow." : $"Purged {purged.Count.ToString(CultureInfo.InvariantCulture)} workflows.");
         var list = query with { Limit = options.PageSize };
         var result = await DurableWorkflows.ListAsync(system, list, context.RequestAborted).ConfigureAwait(false);
-        var counts = await JournalReader.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
+        var counts = await DurableWorkflows.CountByStatusAsync(system, context.RequestAborted).ConfigureAwait(false);
         return (StatusCodes.Status200OK, Pages.List(page, list, result, counts, outcome));
     });
 
@@ -94,7 +93,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         Outcome outcome;
         try
         {
-            var schedules = WorkflowClient.Of(system).Schedules;
+            var schedules = DurableWorkflows.Client(system).Schedules;
             switch (action)
             {
                 case "pause":
@@ -130,7 +129,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         IReadOnlyList<QueueInfo>? queues = null;
         try
         {
-            queues = await WorkflowClient.Of(system).Queues.ListAsync(context.RequestAborted).ConfigureAwait(false);
+            queues = await DurableWorkflows.Client(system).Queues.ListAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (NotSupportedException)
         {
@@ -144,7 +143,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         IReadOnlyList<ScheduleInfo>? schedules = null;
         try
         {
-            schedules = await WorkflowClient.Of(system).Schedules.ListAsync(cancellationToken).ConfigureAwait(false);
+            schedules = await DurableWorkflows.Client(system).Schedules.ListAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NotSupportedException)
         {
@@ -210,7 +209,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
                 return (StatusCodes.Status404NotFound, Pages.Message(page, "Not found", $"There is no action '{action}': resume, cancel, pause, unpause, signal or fork."));
         }
 
-        if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
+        if (await DurableWorkflows.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
             return (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."));
         var outcome = await SendAsync(system, command, id).ConfigureAwait(false);
         return await WorkflowPageAsync(context, page, system, id, outcome).ConfigureAwait(false);
@@ -219,13 +218,13 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
     /// <summary>Forks <paramref name="id"/> (from the top when <paramref name="from"/> is null) and shows the new workflow, or the refusal on the source's page.</summary>
     private static async Task<(int, string)> ForkAsync(HttpContext context, PageContext page, ActorSystem system, string id, string? from, string? newId)
     {
-        if (await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
+        if (await DurableWorkflows.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false) is null)
             return (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."));
         using var wait = new CancellationTokenSource(DurableWait);
         WorkflowHandle<object> fork;
         try
         {
-            fork = await WorkflowClient.Of(system).ForkAsync<object>(id, new ForkOptions { From = from, WorkflowId = newId?.Trim() }, wait.Token).ConfigureAwait(false);
+            fork = await DurableWorkflows.Client(system).ForkAsync<object>(id, new ForkOptions { From = from, WorkflowId = newId?.Trim() }, wait.Token).ConfigureAwait(false);
         }
         catch (WorkflowRejectedException e)
         {
@@ -247,7 +246,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
         object reply;
         try
         {
-            reply = await WorkflowClient.Of(system).AskAsync(command, wait.Token).ConfigureAwait(false);
+            reply = await DurableWorkflows.Client(system).AskAsync(command, wait.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (wait.IsCancellationRequested)
         {
@@ -273,7 +272,7 @@ internal sealed class DashboardHandlers(DurableDashboardOptions options, string 
 
     private static async Task<(int, string)> WorkflowPageAsync(HttpContext context, PageContext page, ActorSystem system, string id, Outcome? outcome)
     {
-        var detail = await JournalReader.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false);
+        var detail = await DurableWorkflows.GetDetailAsync(system, id, context.RequestAborted).ConfigureAwait(false);
         return detail is null
             ? (StatusCodes.Status404NotFound, Pages.Message(page, "Workflow not found", $"There is no workflow '{id}' in this database."))
             : (StatusCodes.Status200OK, Pages.Workflow(page, detail, DateTimeOffset.UtcNow, outcome));

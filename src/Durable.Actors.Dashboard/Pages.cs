@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Durable.Actors.Inspection;
-using Durable.Actors.Journal;
 
 namespace Durable.Actors.Dashboard;
 
@@ -421,7 +419,7 @@ internal static class Pages
             foreach (var failure in step.Failures)
             {
                 html.Raw("<details class=\"failure\"").Attr("id", $"failure-{step.Key}-{failure.Attempt}").Raw("><summary>attempt ").Text(failure.Attempt)
-                    .Raw(WorkflowJournal.IsStale(failure.Error) ? " cut short by a crash" : " failed").Raw(" at ").Text(Time(failure.At))
+                    .Raw(failure.IsZombie ? " cut short by a crash" : " failed").Raw(" at ").Text(Time(failure.At))
                     .Raw("</summary><pre class=\"error\">").Text(failure.Error).Raw("</pre></details>");
             }
             html.Raw("</td>");

@@ -1,5 +1,3 @@
-using Durable.Actors.Inspection;
-using Durable.Actors.Journal;
 
 namespace Durable.Actors.Dashboard;
 
@@ -32,7 +30,7 @@ internal sealed record Timeline(
             var scope = sequence[..^1];
             foreach (var failure in step.Failures)
             {
-                var crashed = WorkflowJournal.IsStale(failure.Error);
+                var crashed = failure.IsZombie;
                 bars.Add((scope, new TimelineBar(step, failure.Attempt, failure.StartedAt, failure.At, crashed ? "crashed" : "failed", 0, failure.Error)));
             }
             // A FAILED step's last attempt is its last failure; otherwise the last attempt is the record's own times.
@@ -72,7 +70,7 @@ internal sealed record Timeline(
     private static List<DateTimeOffset> KnownRunStarts(WorkflowDetail detail)
     {
         var runs = detail.RunStarts.ToList();
-        var found = detail.Status.Steps.SelectMany(s => s.Failures).Where(f => WorkflowJournal.IsStale(f.Error)).Select(f => f.At).Order();
+        var found = detail.Status.Steps.SelectMany(s => s.Failures).Where(f => f.IsZombie).Select(f => f.At).Order();
         foreach (var at in found)
         {
             if (!runs.Any(r => Math.Abs((r - at).TotalSeconds) < 1))

@@ -157,6 +157,20 @@ public static class DurableWorkflows
     public static Task<WorkflowStatus?> GetStatusAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken = default) =>
         JournalReader.GetStatusAsync(system, workflowId, cancellationToken);
 
+    /// <summary>
+    /// Reads one workflow's status with what the status leaves out (its input, when each run started, its parent) from
+    /// the journal; null when the id is unknown.
+    /// </summary>
+    public static Task<WorkflowDetail?> GetDetailAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken = default) =>
+        JournalReader.GetDetailAsync(system, workflowId, cancellationToken);
+
+    /// <summary>
+    /// How many workflows have each status, from the workflow index (statuses that no workflow has are absent); null on
+    /// a journal plugin that keeps no index.
+    /// </summary>
+    public static Task<IReadOnlyDictionary<WorkflowRunStatus, long>?> CountByStatusAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
+        JournalReader.CountByStatusAsync(system, cancellationToken);
+
     /// <summary>The ids of workflows that were started and neither completed nor failed: what recovery-on-start resumes.</summary>
     public static Task<IReadOnlyList<string>> GetPendingAsync(ActorSystem system, CancellationToken cancellationToken = default) =>
         JournalReader.GetPendingAsync(system, cancellationToken);

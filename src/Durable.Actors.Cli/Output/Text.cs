@@ -27,7 +27,7 @@ internal static class Text
     public static string Time(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>When a failed attempt ended: unknown (null) for a zombie left by a crash.</summary>
-    public static DateTimeOffset? AttemptEnd(StepFailure f) => WorkflowJournal.IsStale(f.Error) ? null : f.At;
+    public static DateTimeOffset? AttemptEnd(StepFailure f) => f.IsZombie ? null : f.At;
 
     /// <summary>Columns padded to their widest cell; the last column is not padded.</summary>
     public static void PrintTable(string[] header, IEnumerable<string[]> rows)

@@ -239,7 +239,15 @@ public sealed class WorkflowClient
     /// <summary>The id of the step that starts a child workflow: <c>start-child:</c> and the child's id.</summary>
     private const string ChildStepPrefix = "start-child:";
 
-    internal Task<object> AskAsync(object message, CancellationToken cancellationToken, bool resend = true) =>
+    /// <summary>
+    /// Sends a command message (<see cref="StartWorkflow"/>, <see cref="SignalWorkflow"/>, <see cref="CancelWorkflow"/>,
+    /// …) to the engine and returns its reply, as an actor that sends it would get it; on a cluster it is sent again
+    /// until a reply comes (every command is idempotent by its ids).
+    /// </summary>
+    public Task<object> AskAsync(object message, CancellationToken cancellationToken = default) =>
+        AskAsync(message, resend: true, cancellationToken);
+
+    internal Task<object> AskAsync(object message, bool resend, CancellationToken cancellationToken) =>
         Resending.AskAsync(_coordinator, message, resend ? _resendAfter : null, cancellationToken);
 
     /// <summary>Tells the coordinator; no reply.</summary>
@@ -301,7 +309,7 @@ public sealed class WorkflowHandle<TResult>
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Not sent again: a resend would add a watcher each time; the database is read every second meanwhile.
         var watch = new WatchWorkflow(WorkflowId, Guid.NewGuid().ToString("N"));
-        var watched = _client.AskAsync(watch, stop.Token, resend: false);
+        var watched = _client.AskAsync(watch, resend: false, stop.Token);
         try
         {
             while (true)

@@ -349,6 +349,3 @@ internal static class JournalReader
         return events;
     }
 }
-
-/// <summary>A workflow's status with its input, when each run started (every step completed before a run's start replays in it) and its parent.</summary>
-internal sealed record WorkflowDetail(WorkflowStatus Status, string InputJson, IReadOnlyList<DateTimeOffset> RunStarts, string? ParentId);

@@ -1,14 +1,14 @@
 using System.Globalization;
 
-namespace Durable.Actors.Journal;
+namespace Durable.Actors;
 
 /// <summary>Step keys: <c>workflowId:sequence</c>, where a branch's steps extend its reserved number (<c>wf:3.1</c>, <c>wf:3.2.1</c>).</summary>
-internal static class StepKeys
+public static class StepKeys
 {
-    public static string Of(string workflowId, string scope, int sequence) => $"{workflowId}:{scope}{sequence}";
+    internal static string Of(string workflowId, string scope, int sequence) => $"{workflowId}:{scope}{sequence}";
 
     /// <summary>The key <paramref name="offset"/> places after <paramref name="key"/> at the same depth.</summary>
-    public static string Offset(string key, int offset)
+    internal static string Offset(string key, int offset)
     {
         var split = Math.Max(key.LastIndexOf(':'), key.LastIndexOf('.')) + 1;
         return key[..split] + (int.Parse(key.AsSpan(split), CultureInfo.InvariantCulture) + offset);

@@ -153,8 +153,8 @@ public enum WorkflowRunStatus
     Enqueued,
 }
 
-/// <summary>What a status says of a workflow's end.</summary>
-internal static class RunStatuses
+/// <summary>What a <see cref="WorkflowRunStatus"/> says of a workflow's end.</summary>
+public static class WorkflowRunStatusExtensions
 {
     /// <summary>Not ended: running, paused or enqueued (what recovery resumes, what a purge leaves).</summary>
     public static bool IsActive(this WorkflowRunStatus status) =>
@@ -194,7 +194,14 @@ public sealed record StepRecord(
 /// <param name="StartedAt">When this attempt started.</param>
 /// <param name="At">When its failure was recorded: when its body threw, or, for a zombie left by a crash, when it was found stale (the crashed attempt's own end is unknown).</param>
 /// <param name="Error">What it failed with: the exception, or <c>stale: …</c> for a zombie left by a crash.</param>
-public sealed record StepFailure(int Attempt, DateTimeOffset StartedAt, DateTimeOffset At, string Error);
+public sealed record StepFailure(int Attempt, DateTimeOffset StartedAt, DateTimeOffset At, string Error)
+{
+    /// <summary>
+    /// Whether this attempt was a zombie left by a crash (found IN_PROGRESS past the stale timeout and marked FAILED),
+    /// not a body that threw: then <see cref="At"/> is when it was found, not when it ended.
+    /// </summary>
+    public bool IsZombie => Journal.WorkflowJournal.IsStale(Error);
+}
 
 /// <summary>A step record's state.</summary>
 public enum StepStatus

@@ -63,8 +63,8 @@ public sealed partial record QueueOptions
     /// <summary>The longest period of its rate limits: how long a start counts.</summary>
     internal TimeSpan Window => TimeSpan.FromTicks(Math.Max(RateLimit?.Period.Ticks ?? 0, KeyRateLimit?.Period.Ticks ?? 0));
 
-    /// <summary>Its limits in words, as the CLI and the dashboard show them.</summary>
-    internal string Describe()
+    /// <summary>Its limits in words, as the CLI and the dashboard show them (<c>concurrency 2, key concurrency 1</c>).</summary>
+    public string Describe()
     {
         var parts = new List<string>
         {

@@ -58,7 +58,7 @@ public sealed class ClusterHostingSpec
             Assert.NotNull(replicator.Subject);
             // The PostgreSQL journal and its workflow index, as with DurableCluster.CreateSetup: the list reads the index.
             Assert.IsType<Durable.Actors.Cluster.Storage.PostgresWorkflowIndex>(Inspection.WorkflowIndexSources.For(system));
-            var counts = await Inspection.JournalReader.CountByStatusAsync(system, CancellationToken.None);
+            var counts = await DurableWorkflows.CountByStatusAsync(system);
             Assert.Equal(2, counts![WorkflowRunStatus.Completed]);
 
             // The dashboard of a cluster node: its queues and schedules pages.

@@ -109,6 +109,8 @@ public sealed class RetrySpec(ITestOutputHelper output) : EngineSpec(output)
         _clock.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(2, (await ExpectMsgAsync<WorkflowCompleted>(RunTimeout)).GetResult<int>());
         var step = Assert.Single((await DurableWorkflows.GetStatusAsync(Sys, "retry-http"))!.Steps);
-        Assert.StartsWith("TaskCanceledException: The request was canceled", Assert.Single(step.Failures).Error);
+        var failure = Assert.Single(step.Failures);
+        Assert.StartsWith("TaskCanceledException: The request was canceled", failure.Error);
+        Assert.False(failure.IsZombie);
     }
 }

@@ -68,6 +68,7 @@ public sealed class ZombieSpec : IDisposable
             Assert.Equal((StepStatus.Completed, 2, null), (step.Status, step.Attempts, step.Error));
             var crashed = Assert.Single(step.Failures);
             Assert.Equal("stale: IN_PROGRESS for 31s, older than the stale timeout 30s", crashed.Error);
+            Assert.True(crashed.IsZombie);
             Assert.Equal((startedAt, clock.GetUtcNow()), (crashed.StartedAt, crashed.At));
         }
         finally

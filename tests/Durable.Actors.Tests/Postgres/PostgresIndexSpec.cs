@@ -193,7 +193,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.IsType<WorkflowWaiting>(await region.Ask<object>(new StartWorkflow("open-1", "waiter", "\"x\""), Timeout));
 
         // Counts by status, as the dashboard shows them (a journal without an index has none).
-        var counts = await JournalReader.CountByStatusAsync(system, CancellationToken.None);
+        var counts = await DurableWorkflows.CountByStatusAsync(system);
         Assert.Equal(5, counts![WorkflowRunStatus.Completed]);
         Assert.Equal(1, counts[WorkflowRunStatus.Running]);
 
@@ -224,7 +224,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.Equal(WorkflowRunStatus.Completed, (await DurableWorkflows.GetStatusAsync(system, "done-2"))!.Status);
         var all = await DurableWorkflows.ListAsync(system, new WorkflowQuery { Limit = 100 });
         Assert.DoesNotContain("done-2", all.Items.Select(i => i.WorkflowId));
-        Assert.Equal(4, (await JournalReader.CountByStatusAsync(system, CancellationToken.None))![WorkflowRunStatus.Completed]);
+        Assert.Equal(4, (await DurableWorkflows.CountByStatusAsync(system))![WorkflowRunStatus.Completed]);
     }
 
     [Fact]
@@ -254,7 +254,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         // The new node reads it and keeps it: the waiting workflow, signalled now, completes in it.
         var (system, region) = await NodeAsync(Shapes());
         Assert.Equal(expected, (await IndexAsync(system)).Values.OrderBy(r => r.WorkflowId, StringComparer.Ordinal));
-        var counts = await JournalReader.CountByStatusAsync(system, CancellationToken.None);
+        var counts = await DurableWorkflows.CountByStatusAsync(system);
         Assert.Equal((1, 1, 1), (counts![WorkflowRunStatus.Completed], counts[WorkflowRunStatus.Failed], counts[WorkflowRunStatus.Running]));
         await region.Ask<object>(new SignalWorkflow("old-waiting", "go", "\"later\""), Timeout);
         var rows = await AwaitIndexAsync(system, r => r["old-waiting"].Status == "completed");
@@ -359,7 +359,7 @@ public sealed class PostgresIndexSpec : IAsyncLifetime
         Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new StartWorkflow("b-1", "waiter", "\"x\""), Timeout));
 
         Assert.Null(WorkflowIndexSources.For(system));
-        Assert.Null(await JournalReader.CountByStatusAsync(system, CancellationToken.None));
+        Assert.Null(await DurableWorkflows.CountByStatusAsync(system));
         var page = await DurableWorkflows.ListAsync(system, new WorkflowQuery());
         Assert.Equal(["b-1", "a-1"], page.Items.Select(i => i.WorkflowId));
         Assert.Equal(["b-1"], await DurableWorkflows.GetPendingAsync(system));

@@ -1,5 +1,7 @@
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Durable.Actors.Cluster;
+using Durable.Actors.Dashboard;
 using Durable.Actors.Testing;
 using PublicApiGenerator;
 using Xunit;
@@ -16,8 +18,26 @@ public sealed class PublicApiSpec
     {
         ["Durable.Actors"] = typeof(DurableWorkflows).Assembly,
         ["Durable.Actors.Cluster"] = typeof(DurableCluster).Assembly,
+        ["Durable.Actors.Dashboard"] = typeof(DurableDashboardOptions).Assembly,
         ["Durable.Actors.Testing"] = typeof(CrashTest).Assembly,
     };
+
+    /// <summary>
+    /// The shipped packages that still read the engine's internals, which ties each to the engine's exact build: the
+    /// list only shrinks (the dashboard reads public API only; the test assemblies are not shipped).
+    /// </summary>
+    [Fact]
+    public void InternalsOfTheEngine_AreSeenOnlyByTheTestsAndTheCliClusterAndTestKit()
+    {
+        var seenBy = typeof(DurableWorkflows).Assembly.GetCustomAttributes<InternalsVisibleToAttribute>()
+            .Select(a => a.AssemblyName).Order(StringComparer.Ordinal);
+        Assert.Equal(
+            ["Durable.Actors.Cli", "Durable.Actors.Cluster", "Durable.Actors.Dashboard.Tests", "Durable.Actors.Testing", "Durable.Actors.Tests"],
+            seenBy);
+        Assert.Equal(
+            ["Durable.Actors.Dashboard.Tests"],
+            typeof(DurableDashboardOptions).Assembly.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName));
+    }
 
     public static TheoryData<string> PackageNames => [.. Packages.Keys];
 
