@@ -136,7 +136,10 @@ public static class DurableWorkflows
             ResendAfter = resendAfter,
             ChildRecheckAfter = childRecheckAfter,
             Stopping = stopping.Token,
+            IdleMemory = settings.ReleaseMemoryWhenIdle is { } idleFor ? new IdleMemory(idleFor, TimeProvider.System, Logging.GetLogger(system, "Durable.Actors")) : null,
         };
+        if (runtime.IdleMemory is { } idleMemory)
+            system.RegisterOnTermination(idleMemory.Dispose);
         system.RegisterOnTermination(() => Observability.Gauges.Forget(runtime));
         return runtime;
     }

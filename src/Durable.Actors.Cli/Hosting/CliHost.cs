@@ -23,6 +23,12 @@ internal sealed class CliHost : IAsyncDisposable
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         """;
 
+    /// <summary>
+    /// What a host that stays (<c>serve</c>, <c>dashboard</c>, a cluster node) does by default and <c>--config</c> may
+    /// change: it is the process's only tenant, so it hands memory back once idle.
+    /// </summary>
+    public static Config ServeDefaults { get; } = ConfigurationFactory.ParseString("durable-actors.release-memory-when-idle = 30s");
+
     /// <param name="database">The SQLite file.</param>
     /// <param name="staleTimeout">Over the configured one.</param>
     /// <param name="busyTimeout">Over the configured one.</param>
@@ -48,7 +54,11 @@ internal sealed class CliHost : IAsyncDisposable
             {{AkkaLogging}}
             """;
         var config = ConfigurationFactory.ParseString(hocon);
-        return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(settings is null ? config : config.WithFallback(settings))));
+        if (settings is not null)
+            config = config.WithFallback(settings);
+        if (serve)
+            config = config.WithFallback(ServeDefaults);
+        return new CliHost(ActorSystem.Create("durable-cli", DurableWorkflows.CreateSetup(config)));
     }
 
     public async ValueTask DisposeAsync() => await System.Terminate();

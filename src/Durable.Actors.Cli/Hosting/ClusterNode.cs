@@ -48,6 +48,7 @@ internal static class ClusterNode
             var config = ConfigurationFactory.ParseString(hocon);
             if (request.ConfigFile is { } file)
                 config = config.WithFallback(ReadConfig(file));
+            config = config.WithFallback(CliHost.ServeDefaults);
             // A node's heartbeats run on the thread pool. At start, linq2db and Npgsql warm up with synchronous work on
             // pool threads, and on a loaded machine the pool grows too slowly: heartbeats were delayed by 12 s and the
             // nodes downed each other. More threads from the start keep them on time.

@@ -46,6 +46,9 @@ internal sealed record DurableSettings(
     /// <summary>How often a host reads the queues again for the enqueues of other processes (<c>queue-dispatch.refresh-interval</c>).</summary>
     public TimeSpan QueueRefresh { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary><c>release-memory-when-idle</c>: how long the host has had no workflow in memory before it hands memory back (<see cref="Runtime.IdleMemory"/>); null for never.</summary>
+    public TimeSpan? ReleaseMemoryWhenIdle { get; init; }
+
     public const string Section = "durable-actors";
 
     private static Dictionary<string, QueueOptions> ReadQueues(Config c)
@@ -130,27 +133,30 @@ internal sealed record DurableSettings(
             $"{Section}.max-step-result-size must be a size of 1 byte or more (e.g. 1MiB), not '{c.GetString("max-step-result-size")}'.");
     }
 
+    /// <summary>A setting that is a duration above zero or <c>off</c> (null); <paramref name="example"/> goes in the error.</summary>
+    private static TimeSpan? PeriodOrOff(Config c, string key, string example)
+    {
+        var text = c.GetString(key, "off");
+        if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
+            return null;
+        TimeSpan period;
+        try
+        {
+            period = c.GetTimeSpan(key);
+        }
+        catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException)
+        {
+            period = TimeSpan.Zero;
+        }
+        return period > TimeSpan.Zero
+            ? period
+            : throw new ConfigurationException($"{Section}.{key} must be a duration above zero (e.g. {example}) or off, not '{text}'.");
+    }
+
     /// <summary><c>retention</c>: a period above zero, or <c>off</c>, per ended status.</summary>
     private static RetentionSettings ReadRetention(Config c)
     {
-        TimeSpan? Period(string key)
-        {
-            var text = c.GetString($"retention.{key}", "off");
-            if (string.Equals(text, "off", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "false", StringComparison.OrdinalIgnoreCase))
-                return null;
-            TimeSpan period;
-            try
-            {
-                period = c.GetTimeSpan($"retention.{key}");
-            }
-            catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException)
-            {
-                period = TimeSpan.Zero;
-            }
-            return period > TimeSpan.Zero
-                ? period
-                : throw new ConfigurationException($"{Section}.retention.{key} must be a duration above zero (e.g. 30d) or off, not '{text}'.");
-        }
+        TimeSpan? Period(string key) => PeriodOrOff(c, $"retention.{key}", "30d");
         var interval = c.GetTimeSpan("retention.sweep-interval");
         if (interval <= TimeSpan.Zero)
             throw new ConfigurationException($"{Section}.retention.sweep-interval must be above zero.");
@@ -236,6 +242,7 @@ internal sealed record DurableSettings(
             Queues = ReadQueues(c),
             QueueDispatch = c.GetBoolean("queue-dispatch.enabled", true),
             QueueRefresh = PositiveTime(c.GetTimeSpan("queue-dispatch.refresh-interval", TimeSpan.FromSeconds(5)), "queue-dispatch.refresh-interval"),
+            ReleaseMemoryWhenIdle = PeriodOrOff(c, "release-memory-when-idle", "30s"),
         };
     }
 }

@@ -237,6 +237,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         Context.Watch(supervisor);
         var entry = new Entry(supervisor, requests);
         _workflows[workflowId] = entry;
+        _runtime.IdleMemory?.Changed(1);
         _bySupervisor[supervisor] = workflowId;
         return entry;
     }
@@ -386,6 +387,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         if (!_bySupervisor.Remove(terminated.ActorRef, out var workflowId) || !_workflows.TryGetValue(workflowId, out var entry))
             return;
         _workflows.Remove(workflowId);
+        _runtime.IdleMemory?.Changed(-1);
         Busy(workflowId);
         var requests = entry.Requests;
         if (_handingOff)
@@ -497,6 +499,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
 
     protected override void PostStop()
     {
+        _runtime.IdleMemory?.Changed(-_workflows.Count);
         _wakeTimer?.Dispose();
         _recheckTimer?.Dispose();
         foreach (var timer in _later)

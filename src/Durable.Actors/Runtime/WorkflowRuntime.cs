@@ -48,6 +48,9 @@ internal sealed record WorkflowRuntime(
     /// <summary>Points where tests hold or break the engine, to make a race window happen every time.</summary>
     public RuntimeHooks Hooks { get; init; } = RuntimeHooks.None;
 
+    /// <summary>Hands memory back once the host is idle (<c>release-memory-when-idle</c>); null when off.</summary>
+    public IdleMemory? IdleMemory { get; init; }
+
     /// <summary>The idle flushes of the host's run contexts, on one timer.</summary>
     public IdleFlushes IdleFlushes { get; } = new();
 
