@@ -1,4 +1,3 @@
-
 namespace Durable.Actors.Dashboard;
 
 /// <summary>One bar of the timeline: one attempt of one step.</summary>
