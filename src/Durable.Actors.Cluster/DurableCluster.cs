@@ -7,6 +7,7 @@ using Akka.Cluster.Sharding;
 using Akka.Cluster.Tools.Singleton;
 using Akka.Configuration;
 using Akka.Event;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 using Durable.Actors.Runtime;
 using Npgsql;
@@ -132,7 +133,7 @@ public static class DurableCluster
         WorkflowRuntime? hosted = null;
         if (cluster.SelfRoles.Contains(role))
         {
-            var runtime = hosted = DurableWorkflows.CreateRuntime(system, registry, observer, TimeProvider.System, hooks: hooks, membership: new NodeMembership(cluster),
+            var runtime = hosted = DurableWorkflows.CreateRuntime(system, registry, observer, EngineHooks.ClockOf(system), hooks: hooks, membership: new NodeMembership(cluster),
                 loggerFactory: loggerFactory, resendAfter: resendAfter, childRecheckAfter: childRecheck);
             var bucketSettings = BucketSettings(system, role);
             region = sharding.Start(
@@ -176,7 +177,7 @@ public static class DurableCluster
         if (settings.SqlProviderName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
         {
             // Schedules and queues: their tables beside the journal, their scheduler and dispatcher one singleton each.
-            DurableWorkflows.StartFlowControl(system, hosted, registry, new Storage.PostgresSideTables(settings.SqlConnectionString), region, TimeProvider.System,
+            DurableWorkflows.StartFlowControl(system, hosted, registry, new Storage.PostgresSideTables(settings.SqlConnectionString), region, EngineHooks.ClockOf(system),
                 (props, name) => Singleton(system, props, name, role), rewatchEvery: childRecheck);
         }
         // Every workflow node sweeps (purging an id twice answers the second NotFound): no node is the one that must stay.

@@ -1,8 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Akka.Actor;
-using Durable.Actors.Journal;
-using Durable.Actors.Runtime;
+using Durable.Actors.Advanced;
 
 namespace Durable.Actors.Testing;
 
@@ -192,8 +191,8 @@ public static class CrashTest
                 }
 
                 // Only what the crashed host did not make durable is sent again, in order.
-                var delivered = first.Committed.SelectMany(w => w.Events)
-                    .Count(e => e.WorkflowId == WorkflowId && (e.Event is SignalReceived { Name: var name } && !name.StartsWith('$') || e.Event is CancelRequested));
+                var delivered = first.Committed.SelectMany(w => w.Write.Changes)
+                    .Count(c => c.WorkflowId == WorkflowId && c.Kind is JournalChangeKind.SignalReceived or JournalChangeKind.CancelRequested);
                 pending = new Queue<Send>(options.Send.Skip(delivered));
 
                 // The restart takes a second of the clock; the new host finds itself alone on the file.
@@ -286,21 +285,24 @@ public static class CrashTest
 
         private async Task<bool> StartWorkflowAsync(KitHost host, bool baseline)
         {
-            var start = host.Coordinator.Ask<object>(new BeginWorkflow(WorkflowId, workflowType, inputJson, null), options.RunTimeout);
+            using var timeout = new CancellationTokenSource(options.RunTimeout);
+            using var input = JsonDocument.Parse(inputJson);
+            var start = DurableWorkflows.Client(host.System).StartAsync<JsonElement, JsonElement>(workflowType, WorkflowId, input.RootElement, timeout.Token);
             var done = await Task.WhenAny(start, host.Gate.Crashed).ConfigureAwait(false);
             if (done != start)
                 return false;
-            object reply;
             try
             {
-                reply = await start.ConfigureAwait(false);
+                await start.ConfigureAwait(false);
+            }
+            catch (WorkflowRejectedException rejected)
+            {
+                throw new InvalidOperationException($"The start of '{WorkflowId}' was rejected: {rejected.Reason}");
             }
             catch (Exception) when (!baseline)
             {
                 return false;
             }
-            if (reply is WorkflowRejected rejected)
-                throw new InvalidOperationException($"The start of '{WorkflowId}' was rejected: {rejected.Reason}");
             return true;
         }
 
@@ -310,33 +312,56 @@ public static class CrashTest
             var deadline = DateTime.UtcNow + options.RunTimeout;
             // A host that just started has done nothing yet: its recovery is about to begin.
             host.Gate.Touch();
-            // Answered when the workflow ends: then the end is seen at once, without waiting for the host to be quiet.
-            var ended = host.Coordinator.Ask<object>(new WatchWorkflow(WorkflowId), options.RunTimeout + options.RunTimeout, cancellationToken);
-            while (true)
+            // Ends when the workflow ends: then the end is seen at once, without waiting for the host to be quiet.
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            watching.CancelAfter(options.RunTimeout + options.RunTimeout);
+            var ended = WaitForEndAsync(host, watching.Token);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (stopOnCrash && host.Gate.HasCrashed)
-                    return (Ending.Crashed, "crashed");
-                if (DateTime.UtcNow > deadline)
-                    return (Ending.TimedOut, $"not ended within {options.RunTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
-                var quiet = await host.IsQuietAsync(Settle).ConfigureAwait(false);
-                if ((quiet || ended.IsCompletedSuccessfully) && !await AnyRunningAsync(host).ConfigureAwait(false))
-                    return (Ending.Ended, "ended");
-                if (quiet && pending.Count > 0)
+                while (true)
                 {
-                    await SendAsync(host, pending.Dequeue(), baseline).ConfigureAwait(false);
-                    host.Gate.Touch();
-                    continue;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    if (stopOnCrash && host.Gate.HasCrashed)
+                        return (Ending.Crashed, "crashed");
+                    if (DateTime.UtcNow > deadline)
+                        return (Ending.TimedOut, $"not ended within {options.RunTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
+                    var quiet = await host.IsQuietAsync(Settle).ConfigureAwait(false);
+                    if ((quiet || ended.IsCompleted) && !await AnyRunningAsync(host).ConfigureAwait(false))
+                        return (Ending.Ended, "ended");
+                    if (quiet && pending.Count > 0)
+                    {
+                        await SendAsync(host, pending.Dequeue(), baseline).ConfigureAwait(false);
+                        host.Gate.Touch();
+                        continue;
+                    }
+                    if (quiet && clock.NextDue is not null)
+                    {
+                        clock.FireNext(DateTimeOffset.MaxValue);
+                        host.Gate.Touch();
+                        continue;
+                    }
+                    if (host.Gate.IsQuiet(StuckAfter))
+                        return (Ending.Stuck, $"it waits and nothing more is sent or due: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
+                    await Task.WhenAny(Task.Delay(5, cancellationToken), host.Gate.Crashed, ended.IsCompleted ? Task.Delay(Timeout.Infinite, cancellationToken) : ended).ConfigureAwait(false);
                 }
-                if (quiet && clock.NextDue is not null)
-                {
-                    clock.FireNext(DateTimeOffset.MaxValue);
-                    host.Gate.Touch();
-                    continue;
-                }
-                if (host.Gate.IsQuiet(StuckAfter))
-                    return (Ending.Stuck, $"it waits and nothing more is sent or due: {await DescribeRunningAsync(host).ConfigureAwait(false)}");
-                await Task.WhenAny(Task.Delay(5, cancellationToken), host.Gate.Crashed, ended.IsCompleted ? Task.Delay(Timeout.Infinite, cancellationToken) : ended).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Stops watching (the host may be gone: its crash).
+                await watching.CancelAsync().ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Ends when the workflow ended, however it ended (or is not found), or when <paramref name="cancellationToken"/> is cancelled.</summary>
+        private async Task WaitForEndAsync(KitHost host, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await DurableWorkflows.Client(host.System).GetHandle<JsonElement>(WorkflowId).GetResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DurableActorsException or OperationCanceledException or Akka.Actor.AskTimeoutException)
+            {
+                // Failed, cancelled, not found, or no longer watched: the end is read from the list all the same.
             }
         }
 
@@ -419,15 +444,5 @@ public static class CrashTest
     };
 
     /// <summary>The workflows as the committed writes leave them.</summary>
-    internal static IReadOnlyList<WorkflowStatus> Fold(IReadOnlyList<CommittedWrite> writes)
-    {
-        var journals = new Dictionary<string, WorkflowJournal>(StringComparer.Ordinal);
-        foreach (var (workflowId, e) in writes.SelectMany(w => w.Events))
-        {
-            if (!journals.TryGetValue(workflowId, out var journal))
-                journals[workflowId] = journal = new WorkflowJournal();
-            journal.Apply(e);
-        }
-        return [.. journals.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => j.Value.ToStatus(j.Key))];
-    }
+    internal static IReadOnlyList<WorkflowStatus> Fold(IReadOnlyList<CommittedWrite> writes) => JournalWrite.Fold(writes.Select(w => w.Write));
 }

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
-using Durable.Actors.Journal;
-using Durable.Actors.Runtime;
-using Durable.Actors.Storage;
+using Durable.Actors.Advanced;
 
 namespace Durable.Actors.Testing;
 
@@ -40,15 +38,17 @@ internal sealed class KitHost : IAsyncDisposable
             akka.stdout-loglevel = OFF
             """);
         var config = hocon is null ? ours : ConfigurationFactory.ParseString(hocon).WithFallback(ours);
-        var hooks = new RuntimeHooks
+        var hooks = new EngineHooks
         {
+            Clock = clock,
             StepBodyStarting = report => gate.BodyStarting(number, report),
             StepBodyEnded = (report, returned) => gate.BodyEnded(report, returned),
+            WriteGate = gate,
         };
-        var system = ActorSystem.Create("durable-test-host", DurableWorkflows.CreateSetup(config).And(new StorageHooks { Gate = gate }));
+        var system = ActorSystem.Create("durable-test-host", DurableWorkflows.CreateSetup(config).And(hooks));
         try
         {
-            var coordinator = DurableWorkflows.Start(system, registry, observer, clock, hooks);
+            var coordinator = DurableWorkflows.Start(system, registry, observer);
             return new KitHost(number, system, coordinator, gate);
         }
         catch
@@ -70,15 +70,8 @@ internal sealed class KitHost : IAsyncDisposable
         var since = Gate.LastActivity;
         for (var question = 0; question < 2; question++)
         {
-            try
-            {
-                if (!await Coordinator.Ask<bool>(QueryQuiet.Instance, QuietQuestionTimeout).ConfigureAwait(false))
-                    return false;
-            }
-            catch (Exception e) when (e is AskTimeoutException or TaskCanceledException)
-            {
+            if (!await EngineActivity.IsQuietAsync(System, QuietQuestionTimeout).ConfigureAwait(false))
                 return false;
-            }
         }
         return Gate.IsQuiet(settle) && Gate.LastActivity == since;
     }
@@ -96,8 +89,8 @@ internal sealed class KitHost : IAsyncDisposable
 /// <summary>Where a crash is planned: after the k-th committed journal write, or after the m-th step body returned.</summary>
 internal sealed record CrashPlan(int? AfterWrite, int? AfterBody);
 
-/// <summary>A committed journal write, decoded.</summary>
-internal sealed record CommittedWrite(int Number, IReadOnlyList<(string WorkflowId, IJournalEvent Event)> Events);
+/// <summary>A committed journal write, numbered from 1 in the order of the commits.</summary>
+internal sealed record CommittedWrite(int Number, JournalWrite Write);
 
 internal sealed class HostCrashedException() : Exception("The host crashed (test kit): the step's body did not run.");
 
@@ -105,7 +98,7 @@ internal sealed class HostCrashedException() : Exception("The host crashed (test
 /// Sees every journal write and step body of one host: counts them, keeps what was committed, tells when the host
 /// is quiet, and carries out a crash: from its moment on no write is admitted and no step body starts.
 /// </summary>
-internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWriter.IWriteGate
+internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : IJournalWriteGate
 {
     private readonly Lock _gate = new();
     private readonly List<CommittedWrite> _committed = [];
@@ -155,7 +148,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         }
     }
 
-    public bool Admit(IReadOnlyList<JournalRow> rows)
+    public bool Admit(JournalWrite write)
     {
         lock (_gate)
         {
@@ -167,7 +160,7 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         }
     }
 
-    public void Ended(IReadOnlyList<JournalRow> rows, bool committed)
+    public void Ended(JournalWrite write, bool committed)
     {
         lock (_gate)
         {
@@ -175,13 +168,13 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
             _writesInFlight--;
             if (!committed)
                 return;
-            var write = new CommittedWrite(_committed.Count + 1, Decode(rows));
-            _committed.Add(write);
-            if (plan?.AfterWrite == write.Number)
+            var number = _committed.Count + 1;
+            _committed.Add(new CommittedWrite(number, write));
+            if (plan?.AfterWrite == number)
             {
-                var started = write.Events.Select(e => Started(e.Event)).LastOrDefault(s => s is not null);
-                CrashStep = (started?.Key, started?.StepId);
-                Crash($"after journal write {write.Number} ({Describe(write)})");
+                var started = write.Changes.LastOrDefault(c => c.Kind == JournalChangeKind.StepStarted);
+                CrashStep = (started?.Key, started?.Name);
+                Crash($"after journal write {number} ({write})");
             }
         }
     }
@@ -239,44 +232,4 @@ internal sealed class HostGate(CrashPlan? plan, VirtualClock clock) : JournalWri
         CrashPoint = point;
         _crashed.TrySetResult();
     }
-
-    private static StepStarted? Started(IJournalEvent e) => e switch
-    {
-        StepStarted s => s,
-        StepsCompletedThenStarted c => c.Started,
-        _ => null,
-    };
-
-    private static List<(string, IJournalEvent)> Decode(IReadOnlyList<JournalRow> rows) =>
-        rows.Where(r => r.Identifier == JournalEventSerializer.Id && r.PersistenceId.StartsWith(WorkflowActor.PersistenceIdPrefix, StringComparison.Ordinal))
-            .Select(r => (r.PersistenceId[WorkflowActor.PersistenceIdPrefix.Length..], JournalEventSerializer.Read(r.Message, r.Manifest)))
-            .ToList();
-
-    /// <summary>What a write recorded, as a user reads it: <c>step wf:2 'charge' started</c>.</summary>
-    public static string Describe(CommittedWrite write) => string.Join("; ", write.Events.Select(e => Describe(e.WorkflowId, e.Event)));
-
-    private static string Describe(string workflowId, IJournalEvent e) => e switch
-    {
-        WorkflowStarted s => $"workflow '{workflowId}' ({s.WorkflowType}) started",
-        BranchesReserved b => $"{b.Count} parallel branches reserved at {b.Key}",
-        StepStarted s => $"step {s.Key} '{s.StepId}' started (IN_PROGRESS, attempt {s.Attempt})",
-        StepCompleted c => $"step {c.Key} completed",
-        StepsCompletedThenStarted c => string.Join(", ", c.Completed.Select(x => $"step {x.Key} completed")) + $" with step {c.Started.Key} '{c.Started.StepId}' started (IN_PROGRESS)",
-        StepFailed f => $"step {f.Key} failed",
-        StepHeartbeated h => $"heartbeat of step {h.Key} (attempt {h.Attempt})",
-        RunResumed => $"workflow '{workflowId}' resumed",
-        RunCompleted => $"workflow '{workflowId}' completed",
-        RunFailed => $"workflow '{workflowId}' failed",
-        TimerStarted t => $"timer {t.Key} started",
-        TimerFired t => $"timer {t.Key} fired",
-        SignalReceived r => $"signal '{r.Name}' received by '{workflowId}'",
-        SignalWaitStarted w => $"wait {w.Key} for signal '{w.Name}' started",
-        SignalWaitEnded w => $"wait {w.Key} ended ({(w.TimedOut ? "timed out" : "signal taken")})",
-        WaitCancelled c => $"wait {c.Key} cancelled",
-        CancelRequested => $"cancellation of '{workflowId}' requested",
-        RunCancelled => $"workflow '{workflowId}' cancelled",
-        RunPaused => $"workflow '{workflowId}' paused",
-        RunUnpaused => $"workflow '{workflowId}' unpaused",
-        _ => e.GetType().Name,
-    };
 }

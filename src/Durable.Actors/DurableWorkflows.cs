@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Configuration;
 using Akka.Event;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 using Durable.Actors.Inspection;
 using Durable.Actors.Runtime;
@@ -43,7 +44,7 @@ public static class DurableWorkflows
     /// <returns>The coordinator.</returns>
     /// <exception cref="DatabaseUnavailableException">The database path is not a SQLite database or cannot be created or opened.</exception>
     public static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer = null) =>
-        Start(system, registry, observer, TimeProvider.System);
+        Start(system, registry, observer, EngineHooks.ClockOf(system));
 
     internal static IActorRef Start(ActorSystem system, WorkflowRegistry registry, IWorkflowObserver? observer, TimeProvider clock, RuntimeHooks? hooks = null,
         Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
@@ -130,7 +131,7 @@ public static class DurableWorkflows
         system.RegisterOnTermination(stopping.Cancel);
         var runtime = new WorkflowRuntime(settings, registry, observer, clock, aloneSince, Logging.GetLogger(system, "Durable.Actors"))
         {
-            Hooks = hooks ?? RuntimeHooks.None,
+            Hooks = RuntimeHooks.With(hooks ?? RuntimeHooks.None, EngineHooks.Of(system)),
             Membership = membership,
             Logger = loggerFactory?.CreateLogger(Observability.WorkflowLog.Category),
             ResendAfter = resendAfter,

@@ -35,9 +35,9 @@ public sealed class PackagingSpec(PackagedFeed feed) : IClassFixture<PackagedFee
                 Assert.True(File.Exists(Path.Combine(feed.Feed, $"{id}.{feed.Version}.snupkg")), $"{id} has no symbol package");
         }
 
-        // The packages that read the engine's internals depend on the engine of their own build exactly; the dashboard,
-        // on its public API only, on this version or later.
-        foreach (var (id, range) in new[] { ("Durable.Actors.Cluster", $"[{feed.Version}]"), ("Durable.Actors.Testing", $"[{feed.Version}]"), ("Durable.Actors.Dashboard", feed.Version) })
+        // The package that reads the engine's internals depends on the engine of its own build exactly; the dashboard and
+        // the test kit, on its public API only, on this version or later.
+        foreach (var (id, range) in new[] { ("Durable.Actors.Cluster", $"[{feed.Version}]"), ("Durable.Actors.Testing", feed.Version), ("Durable.Actors.Dashboard", feed.Version) })
         {
             using var package = ZipFile.OpenRead(Path.Combine(feed.Feed, $"{id}.{feed.Version}.nupkg"));
             var engineDependency = Nuspec(package).Descendants().Single(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Durable.Actors");

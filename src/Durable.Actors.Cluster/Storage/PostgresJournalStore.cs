@@ -1,3 +1,4 @@
+using Durable.Actors.Advanced;
 using Durable.Actors.Journal;
 using Durable.Actors.Storage;
 using Npgsql;
@@ -70,10 +71,10 @@ internal sealed class PostgresJournalStore : IJournalStore
     /// The writer of a node's journal on PostgreSQL, and its store (for <see cref="SchemaReadyAsync"/>). Its stop waits
     /// up to 30 s: with PostgreSQL unreachable, each attempt waits for Npgsql's connection timeout.
     /// </summary>
-    public static (JournalWriter Writer, PostgresJournalStore Store) Writer(string connectionString, StorageHooks? hooks = null)
+    public static (JournalWriter Writer, PostgresJournalStore Store) Writer(string connectionString, IJournalWriteGate? gate = null)
     {
         var store = new PostgresJournalStore(connectionString);
-        return (new JournalWriter(store, TimeSpan.FromSeconds(30), hooks), store);
+        return (new JournalWriter(store, TimeSpan.FromSeconds(30), gate), store);
     }
 
     public int MaxRowsPerTransaction => 2000;

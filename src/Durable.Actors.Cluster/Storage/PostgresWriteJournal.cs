@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 using Durable.Actors.Storage;
 
@@ -17,7 +18,7 @@ internal sealed class PostgresWriteJournal : EngineWriteJournal
 
     // auto-initialize off: the store creates the tables (under an advisory lock, with the index) before its first write.
     public PostgresWriteJournal(Config config) : this(config, PostgresJournalStore.Writer(
-        DurableSettings.Create(Context.System).SqlConnectionString, StorageHooks.Of(Context.System)))
+        DurableSettings.Create(Context.System).SqlConnectionString, EngineHooks.Of(Context.System)?.WriteGate))
     {
     }
 

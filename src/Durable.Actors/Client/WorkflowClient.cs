@@ -24,6 +24,9 @@ public sealed class WorkflowClient
 
     private readonly IActorRef _coordinator;
 
+    /// <summary>Where the client sends its requests: the host's coordinator, or a cluster's region.</summary>
+    internal IActorRef Coordinator => _coordinator;
+
     private readonly ActorSystem _system;
 
     private WorkflowClient(ActorSystem system, IActorRef coordinator, WorkflowRegistry registry, TimeSpan? resendAfter)

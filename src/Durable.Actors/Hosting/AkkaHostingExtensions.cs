@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 
 namespace Durable.Actors;
@@ -35,7 +36,7 @@ public static class AkkaHostingExtensions
             var services = resolver.GetService<IServiceProvider>();
             options.AddFromServices(services);
             var loggerFactory = services.GetService(typeof(Microsoft.Extensions.Logging.ILoggerFactory)) as Microsoft.Extensions.Logging.ILoggerFactory;
-            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer, TimeProvider.System, hooks: null, loggerFactory));
+            registry.Register<WorkflowCoordinator>(DurableWorkflows.Start(system, options.Workflows, options.Observer, EngineHooks.ClockOf(system), hooks: null, loggerFactory));
         });
         return builder;
     }

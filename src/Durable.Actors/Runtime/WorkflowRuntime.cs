@@ -1,4 +1,5 @@
 using Akka.Event;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 
 namespace Durable.Actors.Runtime;
@@ -78,6 +79,13 @@ internal sealed record RuntimeHooks
 {
     public static RuntimeHooks None { get; } = new();
 
+    /// <summary><paramref name="hooks"/> with a harness's step body hooks, given with the ActorSystem's setup.</summary>
+    public static RuntimeHooks With(RuntimeHooks hooks, EngineHooks? harness) => harness is null ? hooks : hooks with
+    {
+        StepBodyStarting = harness.StepBodyStarting,
+        StepBodyEnded = harness.StepBodyEnded,
+    };
+
     /// <summary>Awaited by a run's idle flush, between finding its completion pending and asking the actor to write it.</summary>
     public Func<string, Task>? BeforeIdleFlush { get; init; }
 
@@ -99,13 +107,10 @@ internal sealed record RuntimeHooks
     /// <summary>Called by the coordinator when it keeps a request for a workflow whose actor is passivating.</summary>
     public Action<string>? RequestBuffered { get; init; }
 
-    /// <summary>
-    /// Called on the run's thread right before a step's body runs (its IN_PROGRESS record is durable), in the body's
-    /// execution context (an AsyncLocal set here flows into the body); an exception thrown here is the body's.
-    /// </summary>
+    /// <summary>See <see cref="EngineHooks.StepBodyStarting"/>.</summary>
     public Action<StepReport>? StepBodyStarting { get; init; }
 
-    /// <summary>Called when a step's body returned (true) or threw (false), before its record is handed to the actor.</summary>
+    /// <summary>See <see cref="EngineHooks.StepBodyEnded"/>.</summary>
     public Action<StepReport, bool>? StepBodyEnded { get; init; }
 }
 

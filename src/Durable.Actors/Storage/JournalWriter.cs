@@ -1,3 +1,5 @@
+using Durable.Actors.Advanced;
+
 namespace Durable.Actors.Storage;
 
 /// <summary>
@@ -23,18 +25,12 @@ internal sealed class JournalWriter : IAsyncDisposable
 
         /// <summary>Set by the writer for a purge <see cref="OnlyIfEnded"/> that found the workflow not ended: nothing was deleted.</summary>
         public bool Kept { get; set; }
+
+        /// <summary>The write as a test harness's gate sees it (<see cref="EngineHooks.WriteGate"/>), made for the gate only.</summary>
+        public JournalWrite? Gated { get; set; }
+
         // Completed from a pool thread, one per batch (see Complete): continuations run there, never on the writer.
         public TaskCompletionSource Done { get; } = new();
-    }
-
-    /// <summary>See <see cref="StorageHooks.Gate"/>.</summary>
-    internal interface IWriteGate
-    {
-        /// <summary>On the writer thread, before the write's transaction: false fails the write, unwritten.</summary>
-        bool Admit(IReadOnlyList<JournalRow> rows);
-
-        /// <summary>On the writer thread, once an admitted write is committed (<paramref name="committed"/>) or failed.</summary>
-        void Ended(IReadOnlyList<JournalRow> rows, bool committed);
     }
 
     private readonly IJournalStore _store;
@@ -42,7 +38,7 @@ internal sealed class JournalWriter : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Queue<Write> _queue = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly StorageHooks? _hooks;
+    private readonly IJournalWriteGate? _writeGate;
     // The rows of each write of the transaction under way, handed to the store (kept: one list for every commit).
     private readonly List<IReadOnlyList<JournalRow>> _writes = [];
     private bool _stopping;
@@ -50,12 +46,12 @@ internal sealed class JournalWriter : IAsyncDisposable
 
     /// <param name="store">The database's part; the writer disposes of it when it stops.</param>
     /// <param name="stopBound">How long <see cref="StopAsync"/> waits at most for what is queued (a commit under way).</param>
-    /// <param name="hooks">The test hooks of the host, if any (<see cref="StorageHooks.Gate"/>).</param>
-    public JournalWriter(IJournalStore store, TimeSpan stopBound, StorageHooks? hooks = null)
+    /// <param name="gate">A test harness's gate, if any (<see cref="EngineHooks.WriteGate"/>).</param>
+    public JournalWriter(IJournalStore store, TimeSpan stopBound, IJournalWriteGate? gate = null)
     {
         _store = store;
         _stopBound = stopBound;
-        _hooks = hooks;
+        _writeGate = gate;
         new Thread(Run) { IsBackground = true, Name = "durable-actors-journal-writer" }.Start();
     }
 
@@ -159,7 +155,7 @@ internal sealed class JournalWriter : IAsyncDisposable
                 batch.Clear();
                 continue;
             }
-            if (_hooks?.Gate is { } gate)
+            if (_writeGate is { } gate)
                 Admit(gate, batch);
             if (batch.Count > 0)
                 Commit(batch);
@@ -201,9 +197,9 @@ internal sealed class JournalWriter : IAsyncDisposable
         }
     }
 
-    private static void Admit(IWriteGate gate, List<Write> batch)
+    private static void Admit(IJournalWriteGate gate, List<Write> batch)
     {
-        var refused = batch.Where(w => !gate.Admit(w.Rows)).ToArray();
+        var refused = batch.Where(w => !gate.Admit(w.Gated ??= new JournalWrite(w.Rows))).ToArray();
         if (refused.Length == 0)
             return;
         batch.RemoveAll(refused.Contains);
@@ -298,10 +294,10 @@ internal sealed class JournalWriter : IAsyncDisposable
     /// </summary>
     private void Complete(Write[] writes, Exception? error)
     {
-        if (_hooks?.Gate is { } gate)
+        if (_writeGate is { } gate)
         {
             foreach (var write in writes)
-                gate.Ended(write.Rows, error is null);
+                gate.Ended(write.Gated ??= new JournalWrite(write.Rows), error is null);
         }
         CompleteOnPool(writes, error);
     }

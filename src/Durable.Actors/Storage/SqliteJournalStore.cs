@@ -1,5 +1,6 @@
-using Microsoft.Data.Sqlite;
+using Durable.Actors.Advanced;
 using Durable.Actors.Journal;
+using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace Durable.Actors.Storage;
@@ -21,8 +22,8 @@ internal sealed class SqliteJournalStore(string connectionString, string synchro
     /// The writer of a SQLite journal. Its stop waits up to the busy timeout and 5 s: a commit under way ends within the
     /// busy timeout.
     /// </summary>
-    public static JournalWriter Writer(string connectionString, string synchronous, TimeSpan busyTimeout, StorageHooks? hooks = null) =>
-        new(new SqliteJournalStore(connectionString, synchronous, busyTimeout, hooks), busyTimeout + TimeSpan.FromSeconds(5), hooks);
+    public static JournalWriter Writer(string connectionString, string synchronous, TimeSpan busyTimeout, StorageHooks? hooks = null, IJournalWriteGate? gate = null) =>
+        new(new SqliteJournalStore(connectionString, synchronous, busyTimeout, hooks), busyTimeout + TimeSpan.FromSeconds(5), gate);
 
     public int MaxRowsPerTransaction => 4000;
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Durable.Actors.Advanced;
 using Durable.Actors.Configuration;
 
 namespace Durable.Actors.Storage;
@@ -26,7 +27,8 @@ internal sealed class SqliteWriteJournal : EngineWriteJournal
     }
 
     private static JournalWriter NewWriter(DurableSettings settings) =>
-        SqliteJournalStore.Writer(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout, StorageHooks.Of(Context.System));
+        SqliteJournalStore.Writer(settings.ConnectionString, settings.Synchronous, settings.BusyTimeout,
+            StorageHooks.Of(Context.System), EngineHooks.Of(Context.System)?.WriteGate);
 
     public override async Task ReplayMessagesAsync(
         IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,

@@ -15,12 +15,6 @@ internal sealed class StorageHooks : Setup
     public Action<SqliteConnection>? BeforeTransaction { get; set; }
 
     /// <summary>
-    /// Decides whether each write may reach the database (the test kit's crashes). Asked once per write, in the order
-    /// writes are committed; a refused write fails and nothing of it is written. Told when each admitted write ended.
-    /// </summary>
-    public JournalWriter.IWriteGate? Gate { get; set; }
-
-    /// <summary>
     /// Told of each read of one workflow, <c>("index", id)</c> for its index row and <c>("journal", id)</c> for its
     /// events, and of each page listed, <c>("list", status)</c> (the status filtered on, or empty).
     /// </summary>

@@ -1,3 +1,4 @@
+using Durable.Actors.Advanced;
 using Durable.Actors.Runtime;
 using Durable.Actors.Storage;
 using Durable.Actors.Tests.TestSupport;
@@ -20,7 +21,7 @@ public sealed class ShutdownSpec : IDisposable
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new HoldRunCompleted(release.Task);
         // A commit may wait this long for SQLite's lock: before the fix the journal's PostStop waited as long for it.
-        var (system, _) = TestSupport.Engine.Start(_folder.Database, new StorageHooks { Gate = gate }, new WorkflowRegistry().Add<string, int>("two-steps", async (ctx, _) =>
+        var (system, _) = TestSupport.Engine.Start(_folder.Database, new EngineHooks { WriteGate = gate }, new WorkflowRegistry().Add<string, int>("two-steps", async (ctx, _) =>
         {
             var first = await ctx.StepAsync("first", () => 1);
             var second = await ctx.StepAsync("second", () => 2);
@@ -54,7 +55,7 @@ public sealed class ShutdownSpec : IDisposable
     public void Dispose() => _folder.Dispose();
 
     /// <summary>Holds the writer before the transaction of a run's completion until released.</summary>
-    private sealed class HoldRunCompleted(Task release) : JournalWriter.IWriteGate
+    private sealed class HoldRunCompleted(Task release) : IJournalWriteGate
     {
         private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private volatile bool _committed;
@@ -63,9 +64,9 @@ public sealed class ShutdownSpec : IDisposable
 
         public bool Committed => _committed;
 
-        public bool Admit(IReadOnlyList<JournalRow> rows)
+        public bool Admit(JournalWrite write)
         {
-            if (rows.Any(r => r.Manifest == "RJ"))
+            if (Completes(write))
             {
                 _held.TrySetResult();
                 release.Wait();
@@ -73,10 +74,12 @@ public sealed class ShutdownSpec : IDisposable
             return true;
         }
 
-        public void Ended(IReadOnlyList<JournalRow> rows, bool committed)
+        public void Ended(JournalWrite write, bool committed)
         {
-            if (rows.Any(r => r.Manifest == "RJ"))
+            if (Completes(write))
                 _committed = committed;
         }
+
+        private static bool Completes(JournalWrite write) => write.Changes.Any(c => c.Kind == JournalChangeKind.WorkflowCompleted);
     }
 }

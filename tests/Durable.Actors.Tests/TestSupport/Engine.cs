@@ -17,9 +17,9 @@ public static class Engine
         string database, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
         => Start(database, new StorageHooks(), registry, observer, extraHocon, clock);
 
-    /// <summary>As <c>Start</c>, with the storage's test hooks.</summary>
+    /// <summary>As <c>Start</c>, with test hooks (<see cref="StorageHooks"/>, <see cref="Advanced.EngineHooks"/>) in the system's setup.</summary>
     internal static (ActorSystem System, IActorRef Coordinator) Start(
-        string database, StorageHooks hooks, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
+        string database, Akka.Actor.Setup.Setup hooks, WorkflowRegistry registry, IWorkflowObserver? observer = null, string? extraHocon = null, TimeProvider? clock = null)
     {
         var system = ActorSystem.Create("engine", DurableWorkflows.CreateSetup(Config(database, extraHocon)).And(hooks));
         return (system, DurableWorkflows.Start(system, registry, observer, clock ?? TimeProvider.System));
