@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Durable.Actors;
 
 /// <summary>Overloads of <see cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/> for other shapes of step bodies.</summary>
@@ -10,6 +12,33 @@ public static class WorkflowContextExtensions
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
         return context.StepAsync(stepId, _ => Task.FromResult(body()), retry);
+    }
+
+    /// <summary>
+    /// Runs an asynchronous step body that returns a result and takes no token (<c>async () => ...</c>): the step ends
+    /// when the body's task ends, with its result.
+    /// </summary>
+    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>
+    /// <remarks>Preferred over <see cref="StepAsync{T}(IWorkflowContext, string, Func{T}, RetryPolicy?)"/> wherever both fit (a lambda that only throws).</remarks>
+    [OverloadResolutionPriority(1)]
+    public static Task<T> StepAsync<T>(this IWorkflowContext context, string stepId, Func<Task<T>> body, RetryPolicy? retry = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(body);
+        return context.StepAsync(stepId, _ => body(), retry);
+    }
+
+    /// <summary>
+    /// Runs an asynchronous step body with no result that takes no token (<c>async () => { ... }</c>): the step ends
+    /// when the body's task ends, and fails when it throws.
+    /// </summary>
+    /// <inheritdoc cref="IWorkflowContext.StepAsync{T}(string, Func{CancellationToken, Task{T}}, RetryPolicy?)"/>
+    /// <remarks>Preferred over <see cref="StepAsync(IWorkflowContext, string, Action, RetryPolicy?)"/> wherever both fit (a lambda that only throws).</remarks>
+    [OverloadResolutionPriority(1)]
+    public static Task StepAsync(this IWorkflowContext context, string stepId, Func<Task> body, RetryPolicy? retry = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return context.StepAsync(stepId, _ => body(), retry);
     }
 
     /// <summary>Runs an asynchronous step body with no result.</summary>
