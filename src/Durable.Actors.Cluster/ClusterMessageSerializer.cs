@@ -63,6 +63,7 @@ internal sealed class ClusterMessageSerializer : SerializerWithStringManifest
         ("queue-entry", typeof(Queues.QueueDispatcher.Enqueued)),
         ("queue-entry-moved", typeof(Queues.QueueDispatcher.Rescheduled)),
         ("schedule-changed", typeof(Scheduling.Scheduler.Load)),
+        ("cancel-child", typeof(CancelChildWorkflow)),
     ];
 
     private static readonly Dictionary<Type, string> ManifestOf = Types.ToDictionary(t => t.Type, t => t.Manifest);

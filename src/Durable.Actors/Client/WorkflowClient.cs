@@ -214,9 +214,8 @@ public sealed class WorkflowClient
     {
         if (withChildren && await StatusAsync(workflowId, cancellationToken).ConfigureAwait(false) is { } status)
         {
-            foreach (var step in status.Steps.Where(s => s.StepId.StartsWith(ChildStepPrefix, StringComparison.Ordinal)))
+            foreach (var child in status.Steps.Select(s => Journal.ChildSignals.StartedBy(s.StepId)).OfType<string>())
             {
-                var child = step.StepId[ChildStepPrefix.Length..];
                 if (await HasEndedAsync(child, cancellationToken).ConfigureAwait(false) != false)
                     await PurgeAsync(child, withChildren, purged, onPurged, cancellationToken).ConfigureAwait(false);
             }
@@ -238,9 +237,6 @@ public sealed class WorkflowClient
                 throw Unexpected(reply);
         }
     }
-
-    /// <summary>The id of the step that starts a child workflow: <c>start-child:</c> and the child's id.</summary>
-    private const string ChildStepPrefix = "start-child:";
 
     /// <summary>
     /// Sends a command message (<see cref="StartWorkflow"/>, <see cref="SignalWorkflow"/>, <see cref="CancelWorkflow"/>,

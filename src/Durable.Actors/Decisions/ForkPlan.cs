@@ -26,7 +26,7 @@ namespace Durable.Actors.Decisions;
 /// </remarks>
 internal static class ForkPlan
 {
-    private const string ChildStepPrefix = "start-child:";
+    private const string ChildStepPrefix = ChildSignals.StartStepPrefix;
 
     /// <summary>
     /// The events that start <paramref name="newId"/> as a fork of <paramref name="sourceId"/> from

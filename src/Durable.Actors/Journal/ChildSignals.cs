@@ -8,6 +8,18 @@ internal static class ChildSignals
 {
     public const string Prefix = "$child:";
 
+    /// <summary>The id of the step that starts a child workflow: this and the child's id.</summary>
+    public const string StartStepPrefix = "start-child:";
+
+    public static string StartStepId(string childId) => StartStepPrefix + childId;
+
+    /// <summary>Why a child is cancelled with its parent.</summary>
+    public static string ParentCancelled(string parentId) => $"its parent '{parentId}' was cancelled";
+
+    /// <summary>The child a start step started; null for another step.</summary>
+    public static string? StartedBy(string stepId) =>
+        stepId.StartsWith(StartStepPrefix, StringComparison.Ordinal) ? stepId[StartStepPrefix.Length..] : null;
+
     public static string For(string childId) => Prefix + childId;
 
     public static string? ChildOf(string? signalName) =>

@@ -10,6 +10,8 @@ internal interface IJournalEvent;
 // traced the start).
 // Deadline: when the workflow is cancelled as timed out if it has not ended (its start's timeout, or its parent's
 // deadline); absent when it has none.
+// CancelWithParent: for a child, whether cancelling its parent cancels it (RunChildAsync's cancelWithParent); absent
+// for others, and for children started before it was recorded.
 // ForkedFrom, ForkedFromKey: the workflow this one was forked from (ForkWorkflow) and the source's key it was forked
 // at (absent: from the top); the events that follow carry the source's records before that key (Decisions/ForkPlan).
 internal sealed record WorkflowStarted(
@@ -25,6 +27,9 @@ internal sealed record WorkflowStarted(
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ForkedFromKey { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? CancelWithParent { get; init; }
 }
 
 // A parallel block reserved Count consecutive sequence numbers for its branches, the first being Key.

@@ -23,6 +23,9 @@ internal sealed class WorkflowJournal
     /// <summary>The workflow that started this one as a child, if one did.</summary>
     public string? ParentId { get; private set; }
 
+    /// <summary>For a child: whether cancelling its parent cancels it; null when not recorded (not a child, or started before it was).</summary>
+    public bool? CancelWithParent { get; private set; }
+
     /// <summary>The workflow this one was forked from (<see cref="ForkWorkflow"/>), if it was.</summary>
     public string? ForkedFrom { get; private set; }
 
@@ -98,6 +101,10 @@ internal sealed class WorkflowJournal
 
     public bool TryGetStep(string key, out StepEntry step) => _steps.TryGetValue(key, out step!);
 
+    /// <summary>The child workflows this one started (their start steps completed).</summary>
+    public IEnumerable<string> StartedChildren() =>
+        _steps.Values.Where(s => s.Status == StepStatus.Completed).Select(s => ChildSignals.StartedBy(s.StepId)).OfType<string>();
+
     /// <summary>The number of branches of the parallel block whose first branch key is <paramref name="key"/>.</summary>
     public bool TryGetBlock(string key, out int branches) => _blocks.TryGetValue(key, out branches);
 
@@ -119,6 +126,7 @@ internal sealed class WorkflowJournal
         {
             case WorkflowStarted s:
                 ParentId = s.ParentId;
+                CancelWithParent = s.CancelWithParent;
                 ForkedFrom = s.ForkedFrom;
                 ForkedFromKey = s.ForkedFromKey;
                 TraceParent = s.TraceParent;

@@ -77,9 +77,17 @@ internal sealed record WakeAt(string WorkflowId, DateTimeOffset DueAt);
 /// <paramref name="TraceParent"/>: the caller's trace context, the parent of the first run's span.
 /// <paramref name="Timeout"/> (from the start) and <paramref name="Deadline"/> (a parent's): the earlier is the workflow's deadline.
 /// <paramref name="Queue"/>: the workflow is enqueued there (ENQUEUED, none of its code runs) until <see cref="AdmitWorkflow"/>.
+/// <paramref name="CancelWithParent"/>: for a child, whether cancelling its parent cancels it (recorded with its start).
 /// </summary>
 internal sealed record BeginWorkflow(string WorkflowId, string WorkflowType, string InputJson, string? ParentId, string? TraceParent = null,
-    TimeSpan? Timeout = null, DateTimeOffset? Deadline = null, string? Queue = null) : IWorkflowCommand;
+    TimeSpan? Timeout = null, DateTimeOffset? Deadline = null, string? Queue = null, bool? CancelWithParent = null) : IWorkflowCommand;
+
+/// <summary>
+/// The cancelled parent <paramref name="ParentId"/> cancels its child <paramref name="WorkflowId"/> when the child was
+/// started to be cancelled with it (<see cref="BeginWorkflow.CancelWithParent"/>); answered as
+/// <see cref="CancelWorkflow"/> is, or <see cref="WorkflowRejected"/> when the child goes on alone.
+/// </summary>
+internal sealed record CancelChildWorkflow(string WorkflowId, string ParentId, string Reason) : IWorkflowCommand;
 
 /// <summary>
 /// Its queue admits an enqueued workflow: it runs, with <paramref name="InputJson"/> when given (a debounced enqueue's

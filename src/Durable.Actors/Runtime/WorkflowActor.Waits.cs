@@ -392,6 +392,9 @@ internal sealed partial class WorkflowActor
         if (_journal.CancelRequested)
         {
             _requests.Answer(request, new CancellationRequested(_workflowId));
+            // A failed workflow whose cancellation did not end it (a crash cut it short, or its cleanup failed): now it does.
+            if (_run is null && _journal.Status == WorkflowRunStatus.Failed)
+                CancelRun(cancel.Reason);
             return;
         }
         if (_journal.Queue is not null)
@@ -406,6 +409,15 @@ internal sealed partial class WorkflowActor
         });
     }
 
+    /// <summary>A cancelled parent's cancel: taken as a cancel when this workflow was started to be cancelled with that parent.</summary>
+    private void OnCancelAsChild(WorkflowRequest request, CancelChildWorkflow cancel)
+    {
+        if (_journal.ParentId == cancel.ParentId && _journal.CancelWithParent == true)
+            OnCancel(request, new CancelWorkflow(_workflowId, cancel.Reason));
+        else
+            _requests.Answer(request, new WorkflowRejected(_workflowId, $"workflow '{_workflowId}' is not cancelled with '{cancel.ParentId}'; nothing was changed"));
+    }
+
     /// <summary>The workflow's cancellation is durable: its run sees it (one is begun if none runs), or a failed workflow ends cancelled.</summary>
     private void CancelRun(string? reason)
     {
@@ -418,7 +430,13 @@ internal sealed partial class WorkflowActor
             ReleaseHeld();
         }
         else if (_journal.Status == WorkflowRunStatus.Failed)
+        {
+            // No run cancels its children (as a run's cancellation does): they are cancelled from here, those started to
+            // be cancelled with it, first (each cancel is idempotent: a crash before the end below leaves them asked).
+            foreach (var child in _journal.StartedChildren())
+                _runtime.TellWorkflow(new CancelChildWorkflow(child, _workflowId, ChildSignals.ParentCancelled(_workflowId)));
             Write([new RunCancelled(reason, Now)], () => { });
+        }
         else
             // Put away or left by a crash: a run sees the cancellation, may clean up, and ends cancelled.
             JoinOrBeginRun(null);
@@ -502,7 +520,7 @@ internal sealed partial class WorkflowActor
         }
         _firstRun = RunTelemetry.First(_runtime, _workflowId, start.WorkflowType, start.TraceParent);
         var started = new WorkflowStarted(start.WorkflowType, start.InputJson, Now, start.ParentId, _firstRun.TraceParent ?? start.TraceParent,
-            DeadlineOf(start.Timeout, start.Deadline));
+            DeadlineOf(start.Timeout, start.Deadline)) { CancelWithParent = start.ParentId is null ? null : start.CancelWithParent };
         // Enqueued: held before its code runs, in the start's write (a crash leaves it enqueued or not started at all).
         IJournalEvent[] events = start.Queue is { } queue
             ? [started, new RunPaused($"enqueued on queue '{queue}'", Now, started.Deadline, queue)]

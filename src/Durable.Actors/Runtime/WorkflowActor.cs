@@ -325,6 +325,9 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             case CancelWorkflow cancel:
                 OnCancel(request, cancel);
                 break;
+            case CancelChildWorkflow cancel:
+                OnCancelAsChild(request, cancel);
+                break;
             case PauseWorkflow pause:
                 OnPause(request, pause);
                 break;

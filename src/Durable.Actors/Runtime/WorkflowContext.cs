@@ -632,11 +632,12 @@ internal sealed class WorkflowContext(
         // Starting is idempotent (an existing id is not started again), so a step is enough to start it once.
         try
         {
-            await StepAsync($"start-child:{id}", async ct =>
+            await StepAsync(ChildSignals.StartStepId(id), async ct =>
             {
                 // Sent again on a cluster until answered: the child's node may die with the request (a start is idempotent).
                 // A child inherits this workflow's deadline: it times out with it.
-                var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent(), Deadline: history.Deadline);
+                var begin = new BeginWorkflow(id, workflowType, inputJson, workflowId, Telemetry.CurrentTraceParent(), Deadline: history.Deadline,
+                    CancelWithParent: cancelWithParent);
                 var reply = await Resending.AskAsync(runtime.Coordinator, begin, runtime.ResendAfter, ct).ConfigureAwait(false);
                 return reply switch
                 {
@@ -678,14 +679,9 @@ internal sealed class WorkflowContext(
     /// <summary>Cancels a child of this cancelled workflow (idempotent: a replay may ask again; one that ended refuses it).</summary>
     private void CancelChild(string id)
     {
-        var cancel = new CancelWorkflow(id, $"its parent '{workflowId}' was cancelled");
-        if (runtime.ResendAfter is null)
-            runtime.Coordinator.Tell(cancel, ActorRefs.Nobody);
-        else
-            // On a cluster, sent again until the child's node answers. No one awaits it (the parent ends
-            // cancelled): an end by the node's stop is observed here.
-            _ = Resending.AskAsync(runtime.Coordinator, cancel with { DeliveryId = Guid.NewGuid().ToString("N") }, runtime.ResendAfter, runtime.Stopping)
-                .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var cancel = new CancelWorkflow(id, ChildSignals.ParentCancelled(workflowId));
+        // On a cluster, sent again until the child's node answers: a delivery id makes the resends one request.
+        runtime.TellWorkflow(runtime.ResendAfter is null ? cancel : cancel with { DeliveryId = Guid.NewGuid().ToString("N") });
     }
 
     public async Task<bool> PatchedAsync(string patchId)

@@ -40,6 +40,19 @@ internal sealed record WorkflowRuntime(
     /// </summary>
     public TimeSpan? ResendAfter { get; init; }
 
+    /// <summary>
+    /// Sends <paramref name="command"/> to a workflow through the coordinator, no one awaiting its reply (a child's
+    /// cancellation); on a cluster, sent again until the workflow's node answers (an end by this host's stop is observed).
+    /// </summary>
+    public void TellWorkflow(IWorkflowCommand command)
+    {
+        if (ResendAfter is null)
+            Coordinator.Tell(command, Akka.Actor.ActorRefs.Nobody);
+        else
+            _ = Resending.AskAsync(Coordinator, command, ResendAfter, Stopping)
+                .ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     /// <summary>In cluster mode, how often a parent waiting for a child asks it again how it ended (see <see cref="RecheckChild"/>); null on one machine.</summary>
     public TimeSpan? ChildRecheckAfter { get; init; }
 

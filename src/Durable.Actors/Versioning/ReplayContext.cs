@@ -289,7 +289,7 @@ internal sealed class ReplayContext(ReplayRun run, string scope) : IWorkflowCont
         ArgumentException.ThrowIfNullOrWhiteSpace(workflowType);
         var id = childId ?? $"{run.WorkflowId}/{scope}{++_children}";
         var inputJson = JsonSerializer.Serialize(input, run.Json);
-        await StepAsync<string>($"start-child:{id}", _ => throw new InvalidOperationException("The replay check runs no step body."), RetryPolicy.None).ConfigureAwait(false);
+        await StepAsync<string>(ChildSignals.StartStepId(id), _ => throw new InvalidOperationException("The replay check runs no step body."), RetryPolicy.None).ConfigureAwait(false);
         // The step replayed, so the child exists: its recorded input is what the code passed then.
         if (run.All.TryGetValue(id, out var recorded) && recorded.Exists
             && !JsonNode.DeepEquals(JsonNode.Parse(recorded.InputJson), JsonNode.Parse(inputJson)))

@@ -42,6 +42,12 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             await ctx.SleepAsync(TimeSpan.FromDays(7));
             return await child.GetResultAsync();
         })
+        .Add<string, int>("start-two-then-fail", async (ctx, _) =>
+        {
+            await ctx.StartChildAsync<int, int>("approved-square", 3);
+            await ctx.StartChildAsync<int, int>("approved-square", 4, cancelWithParent: false);
+            return await ctx.StepAsync<int>("boom", () => throw new InvalidOperationException("parent fails while its children wait"), RetryPolicy.None);
+        })
         .Add<string, int>("parent-failing-once", async (ctx, _) =>
         {
             var a = await ctx.RunChildAsync<int, int>("square", 4);
@@ -226,5 +232,29 @@ public sealed class ChildWorkflowSpec(ITestOutputHelper output) : EngineSpec(out
             Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-10/1"))!.Status);
         }, RunTimeout);
         Assert.Equal(0, _counter.Count("square"));
+    }
+
+    [Fact]
+    public async Task FailedParentCancelled_ItsChildIsCancelledToo_ButNotOneStartedToGoOnAlone()
+    {
+        var coordinator = StartEngine(Registry(), clock: _clock);
+        coordinator.Tell(new StartWorkflow("p-11", "start-two-then-fail"), TestActor);
+        Assert.Contains("parent fails while its children wait", (await ExpectMsgAsync<WorkflowFailed>(RunTimeout)).Error, StringComparison.Ordinal);
+        Assert.Equal(WorkflowRunStatus.Running, (await StatusAsync("p-11/1"))!.Status);
+
+        coordinator.Tell(new CancelWorkflow("p-11", "not needed"), TestActor);
+        await ExpectMsgAsync<CancellationRequested>(RunTimeout);
+
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Equal(WorkflowRunStatus.Cancelled, (await StatusAsync("p-11"))!.Status);
+            var child = (await StatusAsync("p-11/1"))!;
+            Assert.Equal((WorkflowRunStatus.Cancelled, "cancelled: its parent 'p-11' was cancelled"), (child.Status, child.Error));
+        }, RunTimeout);
+        // The child started with cancelWithParent: false goes on alone, and ends when approved.
+        Assert.Equal(WorkflowRunStatus.Running, (await StatusAsync("p-11/2"))!.Status);
+        coordinator.Tell(new SignalWorkflow("p-11/2", "approve", "true"), TestActor);
+        await ExpectMsgAsync<SignalDelivered>(RunTimeout);
+        await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync("p-11/2"))!.Status), RunTimeout);
     }
 }
