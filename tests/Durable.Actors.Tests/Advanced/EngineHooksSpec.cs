@@ -20,7 +20,7 @@ public sealed class EngineHooksSpec : IDisposable
     public async Task HooksInTheSetup_SeeEveryStepBodyAndCommittedWrite_AndTheWritesFoldToTheWorkflowsStatus()
     {
         var clock = new VirtualClock(T0);
-        var gate = new RecordingGate();
+        var gate = new JournalGate();
         var bodies = new List<string>();
         var hooks = new EngineHooks
         {
@@ -90,7 +90,7 @@ public sealed class EngineHooksSpec : IDisposable
     [Fact]
     public async Task AWriteTheGateRefuses_ReachesNoDatabase_AndTheStepWhoseBodyReturnedDoesNotRunAgain()
     {
-        var gate = new RecordingGate { RefuseOnce = change => change.Kind == JournalChangeKind.StepCompleted };
+        var gate = new JournalGate { RefuseOnce = change => change.Kind == JournalChangeKind.StepCompleted };
         var runs = 0;
         var registry = new WorkflowRegistry().Add<string, string>("one-step", async (ctx, name) =>
             await ctx.StepAsync("only", () => { Interlocked.Increment(ref runs); return name.ToUpperInvariant(); }));
@@ -113,42 +113,4 @@ public sealed class EngineHooksSpec : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    private sealed class RecordingGate : IJournalWriteGate
-    {
-        private readonly Lock _lock = new();
-        private readonly List<JournalWrite> _committed = [];
-        private int _refused;
-
-        /// <summary>The first write with a change of this kind is refused; the others are admitted.</summary>
-        public Func<JournalChange, bool>? RefuseOnce { get; init; }
-
-        public int Refused => Volatile.Read(ref _refused);
-
-        public IReadOnlyList<JournalWrite> Committed
-        {
-            get
-            {
-                lock (_lock)
-                    return [.. _committed];
-            }
-        }
-
-        public bool Admit(JournalWrite write)
-        {
-            // On the writer's thread, one write at a time.
-            if (RefuseOnce is not { } refuse || _refused > 0 || !write.Changes.Any(refuse))
-                return true;
-            Interlocked.Increment(ref _refused);
-            return false;
-        }
-
-        public void Ended(JournalWrite write, bool committed)
-        {
-            if (!committed)
-                return;
-            lock (_lock)
-                _committed.Add(write);
-        }
-    }
 }

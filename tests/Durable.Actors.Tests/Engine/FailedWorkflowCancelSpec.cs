@@ -16,8 +16,7 @@ public sealed class FailedWorkflowCancelSpec : IDisposable
     [Fact]
     public async Task CancelOfAFailedWorkflowWhoseEndWasNotWritten_EndsItWhenAskedAgain()
     {
-        var refused = 0;
-        var gate = new RefuseFirst(c => c.Kind == JournalChangeKind.WorkflowCancelled, () => Interlocked.Increment(ref refused));
+        var gate = new JournalGate { RefuseOnce = c => c.Kind == JournalChangeKind.WorkflowCancelled };
         var (system, _) = TestSupport.Engine.Start(_folder.Database, new EngineHooks { WriteGate = gate }, new WorkflowRegistry().Add<string, int>("failing", async (ctx, _) =>
             await ctx.StepAsync<int>("charge", () => throw new InvalidOperationException("card declined"), RetryPolicy.None)));
         try
@@ -27,7 +26,7 @@ public sealed class FailedWorkflowCancelSpec : IDisposable
             await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync().WaitAsync(Timeout));
 
             await handle.CancelAsync("not needed").WaitAsync(Timeout);
-            await Polling.UntilAsync(() => Volatile.Read(ref refused) == 1, "the write of the cancelled end to be refused", Timeout);
+            await Polling.UntilAsync(() => gate.Refused == 1, "the write of the cancelled end to be refused", Timeout);
             Assert.Equal(WorkflowRunStatus.Failed, (await handle.GetStatusAsync().WaitAsync(Timeout)).Status);
 
             await handle.CancelAsync("not needed").WaitAsync(Timeout);
@@ -40,24 +39,4 @@ public sealed class FailedWorkflowCancelSpec : IDisposable
     }
 
     public void Dispose() => _folder.Dispose();
-
-    /// <summary>Refuses the first write with a matching change (as a failed write); admits every other.</summary>
-    private sealed class RefuseFirst(Func<JournalChange, bool> match, Action refused) : IJournalWriteGate
-    {
-        private bool _done;
-
-        public bool Admit(JournalWrite write)
-        {
-            // On the writer's thread, one write at a time.
-            if (_done || !write.Changes.Any(match))
-                return true;
-            _done = true;
-            refused();
-            return false;
-        }
-
-        public void Ended(JournalWrite write, bool committed)
-        {
-        }
-    }
 }
