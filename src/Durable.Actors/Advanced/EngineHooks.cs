@@ -12,7 +12,8 @@ public sealed class EngineHooks : Setup
 {
     /// <summary>
     /// The clock the engine reads (timers, deadlines, stale timeouts, schedules, records' times); the system's when
-    /// null. Read by <see cref="DurableWorkflows.Start(Akka.Actor.ActorSystem, WorkflowRegistry, IWorkflowObserver?)"/> and the Akka.Hosting extension.
+    /// null. Read when the engine starts: <see cref="DurableWorkflows.Start(Akka.Actor.ActorSystem, WorkflowRegistry, IWorkflowObserver?)"/>,
+    /// the Akka.Hosting extension, or a cluster node.
     /// </summary>
     public TimeProvider? Clock { get; init; }
 
