@@ -970,9 +970,36 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
         else if (_stopCause is { } cause)
             _requests.Release(cause, hadRun);
         else
+        {
+            if (CoordinatedShutdown.Get(Context.System).ShutdownReason is not null)
+                WriteCompletionsOnShutdown();
             _requests.AnswerAll(new WorkflowFailed(_workflowId,
                 $"the actor of workflow '{_workflowId}' stopped (the host is shutting down); resume the workflow to go on"));
+        }
         base.PostStop();
+    }
+
+    /// <summary>
+    /// The host shuts down: the completions of step bodies that returned, not written yet (they wait for the run's next
+    /// record, or for the idle flush), are handed to the journal's writer, which commits what was queued before the
+    /// host ends; so a graceful stop never runs a completed step again. A write in flight carries its own.
+    /// </summary>
+    private void WriteCompletionsOnShutdown()
+    {
+        if (_journalAccess?.Current is not { } journal)
+            return;
+        var carried = CarriedCompletions();
+        if (_writing is { } inFlight)
+            carried.RemoveAll(inFlight.Carried.Contains);
+        if (carried.Count == 0)
+            return;
+        var events = WithCompletions(carried, []);
+        var rows = Storage.JournalRows.From(Context.System.Serialization, PersistenceId, _nextSequenceNr, [.. events], journal.WriterUuid);
+        _nextSequenceNr += rows.Count;
+        var written = journal.Writer.WriteAsync(rows);
+        journal.InFlight.Track(PersistenceId, written);
+        // No one awaits it: the actor is gone; a failure is the journal's to log.
+        written.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private static string Format(TimeSpan t) => t.TotalSeconds >= 1 ? $"{t.TotalSeconds:0.#}s" : $"{t.TotalMilliseconds:0}ms";
