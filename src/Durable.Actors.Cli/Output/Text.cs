@@ -80,23 +80,27 @@ internal static class Text
         s.LastHeartbeatAt is { } at ? $"heartbeat {Time(at)}" + (s.HeartbeatDetailsJson is { } details ? $": {details}" : "") : null;
 
     /// <summary>WAITING until it ends; then FIRED (a timer), RECEIVED (a signal), ENDED (a child), TIMED_OUT or CANCELLED.</summary>
-    public static string WaitStatusName(WaitRecord w) => w switch
+    public static string WaitStatusName(WaitRecord w) => w.Status switch
     {
-        { EndedAt: null } => "WAITING",
-        { Cancelled: true } => "CANCELLED",
-        { SignalName: null } => "FIRED",
-        { TimedOut: true } => "TIMED_OUT",
-        { ChildId: not null } => "ENDED",
+        WaitStatus.Waiting => "WAITING",
+        WaitStatus.Cancelled => "CANCELLED",
+        WaitStatus.Fired => "FIRED",
+        WaitStatus.TimedOut => "TIMED_OUT",
+        WaitStatus.Ended => "ENDED",
         _ => "RECEIVED",
     };
 
     /// <summary>A wait's row name: <c>timer</c>, <c>signal 'name'</c> or <c>child 'id'</c>.</summary>
-    private static string WaitName(WaitRecord w) =>
-        w.SignalName is null ? "timer" : w.ChildId is { } child ? $"child '{child}'" : $"signal '{w.SignalName}'";
+    private static string WaitName(WaitRecord w) => w.Kind switch
+    {
+        WaitKind.Timer => "timer",
+        WaitKind.Child => $"child '{w.Name}'",
+        _ => $"signal '{w.Name}'",
+    };
 
     /// <summary>A wait's result column: what it received, or until when it waits.</summary>
     private static string WaitOutcome(WaitRecord w) =>
-        w.EndedAt is not null && !w.TimedOut && !w.Cancelled && w.SignalName is not null ? w.PayloadJson ?? "-"
+        w.Status is WaitStatus.Received or WaitStatus.Ended ? w.PayloadJson ?? "-"
         : w.DueAt is { } due ? $"until {Time(due)}"
         : "-";
 

@@ -84,7 +84,7 @@ internal sealed record WaitView(
     string Key, string Kind, string? Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, JsonNode? Payload)
 {
     public static WaitView From(WaitRecord w) => new(
-        w.Key, w.SignalName is null ? "timer" : w.ChildId is null ? "signal" : "child", w.ChildId ?? w.SignalName, Text.WaitStatusName(w),
+        w.Key, w.Kind switch { WaitKind.Timer => "timer", WaitKind.Child => "child", _ => "signal" }, w.Name, Text.WaitStatusName(w),
         w.StartedAt, w.DueAt, w.EndedAt, Views.Parse(w.PayloadJson));
 }
 

@@ -68,8 +68,8 @@ internal sealed record ListedPage(WorkflowPage Page, IReadOnlyDictionary<string,
 /// <summary>Reads through an ActorSystem's engine: on a cluster, and on a SQLite file that needs a host to be read.</summary>
 internal static class HostReads
 {
-    public static Task<(WorkflowStatus Status, IReadOnlyList<WaitRecord> Waits)?> HistoryAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken) =>
-        JournalReader.GetHistoryAsync(system, workflowId, cancellationToken);
+    public static async Task<(WorkflowStatus Status, IReadOnlyList<WaitRecord> Waits)?> HistoryAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken) =>
+        await DurableWorkflows.GetDetailAsync(system, workflowId, cancellationToken) is { } detail ? (detail.Status, detail.Waits) : null;
 
     public static async Task<ListedPage> PageAsync(ActorSystem system, WorkflowQuery query, bool details, CancellationToken cancellationToken)
     {

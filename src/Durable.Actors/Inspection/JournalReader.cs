@@ -205,19 +205,11 @@ internal static class JournalReader
         return result;
     }
 
-    /// <summary>One workflow's status with what the status leaves out: its input and when each of its runs started; null when the id is unknown.</summary>
+    /// <summary>One workflow's status with what the status leaves out: its input, when each of its runs started, its durable waits; null when the id is unknown.</summary>
     public static async Task<WorkflowDetail?> GetDetailAsync(ActorSystem system, string workflowId, CancellationToken cancellationToken)
     {
         var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
-        return journal.Exists ? new WorkflowDetail(journal.ToStatus(workflowId), journal.InputJson, journal.RunStarts.ToList(), journal.ParentId) : null;
-    }
-
-    /// <summary>One workflow's status with its durable waits (timers, signal waits, child waits); null when the id is unknown.</summary>
-    public static async Task<(WorkflowStatus Status, IReadOnlyList<WaitRecord> Waits)?> GetHistoryAsync(
-        ActorSystem system, string workflowId, CancellationToken cancellationToken)
-    {
-        var journal = await ReadAsync(system, WorkflowActor.PersistenceIdPrefix + workflowId, cancellationToken).ConfigureAwait(false);
-        return journal.Exists ? (journal.ToStatus(workflowId), journal.Waits()) : null;
+        return journal.Exists ? new WorkflowDetail(journal.ToStatus(workflowId), journal.InputJson, journal.RunStarts.ToList(), journal.ParentId) { Waits = journal.Waits() } : null;
     }
 
     private static WorkflowSummary Summary(WorkflowIndexRow row) => new(

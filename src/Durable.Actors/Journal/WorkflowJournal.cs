@@ -313,7 +313,7 @@ internal sealed class WorkflowJournal
     public IReadOnlyList<WaitRecord> Waits() => _waits.Values
         .Select(w => (Sequence: StepKeys.Sequence(w.Key), Wait: w))
         .OrderBy(w => w.Sequence, StepKeys.SequenceComparer)
-        .Select(w => new WaitRecord(w.Wait.Key, w.Wait.SignalName, w.Wait.StartedAt, w.Wait.DueAt, w.Wait.EndedAt, w.Wait.TimedOut, w.Wait.PayloadJson, w.Wait.Cancelled))
+        .Select(w => WaitRecord.Of(w.Wait.Key, w.Wait.SignalName, w.Wait.StartedAt, w.Wait.DueAt, w.Wait.EndedAt, w.Wait.TimedOut, w.Wait.PayloadJson, w.Wait.Cancelled))
         .ToList();
 
     /// <summary>Whether a failure's error marks a zombie attempt left by a crash (the engine's <c>stale: …</c> errors).</summary>
@@ -398,18 +398,4 @@ internal sealed class WorkflowJournal
             ResultJson = ResultJson, ResultType = ResultType, Error = Error,
         };
     }
-}
-
-/// <summary>
-/// A durable wait as recorded: a timer (<paramref name="SignalName"/> null), a wait for a signal, or a wait for a child
-/// workflow (a signal named <c>$child:&lt;id&gt;</c>, see <see cref="ChildSignals"/>). <paramref name="DueAt"/> is when the
-/// timer fires or the wait times out (null: never); <paramref name="EndedAt"/> null while it waits.
-/// <paramref name="Cancelled"/>: it ended because its token was cancelled.
-/// </summary>
-internal sealed record WaitRecord(
-    string Key, string? SignalName, DateTimeOffset StartedAt, DateTimeOffset? DueAt, DateTimeOffset? EndedAt, bool TimedOut, string? PayloadJson,
-    bool Cancelled = false)
-{
-    /// <summary>The child workflow waited for, when this is a child wait.</summary>
-    public string? ChildId => ChildSignals.ChildOf(SignalName);
 }

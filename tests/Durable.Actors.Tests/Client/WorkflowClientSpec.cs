@@ -70,6 +70,34 @@ public sealed class WorkflowClientSpec(ITestOutputHelper output) : EngineSpec(ou
     }
 
     [Fact]
+    public async Task GetDetailAsync_ShowsEachDurableWait_WhileItWaits_AndHowItEnded()
+    {
+        StartEngine(Registry(), clock: _clock);
+        var t0 = _clock.GetUtcNow();
+        var paid = await Client().StartAsync<Expense, string>("approval", "exp-w1", new Expense(10m, "ada"));
+        var expired = await Client().StartAsync<Expense, string>("approval", "exp-w2", new Expense(20m, "ada"));
+        foreach (var handle in new[] { paid, expired })
+            await AwaitAssertAsync(async () => Assert.NotNull((await handle.GetStatusAsync()).WaitingFor), RunTimeout);
+
+        Assert.Equal(
+            new WaitRecord("exp-w1:2", WaitKind.Signal, "decision", WaitStatus.Waiting, t0, t0.AddDays(3), null, null),
+            Assert.Single((await DurableWorkflows.GetDetailAsync(Sys, "exp-w1"))!.Waits));
+
+        await paid.SignalAsync("decision", new Decision(true, "grace"));
+        Assert.Equal("paid 10", await paid.GetResultAsync().WaitAsync(RunTimeout));
+        _clock.Advance(TimeSpan.FromDays(3));
+        Assert.Equal("not paid", await expired.GetResultAsync().WaitAsync(RunTimeout));
+
+        var received = Assert.Single((await DurableWorkflows.GetDetailAsync(Sys, "exp-w1"))!.Waits);
+        Assert.Equal((WaitStatus.Received, (DateTimeOffset?)t0), (received.Status, received.EndedAt));
+        Assert.Contains("grace", received.PayloadJson, StringComparison.Ordinal);
+        Assert.Equal(
+            new WaitRecord("exp-w2:2", WaitKind.Signal, "decision", WaitStatus.TimedOut, t0, t0.AddDays(3), t0.AddDays(3), null),
+            Assert.Single((await DurableWorkflows.GetDetailAsync(Sys, "exp-w2"))!.Waits));
+        Assert.Null(await DurableWorkflows.GetDetailAsync(Sys, "exp-none"));
+    }
+
+    [Fact]
     public async Task PauseAsync_HoldsTheWorkflowUntilUnpauseAsync_AndTheResultArrivesThen()
     {
         StartEngine(Registry(), clock: _clock);

@@ -119,16 +119,17 @@ public sealed class PauseSpec(ITestOutputHelper output) : EngineSpec(output, "du
         // wake-up is on its way to the workflow before the resume below, and the status request follows both.
         clock.Advance(TimeSpan.FromHours(2));
         Assert.IsType<WorkflowWaiting>(await coordinator.Ask<object>(new ResumeWorkflow("nap-1"), RunTimeout));
-        var (status, waits) = (await JournalReader.GetHistoryAsync(Sys, "nap-1", CancellationToken.None))!.Value;
-        Assert.Equal(WorkflowRunStatus.Paused, status.Status);
-        Assert.Null(Assert.Single(waits).EndedAt);
+        var paused = (await DurableWorkflows.GetDetailAsync(Sys, "nap-1"))!;
+        Assert.Equal(WorkflowRunStatus.Paused, paused.Status.Status);
+        Assert.Equal((WaitKind.Timer, WaitStatus.Waiting, (DateTimeOffset?)null), (Assert.Single(paused.Waits).Kind, paused.Waits[0].Status, paused.Waits[0].EndedAt));
 
         clock.Advance(TimeSpan.FromHours(1));
         Assert.IsType<WorkflowUnpaused>(await coordinator.Ask<object>(new UnpauseWorkflow("nap-1"), RunTimeout));
 
         await AwaitAssertAsync(async () => Assert.Equal(WorkflowRunStatus.Completed, (await StatusAsync(Sys, "nap-1")).Status), RunTimeout);
         // It fired when it was unpaused, three hours in.
-        Assert.Equal(T0.AddHours(3), Assert.Single((await JournalReader.GetHistoryAsync(Sys, "nap-1", CancellationToken.None))!.Value.Waits).EndedAt);
+        var fired = Assert.Single((await DurableWorkflows.GetDetailAsync(Sys, "nap-1"))!.Waits);
+        Assert.Equal((WaitStatus.Fired, (DateTimeOffset?)T0.AddHours(3)), (fired.Status, fired.EndedAt));
         Assert.Equal(1, _effects.Count("wake"));
     }
 
