@@ -140,6 +140,7 @@ internal static class Pages
             html.Raw("<h2>Result</h2><pre class=\"json\" id=\"result\">").Text(Pretty(s.ResultJson)).Raw("</pre>");
         html.Raw("<h2>Input</h2><pre class=\"json\" id=\"input\">").Text(Pretty(detail.InputJson)).Raw("</pre></section>");
         Steps(html, page, detail);
+        Waits(html, page, detail.Waits);
         Foot(html, page);
         return html.ToString();
     }
@@ -434,6 +435,48 @@ internal static class Pages
         html.Raw("</tbody></table></section>");
     }
 
+    /// <summary>The durable waits (timers, signal waits, child waits), in key order; nothing when the workflow has none.</summary>
+    private static void Waits(Html html, PageContext page, IReadOnlyList<WaitRecord> waits)
+    {
+        if (waits.Count == 0)
+            return;
+        html.Raw("<section class=\"waits\"><h2>Waits</h2><table><thead><tr><th>Key</th><th>Waits for</th><th>Status</th><th>Started</th>" +
+            "<th>Due</th><th>Ended</th><th>Received</th></tr></thead><tbody>");
+        foreach (var wait in waits)
+        {
+            var status = WaitStatusName(wait.Status);
+            html.Raw("<tr").Attr("data-key", wait.Key).Raw("><td>").Text(wait.Key).Raw("</td><td>");
+            switch (wait.Kind)
+            {
+                case WaitKind.Timer:
+                    html.Raw("timer");
+                    break;
+                case WaitKind.Child:
+                    html.Raw("child <a").Attr("href", WorkflowUrl(page, wait.Name!)).Raw(">").Text(wait.Name).Raw("</a>");
+                    break;
+                default:
+                    html.Raw("signal <code>").Text(wait.Name).Raw("</code>");
+                    break;
+            }
+            html.Raw("</td><td>").Element("span", status, "badge " + status.ToLowerInvariant()).Raw("</td><td>").Text(Time(wait.StartedAt))
+                .Raw("</td><td>").Text(wait.DueAt is { } due ? Time(due) : "").Raw("</td><td>").Text(wait.EndedAt is { } ended ? Time(ended) : "").Raw("</td><td>");
+            if (wait.PayloadJson is { } payload)
+                html.Raw("<details").Attr("id", "received-" + wait.Key).Raw("><summary>received</summary><pre class=\"json\">").Text(Pretty(payload)).Raw("</pre></details>");
+            html.Raw("</td></tr>");
+        }
+        html.Raw("</tbody></table></section>");
+    }
+
+    private static string WaitStatusName(WaitStatus status) => status switch
+    {
+        WaitStatus.Waiting => "WAITING",
+        WaitStatus.Fired => "FIRED",
+        WaitStatus.Received => "RECEIVED",
+        WaitStatus.Ended => "ENDED",
+        WaitStatus.TimedOut => "TIMED_OUT",
+        _ => "CANCELLED",
+    };
+
     private static void Fact(Html html, string name, string value) => html.Raw("<dt>").Text(name).Raw("</dt><dd>").Text(value).Raw("</dd>");
 
     private static void Badge(Html html, WorkflowRunStatus status) =>
@@ -577,7 +620,7 @@ internal static class Pages
         a{color:var(--run)}table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}
         th{font-weight:600;color:var(--muted);font-size:.85rem}td.num,th.num{text-align:right}td.error{color:var(--fail);max-width:28rem;overflow-wrap:anywhere}
         .badge{display:inline-block;padding:.05rem .45rem;border-radius:.8rem;font-size:.75rem;font-weight:600;color:#fff;background:var(--muted);vertical-align:middle}
-        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled,.badge.paused,.badge.enqueued{background:var(--cancel)}
+        .badge.completed{background:var(--ok)}.badge.failed{background:var(--fail)}.badge.running,.badge.in_progress{background:var(--run)}.badge.cancelled,.badge.paused,.badge.enqueued,.badge.timed_out{background:var(--cancel)}.badge.waiting{background:var(--run)}.badge.fired,.badge.received,.badge.ended{background:var(--ok)}
         .counts{display:flex;gap:.5rem;flex-wrap:wrap;margin-bottom:.8rem}.count{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.3rem .6rem;text-decoration:none;color:var(--fg)}
         .count.current{border-color:var(--run);box-shadow:0 0 0 1px var(--run)}.count b{margin-left:.3rem}
         .filter{background:#fff;border:1px solid var(--line);border-radius:.4rem;padding:.5rem .7rem;margin-bottom:.8rem}.paging{margin-top:.7rem}
