@@ -21,14 +21,7 @@ internal sealed class DueTimer(TimeProvider clock, IActorRef target, object mess
             return;
         _timer?.Dispose();
         _due = at;
-        var delay = at - clock.GetUtcNow();
-        if (delay <= TimeSpan.Zero)
-        {
-            _timer = null;
-            target.Tell(message, ActorRefs.NoSender);
-            return;
-        }
-        _timer = clock.CreateTimer(_ => target.Tell(message, ActorRefs.NoSender), null, delay > Longest ? Longest : delay, Timeout.InfiniteTimeSpan);
+        _timer = ClockTimer.At(clock, at, Longest, () => target.Tell(message, ActorRefs.NoSender));
     }
 
     /// <summary>Its message came: it is not armed any more.</summary>

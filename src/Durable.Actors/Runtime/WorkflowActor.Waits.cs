@@ -212,9 +212,8 @@ internal sealed partial class WorkflowActor
             return;
         var self = Self;
         var message = new WaitDue(run.Id, key);
-        var delay = due - Now;
         // A timer of the clock (tests move time); re-armed when the wait is longer than a .NET timer can be.
-        run.Timers.Add(_runtime.Clock.CreateTimer(_ => self.Tell(message), null, delay < LongestTimer ? delay : LongestTimer, Timeout.InfiniteTimeSpan));
+        run.Timers.Add(ClockTimer.At(_runtime.Clock, due, LongestTimer, () => self.Tell(message)));
     }
 
     private void OnWaitDue(WaitDue due)
@@ -458,9 +457,7 @@ internal sealed partial class WorkflowActor
         if (_deadlineTimer is not null || _journal.Deadline is not { } deadline || _journal.CancelRequested)
             return;
         var self = Self;
-        var delay = deadline - Now;
-        _deadlineTimer = _runtime.Clock.CreateTimer(_ => self.Tell(DeadlinePassed.Instance, ActorRefs.NoSender), null,
-            delay < LongestTimer ? delay : LongestTimer, Timeout.InfiniteTimeSpan);
+        _deadlineTimer = ClockTimer.At(_runtime.Clock, deadline, LongestTimer, () => self.Tell(DeadlinePassed.Instance, ActorRefs.NoSender));
     }
 
     /// <summary>The deadline is due: a running workflow is cancelled as timed out (a put-away one when it is woken for it).</summary>

@@ -487,14 +487,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         _wakeTimer?.Dispose();
         _wakeTimerDue = due;
         var self = Self;
-        var delay = due - _runtime.Clock.GetUtcNow();
-        if (delay <= TimeSpan.Zero)
-        {
-            self.Tell(WakeDue.Instance);
-            return;
-        }
-        var longest = TimeSpan.FromDays(30);
-        _wakeTimer = _runtime.Clock.CreateTimer(_ => self.Tell(WakeDue.Instance), null, delay > longest ? longest : delay, Timeout.InfiniteTimeSpan);
+        _wakeTimer = ClockTimer.At(_runtime.Clock, due, TimeSpan.FromDays(30), () => self.Tell(WakeDue.Instance));
     }
 
     protected override void PostStop()
