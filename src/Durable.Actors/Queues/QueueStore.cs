@@ -212,15 +212,24 @@ internal sealed class QueueStore(SideTables db)
         transaction.Commit();
     }
 
-    /// <summary>The entries that have not ended, of one queue or of all, in queue order.</summary>
+    /// <summary>
+    /// The entries that have not ended, of one queue or of all, in queue order. An entry whose workflow the index
+    /// already shows ended is left out: the dispatcher writes an end in the background after the workflow's end is
+    /// committed (and a crash between the two leaves it for the next host's start), so that what a reader sees
+    /// agrees with the workflows' statuses the moment their results are out.
+    /// </summary>
     public List<QueueEntry> Live(string? queue)
     {
         using var connection = db.Open();
         if (!db.TableExists(connection, null, TableName))
             return [];
+        var live = db.TableExists(connection, null, "workflow_index")
+            ? "ended = 0 AND NOT EXISTS (SELECT 1 FROM workflow_index i WHERE i.workflow_id = durable_queue_entries.workflow_id " +
+              "AND i.status IN ('completed', 'failed', 'cancelled'))"
+            : "ended = 0";
         return queue is null
-            ? Read(connection, null, "WHERE ended = 0 ORDER BY queue, priority, seq")
-            : Read(connection, null, "WHERE ended = 0 AND queue = $1 ORDER BY priority, seq", queue);
+            ? Read(connection, null, $"WHERE {live} ORDER BY queue, priority, seq")
+            : Read(connection, null, $"WHERE {live} AND queue = $1 ORDER BY priority, seq", queue);
     }
 
     private List<QueueEntry> Read(DbConnection connection, DbTransaction? transaction, string where, params object?[] values)

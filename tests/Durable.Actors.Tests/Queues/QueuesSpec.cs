@@ -247,6 +247,30 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
     }
 
     [Fact]
+    public async Task AWorkflowThatEnded_NoLongerCountsAsRunning_ThoughItsQueueEntrysEndIsNotWritten()
+    {
+        // A rate limit keeps an ended entry for its window; a crash after the workflow's end was committed and before
+        // the dispatcher wrote the entry's end (a write of its own, in the background) leaves it not ended.
+        var options = new QueueOptions("w") { RateLimit = new QueueRateLimit(5, TimeSpan.FromHours(1)) };
+        var (host, _) = TestSupport.Engine.Start(Folder.Database, Registry(options));
+        var handle = await DurableWorkflows.Client(host).EnqueueAsync<string, string>("job", "w1", "a", new EnqueueOptions("w"));
+        Assert.Equal("a", await handle.GetResultAsync());
+        await host.Terminate();
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Folder.Database}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE durable_queue_entries SET ended = 0 WHERE workflow_id = 'w1'";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        // What `queue show` and the client read: the workflow is COMPLETED, so it holds no slot.
+        var store = new QueueStore(new Storage.SqliteSideTables($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5)));
+        var info = QueueClient.Info(options, store.Live("w"), T0);
+        Assert.Equal((0, 0), (info.Enqueued, info.Running));
+    }
+
+    [Fact]
     public async Task TheEnqueueMessage_RepliesOnceDurable_OrRejectsWithTheReason()
     {
         var coordinator = StartEngine(Registry(new QueueOptions("m")));
