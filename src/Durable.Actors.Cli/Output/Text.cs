@@ -17,6 +17,24 @@ internal static class Text
         _ => "FAILED",
     };
 
+    /// <summary>A status as <c>--status</c> takes it: its name in lower case (<c>running</c>, <c>completed</c>, …).</summary>
+    public static string StatusOption(WorkflowRunStatus status) => WorkflowStatusName(status).ToLowerInvariant();
+
+    /// <summary>The status a <c>--status</c> value names, in any case; false for none.</summary>
+    public static bool TryParseStatusOption(string text, out WorkflowRunStatus status)
+    {
+        foreach (var candidate in Enum.GetValues<WorkflowRunStatus>())
+        {
+            if (string.Equals(StatusOption(candidate), text, StringComparison.OrdinalIgnoreCase))
+            {
+                status = candidate;
+                return true;
+            }
+        }
+        status = default;
+        return false;
+    }
+
     public static string StepStatusName(StepStatus status) => status switch
     {
         StepStatus.InProgress => "IN_PROGRESS",

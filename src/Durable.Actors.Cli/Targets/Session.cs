@@ -44,8 +44,9 @@ internal abstract class Session(ActorSystem system, string description) : IAsync
     {
         foreach (var id in workflowIds)
         {
-            if (await ReadAsync(() => JournalReader.GetRecordedStartAsync(System, id, cancellationToken), null) is not var (recordedType, recordedInput))
+            if (await ReadAsync(() => DurableWorkflows.GetDetailAsync(System, id, cancellationToken), null) is not { } recorded)
                 continue;
+            var (recordedType, recordedInput) = (recorded.Status.WorkflowType, recorded.InputJson);
             var typeDiffers = recordedType != type;
             var inputDiffers = input is not null && !JsonNode.DeepEquals(JsonNode.Parse(input), JsonNode.Parse(recordedInput));
             if (typeDiffers || inputDiffers)

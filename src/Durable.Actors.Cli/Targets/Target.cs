@@ -76,13 +76,20 @@ internal static class HostReads
         var page = await DurableWorkflows.ListAsync(system, query, cancellationToken);
         if (!details)
             return ListedPage.Empty with { Page = page };
-        var results = await JournalReader.GetResultsAsync(
-            system, page.Items.Where(w => w.Status == WorkflowRunStatus.Completed).Select(w => w.WorkflowId), cancellationToken);
+        // Each completed workflow's result and each running one's wait, from its status (one journal read each).
+        var results = new Dictionary<string, string>(StringComparer.Ordinal);
         var waits = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var running in page.Items.Where(w => w.Status.IsActive()))
+        foreach (var listed in page.Items.Where(w => w.Status == WorkflowRunStatus.Completed || w.Status.IsActive()))
         {
-            if ((await DurableWorkflows.GetStatusAsync(system, running.WorkflowId, cancellationToken))?.WaitingFor is { } waitingFor)
-                waits[running.WorkflowId] = waitingFor;
+            switch (await DurableWorkflows.GetStatusAsync(system, listed.WorkflowId, cancellationToken))
+            {
+                case { Status: WorkflowRunStatus.Completed, ResultJson: { } result }:
+                    results[listed.WorkflowId] = result;
+                    break;
+                case { WaitingFor: { } waitingFor } when listed.Status.IsActive():
+                    waits[listed.WorkflowId] = waitingFor;
+                    break;
+            }
         }
         return new ListedPage(page, results, waits);
     }

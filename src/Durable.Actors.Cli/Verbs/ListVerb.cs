@@ -28,7 +28,7 @@ internal static class ListVerb
     /// <summary>The statuses <c>list --status</c> takes, every one there is, for its help: <c>running, completed, failed, cancelled, paused or enqueued</c>.</summary>
     private static string Statuses()
     {
-        var names = Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText).ToArray();
+        var names = Enum.GetValues<WorkflowRunStatus>().Select(Text.StatusOption).ToArray();
         return $"{string.Join(", ", names[..^1])} or {names[^1]}";
     }
 
@@ -40,15 +40,15 @@ internal static class ListVerb
             WorkflowRunStatus? status = null;
             if (statusText is not null)
             {
-                if (!WorkflowIndex.TryParseStatus(statusText, out var parsed))
+                if (!Text.TryParseStatusOption(statusText, out var parsed))
                     throw new UsageException(
-                        $"unknown status '{statusText}' (expected {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(WorkflowIndex.StatusText))})");
+                        $"unknown status '{statusText}' (expected {string.Join(", ", Enum.GetValues<WorkflowRunStatus>().Select(Text.StatusOption))})");
                 status = parsed;
             }
             var query = new WorkflowQuery { Status = status, Type = type, IdPrefix = prefix, Attributes = o.Filters(r), Limit = limit, After = after };
             try
             {
-                JournalReader.Validate(query);
+                query.Validate();
             }
             catch (ArgumentOutOfRangeException)
             {

@@ -50,7 +50,7 @@ internal static class PurgeVerb
         WorkflowRunStatus? status = null;
         if (statusText is not null)
         {
-            if (!WorkflowIndex.TryParseStatus(statusText, out var parsed) || parsed.IsActive())
+            if (!Text.TryParseStatusOption(statusText, out var parsed) || parsed.IsActive())
                 throw new UsageException($"--status '{statusText}' cannot be purged: only ended workflows are (completed, failed or cancelled)");
             status = parsed;
         }

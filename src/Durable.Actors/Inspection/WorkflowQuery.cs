@@ -41,6 +41,11 @@ public sealed record WorkflowQuery
 
     /// <summary>The <see cref="WorkflowPage.NextCursor"/> of the previous page; null for the first page.</summary>
     public string? After { get; init; }
+
+    /// <summary>Throws what a list with this query would, before anything is read.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="Limit"/> is not from 1 to <see cref="MaxLimit"/>.</exception>
+    /// <exception cref="ArgumentException"><see cref="After"/> is not a cursor of a workflow list.</exception>
+    public void Validate() => Inspection.JournalReader.Validate(this);
 }
 
 /// <summary>One page of workflows, newest first.</summary>
