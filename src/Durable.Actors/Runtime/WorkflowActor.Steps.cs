@@ -37,7 +37,9 @@ internal sealed partial class WorkflowActor
                 if (_journal.Paused && HoldIfPaused(new DecideStepAgain(_run.Id, key, stepId, reply, heartbeat)))
                     break;
                 ReachedFrontier();
-                Write([started], () => reply.TrySetResult(new ExecuteStep(key, started.Attempt, HeartbeatDetails(key))));
+                // The body may run as soon as its IN_PROGRESS record is durable (the details are an earlier attempt's).
+                var execute = new ExecuteStep(key, started.Attempt, HeartbeatDetails(key));
+                Write([started], static () => { }, () => reply.TrySetResult(execute));
                 break;
             case StepCall.InProgress { Step: var step }:
                 // The body of this very attempt returned (in a run that died since) and its completion is not durable

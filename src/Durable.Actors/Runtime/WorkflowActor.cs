@@ -730,20 +730,24 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     /// Every write carries every completion handed over so far: a run hands a step's completion over before it asks
     /// for its next record, so the completion is never durable after it. While a write is in flight the actor takes
     /// no other message (Akka.Persistence stashes them), so no completion is carried twice.
+    /// <paramref name="durable"/>, when given, runs as soon as the write is durable, before <paramref name="then"/>: on
+    /// the writer's thread for a direct write, right after <see cref="DirectWritten"/> is told to this actor (so every
+    /// message the run sends after it comes later in the mailbox). It answers a run, and touches nothing of the actor's.
     /// </remarks>
-    private void Write(IReadOnlyList<IJournalEvent> events, Action then)
+    private void Write(IReadOnlyList<IJournalEvent> events, Action then, Action? durable = null)
     {
         var carried = CarriedCompletions();
         var write = carried.Count == 0 ? events : WithCompletions(carried, events);
         if (write.Count == 0)
         {
+            durable?.Invoke();
             then();
             return;
         }
         var last = write[^1];
         if (_journalAccess is not null)
         {
-            WriteDirect(write, carried, then);
+            WriteDirect(write, carried, then, durable);
             return;
         }
         PersistAll(write.Select(e => LifecycleTag.Applies(e) ? new Tagged(e, [LifecycleTag.Name]) : (object)e), persisted =>
@@ -751,7 +755,10 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             var e = (IJournalEvent)(persisted is Tagged tagged ? tagged.Payload : persisted);
             Persisted(e);
             if (ReferenceEquals(e, last))
+            {
+                durable?.Invoke();
                 WriteEnded(carried, then);
+            }
         });
     }
 
@@ -765,7 +772,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     }
 
     /// <summary>A write handed to the engine journal's writer by this actor.</summary>
-    private sealed record DirectWrite(IReadOnlyList<IJournalEvent> Events, long FirstSequenceNr, List<PendingCompletion> Carried, Action Then);
+    private sealed record DirectWrite(IReadOnlyList<IJournalEvent> Events, long FirstSequenceNr, List<PendingCompletion> Carried, Action Then, Action? Durable);
 
     /// <summary>A direct write ended: durable, or failed with <see cref="Error"/>.</summary>
     private sealed record DirectWritten(DirectWrite Write, Exception? Error);
@@ -775,7 +782,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
     /// sequence numbers, lifecycle events tagged), through the journal's writer: the events are serialized here, and
     /// the one message <see cref="DirectWritten"/> says when they are durable.
     /// </summary>
-    private void WriteDirect(IReadOnlyList<IJournalEvent> write, List<PendingCompletion> carried, Action then)
+    private void WriteDirect(IReadOnlyList<IJournalEvent> write, List<PendingCompletion> carried, Action then, Action? durable)
     {
         var first = _nextSequenceNr;
         var payloads = new object[write.Count];
@@ -793,7 +800,7 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             return;
         }
         _nextSequenceNr += rows.Count;
-        var pending = new DirectWrite(write, first, carried, then);
+        var pending = new DirectWrite(write, first, carried, then, durable);
         _writing = pending;
         var journal = _journalAccess!.Current;
         var written = journal is null
@@ -804,7 +811,11 @@ internal sealed partial class WorkflowActor : UntypedPersistentActor, IWithTimer
             static (t, state) =>
             {
                 var (self, pending) = ((IActorRef, DirectWrite))state!;
-                self.Tell(new DirectWritten(pending, t.Exception?.GetBaseException()), ActorRefs.NoSender);
+                var error = t.Exception?.GetBaseException();
+                self.Tell(new DirectWritten(pending, error), ActorRefs.NoSender);
+                // The run goes on from here, one hop sooner than through this actor; what it sends next queues behind DirectWritten.
+                if (error is null)
+                    pending.Durable?.Invoke();
             },
             (Self, pending), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
