@@ -26,15 +26,18 @@ public sealed class InProcessCrashSpec
             var cli = Directory.CreateDirectory(folder.File($"cli-{n}")).FullName;
             var killed = await TestSupport.Cli.RunAsync(cli, "crash-after", "long", n.ToString(CultureInfo.InvariantCulture), "--type", "report");
             Assert.True(killed.ExitCode == 137, killed.ToString());
-            var run = Assert.Single(report.Runs, r => r.CrashStepKey == $"long:{n}");
-
             var killedState = await JournalStateAsync(Path.Combine(cli, "durable.db"));
-            var crashedState = await JournalStateAsync(Path.Combine(inProcess, $"crashed-write-{run.AfterWrite}.db"));
-
-            Assert.Equal(killedState, crashedState);
             Assert.Equal(
                 ["long RUNNING", .. Enumerable.Range(1, n - 1).Select(i => $"long:{i} section-{i} COMPLETED attempts 1"), $"long:{n} section-{n} IN_PROGRESS attempts 1"],
-                crashedState);
+                killedState);
+
+            // Each crashed run whose last write started step n. Usually one; two when a run wrote the previous step's
+            // completion on its own (the idle flush: its next step's start came more than 10 ms later on a loaded machine),
+            // so that the completion and the start were two writes.
+            var runs = report.Runs.Where(r => r.CrashStepKey == $"long:{n}").ToList();
+            Assert.NotEmpty(runs);
+            foreach (var run in runs)
+                Assert.Equal(killedState, await JournalStateAsync(Path.Combine(inProcess, $"crashed-write-{run.AfterWrite}.db")));
         }
     }
 
