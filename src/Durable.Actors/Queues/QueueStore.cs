@@ -39,7 +39,12 @@ internal sealed class QueueStore(SideTables db)
     public const string TableName = "durable_queue_entries";
 
     private readonly string _schema = $"""
-        CREATE TABLE IF NOT EXISTS durable_queue_entries
+        {TableSql(db, TableName)}
+        {Indexes}
+        """;
+
+    private static string TableSql(SideTables db, string name) => $"""
+        CREATE TABLE IF NOT EXISTS {name}
         (
             seq            {db.SerialKey},
             workflow_id    TEXT    NOT NULL,
@@ -57,9 +62,15 @@ internal sealed class QueueStore(SideTables db)
             debounced      {db.BigInt} NOT NULL DEFAULT 0,
             debounce_until {db.BigInt}     NULL
         );
+        """;
+
+    private const string Indexes = """
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_live ON durable_queue_entries (workflow_id) WHERE ended = 0;
         CREATE UNIQUE INDEX IF NOT EXISTS durable_queue_entries_dedup ON durable_queue_entries (queue, dedup_id) WHERE dedup_id IS NOT NULL AND ended = 0;
         """;
+
+    /// <summary>Whether this store saw that the table's numbers only grow (<see cref="KeepNumbersGrowing"/>).</summary>
+    private volatile bool _numbersGrow;
 
     private const string Columns = "seq, workflow_id, queue, partition_key, priority, enqueued_at, not_before, workflow_type, input, timeout, admitted_at, ended, " +
         "debounced, debounce_until";
@@ -109,8 +120,11 @@ internal sealed class QueueStore(SideTables db)
                 using var transaction = db.BeginWrite(connection);
                 if (!db.TableExists(connection, transaction, TableName))
                     db.Execute(connection, transaction, _schema);
+                else
+                    KeepNumbersGrowing(connection, transaction);
                 var results = batch.Select(add => Add(connection, transaction, add.Entry, add.DeduplicationId)).ToList();
                 transaction.Commit();
+                _numbersGrow = true;
                 for (var i = 0; i < batch.Count; i++)
                     batch[i].Done.TrySetResult(results[i]);
             }
@@ -148,6 +162,23 @@ internal sealed class QueueStore(SideTables db)
         return (entry with { Seq = (long)insert.ExecuteScalar()! }, true);
     }
 
+    /// <summary>
+    /// A dispatcher reads the entries numbered after the last it read, so an entry must never get the number of one
+    /// deleted before it. A table of a file made before the numbers were <see cref="SideTables.SerialKey"/>'s (a SQLite
+    /// rowid, which gives a new row the number of the last row once that was deleted) is made again with its rows, once.
+    /// </summary>
+    private void KeepNumbersGrowing(DbConnection connection, DbTransaction transaction)
+    {
+        if (_numbersGrow || !db.ReusesSerialKeys(connection, transaction, TableName))
+            return;
+        const string all = Columns + ", dedup_id";
+        db.Execute(connection, transaction, TableSql(db, "durable_queue_entries_rebuilt"));
+        db.Execute(connection, transaction, $"INSERT INTO durable_queue_entries_rebuilt ({all}) SELECT {all} FROM durable_queue_entries");
+        db.Execute(connection, transaction, "DROP TABLE durable_queue_entries");
+        db.Execute(connection, transaction, "ALTER TABLE durable_queue_entries_rebuilt RENAME TO durable_queue_entries");
+        db.Execute(connection, transaction, Indexes);
+    }
+
     private sealed record PendingAdd(QueueEntry Entry, string? DeduplicationId, TaskCompletionSource<(QueueEntry Entry, bool Added)> Done);
 
     /// <summary>Deletes an entry whose workflow could not be started (rejected): nothing was enqueued.</summary>
@@ -162,6 +193,13 @@ internal sealed class QueueStore(SideTables db)
         using var connection = db.Open();
         if (!db.TableExists(connection, null, TableName))
             return [];
+        if (!_numbersGrow)
+        {
+            using var transaction = db.BeginWrite(connection);
+            KeepNumbersGrowing(connection, transaction);
+            transaction.Commit();
+            _numbersGrow = true;
+        }
         db.Execute(connection, null, "DELETE FROM durable_queue_entries WHERE ended = 1 AND (admitted_at IS NULL OR admitted_at < $1)", countedSince.UtcTicks);
         return Read(connection, null, "WHERE seq > $1 ORDER BY seq", afterSeq);
     }

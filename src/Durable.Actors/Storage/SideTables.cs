@@ -13,8 +13,14 @@ internal abstract class SideTables
     /// <summary>A column of a 64-bit integer.</summary>
     public abstract string BigInt { get; }
 
-    /// <summary>The column type of a key numbered by the database, in insertion order.</summary>
+    /// <summary>The column type of a key numbered by the database, in insertion order, never handing out a number twice.</summary>
     public abstract string SerialKey { get; }
+
+    /// <summary>
+    /// Whether <paramref name="table"/>'s serial key hands out the number of its last row again once that row is
+    /// deleted: SQLite's tables made before <see cref="SerialKey"/> said AUTOINCREMENT.
+    /// </summary>
+    public virtual bool ReusesSerialKeys(DbConnection connection, DbTransaction? transaction, string table) => false;
 
     /// <summary>Ends a table definition whose primary key is its only lookup (SQLite's <c>WITHOUT ROWID</c>), or nothing.</summary>
     public abstract string KeyedTable { get; }
@@ -63,7 +69,14 @@ internal sealed class SqliteSideTables(string connectionString, TimeSpan busyTim
 {
     public override string BigInt => "INTEGER";
 
-    public override string SerialKey => "INTEGER NOT NULL PRIMARY KEY";
+    // AUTOINCREMENT: a plain rowid key gives a new row the number of the last row if that one was deleted.
+    public override string SerialKey => "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT";
+
+    public override bool ReusesSerialKeys(DbConnection connection, DbTransaction? transaction, string table)
+    {
+        using var command = Command(connection, transaction, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = $1", table);
+        return command.ExecuteScalar() is string sql && !sql.Contains("AUTOINCREMENT", StringComparison.OrdinalIgnoreCase);
+    }
 
     public override string KeyedTable => "WITHOUT ROWID";
 

@@ -271,6 +271,38 @@ public sealed class QueuesSpec(ITestOutputHelper output) : EngineSpec(output)
     }
 
     [Fact]
+    public async Task TheQueueTableOfAnOlderFile_IsMadeAgainWithItsEntries_SoANewEntryNeverTakesTheNumberOfOneRemoved()
+    {
+        // The table as earlier versions made it: its key a plain rowid.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Folder.Database}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE durable_queue_entries (seq INTEGER NOT NULL PRIMARY KEY, workflow_id TEXT NOT NULL, queue TEXT NOT NULL,
+                    partition_key TEXT NULL, priority INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, not_before INTEGER NULL, dedup_id TEXT NULL,
+                    workflow_type TEXT NOT NULL, input TEXT NOT NULL, timeout INTEGER NULL, admitted_at INTEGER NULL, ended INTEGER NOT NULL DEFAULT 0,
+                    debounced INTEGER NOT NULL DEFAULT 0, debounce_until INTEGER NULL);
+                CREATE UNIQUE INDEX durable_queue_entries_live ON durable_queue_entries (workflow_id) WHERE ended = 0;
+                INSERT INTO durable_queue_entries (seq, workflow_id, queue, priority, enqueued_at, dedup_id, workflow_type, input)
+                VALUES (7, 'w7', 'w', 0, 0, 'd7', 'job', '"a"');
+                """;
+            command.ExecuteNonQuery();
+        }
+        var store = new QueueStore(new Storage.SqliteSideTables($"Data Source={Folder.Database}", TimeSpan.FromSeconds(5)));
+
+        var loaded = Assert.Single(store.Load(0, T0));
+        Assert.Equal((7, "w7", "\"a\""), (loaded.Seq, loaded.WorkflowId, loaded.InputJson));
+        store.Ended([(7, false)]);
+        var entry = new QueueEntry(0, "w8", "w", null, 0, T0, null, "job", "\"b\"", null);
+        var (added, isNew) = await store.AddAsync(entry, "d7");
+        Assert.True(isNew);
+        Assert.Equal(8, added.Seq);
+        // Its indexes came with it: the same workflow is not enqueued twice.
+        Assert.False((await store.AddAsync(entry with { WorkflowId = "w8" }, null)).Added);
+    }
+
+    [Fact]
     public async Task TheEnqueueMessage_RepliesOnceDurable_OrRejectsWithTheReason()
     {
         var coordinator = StartEngine(Registry(new QueueOptions("m")));

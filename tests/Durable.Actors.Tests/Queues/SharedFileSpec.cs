@@ -50,5 +50,55 @@ public sealed class SharedFileSpec(ITestOutputHelper output) : EngineSpec(output
         await Polling.UntilAsync(async () => await StatusAsync("after") == WorkflowRunStatus.Completed, "the one enqueued after completed", RunTimeout);
     }
 
+    [Fact]
+    public async Task AnEnqueueAfterTheLastEntryWasRemoved_IsStillSeenByTheHostThatAdmits()
+    {
+        // The host that admits learns of the other's enqueues by reading the entries numbered after the last it read.
+        var held = new TaskCompletionSource();
+        var begun = new TaskCompletionSource();
+        WorkflowRegistry HeldJob() => new WorkflowRegistry()
+            .Add<string, string>("job", async (ctx, input) => await ctx.StepAsync("work", async ct =>
+            {
+                begun.TrySetResult();
+                await held.Task.WaitAsync(ct);
+                return input;
+            }))
+            .AddQueue(new QueueOptions("q") { Concurrency = 1 });
+        var first = ActorSystem.Create("first", DurableWorkflows.CreateSetup(TestSupport.Engine.Config(Folder.Database, Refresh)));
+        try
+        {
+            DurableWorkflows.Start(first, HeldJob());
+            held.SetResult();
+            // Admitted, so the first host holds the queue lock before the second starts.
+            await (await DurableWorkflows.Client(first).EnqueueAsync<string, string>("job", "w0", "w0", new EnqueueOptions("q"))).GetResultAsync();
+            StartEngine(HeldJob());
+            (held, begun) = (new TaskCompletionSource(), new TaskCompletionSource());
+
+            // w1 is enqueued through the second host, so the first read its entry (the last one) before it ran it.
+            await DurableWorkflows.Client(Sys).EnqueueAsync<string, string>("job", "w1", "w1", new EnqueueOptions("q"));
+            await begun.Task.WaitAsync(RunTimeout);
+            held.SetResult();
+            await Polling.UntilAsync(async () => await StatusAsync("w1") == WorkflowRunStatus.Completed && EntriesLeft() == 0,
+                "w1 completed and its entry removed", RunTimeout);
+
+            // Numbered after w1's though w1's entry is gone (a plain SQLite rowid would give it w1's number again).
+            await DurableWorkflows.Client(Sys).EnqueueAsync<string, string>("job", "w2", "w2", new EnqueueOptions("q"));
+            await Polling.UntilAsync(async () => await StatusAsync("w2") == WorkflowRunStatus.Completed, "w2 completed", RunTimeout);
+        }
+        finally
+        {
+            await first.Terminate();
+        }
+    }
+
+    private long EntriesLeft()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Folder.Database}");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM durable_queue_entries";
+        return (long)command.ExecuteScalar()!;
+    }
+
     private async Task<WorkflowRunStatus?> StatusAsync(string id) => (await DurableWorkflows.GetStatusAsync(Sys, id))?.Status;
 }
