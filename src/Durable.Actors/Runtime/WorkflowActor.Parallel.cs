@@ -43,7 +43,7 @@ internal sealed partial class WorkflowActor
             var branch = new ParallelBranch(keys[i], i + 1, begin.Parent.ForBranch(scope, begin.BranchTokens[i]),
                 new TaskCompletionSource<object?>(TaskCreationOptions.RunContinuationsAsynchronously), begin.Race);
             var body = begin.Branches[i];
-            var child = Context.ActorOf(Props.Create(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");
+            var child = Context.ActorOf(ActorProps.Of(() => new BranchActor(branch, body)), $"branch-{++_branchActors}");
             Context.Watch(child);
             _branches[child] = branch;
             branches.Add(branch);

@@ -218,7 +218,7 @@ internal sealed class WorkflowCoordinatorActor : ReceiveActor
         requests.Passivating = false;
         var runtime = _runtime;
         var coordinator = Self;
-        var workflowProps = Props.Create(() => new WorkflowActor(workflowId, runtime, requests, coordinator));
+        var workflowProps = ActorProps.Of(() => new WorkflowActor(workflowId, runtime, requests, coordinator));
         var options = Backoff.OnStop(
                 workflowProps,
                 "workflow",
